@@ -1,0 +1,6 @@
+//! Sandlite: SQLite from Rust without a C toolchain.
+//!
+//! SQLite is compiled once to WebAssembly and runs on Sandlite's own pure-Rust
+//! WebAssembly VM, re-exported here as [`vm`].
+
+pub use sandlite_vm as vm;

@@ -1,0 +1,484 @@
+//! Instructions as decoded from a function body or constant expression (§5.4 "Instructions").
+
+use super::reader::Reader;
+use crate::error::{Error, Result};
+use crate::types::{RefType, ValType};
+
+/// A block's type: `[] -> []`, `[] -> [t]`, or a function type by index (multi-value).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BlockType {
+    Empty,
+    Value(ValType),
+    Func(u32),
+}
+
+/// The immediate of a load or store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct MemArg {
+    /// log2 of the alignment hint.
+    pub align: u32,
+    pub offset: u32,
+}
+
+macro_rules! num_ops {
+    ($( $name:ident = $code:literal : [$($p:ident),*] -> [$($r:ident),*], )*) => {
+        /// Instructions with no immediates that pop operands and push results of fixed types.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub(crate) enum NumOp { $($name,)* }
+
+        impl NumOp {
+            /// The operand and result types.
+            pub(crate) fn signature(self) -> (&'static [ValType], &'static [ValType]) {
+                match self {
+                    $(NumOp::$name => (&[$(ValType::$p),*], &[$(ValType::$r),*]),)*
+                }
+            }
+
+            fn from_code(code: u32) -> Option<NumOp> {
+                match code {
+                    $($code => Some(NumOp::$name),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+// One-byte opcodes are listed as is; `0xFC n` as `0xFC00 + n`.
+num_ops! {
+    I32Eqz = 0x45: [I32] -> [I32],
+    I32Eq = 0x46: [I32, I32] -> [I32],
+    I32Ne = 0x47: [I32, I32] -> [I32],
+    I32LtS = 0x48: [I32, I32] -> [I32],
+    I32LtU = 0x49: [I32, I32] -> [I32],
+    I32GtS = 0x4a: [I32, I32] -> [I32],
+    I32GtU = 0x4b: [I32, I32] -> [I32],
+    I32LeS = 0x4c: [I32, I32] -> [I32],
+    I32LeU = 0x4d: [I32, I32] -> [I32],
+    I32GeS = 0x4e: [I32, I32] -> [I32],
+    I32GeU = 0x4f: [I32, I32] -> [I32],
+    I64Eqz = 0x50: [I64] -> [I32],
+    I64Eq = 0x51: [I64, I64] -> [I32],
+    I64Ne = 0x52: [I64, I64] -> [I32],
+    I64LtS = 0x53: [I64, I64] -> [I32],
+    I64LtU = 0x54: [I64, I64] -> [I32],
+    I64GtS = 0x55: [I64, I64] -> [I32],
+    I64GtU = 0x56: [I64, I64] -> [I32],
+    I64LeS = 0x57: [I64, I64] -> [I32],
+    I64LeU = 0x58: [I64, I64] -> [I32],
+    I64GeS = 0x59: [I64, I64] -> [I32],
+    I64GeU = 0x5a: [I64, I64] -> [I32],
+    F32Eq = 0x5b: [F32, F32] -> [I32],
+    F32Ne = 0x5c: [F32, F32] -> [I32],
+    F32Lt = 0x5d: [F32, F32] -> [I32],
+    F32Gt = 0x5e: [F32, F32] -> [I32],
+    F32Le = 0x5f: [F32, F32] -> [I32],
+    F32Ge = 0x60: [F32, F32] -> [I32],
+    F64Eq = 0x61: [F64, F64] -> [I32],
+    F64Ne = 0x62: [F64, F64] -> [I32],
+    F64Lt = 0x63: [F64, F64] -> [I32],
+    F64Gt = 0x64: [F64, F64] -> [I32],
+    F64Le = 0x65: [F64, F64] -> [I32],
+    F64Ge = 0x66: [F64, F64] -> [I32],
+    I32Clz = 0x67: [I32] -> [I32],
+    I32Ctz = 0x68: [I32] -> [I32],
+    I32Popcnt = 0x69: [I32] -> [I32],
+    I32Add = 0x6a: [I32, I32] -> [I32],
+    I32Sub = 0x6b: [I32, I32] -> [I32],
+    I32Mul = 0x6c: [I32, I32] -> [I32],
+    I32DivS = 0x6d: [I32, I32] -> [I32],
+    I32DivU = 0x6e: [I32, I32] -> [I32],
+    I32RemS = 0x6f: [I32, I32] -> [I32],
+    I32RemU = 0x70: [I32, I32] -> [I32],
+    I32And = 0x71: [I32, I32] -> [I32],
+    I32Or = 0x72: [I32, I32] -> [I32],
+    I32Xor = 0x73: [I32, I32] -> [I32],
+    I32Shl = 0x74: [I32, I32] -> [I32],
+    I32ShrS = 0x75: [I32, I32] -> [I32],
+    I32ShrU = 0x76: [I32, I32] -> [I32],
+    I32Rotl = 0x77: [I32, I32] -> [I32],
+    I32Rotr = 0x78: [I32, I32] -> [I32],
+    I64Clz = 0x79: [I64] -> [I64],
+    I64Ctz = 0x7a: [I64] -> [I64],
+    I64Popcnt = 0x7b: [I64] -> [I64],
+    I64Add = 0x7c: [I64, I64] -> [I64],
+    I64Sub = 0x7d: [I64, I64] -> [I64],
+    I64Mul = 0x7e: [I64, I64] -> [I64],
+    I64DivS = 0x7f: [I64, I64] -> [I64],
+    I64DivU = 0x80: [I64, I64] -> [I64],
+    I64RemS = 0x81: [I64, I64] -> [I64],
+    I64RemU = 0x82: [I64, I64] -> [I64],
+    I64And = 0x83: [I64, I64] -> [I64],
+    I64Or = 0x84: [I64, I64] -> [I64],
+    I64Xor = 0x85: [I64, I64] -> [I64],
+    I64Shl = 0x86: [I64, I64] -> [I64],
+    I64ShrS = 0x87: [I64, I64] -> [I64],
+    I64ShrU = 0x88: [I64, I64] -> [I64],
+    I64Rotl = 0x89: [I64, I64] -> [I64],
+    I64Rotr = 0x8a: [I64, I64] -> [I64],
+    F32Abs = 0x8b: [F32] -> [F32],
+    F32Neg = 0x8c: [F32] -> [F32],
+    F32Ceil = 0x8d: [F32] -> [F32],
+    F32Floor = 0x8e: [F32] -> [F32],
+    F32Trunc = 0x8f: [F32] -> [F32],
+    F32Nearest = 0x90: [F32] -> [F32],
+    F32Sqrt = 0x91: [F32] -> [F32],
+    F32Add = 0x92: [F32, F32] -> [F32],
+    F32Sub = 0x93: [F32, F32] -> [F32],
+    F32Mul = 0x94: [F32, F32] -> [F32],
+    F32Div = 0x95: [F32, F32] -> [F32],
+    F32Min = 0x96: [F32, F32] -> [F32],
+    F32Max = 0x97: [F32, F32] -> [F32],
+    F32Copysign = 0x98: [F32, F32] -> [F32],
+    F64Abs = 0x99: [F64] -> [F64],
+    F64Neg = 0x9a: [F64] -> [F64],
+    F64Ceil = 0x9b: [F64] -> [F64],
+    F64Floor = 0x9c: [F64] -> [F64],
+    F64Trunc = 0x9d: [F64] -> [F64],
+    F64Nearest = 0x9e: [F64] -> [F64],
+    F64Sqrt = 0x9f: [F64] -> [F64],
+    F64Add = 0xa0: [F64, F64] -> [F64],
+    F64Sub = 0xa1: [F64, F64] -> [F64],
+    F64Mul = 0xa2: [F64, F64] -> [F64],
+    F64Div = 0xa3: [F64, F64] -> [F64],
+    F64Min = 0xa4: [F64, F64] -> [F64],
+    F64Max = 0xa5: [F64, F64] -> [F64],
+    F64Copysign = 0xa6: [F64, F64] -> [F64],
+    I32WrapI64 = 0xa7: [I64] -> [I32],
+    I32TruncF32S = 0xa8: [F32] -> [I32],
+    I32TruncF32U = 0xa9: [F32] -> [I32],
+    I32TruncF64S = 0xaa: [F64] -> [I32],
+    I32TruncF64U = 0xab: [F64] -> [I32],
+    I64ExtendI32S = 0xac: [I32] -> [I64],
+    I64ExtendI32U = 0xad: [I32] -> [I64],
+    I64TruncF32S = 0xae: [F32] -> [I64],
+    I64TruncF32U = 0xaf: [F32] -> [I64],
+    I64TruncF64S = 0xb0: [F64] -> [I64],
+    I64TruncF64U = 0xb1: [F64] -> [I64],
+    F32ConvertI32S = 0xb2: [I32] -> [F32],
+    F32ConvertI32U = 0xb3: [I32] -> [F32],
+    F32ConvertI64S = 0xb4: [I64] -> [F32],
+    F32ConvertI64U = 0xb5: [I64] -> [F32],
+    F32DemoteF64 = 0xb6: [F64] -> [F32],
+    F64ConvertI32S = 0xb7: [I32] -> [F64],
+    F64ConvertI32U = 0xb8: [I32] -> [F64],
+    F64ConvertI64S = 0xb9: [I64] -> [F64],
+    F64ConvertI64U = 0xba: [I64] -> [F64],
+    F64PromoteF32 = 0xbb: [F32] -> [F64],
+    I32ReinterpretF32 = 0xbc: [F32] -> [I32],
+    I64ReinterpretF64 = 0xbd: [F64] -> [I64],
+    F32ReinterpretI32 = 0xbe: [I32] -> [F32],
+    F64ReinterpretI64 = 0xbf: [I64] -> [F64],
+    I32Extend8S = 0xc0: [I32] -> [I32],
+    I32Extend16S = 0xc1: [I32] -> [I32],
+    I64Extend8S = 0xc2: [I64] -> [I64],
+    I64Extend16S = 0xc3: [I64] -> [I64],
+    I64Extend32S = 0xc4: [I64] -> [I64],
+    I32TruncSatF32S = 0xfc00: [F32] -> [I32],
+    I32TruncSatF32U = 0xfc01: [F32] -> [I32],
+    I32TruncSatF64S = 0xfc02: [F64] -> [I32],
+    I32TruncSatF64U = 0xfc03: [F64] -> [I32],
+    I64TruncSatF32S = 0xfc04: [F32] -> [I64],
+    I64TruncSatF32U = 0xfc05: [F32] -> [I64],
+    I64TruncSatF64S = 0xfc06: [F64] -> [I64],
+    I64TruncSatF64U = 0xfc07: [F64] -> [I64],
+}
+
+/// Loads, by opcode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LoadKind {
+    I32,
+    I64,
+    F32,
+    F64,
+    I32S8,
+    I32U8,
+    I32S16,
+    I32U16,
+    I64S8,
+    I64U8,
+    I64S16,
+    I64U16,
+    I64S32,
+    I64U32,
+}
+
+impl LoadKind {
+    /// log2 of the access width, which bounds the alignment.
+    pub(crate) fn width_log2(self) -> u32 {
+        use LoadKind::*;
+        match self {
+            I32S8 | I32U8 | I64S8 | I64U8 => 0,
+            I32S16 | I32U16 | I64S16 | I64U16 => 1,
+            I32 | F32 | I64S32 | I64U32 => 2,
+            I64 | F64 => 3,
+        }
+    }
+
+    pub(crate) fn result(self) -> ValType {
+        use LoadKind::*;
+        match self {
+            I32 | I32S8 | I32U8 | I32S16 | I32U16 => ValType::I32,
+            F32 => ValType::F32,
+            F64 => ValType::F64,
+            _ => ValType::I64,
+        }
+    }
+}
+
+/// Stores, by opcode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StoreKind {
+    I32,
+    I64,
+    F32,
+    F64,
+    I32As8,
+    I32As16,
+    I64As8,
+    I64As16,
+    I64As32,
+}
+
+impl StoreKind {
+    pub(crate) fn width_log2(self) -> u32 {
+        use StoreKind::*;
+        match self {
+            I32As8 | I64As8 => 0,
+            I32As16 | I64As16 => 1,
+            I32 | F32 | I64As32 => 2,
+            I64 | F64 => 3,
+        }
+    }
+
+    pub(crate) fn operand(self) -> ValType {
+        use StoreKind::*;
+        match self {
+            I32 | I32As8 | I32As16 => ValType::I32,
+            F32 => ValType::F32,
+            F64 => ValType::F64,
+            _ => ValType::I64,
+        }
+    }
+}
+
+/// One decoded instruction.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Operator {
+    Unreachable,
+    Nop,
+    Block(BlockType),
+    Loop(BlockType),
+    If(BlockType),
+    Else,
+    End,
+    Br(u32),
+    BrIf(u32),
+    BrTable { targets: Vec<u32>, default: u32 },
+    Return,
+    Call(u32),
+    CallIndirect { type_index: u32, table: u32 },
+    Drop,
+    Select,
+    SelectTyped(ValType),
+    LocalGet(u32),
+    LocalSet(u32),
+    LocalTee(u32),
+    GlobalGet(u32),
+    GlobalSet(u32),
+    TableGet(u32),
+    TableSet(u32),
+    Load(LoadKind, MemArg),
+    Store(StoreKind, MemArg),
+    MemorySize,
+    MemoryGrow,
+    I32Const(i32),
+    I64Const(i64),
+    F32Const(u32),
+    F64Const(u64),
+    Num(NumOp),
+    RefNull(RefType),
+    RefIsNull,
+    RefFunc(u32),
+    MemoryInit(u32),
+    DataDrop(u32),
+    MemoryCopy,
+    MemoryFill,
+    TableInit { elem: u32, table: u32 },
+    ElemDrop(u32),
+    TableCopy { dst: u32, src: u32 },
+    TableGrow(u32),
+    TableSize(u32),
+    TableFill(u32),
+}
+
+impl Reader<'_> {
+    fn block_type(&mut self) -> Result<BlockType> {
+        let b = self.peek_u8()?;
+        if b == 0x40 {
+            self.u8()?;
+            return Ok(BlockType::Empty);
+        }
+        if matches!(b, 0x7f | 0x7e | 0x7d | 0x7c | 0x7b | 0x70 | 0x6f) {
+            return Ok(BlockType::Value(self.val_type()?));
+        }
+        let at = self.pos();
+        let index = self.s33()?;
+        if index < 0 {
+            return Err(Error::malformed(at, "malformed value type"));
+        }
+        u32::try_from(index)
+            .map(BlockType::Func)
+            .map_err(|_| Error::invalid(at, "unknown type"))
+    }
+
+    fn mem_arg(&mut self) -> Result<MemArg> {
+        let at = self.pos();
+        let align = self.u32()?;
+        // Larger values are multi-memory encodings (bit 6) or meaningless alignments.
+        if align >= 32 {
+            return Err(Error::malformed(at, "malformed memop flags"));
+        }
+        let offset = self.u32()?;
+        Ok(MemArg { align, offset })
+    }
+
+    fn zero_byte(&mut self) -> Result<()> {
+        let at = self.pos();
+        if self.u8()? != 0 {
+            return Err(Error::malformed(at, "zero byte expected"));
+        }
+        Ok(())
+    }
+
+    /// Decodes the next instruction. `has_data_count` says whether the module has a data
+    /// count section, which `memory.init` and `data.drop` require.
+    pub(crate) fn operator(&mut self, has_data_count: bool) -> Result<Operator> {
+        let at = self.pos();
+        let code = self.u8()?;
+        use Operator as O;
+        Ok(match code {
+            0x00 => O::Unreachable,
+            0x01 => O::Nop,
+            0x02 => O::Block(self.block_type()?),
+            0x03 => O::Loop(self.block_type()?),
+            0x04 => O::If(self.block_type()?),
+            0x05 => O::Else,
+            0x0b => O::End,
+            0x0c => O::Br(self.u32()?),
+            0x0d => O::BrIf(self.u32()?),
+            0x0e => {
+                let n = self.len()?;
+                let mut targets = Vec::with_capacity(n as usize);
+                for _ in 0..n {
+                    targets.push(self.u32()?);
+                }
+                O::BrTable {
+                    targets,
+                    default: self.u32()?,
+                }
+            }
+            0x0f => O::Return,
+            0x10 => O::Call(self.u32()?),
+            0x11 => {
+                let type_index = self.u32()?;
+                let table = self.u32()?;
+                O::CallIndirect { type_index, table }
+            }
+            0x1a => O::Drop,
+            0x1b => O::Select,
+            0x1c => {
+                let at = self.pos();
+                let n = self.u32()?;
+                if n != 1 {
+                    return Err(Error::invalid(at, "invalid result arity"));
+                }
+                O::SelectTyped(self.val_type()?)
+            }
+            0x20 => O::LocalGet(self.u32()?),
+            0x21 => O::LocalSet(self.u32()?),
+            0x22 => O::LocalTee(self.u32()?),
+            0x23 => O::GlobalGet(self.u32()?),
+            0x24 => O::GlobalSet(self.u32()?),
+            0x25 => O::TableGet(self.u32()?),
+            0x26 => O::TableSet(self.u32()?),
+            0x28..=0x35 => {
+                use LoadKind::*;
+                let kind = [
+                    I32, I64, F32, F64, I32S8, I32U8, I32S16, I32U16, I64S8, I64U8, I64S16, I64U16,
+                    I64S32, I64U32,
+                ][usize::from(code - 0x28)];
+                O::Load(kind, self.mem_arg()?)
+            }
+            0x36..=0x3e => {
+                use StoreKind::*;
+                let kind = [
+                    I32, I64, F32, F64, I32As8, I32As16, I64As8, I64As16, I64As32,
+                ][usize::from(code - 0x36)];
+                O::Store(kind, self.mem_arg()?)
+            }
+            0x3f => {
+                self.zero_byte()?;
+                O::MemorySize
+            }
+            0x40 => {
+                self.zero_byte()?;
+                O::MemoryGrow
+            }
+            0x41 => O::I32Const(self.i32()?),
+            0x42 => O::I64Const(self.i64()?),
+            0x43 => O::F32Const(self.f32_bits()?),
+            0x44 => O::F64Const(self.f64_bits()?),
+            0x45..=0xc4 => O::Num(NumOp::from_code(u32::from(code)).expect("dense range")),
+            0xd0 => O::RefNull(self.ref_type()?),
+            0xd1 => O::RefIsNull,
+            0xd2 => O::RefFunc(self.u32()?),
+            0xfc => {
+                let sub = self.u32()?;
+                match sub {
+                    0..=7 => O::Num(NumOp::from_code(0xfc00 + sub).expect("dense range")),
+                    8 => {
+                        let data = self.u32()?;
+                        self.zero_byte()?;
+                        if !has_data_count {
+                            return Err(Error::malformed(at, "data count section required"));
+                        }
+                        O::MemoryInit(data)
+                    }
+                    9 => {
+                        let data = self.u32()?;
+                        if !has_data_count {
+                            return Err(Error::malformed(at, "data count section required"));
+                        }
+                        O::DataDrop(data)
+                    }
+                    10 => {
+                        self.zero_byte()?;
+                        self.zero_byte()?;
+                        O::MemoryCopy
+                    }
+                    11 => {
+                        self.zero_byte()?;
+                        O::MemoryFill
+                    }
+                    12 => {
+                        let elem = self.u32()?;
+                        let table = self.u32()?;
+                        O::TableInit { elem, table }
+                    }
+                    13 => O::ElemDrop(self.u32()?),
+                    14 => {
+                        let dst = self.u32()?;
+                        let src = self.u32()?;
+                        O::TableCopy { dst, src }
+                    }
+                    15 => O::TableGrow(self.u32()?),
+                    16 => O::TableSize(self.u32()?),
+                    17 => O::TableFill(self.u32()?),
+                    _ => return Err(Error::malformed(at, "illegal opcode")),
+                }
+            }
+            _ => return Err(Error::malformed(at, "illegal opcode")),
+        })
+    }
+}

@@ -1,0 +1,1063 @@
+//! The interpreter loop.
+//!
+//! One `match` over [`Op`] in a loop, with the program counter, the frame pointer and
+//! the current instance's memory and globals held in local variables. Frames of Wasm
+//! calls live in `StoreInner::frames`, never on the Rust stack, so deep recursion ends
+//! in a `call stack exhausted` trap rather than a crash. Host calls that call back into
+//! Wasm start a nested loop above the caller's frame.
+//!
+//! This module holds the interpreter's `unsafe` code: registers are read and written
+//! through the frame pointer without bounds checks, which is sound because the
+//! translator only names slots below the frame size it computed, and every call checks
+//! that the callee's whole frame fits in the value stack before entering it. Linear
+//! memory is read and written through its base pointer after an explicit bounds check
+//! against the current size.
+
+use super::float::{self, f32ops, f64ops};
+use super::ir::Op;
+use super::translate::CompiledFunc;
+use crate::error::{Error, Result, Trap, TrapCode};
+use crate::runtime::func::{Caller, FuncEntity};
+use crate::runtime::store::{Store, StoreInner};
+use std::sync::atomic::Ordering;
+
+/// A suspended caller.
+pub(crate) struct Frame {
+    ret_pc: *const Op,
+    code: *const Op,
+    fp: *mut u64,
+    instance: u32,
+    def: u32,
+}
+
+/// How many host→Wasm calls may nest (each uses some native stack).
+const MAX_NESTED_CALLS: usize = 100;
+
+/// Hot state of the current instance.
+struct Ctx {
+    instance: u32,
+    code: *const CompiledFunc,
+    funcs: *const u32,
+    globals: *const u32,
+    global_values: *mut [u64; 2],
+    type_param_slots: *const u32,
+    memory: usize,
+    mem_base: *mut u8,
+    mem_len: usize,
+}
+
+impl Ctx {
+    fn load(store: &StoreInner, instance: u32) -> Ctx {
+        let inst = &store.instances[instance as usize];
+        let (memory, mem_base, mem_len) = match inst.memories.first() {
+            Some(&m) => {
+                let e = &store.memories[m as usize];
+                (m as usize, e.base(), e.len())
+            }
+            None => (usize::MAX, std::ptr::null_mut(), 0),
+        };
+        Ctx {
+            instance,
+            code: inst.module.inner.code.as_ptr(),
+            funcs: inst.funcs.as_ptr(),
+            globals: inst.globals.as_ptr(),
+            global_values: store.global_values.as_ptr().cast_mut(),
+            type_param_slots: inst.module.inner.type_param_slots.as_ptr(),
+            memory,
+            mem_base,
+            mem_len,
+        }
+    }
+
+    /// Re-reads what a host call or `memory.grow` may have changed.
+    fn refresh(&mut self, store: &StoreInner) {
+        self.global_values = store.global_values.as_ptr().cast_mut();
+        if self.memory != usize::MAX {
+            let e = &store.memories[self.memory];
+            self.mem_base = e.base();
+            self.mem_len = e.len();
+        }
+    }
+}
+
+/// Calls store function `func` with `n_slots` argument/result slots filled by `write`
+/// and read back by `read`.
+pub(crate) fn call_with_slots<T>(
+    store: &mut Store<T>,
+    func: u32,
+    n_slots: usize,
+    write: impl FnOnce(&mut [u64]),
+    read: impl FnOnce(&[u64]),
+) -> Result<()> {
+    let base = store.inner.stack_top;
+    let stack = store.inner.stack()?;
+    if base + n_slots > stack.len() {
+        return Err(Trap::new(TrapCode::StackOverflow).into());
+    }
+    let ptr = stack.ptr();
+    // SAFETY: `base + n_slots` is within the value stack allocation (checked above), and
+    // no other reference to these slots exists: they are above every active frame.
+    write(unsafe { std::slice::from_raw_parts_mut(ptr.add(base), n_slots) });
+    invoke(store, func, base).map_err(Error::from)?;
+    // SAFETY: as above; the call has returned, so nothing else uses the slots.
+    read(unsafe { std::slice::from_raw_parts(ptr.add(base), n_slots) });
+    Ok(())
+}
+
+fn invoke<T>(store: &mut Store<T>, func: u32, base: usize) -> Result<(), Trap> {
+    match store.inner.funcs[func as usize] {
+        FuncEntity::Host { host, type_id } => {
+            let ty = store.inner.types.get(type_id);
+            let n = ty.param_slots().max(ty.result_slots()) as usize;
+            let ptr = store
+                .inner
+                .stack
+                .as_ref()
+                .expect("allocated by the caller")
+                .ptr();
+            // SAFETY: the caller checked `base + n` fits in the stack and the slots are free.
+            let slots = unsafe { std::slice::from_raw_parts_mut(ptr.add(base), n) };
+            call_host(store, host, None, base + n, slots)
+        }
+        FuncEntity::Wasm { instance, def, .. } => run(store, instance, def, base),
+    }
+}
+
+fn call_host<T>(
+    store: &mut Store<T>,
+    host: u32,
+    instance: Option<u32>,
+    new_top: usize,
+    slots: &mut [u64],
+) -> Result<(), Trap> {
+    let f = store.host_funcs[host as usize].clone();
+    let saved_top = store.inner.stack_top;
+    store.inner.stack_top = new_top;
+    let result = f(Caller { store, instance }, slots);
+    store.inner.stack_top = saved_top;
+    result
+}
+
+fn run<T>(store: &mut Store<T>, instance: u32, def: u32, base: usize) -> Result<(), Trap> {
+    if store.inner.host_depth >= MAX_NESTED_CALLS {
+        return Err(Trap::new(TrapCode::StackOverflow));
+    }
+    store.inner.host_depth += 1;
+    let floor = store.inner.frames.len();
+    let saved_top = store.inner.stack_top;
+    // SAFETY: `base` is inside the value stack, which the caller allocated, and nothing
+    // above it is in use.
+    let result = unsafe { execute(store, instance, def, base, floor) };
+    store.inner.frames.truncate(floor);
+    store.inner.stack_top = saved_top;
+    store.inner.host_depth -= 1;
+    result
+}
+
+fn name_of<T>(store: &Store<T>, instance: u32, def: u32) -> String {
+    let module = &store.inner.instances[instance as usize].module;
+    module.func_name(module.inner.info.num_imported_funcs + def)
+}
+
+/// Runs defined function `def` of `instance` with its frame at value-stack slot `base`.
+///
+/// # Safety
+/// `base` must lie inside the store's allocated value stack, with no live references to
+/// the slots from `base` up.
+unsafe fn execute<T>(
+    store: &mut Store<T>,
+    instance: u32,
+    def: u32,
+    base: usize,
+    floor: usize,
+) -> Result<(), Trap> {
+    // SAFETY: this block is the interpreter. Its invariants:
+    // - `fp` points at the current frame inside the value stack, and the frame's
+    //   `frame_size` slots fit below `stack_end` (checked on every entry); ops only name
+    //   slots below the frame size (guaranteed by the translator), so register accesses
+    //   stay inside the allocation.
+    // - `pc` points into the current function's code, which a module kept alive by the
+    //   store owns; branch targets are indices inside that code (the translator patches
+    //   every one), and every function ends with a return op.
+    // - `ctx` pointers refer to boxed slices owned by instances and modules the store
+    //   keeps alive; the global-value vector and memory size are re-read after anything
+    //   that may change them (host calls, `memory.grow`).
+    // - memory accesses check `address + width <= mem_len`, and the first `mem_len` bytes
+    //   from `mem_base` are mapped read-write.
+    unsafe {
+        let stack = store.inner.stack.as_ref().expect("allocated by the caller");
+        let stack_ptr = stack.ptr();
+        let stack_end = stack_ptr.add(stack.len());
+        let interrupt = store.inner.interrupt.clone();
+        let max_depth = store.inner.limits.max_call_depth;
+        let max_memory = store.inner.limits.max_memory_bytes;
+        let max_table = store.inner.limits.max_table_elements;
+        let mut ctx = Ctx::load(&store.inner, instance);
+        let mut cur_def = def;
+        let mut fp = stack_ptr.add(base);
+        let mut code: *const Op;
+        let mut pc: *const Op;
+
+        macro_rules! trap {
+            ($code:expr) => {
+                return Err(Trap::new($code).with_function(|| name_of(store, ctx.instance, cur_def)))
+            };
+        }
+        macro_rules! r {
+            ($i:expr) => {
+                *fp.add($i as usize)
+            };
+        }
+        macro_rules! w {
+            ($i:expr, $v:expr) => {
+                *fp.add($i as usize) = $v
+            };
+        }
+        macro_rules! check_interrupt {
+            () => {
+                if interrupt.load(Ordering::Relaxed) {
+                    interrupt.store(false, Ordering::Relaxed);
+                    trap!(TrapCode::Interrupted);
+                }
+            };
+        }
+        macro_rules! jump {
+            ($target:expr) => {{
+                let target = code.add($target as usize);
+                if target < pc {
+                    check_interrupt!();
+                }
+                pc = target;
+            }};
+        }
+        // Enters defined function `$def` of the current instance with its frame at `$fp`.
+        macro_rules! enter {
+            ($def:expr, $fp:expr) => {{
+                let callee = &*ctx.code.add($def as usize);
+                let new_fp: *mut u64 = $fp;
+                if new_fp.add(callee.frame_size as usize) > stack_end {
+                    trap!(TrapCode::StackOverflow);
+                }
+                std::ptr::write_bytes(
+                    new_fp.add(callee.param_slots as usize),
+                    0,
+                    callee.local_slots as usize,
+                );
+                fp = new_fp;
+                code = callee.code.as_ptr();
+                pc = code;
+                cur_def = $def;
+            }};
+        }
+        macro_rules! push_frame {
+            () => {{
+                if store.inner.frames.len() >= max_depth {
+                    trap!(TrapCode::StackOverflow);
+                }
+                store.inner.frames.push(Frame {
+                    ret_pc: pc,
+                    code,
+                    fp,
+                    instance: ctx.instance,
+                    def: cur_def,
+                });
+            }};
+        }
+        // Calls store function `$func` with its frame at slot `$base` of this frame.
+        macro_rules! call_store_func {
+            ($func:expr, $base:expr) => {{
+                match store.inner.funcs[$func as usize] {
+                    FuncEntity::Wasm { instance, def, .. } => {
+                        push_frame!();
+                        if instance != ctx.instance {
+                            ctx = Ctx::load(&store.inner, instance);
+                        }
+                        enter!(def, fp.add($base as usize));
+                        check_interrupt!();
+                    }
+                    FuncEntity::Host { host, type_id } => {
+                        let ty = store.inner.types.get(type_id);
+                        let n = ty.param_slots().max(ty.result_slots()) as usize;
+                        let args = fp.add($base as usize);
+                        if args.add(n) > stack_end {
+                            trap!(TrapCode::StackOverflow);
+                        }
+                        let top = args.add(n).offset_from(stack_ptr) as usize;
+                        let slots = std::slice::from_raw_parts_mut(args, n);
+                        let caller_instance = ctx.instance;
+                        if let Err(t) = call_host(store, host, Some(caller_instance), top, slots) {
+                            return Err(
+                                t.with_function(|| name_of(store, caller_instance, cur_def))
+                            );
+                        }
+                        ctx.refresh(&store.inner);
+                    }
+                }
+            }};
+        }
+        macro_rules! do_return {
+            () => {{
+                if store.inner.frames.len() == floor {
+                    return Ok(());
+                }
+                let f = store.inner.frames.pop().expect("above the floor");
+                fp = f.fp;
+                pc = f.ret_pc;
+                code = f.code;
+                cur_def = f.def;
+                if f.instance != ctx.instance {
+                    ctx = Ctx::load(&store.inner, f.instance);
+                }
+            }};
+        }
+        macro_rules! addr {
+            ($addr:expr, $off:expr, $width:expr) => {{
+                let ea = (r!($addr) as u32 as usize) + ($off as usize);
+                if ea + $width > ctx.mem_len {
+                    trap!(TrapCode::MemoryOutOfBounds);
+                }
+                ctx.mem_base.add(ea)
+            }};
+        }
+        macro_rules! load {
+            ($ty:ty, $addr:expr, $off:expr) => {{
+                let p = addr!($addr, $off, std::mem::size_of::<$ty>());
+                <$ty>::from_le(p.cast::<$ty>().read_unaligned())
+            }};
+        }
+        macro_rules! store_mem {
+            ($ty:ty, $addr:expr, $off:expr, $v:expr) => {{
+                let p = addr!($addr, $off, std::mem::size_of::<$ty>());
+                p.cast::<$ty>().write_unaligned(<$ty>::to_le($v));
+            }};
+        }
+        macro_rules! i32bin {
+            ($d:expr, $a:expr, $b:expr, |$x:ident, $y:ident| $e:expr) => {{
+                let $x = r!($a) as u32 as i32;
+                let $y = r!($b) as u32 as i32;
+                w!($d, ($e) as u32 as u64);
+            }};
+        }
+        macro_rules! i32imm {
+            ($d:expr, $a:expr, $c:expr, |$x:ident, $y:ident| $e:expr) => {{
+                let $x = r!($a) as u32 as i32;
+                let $y: i32 = $c;
+                w!($d, ($e) as u32 as u64);
+            }};
+        }
+        macro_rules! i64bin {
+            ($d:expr, $a:expr, $b:expr, |$x:ident, $y:ident| $e:expr) => {{
+                let $x = r!($a) as i64;
+                let $y = r!($b) as i64;
+                w!($d, ($e) as u64);
+            }};
+        }
+        macro_rules! i64imm {
+            ($d:expr, $a:expr, $c:expr, |$x:ident, $y:ident| $e:expr) => {{
+                let $x = r!($a) as i64;
+                let $y = $c as i64;
+                w!($d, ($e) as u64);
+            }};
+        }
+        macro_rules! f32bin {
+            ($d:expr, $a:expr, $b:expr, |$x:ident, $y:ident| $e:expr) => {{
+                let $x = f32::from_bits(r!($a) as u32);
+                let $y = f32::from_bits(r!($b) as u32);
+                w!($d, u64::from(($e).to_bits()));
+            }};
+        }
+        macro_rules! f32cmp {
+            ($d:expr, $a:expr, $b:expr, |$x:ident, $y:ident| $e:expr) => {{
+                let $x = f32::from_bits(r!($a) as u32);
+                let $y = f32::from_bits(r!($b) as u32);
+                w!($d, u64::from($e));
+            }};
+        }
+        macro_rules! f32un {
+            ($d:expr, $a:expr, |$x:ident| $e:expr) => {{
+                let $x = f32::from_bits(r!($a) as u32);
+                w!($d, u64::from(($e).to_bits()));
+            }};
+        }
+        macro_rules! f64bin {
+            ($d:expr, $a:expr, $b:expr, |$x:ident, $y:ident| $e:expr) => {{
+                let $x = f64::from_bits(r!($a));
+                let $y = f64::from_bits(r!($b));
+                w!($d, ($e).to_bits());
+            }};
+        }
+        macro_rules! f64cmp {
+            ($d:expr, $a:expr, $b:expr, |$x:ident, $y:ident| $e:expr) => {{
+                let $x = f64::from_bits(r!($a));
+                let $y = f64::from_bits(r!($b));
+                w!($d, u64::from($e));
+            }};
+        }
+        macro_rules! f64un {
+            ($d:expr, $a:expr, |$x:ident| $e:expr) => {{
+                let $x = f64::from_bits(r!($a));
+                w!($d, ($e).to_bits());
+            }};
+        }
+        macro_rules! trunc {
+            ($d:expr, $a:expr, $src:ty, $bounds:expr, $dst:ty, $store:ty) => {{
+                let x = <$src>::from_bits(r!($a) as _);
+                if let Err(code) = float::check_trunc(x as f64, $bounds.0, $bounds.1) {
+                    trap!(code);
+                }
+                w!($d, (x as $dst) as $store as u64);
+            }};
+        }
+        macro_rules! br_cmp32 {
+            ($a:expr, $b:expr, $t:expr, |$x:ident, $y:ident| $e:expr) => {{
+                let $x = r!($a) as u32;
+                let $y = r!($b) as u32;
+                if $e {
+                    jump!($t);
+                }
+            }};
+        }
+        macro_rules! br_cmp32_imm {
+            ($a:expr, $c:expr, $t:expr, |$x:ident, $y:ident| $e:expr) => {{
+                let $x = r!($a) as u32;
+                let $y = $c as u32;
+                if $e {
+                    jump!($t);
+                }
+            }};
+        }
+        macro_rules! br_cmp64 {
+            ($a:expr, $b:expr, $t:expr, |$x:ident, $y:ident| $e:expr) => {{
+                let $x = r!($a);
+                let $y = r!($b);
+                if $e {
+                    jump!($t);
+                }
+            }};
+        }
+        macro_rules! br_cmp64_imm {
+            ($a:expr, $c:expr, $t:expr, |$x:ident, $y:ident| $e:expr) => {{
+                let $x = r!($a);
+                let $y = $c as i64 as u64;
+                if $e {
+                    jump!($t);
+                }
+            }};
+        }
+
+        // Enter the first function.
+        enter!(def, fp);
+        check_interrupt!();
+
+        loop {
+            let op = *pc;
+            pc = pc.add(1);
+            match op {
+                Op::Unreachable => trap!(TrapCode::Unreachable),
+                Op::Br { target } => jump!(target),
+                Op::BrIfNez { cond, target } => {
+                    if r!(cond) as u32 != 0 {
+                        jump!(target);
+                    }
+                }
+                Op::BrIfEqz { cond, target } => {
+                    if r!(cond) as u32 == 0 {
+                        jump!(target);
+                    }
+                }
+                Op::BrTable { index, len } => {
+                    let i = (r!(index) as u32).min(len);
+                    pc = pc.add(i as usize);
+                }
+                Op::Return => do_return!(),
+                Op::Return1 { src } => {
+                    *fp = r!(src);
+                    do_return!();
+                }
+                Op::Call { func, base } => {
+                    push_frame!();
+                    enter!(func, fp.add(base as usize));
+                    check_interrupt!();
+                }
+                Op::CallImport { func, base } => {
+                    let f = *ctx.funcs.add(func as usize);
+                    call_store_func!(f, base);
+                }
+                Op::CallIndirect {
+                    type_index,
+                    table,
+                    base,
+                } => {
+                    let params = *ctx.type_param_slots.add(type_index as usize);
+                    let index = r!(base + params) as u32 as usize;
+                    let inst = &store.inner.instances[ctx.instance as usize];
+                    let t = &store.inner.tables[inst.tables[table as usize] as usize];
+                    let Some(&raw) = t.elements.get(index) else {
+                        trap!(TrapCode::UndefinedElement);
+                    };
+                    if raw == 0 {
+                        trap!(TrapCode::UninitializedElement);
+                    }
+                    let f = (raw - 1) as u32;
+                    if store.inner.funcs[f as usize].type_id() != inst.type_ids[type_index as usize]
+                    {
+                        trap!(TrapCode::IndirectCallTypeMismatch);
+                    }
+                    call_store_func!(f, base);
+                }
+
+                Op::BrI32Eq(a, b, t) => br_cmp32!(a, b, t, |x, y| x == y),
+                Op::BrI32Ne(a, b, t) => br_cmp32!(a, b, t, |x, y| x != y),
+                Op::BrI32LtS(a, b, t) => br_cmp32!(a, b, t, |x, y| (x as i32) < (y as i32)),
+                Op::BrI32LtU(a, b, t) => br_cmp32!(a, b, t, |x, y| x < y),
+                Op::BrI32GtS(a, b, t) => br_cmp32!(a, b, t, |x, y| (x as i32) > (y as i32)),
+                Op::BrI32GtU(a, b, t) => br_cmp32!(a, b, t, |x, y| x > y),
+                Op::BrI32LeS(a, b, t) => br_cmp32!(a, b, t, |x, y| (x as i32) <= (y as i32)),
+                Op::BrI32LeU(a, b, t) => br_cmp32!(a, b, t, |x, y| x <= y),
+                Op::BrI32GeS(a, b, t) => br_cmp32!(a, b, t, |x, y| (x as i32) >= (y as i32)),
+                Op::BrI32GeU(a, b, t) => br_cmp32!(a, b, t, |x, y| x >= y),
+                Op::BrI32EqImm(a, c, t) => br_cmp32_imm!(a, c, t, |x, y| x == y),
+                Op::BrI32NeImm(a, c, t) => br_cmp32_imm!(a, c, t, |x, y| x != y),
+                Op::BrI32LtSImm(a, c, t) => {
+                    br_cmp32_imm!(a, c, t, |x, y| (x as i32) < (y as i32))
+                }
+                Op::BrI32LtUImm(a, c, t) => br_cmp32_imm!(a, c, t, |x, y| x < y),
+                Op::BrI32GtSImm(a, c, t) => {
+                    br_cmp32_imm!(a, c, t, |x, y| (x as i32) > (y as i32))
+                }
+                Op::BrI32GtUImm(a, c, t) => br_cmp32_imm!(a, c, t, |x, y| x > y),
+                Op::BrI32LeSImm(a, c, t) => {
+                    br_cmp32_imm!(a, c, t, |x, y| (x as i32) <= (y as i32))
+                }
+                Op::BrI32LeUImm(a, c, t) => br_cmp32_imm!(a, c, t, |x, y| x <= y),
+                Op::BrI32GeSImm(a, c, t) => {
+                    br_cmp32_imm!(a, c, t, |x, y| (x as i32) >= (y as i32))
+                }
+                Op::BrI32GeUImm(a, c, t) => br_cmp32_imm!(a, c, t, |x, y| x >= y),
+                Op::BrI64Eq(a, b, t) => br_cmp64!(a, b, t, |x, y| x == y),
+                Op::BrI64Ne(a, b, t) => br_cmp64!(a, b, t, |x, y| x != y),
+                Op::BrI64LtS(a, b, t) => br_cmp64!(a, b, t, |x, y| (x as i64) < (y as i64)),
+                Op::BrI64LtU(a, b, t) => br_cmp64!(a, b, t, |x, y| x < y),
+                Op::BrI64GtS(a, b, t) => br_cmp64!(a, b, t, |x, y| (x as i64) > (y as i64)),
+                Op::BrI64GtU(a, b, t) => br_cmp64!(a, b, t, |x, y| x > y),
+                Op::BrI64LeS(a, b, t) => br_cmp64!(a, b, t, |x, y| (x as i64) <= (y as i64)),
+                Op::BrI64LeU(a, b, t) => br_cmp64!(a, b, t, |x, y| x <= y),
+                Op::BrI64GeS(a, b, t) => br_cmp64!(a, b, t, |x, y| (x as i64) >= (y as i64)),
+                Op::BrI64GeU(a, b, t) => br_cmp64!(a, b, t, |x, y| x >= y),
+                Op::BrI64EqImm(a, c, t) => br_cmp64_imm!(a, c, t, |x, y| x == y),
+                Op::BrI64NeImm(a, c, t) => br_cmp64_imm!(a, c, t, |x, y| x != y),
+                Op::BrI64LtSImm(a, c, t) => {
+                    br_cmp64_imm!(a, c, t, |x, y| (x as i64) < (y as i64))
+                }
+                Op::BrI64LtUImm(a, c, t) => br_cmp64_imm!(a, c, t, |x, y| x < y),
+                Op::BrI64GtSImm(a, c, t) => {
+                    br_cmp64_imm!(a, c, t, |x, y| (x as i64) > (y as i64))
+                }
+                Op::BrI64GtUImm(a, c, t) => br_cmp64_imm!(a, c, t, |x, y| x > y),
+                Op::BrI64LeSImm(a, c, t) => {
+                    br_cmp64_imm!(a, c, t, |x, y| (x as i64) <= (y as i64))
+                }
+                Op::BrI64LeUImm(a, c, t) => br_cmp64_imm!(a, c, t, |x, y| x <= y),
+                Op::BrI64GeSImm(a, c, t) => {
+                    br_cmp64_imm!(a, c, t, |x, y| (x as i64) >= (y as i64))
+                }
+                Op::BrI64GeUImm(a, c, t) => br_cmp64_imm!(a, c, t, |x, y| x >= y),
+                Op::BrI64Eqz(a, t) => {
+                    if r!(a) == 0 {
+                        jump!(t);
+                    }
+                }
+                Op::BrI64Nez(a, t) => {
+                    if r!(a) != 0 {
+                        jump!(t);
+                    }
+                }
+
+                Op::Copy { dst, src } => w!(dst, r!(src)),
+                Op::Copy2 { dst, src } => {
+                    let (lo, hi) = (r!(src), r!(src + 1));
+                    w!(dst, lo);
+                    w!(dst + 1, hi);
+                }
+                Op::CopyIfEqz { dst, src, cond } => {
+                    if r!(cond) as u32 == 0 {
+                        w!(dst, r!(src));
+                    }
+                }
+                Op::CopyIfEqz2 { dst, src, cond } => {
+                    if r!(cond) as u32 == 0 {
+                        let (lo, hi) = (r!(src), r!(src + 1));
+                        w!(dst, lo);
+                        w!(dst + 1, hi);
+                    }
+                }
+                Op::Const32 { dst, value } => w!(dst, u64::from(value)),
+                Op::Const64 { dst, value } => w!(dst, value),
+
+                Op::GlobalGet { dst, global } => {
+                    let g = *ctx.globals.add(global as usize) as usize;
+                    w!(dst, (*ctx.global_values.add(g))[0]);
+                }
+                Op::GlobalSet { src, global } => {
+                    let g = *ctx.globals.add(global as usize) as usize;
+                    (*ctx.global_values.add(g))[0] = r!(src);
+                }
+                Op::GlobalGet2 { dst, global } => {
+                    let g = *ctx.globals.add(global as usize) as usize;
+                    let v = *ctx.global_values.add(g);
+                    w!(dst, v[0]);
+                    w!(dst + 1, v[1]);
+                }
+                Op::GlobalSet2 { src, global } => {
+                    let g = *ctx.globals.add(global as usize) as usize;
+                    *ctx.global_values.add(g) = [r!(src), r!(src + 1)];
+                }
+
+                Op::I32Load(d, a, o) => w!(d, u64::from(load!(u32, a, o))),
+                Op::I64Load(d, a, o) => w!(d, load!(u64, a, o)),
+                Op::I32Load8S(d, a, o) => w!(d, load!(u8, a, o) as i8 as i32 as u32 as u64),
+                Op::I32Load8U(d, a, o) => w!(d, u64::from(load!(u8, a, o))),
+                Op::I32Load16S(d, a, o) => w!(d, load!(u16, a, o) as i16 as i32 as u32 as u64),
+                Op::I32Load16U(d, a, o) => w!(d, u64::from(load!(u16, a, o))),
+                Op::I64Load8S(d, a, o) => w!(d, load!(u8, a, o) as i8 as i64 as u64),
+                Op::I64Load8U(d, a, o) => w!(d, u64::from(load!(u8, a, o))),
+                Op::I64Load16S(d, a, o) => w!(d, load!(u16, a, o) as i16 as i64 as u64),
+                Op::I64Load16U(d, a, o) => w!(d, u64::from(load!(u16, a, o))),
+                Op::I64Load32S(d, a, o) => w!(d, load!(u32, a, o) as i32 as i64 as u64),
+                Op::I64Load32U(d, a, o) => w!(d, u64::from(load!(u32, a, o))),
+                Op::Store8(a, s, o) => store_mem!(u8, a, o, r!(s) as u8),
+                Op::Store16(a, s, o) => store_mem!(u16, a, o, r!(s) as u16),
+                Op::Store32(a, s, o) => store_mem!(u32, a, o, r!(s) as u32),
+                Op::Store64(a, s, o) => store_mem!(u64, a, o, r!(s)),
+                Op::Store8Imm(a, v, o) => store_mem!(u8, a, o, v as u8),
+                Op::Store16Imm(a, v, o) => store_mem!(u16, a, o, v as u16),
+                Op::Store32Imm(a, v, o) => store_mem!(u32, a, o, v as u32),
+                Op::Store64Imm(a, v, o) => store_mem!(u64, a, o, v as i64 as u64),
+                Op::MemorySize { dst } => {
+                    w!(dst, (ctx.mem_len / crate::types::PAGE_SIZE as usize) as u64)
+                }
+                Op::MemoryGrow { dst, delta } => {
+                    let delta = r!(delta) as u32;
+                    let mem = &mut store.inner.memories[ctx.memory];
+                    let old = mem.grow(delta, max_memory).unwrap_or(u32::MAX);
+                    w!(dst, u64::from(old));
+                    ctx.refresh(&store.inner);
+                }
+                Op::MemoryInit { data, base } => {
+                    let (d, s, n) = (r!(base) as u32, r!(base + 1) as u32, r!(base + 2) as u32);
+                    let inst = &store.inner.instances[ctx.instance as usize];
+                    let seg: &[u8] = if inst.data_dropped[data as usize] {
+                        &[]
+                    } else {
+                        &inst.module.inner.info.datas[data as usize].bytes
+                    };
+                    let (d, s, n) = (d as usize, s as usize, n as usize);
+                    if s + n > seg.len() || d + n > ctx.mem_len {
+                        trap!(TrapCode::MemoryOutOfBounds);
+                    }
+                    std::ptr::copy_nonoverlapping(seg.as_ptr().add(s), ctx.mem_base.add(d), n);
+                }
+                Op::DataDrop { data } => {
+                    store.inner.instances[ctx.instance as usize].data_dropped[data as usize] = true;
+                }
+                Op::MemoryCopy { base } => {
+                    let (d, s, n) = (
+                        r!(base) as u32 as usize,
+                        r!(base + 1) as u32 as usize,
+                        r!(base + 2) as u32 as usize,
+                    );
+                    if s + n > ctx.mem_len || d + n > ctx.mem_len {
+                        trap!(TrapCode::MemoryOutOfBounds);
+                    }
+                    std::ptr::copy(ctx.mem_base.add(s), ctx.mem_base.add(d), n);
+                }
+                Op::MemoryFill { base } => {
+                    let (d, v, n) = (
+                        r!(base) as u32 as usize,
+                        r!(base + 1) as u8,
+                        r!(base + 2) as u32 as usize,
+                    );
+                    if d + n > ctx.mem_len {
+                        trap!(TrapCode::MemoryOutOfBounds);
+                    }
+                    std::ptr::write_bytes(ctx.mem_base.add(d), v, n);
+                }
+
+                Op::TableGet { dst, table, index } => {
+                    let inst = &store.inner.instances[ctx.instance as usize];
+                    let t = &store.inner.tables[inst.tables[table as usize] as usize];
+                    match t.elements.get(r!(index) as u32 as usize) {
+                        Some(&v) => w!(dst, v),
+                        None => trap!(TrapCode::TableOutOfBounds),
+                    }
+                }
+                Op::TableSet {
+                    table,
+                    index,
+                    value,
+                } => {
+                    let inst = &store.inner.instances[ctx.instance as usize];
+                    let t = inst.tables[table as usize] as usize;
+                    let (i, v) = (r!(index) as u32 as usize, r!(value));
+                    match store.inner.tables[t].elements.get_mut(i) {
+                        Some(slot) => *slot = v,
+                        None => trap!(TrapCode::TableOutOfBounds),
+                    }
+                }
+                Op::TableSize { dst, table } => {
+                    let inst = &store.inner.instances[ctx.instance as usize];
+                    let t = &store.inner.tables[inst.tables[table as usize] as usize];
+                    w!(dst, t.elements.len() as u64);
+                }
+                Op::TableGrow { table, base } => {
+                    let inst = &store.inner.instances[ctx.instance as usize];
+                    let t = inst.tables[table as usize] as usize;
+                    let (init, delta) = (r!(base), r!(base + 1) as u32);
+                    let old = store.inner.tables[t]
+                        .grow(delta, init, max_table)
+                        .unwrap_or(u32::MAX);
+                    w!(base, u64::from(old));
+                }
+                Op::TableFill { table, base } => {
+                    let inst = &store.inner.instances[ctx.instance as usize];
+                    let t = inst.tables[table as usize] as usize;
+                    let (i, v, n) = (
+                        r!(base) as u32 as usize,
+                        r!(base + 1),
+                        r!(base + 2) as u32 as usize,
+                    );
+                    let elements = &mut store.inner.tables[t].elements;
+                    if i + n > elements.len() {
+                        trap!(TrapCode::TableOutOfBounds);
+                    }
+                    elements[i..i + n].fill(v);
+                }
+                Op::TableCopy {
+                    dst_table,
+                    src_table,
+                    base,
+                } => {
+                    let inst = &store.inner.instances[ctx.instance as usize];
+                    let dt = inst.tables[dst_table as usize] as usize;
+                    let st = inst.tables[src_table as usize] as usize;
+                    let (d, s, n) = (
+                        r!(base) as u32 as usize,
+                        r!(base + 1) as u32 as usize,
+                        r!(base + 2) as u32 as usize,
+                    );
+                    let tables = &mut store.inner.tables;
+                    if s + n > tables[st].elements.len() || d + n > tables[dt].elements.len() {
+                        trap!(TrapCode::TableOutOfBounds);
+                    }
+                    if dt == st {
+                        tables[dt].elements.copy_within(s..s + n, d);
+                    } else {
+                        let src: Vec<u64> = tables[st].elements[s..s + n].to_vec();
+                        tables[dt].elements[d..d + n].copy_from_slice(&src);
+                    }
+                }
+                Op::TableInit { elem, table, base } => {
+                    let inst = &store.inner.instances[ctx.instance as usize];
+                    let t = inst.tables[table as usize] as usize;
+                    let (d, s, n) = (
+                        r!(base) as u32 as usize,
+                        r!(base + 1) as u32 as usize,
+                        r!(base + 2) as u32 as usize,
+                    );
+                    let seg = &inst.elems[elem as usize];
+                    if s + n > seg.len() || d + n > store.inner.tables[t].elements.len() {
+                        trap!(TrapCode::TableOutOfBounds);
+                    }
+                    let items: Vec<u64> = seg[s..s + n].to_vec();
+                    store.inner.tables[t].elements[d..d + n].copy_from_slice(&items);
+                }
+                Op::ElemDrop { elem } => {
+                    store.inner.instances[ctx.instance as usize].elems[elem as usize] =
+                        Box::new([]);
+                }
+                Op::RefFunc { dst, func } => {
+                    w!(dst, u64::from(*ctx.funcs.add(func as usize)) + 1);
+                }
+
+                Op::I32Eqz(d, a) => w!(d, u64::from(r!(a) as u32 == 0)),
+                Op::I32Eq(d, a, b) => i32bin!(d, a, b, |x, y| x == y),
+                Op::I32Ne(d, a, b) => i32bin!(d, a, b, |x, y| x != y),
+                Op::I32LtS(d, a, b) => i32bin!(d, a, b, |x, y| x < y),
+                Op::I32LtU(d, a, b) => i32bin!(d, a, b, |x, y| (x as u32) < (y as u32)),
+                Op::I32GtS(d, a, b) => i32bin!(d, a, b, |x, y| x > y),
+                Op::I32GtU(d, a, b) => i32bin!(d, a, b, |x, y| (x as u32) > (y as u32)),
+                Op::I32LeS(d, a, b) => i32bin!(d, a, b, |x, y| x <= y),
+                Op::I32LeU(d, a, b) => i32bin!(d, a, b, |x, y| (x as u32) <= (y as u32)),
+                Op::I32GeS(d, a, b) => i32bin!(d, a, b, |x, y| x >= y),
+                Op::I32GeU(d, a, b) => i32bin!(d, a, b, |x, y| (x as u32) >= (y as u32)),
+                Op::I32Clz(d, a) => w!(d, u64::from((r!(a) as u32).leading_zeros())),
+                Op::I32Ctz(d, a) => w!(d, u64::from((r!(a) as u32).trailing_zeros())),
+                Op::I32Popcnt(d, a) => w!(d, u64::from((r!(a) as u32).count_ones())),
+                Op::I32Add(d, a, b) => i32bin!(d, a, b, |x, y| x.wrapping_add(y)),
+                Op::I32Sub(d, a, b) => i32bin!(d, a, b, |x, y| x.wrapping_sub(y)),
+                Op::I32Mul(d, a, b) => i32bin!(d, a, b, |x, y| x.wrapping_mul(y)),
+                Op::I32DivS(d, a, b) => {
+                    let (x, y) = (r!(a) as u32 as i32, r!(b) as u32 as i32);
+                    if y == 0 {
+                        trap!(TrapCode::IntegerDivisionByZero);
+                    }
+                    if x == i32::MIN && y == -1 {
+                        trap!(TrapCode::IntegerOverflow);
+                    }
+                    w!(d, (x / y) as u32 as u64);
+                }
+                Op::I32DivU(d, a, b) => {
+                    let (x, y) = (r!(a) as u32, r!(b) as u32);
+                    if y == 0 {
+                        trap!(TrapCode::IntegerDivisionByZero);
+                    }
+                    w!(d, u64::from(x / y));
+                }
+                Op::I32RemS(d, a, b) => {
+                    let (x, y) = (r!(a) as u32 as i32, r!(b) as u32 as i32);
+                    if y == 0 {
+                        trap!(TrapCode::IntegerDivisionByZero);
+                    }
+                    w!(d, x.wrapping_rem(y) as u32 as u64);
+                }
+                Op::I32RemU(d, a, b) => {
+                    let (x, y) = (r!(a) as u32, r!(b) as u32);
+                    if y == 0 {
+                        trap!(TrapCode::IntegerDivisionByZero);
+                    }
+                    w!(d, u64::from(x % y));
+                }
+                Op::I32And(d, a, b) => i32bin!(d, a, b, |x, y| x & y),
+                Op::I32Or(d, a, b) => i32bin!(d, a, b, |x, y| x | y),
+                Op::I32Xor(d, a, b) => i32bin!(d, a, b, |x, y| x ^ y),
+                Op::I32Shl(d, a, b) => i32bin!(d, a, b, |x, y| x.wrapping_shl(y as u32)),
+                Op::I32ShrS(d, a, b) => i32bin!(d, a, b, |x, y| x.wrapping_shr(y as u32)),
+                Op::I32ShrU(d, a, b) => {
+                    i32bin!(d, a, b, |x, y| (x as u32).wrapping_shr(y as u32))
+                }
+                Op::I32Rotl(d, a, b) => {
+                    i32bin!(d, a, b, |x, y| (x as u32).rotate_left(y as u32 & 31))
+                }
+                Op::I32Rotr(d, a, b) => {
+                    i32bin!(d, a, b, |x, y| (x as u32).rotate_right(y as u32 & 31))
+                }
+                Op::I32EqImm(d, a, c) => i32imm!(d, a, c, |x, y| x == y),
+                Op::I32NeImm(d, a, c) => i32imm!(d, a, c, |x, y| x != y),
+                Op::I32LtSImm(d, a, c) => i32imm!(d, a, c, |x, y| x < y),
+                Op::I32LtUImm(d, a, c) => i32imm!(d, a, c, |x, y| (x as u32) < (y as u32)),
+                Op::I32GtSImm(d, a, c) => i32imm!(d, a, c, |x, y| x > y),
+                Op::I32GtUImm(d, a, c) => i32imm!(d, a, c, |x, y| (x as u32) > (y as u32)),
+                Op::I32LeSImm(d, a, c) => i32imm!(d, a, c, |x, y| x <= y),
+                Op::I32LeUImm(d, a, c) => i32imm!(d, a, c, |x, y| (x as u32) <= (y as u32)),
+                Op::I32GeSImm(d, a, c) => i32imm!(d, a, c, |x, y| x >= y),
+                Op::I32GeUImm(d, a, c) => i32imm!(d, a, c, |x, y| (x as u32) >= (y as u32)),
+                Op::I32AddImm(d, a, c) => i32imm!(d, a, c, |x, y| x.wrapping_add(y)),
+                Op::I32MulImm(d, a, c) => i32imm!(d, a, c, |x, y| x.wrapping_mul(y)),
+                Op::I32DivSImm(d, a, c) => i32imm!(d, a, c, |x, y| x / y),
+                Op::I32DivUImm(d, a, c) => i32imm!(d, a, c, |x, y| (x as u32) / (y as u32)),
+                Op::I32RemSImm(d, a, c) => i32imm!(d, a, c, |x, y| x % y),
+                Op::I32RemUImm(d, a, c) => i32imm!(d, a, c, |x, y| (x as u32) % (y as u32)),
+                Op::I32AndImm(d, a, c) => i32imm!(d, a, c, |x, y| x & y),
+                Op::I32OrImm(d, a, c) => i32imm!(d, a, c, |x, y| x | y),
+                Op::I32XorImm(d, a, c) => i32imm!(d, a, c, |x, y| x ^ y),
+                Op::I32ShlImm(d, a, c) => i32imm!(d, a, c, |x, y| x.wrapping_shl(y as u32)),
+                Op::I32ShrSImm(d, a, c) => i32imm!(d, a, c, |x, y| x.wrapping_shr(y as u32)),
+                Op::I32ShrUImm(d, a, c) => {
+                    i32imm!(d, a, c, |x, y| (x as u32).wrapping_shr(y as u32))
+                }
+                Op::I32RotlImm(d, a, c) => {
+                    i32imm!(d, a, c, |x, y| (x as u32).rotate_left(y as u32 & 31))
+                }
+                Op::I32RotrImm(d, a, c) => {
+                    i32imm!(d, a, c, |x, y| (x as u32).rotate_right(y as u32 & 31))
+                }
+                Op::I32SubImmRev(d, a, c) => i32imm!(d, a, c, |x, y| y.wrapping_sub(x)),
+
+                Op::I64Eqz(d, a) => w!(d, u64::from(r!(a) == 0)),
+                Op::I64Eq(d, a, b) => i64bin!(d, a, b, |x, y| x == y),
+                Op::I64Ne(d, a, b) => i64bin!(d, a, b, |x, y| x != y),
+                Op::I64LtS(d, a, b) => i64bin!(d, a, b, |x, y| x < y),
+                Op::I64LtU(d, a, b) => i64bin!(d, a, b, |x, y| (x as u64) < (y as u64)),
+                Op::I64GtS(d, a, b) => i64bin!(d, a, b, |x, y| x > y),
+                Op::I64GtU(d, a, b) => i64bin!(d, a, b, |x, y| (x as u64) > (y as u64)),
+                Op::I64LeS(d, a, b) => i64bin!(d, a, b, |x, y| x <= y),
+                Op::I64LeU(d, a, b) => i64bin!(d, a, b, |x, y| (x as u64) <= (y as u64)),
+                Op::I64GeS(d, a, b) => i64bin!(d, a, b, |x, y| x >= y),
+                Op::I64GeU(d, a, b) => i64bin!(d, a, b, |x, y| (x as u64) >= (y as u64)),
+                Op::I64Clz(d, a) => w!(d, u64::from(r!(a).leading_zeros())),
+                Op::I64Ctz(d, a) => w!(d, u64::from(r!(a).trailing_zeros())),
+                Op::I64Popcnt(d, a) => w!(d, u64::from(r!(a).count_ones())),
+                Op::I64Add(d, a, b) => i64bin!(d, a, b, |x, y| x.wrapping_add(y)),
+                Op::I64Sub(d, a, b) => i64bin!(d, a, b, |x, y| x.wrapping_sub(y)),
+                Op::I64Mul(d, a, b) => i64bin!(d, a, b, |x, y| x.wrapping_mul(y)),
+                Op::I64DivS(d, a, b) => {
+                    let (x, y) = (r!(a) as i64, r!(b) as i64);
+                    if y == 0 {
+                        trap!(TrapCode::IntegerDivisionByZero);
+                    }
+                    if x == i64::MIN && y == -1 {
+                        trap!(TrapCode::IntegerOverflow);
+                    }
+                    w!(d, (x / y) as u64);
+                }
+                Op::I64DivU(d, a, b) => {
+                    let (x, y) = (r!(a), r!(b));
+                    if y == 0 {
+                        trap!(TrapCode::IntegerDivisionByZero);
+                    }
+                    w!(d, x / y);
+                }
+                Op::I64RemS(d, a, b) => {
+                    let (x, y) = (r!(a) as i64, r!(b) as i64);
+                    if y == 0 {
+                        trap!(TrapCode::IntegerDivisionByZero);
+                    }
+                    w!(d, x.wrapping_rem(y) as u64);
+                }
+                Op::I64RemU(d, a, b) => {
+                    let (x, y) = (r!(a), r!(b));
+                    if y == 0 {
+                        trap!(TrapCode::IntegerDivisionByZero);
+                    }
+                    w!(d, x % y);
+                }
+                Op::I64And(d, a, b) => i64bin!(d, a, b, |x, y| x & y),
+                Op::I64Or(d, a, b) => i64bin!(d, a, b, |x, y| x | y),
+                Op::I64Xor(d, a, b) => i64bin!(d, a, b, |x, y| x ^ y),
+                Op::I64Shl(d, a, b) => i64bin!(d, a, b, |x, y| x.wrapping_shl(y as u32)),
+                Op::I64ShrS(d, a, b) => i64bin!(d, a, b, |x, y| x.wrapping_shr(y as u32)),
+                Op::I64ShrU(d, a, b) => {
+                    i64bin!(d, a, b, |x, y| (x as u64).wrapping_shr(y as u32))
+                }
+                Op::I64Rotl(d, a, b) => {
+                    i64bin!(d, a, b, |x, y| (x as u64).rotate_left(y as u32 & 63))
+                }
+                Op::I64Rotr(d, a, b) => {
+                    i64bin!(d, a, b, |x, y| (x as u64).rotate_right(y as u32 & 63))
+                }
+                Op::I64EqImm(d, a, c) => i64imm!(d, a, c, |x, y| x == y),
+                Op::I64NeImm(d, a, c) => i64imm!(d, a, c, |x, y| x != y),
+                Op::I64LtSImm(d, a, c) => i64imm!(d, a, c, |x, y| x < y),
+                Op::I64LtUImm(d, a, c) => i64imm!(d, a, c, |x, y| (x as u64) < (y as u64)),
+                Op::I64GtSImm(d, a, c) => i64imm!(d, a, c, |x, y| x > y),
+                Op::I64GtUImm(d, a, c) => i64imm!(d, a, c, |x, y| (x as u64) > (y as u64)),
+                Op::I64LeSImm(d, a, c) => i64imm!(d, a, c, |x, y| x <= y),
+                Op::I64LeUImm(d, a, c) => i64imm!(d, a, c, |x, y| (x as u64) <= (y as u64)),
+                Op::I64GeSImm(d, a, c) => i64imm!(d, a, c, |x, y| x >= y),
+                Op::I64GeUImm(d, a, c) => i64imm!(d, a, c, |x, y| (x as u64) >= (y as u64)),
+                Op::I64AddImm(d, a, c) => i64imm!(d, a, c, |x, y| x.wrapping_add(y)),
+                Op::I64MulImm(d, a, c) => i64imm!(d, a, c, |x, y| x.wrapping_mul(y)),
+                Op::I64DivSImm(d, a, c) => i64imm!(d, a, c, |x, y| x / y),
+                Op::I64DivUImm(d, a, c) => i64imm!(d, a, c, |x, y| (x as u64) / (y as u64)),
+                Op::I64RemSImm(d, a, c) => i64imm!(d, a, c, |x, y| x % y),
+                Op::I64RemUImm(d, a, c) => i64imm!(d, a, c, |x, y| (x as u64) % (y as u64)),
+                Op::I64AndImm(d, a, c) => i64imm!(d, a, c, |x, y| x & y),
+                Op::I64OrImm(d, a, c) => i64imm!(d, a, c, |x, y| x | y),
+                Op::I64XorImm(d, a, c) => i64imm!(d, a, c, |x, y| x ^ y),
+                Op::I64ShlImm(d, a, c) => i64imm!(d, a, c, |x, y| x.wrapping_shl(y as u32)),
+                Op::I64ShrSImm(d, a, c) => i64imm!(d, a, c, |x, y| x.wrapping_shr(y as u32)),
+                Op::I64ShrUImm(d, a, c) => {
+                    i64imm!(d, a, c, |x, y| (x as u64).wrapping_shr(y as u32))
+                }
+                Op::I64RotlImm(d, a, c) => {
+                    i64imm!(d, a, c, |x, y| (x as u64).rotate_left(y as u32 & 63))
+                }
+                Op::I64RotrImm(d, a, c) => {
+                    i64imm!(d, a, c, |x, y| (x as u64).rotate_right(y as u32 & 63))
+                }
+                Op::I64SubImmRev(d, a, c) => i64imm!(d, a, c, |x, y| y.wrapping_sub(x)),
+
+                Op::F32Eq(d, a, b) => f32cmp!(d, a, b, |x, y| x == y),
+                Op::F32Ne(d, a, b) => f32cmp!(d, a, b, |x, y| x != y),
+                Op::F32Lt(d, a, b) => f32cmp!(d, a, b, |x, y| x < y),
+                Op::F32Gt(d, a, b) => f32cmp!(d, a, b, |x, y| x > y),
+                Op::F32Le(d, a, b) => f32cmp!(d, a, b, |x, y| x <= y),
+                Op::F32Ge(d, a, b) => f32cmp!(d, a, b, |x, y| x >= y),
+                Op::F32Abs(d, a) => w!(d, r!(a) & 0x7fff_ffff),
+                Op::F32Neg(d, a) => w!(d, (r!(a) as u32 ^ 0x8000_0000) as u64),
+                Op::F32Ceil(d, a) => f32un!(d, a, |x| f32ops::ceil(x)),
+                Op::F32Floor(d, a) => f32un!(d, a, |x| f32ops::floor(x)),
+                Op::F32Trunc(d, a) => f32un!(d, a, |x| f32ops::trunc(x)),
+                Op::F32Nearest(d, a) => f32un!(d, a, |x| f32ops::nearest(x)),
+                Op::F32Sqrt(d, a) => f32un!(d, a, |x| f32ops::sqrt(x)),
+                Op::F32Add(d, a, b) => f32bin!(d, a, b, |x, y| x + y),
+                Op::F32Sub(d, a, b) => f32bin!(d, a, b, |x, y| x - y),
+                Op::F32Mul(d, a, b) => f32bin!(d, a, b, |x, y| x * y),
+                Op::F32Div(d, a, b) => f32bin!(d, a, b, |x, y| x / y),
+                Op::F32Min(d, a, b) => f32bin!(d, a, b, |x, y| f32ops::min(x, y)),
+                Op::F32Max(d, a, b) => f32bin!(d, a, b, |x, y| f32ops::max(x, y)),
+                Op::F32Copysign(d, a, b) => {
+                    let (x, y) = (r!(a) as u32, r!(b) as u32);
+                    w!(d, u64::from((x & 0x7fff_ffff) | (y & 0x8000_0000)));
+                }
+
+                Op::F64Eq(d, a, b) => f64cmp!(d, a, b, |x, y| x == y),
+                Op::F64Ne(d, a, b) => f64cmp!(d, a, b, |x, y| x != y),
+                Op::F64Lt(d, a, b) => f64cmp!(d, a, b, |x, y| x < y),
+                Op::F64Gt(d, a, b) => f64cmp!(d, a, b, |x, y| x > y),
+                Op::F64Le(d, a, b) => f64cmp!(d, a, b, |x, y| x <= y),
+                Op::F64Ge(d, a, b) => f64cmp!(d, a, b, |x, y| x >= y),
+                Op::F64Abs(d, a) => w!(d, r!(a) & 0x7fff_ffff_ffff_ffff),
+                Op::F64Neg(d, a) => w!(d, r!(a) ^ 0x8000_0000_0000_0000),
+                Op::F64Ceil(d, a) => f64un!(d, a, |x| f64ops::ceil(x)),
+                Op::F64Floor(d, a) => f64un!(d, a, |x| f64ops::floor(x)),
+                Op::F64Trunc(d, a) => f64un!(d, a, |x| f64ops::trunc(x)),
+                Op::F64Nearest(d, a) => f64un!(d, a, |x| f64ops::nearest(x)),
+                Op::F64Sqrt(d, a) => f64un!(d, a, |x| f64ops::sqrt(x)),
+                Op::F64Add(d, a, b) => f64bin!(d, a, b, |x, y| x + y),
+                Op::F64Sub(d, a, b) => f64bin!(d, a, b, |x, y| x - y),
+                Op::F64Mul(d, a, b) => f64bin!(d, a, b, |x, y| x * y),
+                Op::F64Div(d, a, b) => f64bin!(d, a, b, |x, y| x / y),
+                Op::F64Min(d, a, b) => f64bin!(d, a, b, |x, y| f64ops::min(x, y)),
+                Op::F64Max(d, a, b) => f64bin!(d, a, b, |x, y| f64ops::max(x, y)),
+                Op::F64Copysign(d, a, b) => {
+                    let (x, y) = (r!(a), r!(b));
+                    w!(d, (x & 0x7fff_ffff_ffff_ffff) | (y & 0x8000_0000_0000_0000));
+                }
+
+                Op::I32WrapI64(d, a) => w!(d, r!(a) as u32 as u64),
+                Op::I32TruncF32S(d, a) => trunc!(d, a, f32, float::I32_S, i32, u32),
+                Op::I32TruncF32U(d, a) => trunc!(d, a, f32, float::I32_U, u32, u32),
+                Op::I32TruncF64S(d, a) => trunc!(d, a, f64, float::I32_S, i32, u32),
+                Op::I32TruncF64U(d, a) => trunc!(d, a, f64, float::I32_U, u32, u32),
+                Op::I64ExtendI32S(d, a) => w!(d, r!(a) as u32 as i32 as i64 as u64),
+                Op::I64ExtendI32U(d, a) => w!(d, r!(a) as u32 as u64),
+                Op::I64TruncF32S(d, a) => trunc!(d, a, f32, float::I64_S, i64, u64),
+                Op::I64TruncF32U(d, a) => trunc!(d, a, f32, float::I64_U, u64, u64),
+                Op::I64TruncF64S(d, a) => trunc!(d, a, f64, float::I64_S, i64, u64),
+                Op::I64TruncF64U(d, a) => trunc!(d, a, f64, float::I64_U, u64, u64),
+                Op::F32ConvertI32S(d, a) => {
+                    w!(d, u64::from((r!(a) as u32 as i32 as f32).to_bits()))
+                }
+                Op::F32ConvertI32U(d, a) => w!(d, u64::from((r!(a) as u32 as f32).to_bits())),
+                Op::F32ConvertI64S(d, a) => w!(d, u64::from((r!(a) as i64 as f32).to_bits())),
+                Op::F32ConvertI64U(d, a) => w!(d, u64::from((r!(a) as f32).to_bits())),
+                Op::F32DemoteF64(d, a) => {
+                    w!(d, u64::from((f64::from_bits(r!(a)) as f32).to_bits()))
+                }
+                Op::F64ConvertI32S(d, a) => w!(d, (r!(a) as u32 as i32 as f64).to_bits()),
+                Op::F64ConvertI32U(d, a) => w!(d, (r!(a) as u32 as f64).to_bits()),
+                Op::F64ConvertI64S(d, a) => w!(d, (r!(a) as i64 as f64).to_bits()),
+                Op::F64ConvertI64U(d, a) => w!(d, (r!(a) as f64).to_bits()),
+                Op::F64PromoteF32(d, a) => {
+                    w!(d, f64::from(f32::from_bits(r!(a) as u32)).to_bits())
+                }
+                Op::I32Extend8S(d, a) => w!(d, r!(a) as u8 as i8 as i32 as u32 as u64),
+                Op::I32Extend16S(d, a) => w!(d, r!(a) as u16 as i16 as i32 as u32 as u64),
+                Op::I64Extend8S(d, a) => w!(d, r!(a) as u8 as i8 as i64 as u64),
+                Op::I64Extend16S(d, a) => w!(d, r!(a) as u16 as i16 as i64 as u64),
+                Op::I64Extend32S(d, a) => w!(d, r!(a) as u32 as i32 as i64 as u64),
+                Op::I32TruncSatF32S(d, a) => {
+                    w!(d, f32::from_bits(r!(a) as u32) as i32 as u32 as u64)
+                }
+                Op::I32TruncSatF32U(d, a) => w!(d, u64::from(f32::from_bits(r!(a) as u32) as u32)),
+                Op::I32TruncSatF64S(d, a) => w!(d, f64::from_bits(r!(a)) as i32 as u32 as u64),
+                Op::I32TruncSatF64U(d, a) => w!(d, u64::from(f64::from_bits(r!(a)) as u32)),
+                Op::I64TruncSatF32S(d, a) => w!(d, f32::from_bits(r!(a) as u32) as i64 as u64),
+                Op::I64TruncSatF32U(d, a) => w!(d, f32::from_bits(r!(a) as u32) as u64),
+                Op::I64TruncSatF64S(d, a) => w!(d, f64::from_bits(r!(a)) as i64 as u64),
+                Op::I64TruncSatF64U(d, a) => w!(d, f64::from_bits(r!(a)) as u64),
+            }
+        }
+    }
+}

@@ -1,0 +1,1319 @@
+//! Translation of a function body into register ops (see [`super::ir`]), in one pass
+//! beside the validator.
+//!
+//! The translator keeps its own model of the operand stack. An entry is a *temporary*
+//! (its value is in its slot), a *local* (its value is still in that local's slot:
+//! `local.get` emitted nothing), or a *constant* (not yet written anywhere). Lazy entries
+//! are written to their own slots ("materialized") when something needs them there: a
+//! call's arguments, a block's results, or a write to the local they alias.
+//!
+//! Invariants:
+//! - an operand at stack position `i` always lives (or will be materialized) at the same
+//!   slot, so block results and call arguments land in fixed, contiguous slots;
+//! - when a block, loop or `if` starts, no entry on the stack aliases a local, so a local
+//!   written on one path can never change what an older entry means on another path.
+
+#![forbid(unsafe_code)]
+
+use super::ir::{Op, Reg};
+use crate::decode::ModuleInfo;
+use crate::decode::ops::{BlockType, LoadKind, NumOp, Operator, StoreKind};
+use crate::decode::reader::Reader;
+use crate::error::{Error, Result};
+use crate::types::ValType;
+use crate::validate::Context;
+use crate::validate::func::{FrameKind, FuncValidator};
+
+/// A function ready for the interpreter.
+#[derive(Debug)]
+pub(crate) struct CompiledFunc {
+    pub code: Box<[Op]>,
+    /// Slots the frame needs: locals plus the deepest operand stack.
+    pub frame_size: u32,
+    pub param_slots: u32,
+    /// Slots of declared (non-parameter) locals, zeroed on entry.
+    pub local_slots: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    Temp,
+    Local(Reg),
+    Const(u64),
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Operand {
+    ty: ValType,
+    slot: Reg,
+    kind: Kind,
+}
+
+#[derive(Debug)]
+struct Block {
+    kind: FrameKind,
+    ty: BlockType,
+    /// Operand stack length at entry, parameters excluded.
+    height: usize,
+    /// Where the block's parameters (and results) sit.
+    base_slot: Reg,
+    /// Opened inside unreachable code: emits nothing.
+    dead: bool,
+    /// A loop's first op.
+    loop_start: u32,
+    /// Branches to this block's end, to patch when it is known.
+    pending: Vec<u32>,
+    /// An `if`'s branch to its `else`.
+    else_branch: Option<u32>,
+}
+
+struct Translator<'a> {
+    v: FuncValidator<'a>,
+    module: &'a ModuleInfo,
+    code: Vec<Op>,
+    stack: Vec<Operand>,
+    blocks: Vec<Block>,
+    local_slot: Vec<Reg>,
+    local_type: Vec<ValType>,
+    /// How many stack entries alias each local, and in all.
+    local_refs: Vec<u32>,
+    alias_count: u32,
+    results: &'a [ValType],
+    num_local_slots: u32,
+    max_slot: u32,
+    reachable: bool,
+    /// The last op wrote a fresh temporary now on top of the stack: it may be retargeted
+    /// or fused with what consumes it.
+    last_result: Option<usize>,
+    result_slots: u32,
+    at: usize,
+}
+
+/// Validates and translates defined function `def_index`.
+pub(crate) fn translate(cx: &Context<'_>, bytes: &[u8], def_index: u32) -> Result<CompiledFunc> {
+    let m = cx.module;
+    let func_index = m.num_imported_funcs + def_index;
+    let body = &m.bodies[def_index as usize];
+    let ty = &m.types[m.funcs[func_index as usize] as usize];
+    let v = FuncValidator::new(cx, func_index);
+    let local_type = v.locals().to_vec();
+    let mut local_slot = Vec::with_capacity(local_type.len());
+    let mut next = 0u32;
+    for t in &local_type {
+        local_slot.push(next);
+        next += t.slots();
+    }
+    let param_slots = ty.param_slots();
+    let mut t = Translator {
+        v,
+        module: m,
+        code: Vec::with_capacity((body.code_end - body.code_start) / 2 + 4),
+        stack: Vec::new(),
+        blocks: Vec::new(),
+        local_refs: vec![0; local_type.len()],
+        alias_count: 0,
+        results: ty.results(),
+        local_slot,
+        local_type,
+        num_local_slots: next,
+        max_slot: next.max(ty.result_slots()),
+        reachable: true,
+        last_result: None,
+        result_slots: ty.result_slots(),
+        at: body.code_start,
+    };
+    t.blocks.push(Block {
+        kind: FrameKind::Func,
+        ty: BlockType::Func(m.funcs[func_index as usize]),
+        height: 0,
+        base_slot: 0,
+        dead: false,
+        loop_start: 0,
+        pending: Vec::new(),
+        else_branch: None,
+    });
+    let mut r = Reader::new(bytes, body.code_start, body.code_end);
+    let has_data_count = m.data_count.is_some();
+    while !t.v.is_finished() {
+        if r.is_empty() {
+            return Err(Error::malformed(r.pos(), "END opcode expected"));
+        }
+        let at = r.pos();
+        let op = r.operator(has_data_count)?;
+        t.at = at;
+        t.v.visit(&op, at)?;
+        t.op(&op)?;
+    }
+    if !r.is_empty() {
+        return Err(Error::malformed(r.pos(), "section size mismatch"));
+    }
+    Ok(CompiledFunc {
+        code: t.code.into_boxed_slice(),
+        frame_size: t.max_slot,
+        param_slots,
+        local_slots: t.num_local_slots - param_slots,
+    })
+}
+
+/// Inverse of a fused compare-and-branch (for "branch if false").
+fn negate_branch(op: Op) -> Op {
+    use Op::*;
+    match op {
+        BrI32Eq(a, b, t) => BrI32Ne(a, b, t),
+        BrI32Ne(a, b, t) => BrI32Eq(a, b, t),
+        BrI32LtS(a, b, t) => BrI32GeS(a, b, t),
+        BrI32LtU(a, b, t) => BrI32GeU(a, b, t),
+        BrI32GtS(a, b, t) => BrI32LeS(a, b, t),
+        BrI32GtU(a, b, t) => BrI32LeU(a, b, t),
+        BrI32LeS(a, b, t) => BrI32GtS(a, b, t),
+        BrI32LeU(a, b, t) => BrI32GtU(a, b, t),
+        BrI32GeS(a, b, t) => BrI32LtS(a, b, t),
+        BrI32GeU(a, b, t) => BrI32LtU(a, b, t),
+        BrI32EqImm(a, b, t) => BrI32NeImm(a, b, t),
+        BrI32NeImm(a, b, t) => BrI32EqImm(a, b, t),
+        BrI32LtSImm(a, b, t) => BrI32GeSImm(a, b, t),
+        BrI32LtUImm(a, b, t) => BrI32GeUImm(a, b, t),
+        BrI32GtSImm(a, b, t) => BrI32LeSImm(a, b, t),
+        BrI32GtUImm(a, b, t) => BrI32LeUImm(a, b, t),
+        BrI32LeSImm(a, b, t) => BrI32GtSImm(a, b, t),
+        BrI32LeUImm(a, b, t) => BrI32GtUImm(a, b, t),
+        BrI32GeSImm(a, b, t) => BrI32LtSImm(a, b, t),
+        BrI32GeUImm(a, b, t) => BrI32LtUImm(a, b, t),
+        BrI64Eq(a, b, t) => BrI64Ne(a, b, t),
+        BrI64Ne(a, b, t) => BrI64Eq(a, b, t),
+        BrI64LtS(a, b, t) => BrI64GeS(a, b, t),
+        BrI64LtU(a, b, t) => BrI64GeU(a, b, t),
+        BrI64GtS(a, b, t) => BrI64LeS(a, b, t),
+        BrI64GtU(a, b, t) => BrI64LeU(a, b, t),
+        BrI64LeS(a, b, t) => BrI64GtS(a, b, t),
+        BrI64LeU(a, b, t) => BrI64GtU(a, b, t),
+        BrI64GeS(a, b, t) => BrI64LtS(a, b, t),
+        BrI64GeU(a, b, t) => BrI64LtU(a, b, t),
+        BrI64EqImm(a, b, t) => BrI64NeImm(a, b, t),
+        BrI64NeImm(a, b, t) => BrI64EqImm(a, b, t),
+        BrI64LtSImm(a, b, t) => BrI64GeSImm(a, b, t),
+        BrI64LtUImm(a, b, t) => BrI64GeUImm(a, b, t),
+        BrI64GtSImm(a, b, t) => BrI64LeSImm(a, b, t),
+        BrI64GtUImm(a, b, t) => BrI64LeUImm(a, b, t),
+        BrI64LeSImm(a, b, t) => BrI64GtSImm(a, b, t),
+        BrI64LeUImm(a, b, t) => BrI64GtUImm(a, b, t),
+        BrI64GeSImm(a, b, t) => BrI64LtSImm(a, b, t),
+        BrI64GeUImm(a, b, t) => BrI64LtUImm(a, b, t),
+        BrI64Eqz(a, t) => BrI64Nez(a, t),
+        BrI64Nez(a, t) => BrI64Eqz(a, t),
+        BrIfEqz { cond, target } => BrIfNez { cond, target },
+        BrIfNez { cond, target } => BrIfEqz { cond, target },
+        other => other,
+    }
+}
+
+/// The fused "branch if true" form of a comparison op, with a placeholder target.
+fn fuse_compare(op: Op) -> Option<Op> {
+    use Op::*;
+    Some(match op {
+        I32Eq(_, a, b) => BrI32Eq(a, b, 0),
+        I32Ne(_, a, b) => BrI32Ne(a, b, 0),
+        I32LtS(_, a, b) => BrI32LtS(a, b, 0),
+        I32LtU(_, a, b) => BrI32LtU(a, b, 0),
+        I32GtS(_, a, b) => BrI32GtS(a, b, 0),
+        I32GtU(_, a, b) => BrI32GtU(a, b, 0),
+        I32LeS(_, a, b) => BrI32LeS(a, b, 0),
+        I32LeU(_, a, b) => BrI32LeU(a, b, 0),
+        I32GeS(_, a, b) => BrI32GeS(a, b, 0),
+        I32GeU(_, a, b) => BrI32GeU(a, b, 0),
+        I32EqImm(_, a, b) => BrI32EqImm(a, b, 0),
+        I32NeImm(_, a, b) => BrI32NeImm(a, b, 0),
+        I32LtSImm(_, a, b) => BrI32LtSImm(a, b, 0),
+        I32LtUImm(_, a, b) => BrI32LtUImm(a, b, 0),
+        I32GtSImm(_, a, b) => BrI32GtSImm(a, b, 0),
+        I32GtUImm(_, a, b) => BrI32GtUImm(a, b, 0),
+        I32LeSImm(_, a, b) => BrI32LeSImm(a, b, 0),
+        I32LeUImm(_, a, b) => BrI32LeUImm(a, b, 0),
+        I32GeSImm(_, a, b) => BrI32GeSImm(a, b, 0),
+        I32GeUImm(_, a, b) => BrI32GeUImm(a, b, 0),
+        I64Eq(_, a, b) => BrI64Eq(a, b, 0),
+        I64Ne(_, a, b) => BrI64Ne(a, b, 0),
+        I64LtS(_, a, b) => BrI64LtS(a, b, 0),
+        I64LtU(_, a, b) => BrI64LtU(a, b, 0),
+        I64GtS(_, a, b) => BrI64GtS(a, b, 0),
+        I64GtU(_, a, b) => BrI64GtU(a, b, 0),
+        I64LeS(_, a, b) => BrI64LeS(a, b, 0),
+        I64LeU(_, a, b) => BrI64LeU(a, b, 0),
+        I64GeS(_, a, b) => BrI64GeS(a, b, 0),
+        I64GeU(_, a, b) => BrI64GeU(a, b, 0),
+        I64EqImm(_, a, b) => BrI64EqImm(a, b, 0),
+        I64NeImm(_, a, b) => BrI64NeImm(a, b, 0),
+        I64LtSImm(_, a, b) => BrI64LtSImm(a, b, 0),
+        I64LtUImm(_, a, b) => BrI64LtUImm(a, b, 0),
+        I64GtSImm(_, a, b) => BrI64GtSImm(a, b, 0),
+        I64GtUImm(_, a, b) => BrI64GtUImm(a, b, 0),
+        I64LeSImm(_, a, b) => BrI64LeSImm(a, b, 0),
+        I64LeUImm(_, a, b) => BrI64LeUImm(a, b, 0),
+        I64GeSImm(_, a, b) => BrI64GeSImm(a, b, 0),
+        I64GeUImm(_, a, b) => BrI64GeUImm(a, b, 0),
+        I32Eqz(_, a) => BrIfEqz { cond: a, target: 0 },
+        I64Eqz(_, a) => BrI64Eqz(a, 0),
+        _ => return None,
+    })
+}
+
+/// Sets the branch target of a branching op.
+fn set_target(op: &mut Op, to: u32) {
+    use Op::*;
+    match op {
+        Br { target } | BrIfNez { target, .. } | BrIfEqz { target, .. } => *target = to,
+        BrI32Eq(.., t)
+        | BrI32Ne(.., t)
+        | BrI32LtS(.., t)
+        | BrI32LtU(.., t)
+        | BrI32GtS(.., t)
+        | BrI32GtU(.., t)
+        | BrI32LeS(.., t)
+        | BrI32LeU(.., t)
+        | BrI32GeS(.., t)
+        | BrI32GeU(.., t)
+        | BrI32EqImm(.., t)
+        | BrI32NeImm(.., t)
+        | BrI32LtSImm(.., t)
+        | BrI32LtUImm(.., t)
+        | BrI32GtSImm(.., t)
+        | BrI32GtUImm(.., t)
+        | BrI32LeSImm(.., t)
+        | BrI32LeUImm(.., t)
+        | BrI32GeSImm(.., t)
+        | BrI32GeUImm(.., t)
+        | BrI64Eq(.., t)
+        | BrI64Ne(.., t)
+        | BrI64LtS(.., t)
+        | BrI64LtU(.., t)
+        | BrI64GtS(.., t)
+        | BrI64GtU(.., t)
+        | BrI64LeS(.., t)
+        | BrI64LeU(.., t)
+        | BrI64GeS(.., t)
+        | BrI64GeU(.., t)
+        | BrI64EqImm(.., t)
+        | BrI64NeImm(.., t)
+        | BrI64LtSImm(.., t)
+        | BrI64LtUImm(.., t)
+        | BrI64GtSImm(.., t)
+        | BrI64GtUImm(.., t)
+        | BrI64LeSImm(.., t)
+        | BrI64LeUImm(.., t)
+        | BrI64GeSImm(.., t)
+        | BrI64GeUImm(.., t)
+        | BrI64Eqz(_, t)
+        | BrI64Nez(_, t) => *t = to,
+        _ => unreachable!("not a branch: {op:?}"),
+    }
+}
+
+/// Builds an op with an immediate: `(dst, src, imm)`.
+type ImmOp = fn(Reg, Reg, i32) -> Op;
+
+/// How an integer binary op may take a constant right operand.
+enum ImmForm {
+    /// `op(dst, lhs, imm)`.
+    Rhs(ImmOp),
+    /// Commutative: a constant on either side.
+    Either(ImmOp),
+    /// A comparison: a constant on the left uses the mirrored comparison.
+    Compare(ImmOp, ImmOp),
+    /// Subtraction: `x - c` is `x + (-c)`; `c - x` has its own op.
+    Sub(ImmOp, ImmOp),
+    /// Division: only for divisors that cannot trap.
+    Div(ImmOp, bool),
+    None,
+}
+
+impl<'a> Translator<'a> {
+    fn emit(&mut self, op: Op) -> u32 {
+        self.code.push(op);
+        self.last_result = None;
+        (self.code.len() - 1) as u32
+    }
+
+    fn pc(&self) -> u32 {
+        self.code.len() as u32
+    }
+
+    fn too_large(&self) -> Error {
+        Error::invalid(self.at, "function too large")
+    }
+
+    fn next_slot(&self) -> Reg {
+        self.stack
+            .last()
+            .map_or(self.num_local_slots, |o| o.slot + o.ty.slots())
+    }
+
+    fn note_slots(&mut self, end: u32) {
+        self.max_slot = self.max_slot.max(end);
+    }
+
+    fn push(&mut self, ty: ValType, kind: Kind) -> Reg {
+        let slot = self.next_slot();
+        self.note_slots(slot + ty.slots());
+        if let Kind::Local(l) = kind {
+            let index = self.local_index(l);
+            self.local_refs[index] += 1;
+            self.alias_count += 1;
+        }
+        self.stack.push(Operand { ty, slot, kind });
+        slot
+    }
+
+    /// Pushes a result computed by the op just emitted.
+    fn push_result(&mut self, ty: ValType) -> Reg {
+        self.push(ty, Kind::Temp)
+    }
+
+    /// Emits `make(dst)` and pushes its result.
+    fn emit_result(&mut self, ty: ValType, make: impl FnOnce(Reg) -> Op) {
+        let dst = self.next_slot();
+        self.push_result(ty);
+        self.code.push(make(dst));
+        self.last_result = Some(self.code.len() - 1);
+    }
+
+    fn local_index(&self, slot: Reg) -> usize {
+        // Locals are few per slot; the slot→index map is monotonic.
+        self.local_slot
+            .binary_search(&slot)
+            .expect("a local's slot")
+    }
+
+    fn pop(&mut self) -> Operand {
+        let o = self.stack.pop().expect("validated");
+        if let Kind::Local(l) = o.kind {
+            let index = self.local_index(l);
+            self.local_refs[index] -= 1;
+            self.alias_count -= 1;
+        }
+        o
+    }
+
+    fn copy_op(ty: ValType, dst: Reg, src: Reg) -> Op {
+        if ty == ValType::V128 {
+            Op::Copy2 { dst, src }
+        } else {
+            Op::Copy { dst, src }
+        }
+    }
+
+    fn const_op(ty: ValType, dst: Reg, value: u64) -> Op {
+        match ty {
+            ValType::I32 | ValType::F32 => Op::Const32 {
+                dst,
+                value: value as u32,
+            },
+            _ => Op::Const64 { dst, value },
+        }
+    }
+
+    /// Writes the value of `o` into slot `dst`.
+    fn move_to(&mut self, o: Operand, dst: Reg) {
+        match o.kind {
+            Kind::Temp if o.slot == dst => {}
+            Kind::Temp => {
+                self.emit(Self::copy_op(o.ty, dst, o.slot));
+            }
+            Kind::Local(l) if l == dst => {}
+            Kind::Local(l) => {
+                self.emit(Self::copy_op(o.ty, dst, l));
+            }
+            Kind::Const(c) => {
+                self.emit(Self::const_op(o.ty, dst, c));
+            }
+        }
+    }
+
+    /// Writes stack entry `i` into its own slot.
+    fn materialize(&mut self, i: usize) {
+        let o = self.stack[i];
+        if o.kind == Kind::Temp {
+            return;
+        }
+        self.move_to(o, o.slot);
+        if let Kind::Local(l) = o.kind {
+            let index = self.local_index(l);
+            self.local_refs[index] -= 1;
+            self.alias_count -= 1;
+        }
+        self.stack[i].kind = Kind::Temp;
+    }
+
+    fn materialize_top(&mut self, n: usize) {
+        let len = self.stack.len();
+        for i in len - n..len {
+            self.materialize(i);
+        }
+    }
+
+    /// Makes sure no stack entry aliases a local.
+    fn materialize_locals(&mut self) {
+        if self.alias_count == 0 {
+            return;
+        }
+        for i in 0..self.stack.len() {
+            if matches!(self.stack[i].kind, Kind::Local(_)) {
+                self.materialize(i);
+            }
+        }
+    }
+
+    /// Before local `index` is written: entries aliasing it take its current value.
+    fn preserve_local(&mut self, index: usize) {
+        if self.local_refs[index] == 0 {
+            return;
+        }
+        let slot = self.local_slot[index];
+        for i in 0..self.stack.len() {
+            if self.stack[i].kind == Kind::Local(slot) {
+                self.materialize(i);
+            }
+        }
+    }
+
+    /// A register holding the popped operand's value.
+    fn reg(&mut self, o: Operand) -> Reg {
+        match o.kind {
+            Kind::Temp => o.slot,
+            Kind::Local(l) => l,
+            Kind::Const(c) => {
+                self.emit(Self::const_op(o.ty, o.slot, c));
+                o.slot
+            }
+        }
+    }
+
+    fn pop_reg(&mut self) -> Reg {
+        let o = self.pop();
+        self.reg(o)
+    }
+
+    /// The index of the op that computed the top operand, if it may be rewritten.
+    fn fusable_top(&self) -> Option<usize> {
+        let top = self.stack.last()?;
+        let i = self.last_result?;
+        (top.kind == Kind::Temp && i + 1 == self.code.len()).then_some(i)
+    }
+
+    // ---- control ----
+
+    fn label_types(&self, depth: u32) -> &'a [ValType] {
+        let b = self.block_at(depth);
+        if b.kind == FrameKind::Loop {
+            self.v.block_params(b.ty)
+        } else {
+            self.v.block_results(b.ty)
+        }
+    }
+
+    fn block_at(&self, depth: u32) -> &Block {
+        &self.blocks[self.blocks.len() - 1 - depth as usize]
+    }
+
+    /// Does branching to `depth` need moves of the top operands?
+    fn branch_needs_moves(&self, depth: u32) -> bool {
+        let block = self.block_at(depth);
+        if block.kind == FrameKind::Func {
+            return true;
+        }
+        let n = self.label_types(depth).len();
+        let dst = block.base_slot;
+        let start = self.stack.len() - n;
+        if n == 0 {
+            return false;
+        }
+        let first = self.stack[start];
+        first.slot != dst || self.stack[start..].iter().any(|o| o.kind != Kind::Temp)
+    }
+
+    /// Moves the branch values to the label's slots (without popping them).
+    fn branch_moves(&mut self, depth: u32) {
+        let n = self.label_types(depth).len();
+        let block = self.block_at(depth);
+        if block.kind == FrameKind::Func {
+            self.return_moves();
+            return;
+        }
+        let mut dst = block.base_slot;
+        let start = self.stack.len() - n;
+        for i in start..self.stack.len() {
+            let o = self.stack[i];
+            self.move_to(o, dst);
+            dst += o.ty.slots();
+        }
+    }
+
+    /// Moves the function's results into slots `0..`. Leaves the stack model unchanged:
+    /// this code may run on one path only (a `br_if` or `br_table` arm).
+    fn return_moves(&mut self) {
+        let n = self.results.len();
+        let start = self.stack.len() - n;
+        let mut values: Vec<Operand> = self.stack[start..].to_vec();
+        // A result read from a local that an earlier result overwrites is saved first in
+        // its own (temporary) slot, which lies above every destination slot.
+        let clobber = values.iter().any(|o| match o.kind {
+            Kind::Local(l) => l < self.result_slots,
+            _ => false,
+        });
+        if clobber && n > 1 {
+            for o in values.iter_mut() {
+                if matches!(o.kind, Kind::Local(_)) {
+                    self.move_to(*o, o.slot);
+                    o.kind = Kind::Temp;
+                }
+            }
+        }
+        let mut dst = 0;
+        for o in values {
+            self.move_to(o, dst);
+            dst += o.ty.slots();
+        }
+    }
+
+    /// Emits a return of the function's results from the top of the stack.
+    fn emit_return(&mut self) {
+        let results = self.result_slots;
+        if results == 1 {
+            let o = *self.stack.last().expect("validated");
+            match o.kind {
+                Kind::Const(c) => {
+                    self.emit(Self::const_op(o.ty, 0, c));
+                    self.emit(Op::Return);
+                }
+                Kind::Temp => {
+                    self.emit(Op::Return1 { src: o.slot });
+                }
+                Kind::Local(l) => {
+                    self.emit(Op::Return1 { src: l });
+                }
+            }
+        } else {
+            self.return_moves();
+            self.emit(Op::Return);
+        }
+    }
+
+    /// Emits a branch op to `depth`, patched later if the target is ahead.
+    fn emit_branch_op(&mut self, depth: u32, op: Op) {
+        let idx = self.emit(op);
+        self.link(depth, idx);
+    }
+
+    fn link(&mut self, depth: u32, idx: u32) {
+        let n = self.blocks.len() - 1 - depth as usize;
+        let block = &mut self.blocks[n];
+        if block.kind == FrameKind::Loop {
+            let start = block.loop_start;
+            set_target(&mut self.code[idx as usize], start);
+        } else {
+            block.pending.push(idx);
+        }
+    }
+
+    fn bind_pending(&mut self, pending: Vec<u32>) {
+        let here = self.pc();
+        for idx in pending {
+            set_target(&mut self.code[idx as usize], here);
+        }
+        self.last_result = None;
+    }
+
+    /// An unconditional branch to `depth` with the top operands as its values.
+    fn br(&mut self, depth: u32) {
+        if self.block_at(depth).kind == FrameKind::Func {
+            self.emit_return();
+            return;
+        }
+        self.branch_moves(depth);
+        self.emit_branch_op(depth, Op::Br { target: 0 });
+    }
+
+    /// `br_if` / `if`: `cond_op` is a branch that jumps when the condition holds.
+    fn take_condition(&mut self) -> Op {
+        if let Some(i) = self.fusable_top()
+            && let Some(fused) = fuse_compare(self.code[i])
+        {
+            self.code.pop();
+            self.pop();
+            return fused;
+        }
+        let cond = self.pop_reg();
+        Op::BrIfNez { cond, target: 0 }
+    }
+
+    fn br_if(&mut self, depth: u32) {
+        let branch = self.take_condition();
+        if !self.branch_needs_moves(depth) {
+            self.emit_branch_op(depth, branch);
+            return;
+        }
+        if self.block_at(depth).kind == FrameKind::Func {
+            let skip = self.emit(negate_branch(branch));
+            self.emit_return();
+            self.bind_pending(vec![skip]);
+            return;
+        }
+        let skip = self.emit(negate_branch(branch));
+        self.branch_moves(depth);
+        self.emit_branch_op(depth, Op::Br { target: 0 });
+        self.bind_pending(vec![skip]);
+    }
+
+    fn br_table(&mut self, targets: &[u32], default: u32) {
+        let index = self.pop_reg();
+        let len = targets.len() as u32;
+        self.emit(Op::BrTable { index, len });
+        let table_start = self.pc();
+        for _ in 0..=len {
+            self.emit(Op::Br { target: 0 });
+        }
+        let all = targets.iter().copied().chain(std::iter::once(default));
+        for (i, depth) in all.enumerate() {
+            let entry = table_start + i as u32;
+            if self.branch_needs_moves(depth) {
+                let stub = self.pc();
+                set_target(&mut self.code[entry as usize], stub);
+                self.br(depth);
+            } else {
+                self.link(depth, entry);
+            }
+        }
+    }
+
+    fn block_start(&mut self, kind: FrameKind, ty: BlockType) {
+        let params = self.v.block_params(ty);
+        let dead = !self.reachable;
+        let mut base_slot = self.next_slot();
+        if !dead {
+            self.materialize_locals();
+            // Loop parameters are rewritten by every branch back; an `if`'s are seen
+            // again by its `else`: both need them in their slots.
+            if kind != FrameKind::Block {
+                self.materialize_top(params.len());
+            }
+            let height = self.stack.len() - params.len();
+            base_slot = self.stack.get(height).map_or(base_slot, |o| o.slot);
+        }
+        let height = if dead {
+            self.stack.len()
+        } else {
+            self.stack.len() - params.len()
+        };
+        self.blocks.push(Block {
+            kind,
+            ty,
+            height,
+            base_slot,
+            dead,
+            loop_start: self.pc(),
+            pending: Vec::new(),
+            else_branch: None,
+        });
+        self.last_result = None;
+    }
+
+    /// Leaves the block's results (or an `if`'s parameters) at its slots as temporaries.
+    fn reset_stack(&mut self, height: usize, base_slot: Reg, types: &[ValType]) {
+        while self.stack.len() > height {
+            self.pop();
+        }
+        let mut slot = base_slot;
+        for &ty in types {
+            self.stack.push(Operand {
+                ty,
+                slot,
+                kind: Kind::Temp,
+            });
+            slot += ty.slots();
+        }
+        self.note_slots(slot);
+    }
+
+    /// Materializes the block's results in place at its end (or before `else`).
+    fn finish_arm(&mut self, results: usize) {
+        self.materialize_top(results);
+    }
+
+    fn op(&mut self, op: &Operator) -> Result<()> {
+        use Operator as O;
+        match *op {
+            O::Block(ty) => {
+                self.block_start(FrameKind::Block, ty);
+                return Ok(());
+            }
+            O::Loop(ty) => {
+                self.block_start(FrameKind::Loop, ty);
+                return Ok(());
+            }
+            O::If(ty) => {
+                let live = self.reachable;
+                let branch = if live {
+                    Some(self.take_condition())
+                } else {
+                    None
+                };
+                self.block_start(FrameKind::If, ty);
+                if let Some(branch) = branch {
+                    let idx = self.emit(negate_branch(branch));
+                    self.blocks.last_mut().unwrap().else_branch = Some(idx);
+                }
+                return Ok(());
+            }
+            O::Else => {
+                let block = self.blocks.last().expect("validated");
+                let (dead, height, base, ty) =
+                    (block.dead, block.height, block.base_slot, block.ty);
+                if !dead {
+                    if self.reachable {
+                        let n = self.v.block_results(ty).len();
+                        self.finish_arm(n);
+                        let idx = self.emit(Op::Br { target: 0 });
+                        self.blocks.last_mut().unwrap().pending.push(idx);
+                    }
+                    let else_branch = self.blocks.last_mut().unwrap().else_branch.take();
+                    if let Some(e) = else_branch {
+                        self.bind_pending(vec![e]);
+                    }
+                    let params = self.v.block_params(ty);
+                    self.reset_stack(height, base, params);
+                    self.reachable = true;
+                }
+                self.blocks.last_mut().unwrap().kind = FrameKind::Else;
+                return Ok(());
+            }
+            O::End => {
+                let block = self.blocks.pop().expect("validated");
+                if block.kind == FrameKind::Func {
+                    if self.reachable {
+                        self.emit_return();
+                    }
+                    return Ok(());
+                }
+                if block.dead {
+                    return Ok(());
+                }
+                let results = self.v.block_results(block.ty);
+                if self.reachable {
+                    self.finish_arm(results.len());
+                }
+                let mut pending = block.pending;
+                if let Some(e) = block.else_branch {
+                    pending.push(e);
+                }
+                let has_entry = !pending.is_empty() || self.reachable;
+                self.bind_pending(pending);
+                self.reset_stack(block.height, block.base_slot, results);
+                self.reachable = has_entry;
+                return Ok(());
+            }
+            _ => {}
+        }
+        if !self.reachable {
+            return Ok(());
+        }
+        self.instr(op)
+    }
+
+    fn instr(&mut self, op: &Operator) -> Result<()> {
+        use Operator as O;
+        use ValType::*;
+        match *op {
+            O::Unreachable => {
+                self.emit(Op::Unreachable);
+                self.reachable = false;
+            }
+            O::Nop => {}
+            O::Br(depth) => {
+                self.br(depth);
+                self.reachable = false;
+            }
+            O::BrIf(depth) => self.br_if(depth),
+            O::BrTable {
+                ref targets,
+                default,
+            } => {
+                self.br_table(targets, default);
+                self.reachable = false;
+            }
+            O::Return => {
+                self.emit_return();
+                self.reachable = false;
+            }
+            O::Call(f) => {
+                let m = self.module;
+                let ty = &m.types[m.funcs[f as usize] as usize];
+                let base = self.call_args(ty.params().len());
+                if f < m.num_imported_funcs {
+                    self.emit(Op::CallImport { func: f, base });
+                } else {
+                    self.emit(Op::Call {
+                        func: f - m.num_imported_funcs,
+                        base,
+                    });
+                }
+                self.call_results(ty.results());
+            }
+            O::CallIndirect { type_index, table } => {
+                let ty = &self.module.types[type_index as usize];
+                // The index sits right above the arguments.
+                let base = self.call_args(ty.params().len() + 1);
+                self.emit(Op::CallIndirect {
+                    type_index,
+                    table,
+                    base,
+                });
+                self.call_results(ty.results());
+            }
+            O::Drop => {
+                self.pop();
+            }
+            O::Select | O::SelectTyped(_) => self.select(),
+            O::LocalGet(i) => {
+                let (slot, ty) = (self.local_slot[i as usize], self.local_type[i as usize]);
+                self.push(ty, Kind::Local(slot));
+            }
+            O::LocalSet(i) => self.local_set(i as usize, false),
+            O::LocalTee(i) => self.local_set(i as usize, true),
+            O::GlobalGet(g) => {
+                let ty = self.module.global_types[g as usize].content;
+                if ty == V128 {
+                    self.emit_result(ty, |dst| Op::GlobalGet2 { dst, global: g });
+                } else {
+                    self.emit_result(ty, |dst| Op::GlobalGet { dst, global: g });
+                }
+            }
+            O::GlobalSet(g) => {
+                let o = self.pop();
+                let src = self.reg(o);
+                if o.ty == V128 {
+                    self.emit(Op::GlobalSet2 { src, global: g });
+                } else {
+                    self.emit(Op::GlobalSet { src, global: g });
+                }
+            }
+            O::TableGet(table) => {
+                let index = self.pop_reg();
+                let ty = self.module.tables[table as usize].element.into();
+                self.emit_result(ty, |dst| Op::TableGet { dst, table, index });
+            }
+            O::TableSet(table) => {
+                let value = self.pop_reg();
+                let index = self.pop_reg();
+                self.emit(Op::TableSet {
+                    table,
+                    index,
+                    value,
+                });
+            }
+            O::Load(kind, arg) => {
+                let addr = self.pop_reg();
+                let off = arg.offset;
+                use LoadKind as L;
+                let make: fn(Reg, Reg, u32) -> Op = match kind {
+                    L::I32 | L::F32 => Op::I32Load,
+                    L::I64 | L::F64 => Op::I64Load,
+                    L::I32S8 => Op::I32Load8S,
+                    L::I32U8 => Op::I32Load8U,
+                    L::I32S16 => Op::I32Load16S,
+                    L::I32U16 => Op::I32Load16U,
+                    L::I64S8 => Op::I64Load8S,
+                    L::I64U8 => Op::I64Load8U,
+                    L::I64S16 => Op::I64Load16S,
+                    L::I64U16 => Op::I64Load16U,
+                    L::I64S32 => Op::I64Load32S,
+                    L::I64U32 => Op::I64Load32U,
+                };
+                self.emit_result(kind.result(), |dst| make(dst, addr, off));
+            }
+            O::Store(kind, arg) => {
+                let value = self.pop();
+                let addr = self.pop_reg();
+                let off = arg.offset;
+                use StoreKind as S;
+                let width = kind.width_log2();
+                let imm = match value.kind {
+                    Kind::Const(c) => {
+                        if width == 3 {
+                            i32::try_from(c as i64).ok()
+                        } else {
+                            Some(c as u32 as i32)
+                        }
+                    }
+                    _ => None,
+                };
+                let op = match (imm, kind) {
+                    (Some(v), S::I32As8 | S::I64As8) => Op::Store8Imm(addr, v, off),
+                    (Some(v), S::I32As16 | S::I64As16) => Op::Store16Imm(addr, v, off),
+                    (Some(v), S::I32 | S::F32 | S::I64As32) => Op::Store32Imm(addr, v, off),
+                    (Some(v), S::I64 | S::F64) => Op::Store64Imm(addr, v, off),
+                    (None, _) => {
+                        let src = self.reg(value);
+                        match kind {
+                            S::I32As8 | S::I64As8 => Op::Store8(addr, src, off),
+                            S::I32As16 | S::I64As16 => Op::Store16(addr, src, off),
+                            S::I32 | S::F32 | S::I64As32 => Op::Store32(addr, src, off),
+                            S::I64 | S::F64 => Op::Store64(addr, src, off),
+                        }
+                    }
+                };
+                self.emit(op);
+            }
+            O::MemorySize => self.emit_result(I32, |dst| Op::MemorySize { dst }),
+            O::MemoryGrow => {
+                let delta = self.pop_reg();
+                self.emit_result(I32, |dst| Op::MemoryGrow { dst, delta });
+            }
+            O::I32Const(v) => {
+                self.push(I32, Kind::Const(v as u32 as u64));
+            }
+            O::I64Const(v) => {
+                self.push(I64, Kind::Const(v as u64));
+            }
+            O::F32Const(bits) => {
+                self.push(F32, Kind::Const(u64::from(bits)));
+            }
+            O::F64Const(bits) => {
+                self.push(F64, Kind::Const(bits));
+            }
+            O::RefNull(t) => {
+                self.push(t.into(), Kind::Const(0));
+            }
+            O::RefIsNull => {
+                let src = self.pop_reg();
+                self.emit_result(I32, |dst| Op::I64Eqz(dst, src));
+            }
+            O::RefFunc(func) => self.emit_result(FuncRef, |dst| Op::RefFunc { dst, func }),
+            O::MemoryInit(data) => {
+                let base = self.operands_in_place(3);
+                self.emit(Op::MemoryInit { data, base });
+            }
+            O::DataDrop(data) => {
+                self.emit(Op::DataDrop { data });
+            }
+            O::MemoryCopy => {
+                let base = self.operands_in_place(3);
+                self.emit(Op::MemoryCopy { base });
+            }
+            O::MemoryFill => {
+                let base = self.operands_in_place(3);
+                self.emit(Op::MemoryFill { base });
+            }
+            O::TableInit { elem, table } => {
+                let base = self.operands_in_place(3);
+                self.emit(Op::TableInit { elem, table, base });
+            }
+            O::ElemDrop(elem) => {
+                self.emit(Op::ElemDrop { elem });
+            }
+            O::TableCopy { dst, src } => {
+                let base = self.operands_in_place(3);
+                self.emit(Op::TableCopy {
+                    dst_table: dst,
+                    src_table: src,
+                    base,
+                });
+            }
+            O::TableGrow(table) => {
+                let base = self.operands_in_place(2);
+                self.emit(Op::TableGrow { table, base });
+                self.push_result(I32);
+            }
+            O::TableSize(table) => self.emit_result(I32, |dst| Op::TableSize { dst, table }),
+            O::TableFill(table) => {
+                let base = self.operands_in_place(3);
+                self.emit(Op::TableFill { table, base });
+            }
+            O::Num(n) => self.num(n),
+            O::Block(_) | O::Loop(_) | O::If(_) | O::Else | O::End => {
+                unreachable!("handled in op")
+            }
+        }
+        if self.max_slot > u32::MAX / 2 {
+            return Err(self.too_large());
+        }
+        Ok(())
+    }
+
+    /// Materializes the top `n` operands in their slots and pops them; returns the first
+    /// slot.
+    fn operands_in_place(&mut self, n: usize) -> Reg {
+        self.materialize_top(n);
+        let base = self.stack[self.stack.len() - n].slot;
+        for _ in 0..n {
+            self.pop();
+        }
+        base
+    }
+
+    /// Places `n` call operands in their slots and pops them; returns the callee's base.
+    fn call_args(&mut self, n: usize) -> Reg {
+        if n == 0 {
+            return self.next_slot();
+        }
+        self.operands_in_place(n)
+    }
+
+    fn call_results(&mut self, results: &[ValType]) {
+        for &t in results {
+            self.push_result(t);
+        }
+    }
+
+    fn select(&mut self) {
+        let cond = self.pop_reg();
+        let b = self.pop();
+        let a = self.pop();
+        let b_reg = self.reg(b);
+        let dst = a.slot;
+        self.move_to(a, dst);
+        if a.ty == ValType::V128 {
+            self.emit(Op::CopyIfEqz2 {
+                dst,
+                src: b_reg,
+                cond,
+            });
+        } else {
+            self.emit(Op::CopyIfEqz {
+                dst,
+                src: b_reg,
+                cond,
+            });
+        }
+        self.push_result(a.ty);
+    }
+
+    fn local_set(&mut self, index: usize, tee: bool) {
+        let slot = self.local_slot[index];
+        let ty = self.local_type[index];
+        // Fold into the op that computed the value when nothing else reads this local.
+        if self.local_refs[index] == 0
+            && let Some(i) = self.fusable_top()
+            && let Some(dst) = self.code[i].retargetable_dst()
+        {
+            *dst = slot;
+            self.pop();
+            self.last_result = None;
+            if tee {
+                self.push(ty, Kind::Local(slot));
+            }
+            return;
+        }
+        let value = self.pop();
+        if value.kind == Kind::Local(slot) {
+            if tee {
+                self.push(ty, Kind::Local(slot));
+            }
+            return;
+        }
+        self.preserve_local(index);
+        self.move_to(value, slot);
+        if tee {
+            self.push(ty, Kind::Local(slot));
+        }
+    }
+
+    fn num(&mut self, n: NumOp) {
+        use NumOp as N;
+        use Op as P;
+        let (params, results) = n.signature();
+        let result_ty = results[0];
+        if params.len() == 1 {
+            let make: fn(Reg, Reg) -> Op = match n {
+                N::I32Eqz => P::I32Eqz,
+                N::I64Eqz => P::I64Eqz,
+                N::I32Clz => P::I32Clz,
+                N::I32Ctz => P::I32Ctz,
+                N::I32Popcnt => P::I32Popcnt,
+                N::I64Clz => P::I64Clz,
+                N::I64Ctz => P::I64Ctz,
+                N::I64Popcnt => P::I64Popcnt,
+                N::F32Abs => P::F32Abs,
+                N::F32Neg => P::F32Neg,
+                N::F32Ceil => P::F32Ceil,
+                N::F32Floor => P::F32Floor,
+                N::F32Trunc => P::F32Trunc,
+                N::F32Nearest => P::F32Nearest,
+                N::F32Sqrt => P::F32Sqrt,
+                N::F64Abs => P::F64Abs,
+                N::F64Neg => P::F64Neg,
+                N::F64Ceil => P::F64Ceil,
+                N::F64Floor => P::F64Floor,
+                N::F64Trunc => P::F64Trunc,
+                N::F64Nearest => P::F64Nearest,
+                N::F64Sqrt => P::F64Sqrt,
+                N::I32WrapI64 => P::I32WrapI64,
+                N::I32TruncF32S => P::I32TruncF32S,
+                N::I32TruncF32U => P::I32TruncF32U,
+                N::I32TruncF64S => P::I32TruncF64S,
+                N::I32TruncF64U => P::I32TruncF64U,
+                N::I64ExtendI32S => P::I64ExtendI32S,
+                N::I64ExtendI32U => P::I64ExtendI32U,
+                N::I64TruncF32S => P::I64TruncF32S,
+                N::I64TruncF32U => P::I64TruncF32U,
+                N::I64TruncF64S => P::I64TruncF64S,
+                N::I64TruncF64U => P::I64TruncF64U,
+                N::F32ConvertI32S => P::F32ConvertI32S,
+                N::F32ConvertI32U => P::F32ConvertI32U,
+                N::F32ConvertI64S => P::F32ConvertI64S,
+                N::F32ConvertI64U => P::F32ConvertI64U,
+                N::F32DemoteF64 => P::F32DemoteF64,
+                N::F64ConvertI32S => P::F64ConvertI32S,
+                N::F64ConvertI32U => P::F64ConvertI32U,
+                N::F64ConvertI64S => P::F64ConvertI64S,
+                N::F64ConvertI64U => P::F64ConvertI64U,
+                N::F64PromoteF32 => P::F64PromoteF32,
+                N::I32Extend8S => P::I32Extend8S,
+                N::I32Extend16S => P::I32Extend16S,
+                N::I64Extend8S => P::I64Extend8S,
+                N::I64Extend16S => P::I64Extend16S,
+                N::I64Extend32S => P::I64Extend32S,
+                N::I32TruncSatF32S => P::I32TruncSatF32S,
+                N::I32TruncSatF32U => P::I32TruncSatF32U,
+                N::I32TruncSatF64S => P::I32TruncSatF64S,
+                N::I32TruncSatF64U => P::I32TruncSatF64U,
+                N::I64TruncSatF32S => P::I64TruncSatF32S,
+                N::I64TruncSatF32U => P::I64TruncSatF32U,
+                N::I64TruncSatF64S => P::I64TruncSatF64S,
+                N::I64TruncSatF64U => P::I64TruncSatF64U,
+                // Reinterpretations keep the bits (and the op that computed them).
+                N::I32ReinterpretF32
+                | N::I64ReinterpretF64
+                | N::F32ReinterpretI32
+                | N::F64ReinterpretI64 => {
+                    let o = self.pop();
+                    self.push(result_ty, o.kind);
+                    return;
+                }
+                _ => unreachable!("binary op {n:?}"),
+            };
+            let src = self.pop_reg();
+            self.emit_result(result_ty, |dst| make(dst, src));
+            return;
+        }
+        let (make, imm): (fn(Reg, Reg, Reg) -> Op, ImmForm) = match n {
+            N::I32Eq => (P::I32Eq, ImmForm::Compare(P::I32EqImm, P::I32EqImm)),
+            N::I32Ne => (P::I32Ne, ImmForm::Compare(P::I32NeImm, P::I32NeImm)),
+            N::I32LtS => (P::I32LtS, ImmForm::Compare(P::I32LtSImm, P::I32GtSImm)),
+            N::I32LtU => (P::I32LtU, ImmForm::Compare(P::I32LtUImm, P::I32GtUImm)),
+            N::I32GtS => (P::I32GtS, ImmForm::Compare(P::I32GtSImm, P::I32LtSImm)),
+            N::I32GtU => (P::I32GtU, ImmForm::Compare(P::I32GtUImm, P::I32LtUImm)),
+            N::I32LeS => (P::I32LeS, ImmForm::Compare(P::I32LeSImm, P::I32GeSImm)),
+            N::I32LeU => (P::I32LeU, ImmForm::Compare(P::I32LeUImm, P::I32GeUImm)),
+            N::I32GeS => (P::I32GeS, ImmForm::Compare(P::I32GeSImm, P::I32LeSImm)),
+            N::I32GeU => (P::I32GeU, ImmForm::Compare(P::I32GeUImm, P::I32LeUImm)),
+            N::I32Add => (P::I32Add, ImmForm::Either(P::I32AddImm)),
+            N::I32Sub => (P::I32Sub, ImmForm::Sub(P::I32AddImm, P::I32SubImmRev)),
+            N::I32Mul => (P::I32Mul, ImmForm::Either(P::I32MulImm)),
+            N::I32DivS => (P::I32DivS, ImmForm::Div(P::I32DivSImm, true)),
+            N::I32DivU => (P::I32DivU, ImmForm::Div(P::I32DivUImm, false)),
+            N::I32RemS => (P::I32RemS, ImmForm::Div(P::I32RemSImm, true)),
+            N::I32RemU => (P::I32RemU, ImmForm::Div(P::I32RemUImm, false)),
+            N::I32And => (P::I32And, ImmForm::Either(P::I32AndImm)),
+            N::I32Or => (P::I32Or, ImmForm::Either(P::I32OrImm)),
+            N::I32Xor => (P::I32Xor, ImmForm::Either(P::I32XorImm)),
+            N::I32Shl => (P::I32Shl, ImmForm::Rhs(P::I32ShlImm)),
+            N::I32ShrS => (P::I32ShrS, ImmForm::Rhs(P::I32ShrSImm)),
+            N::I32ShrU => (P::I32ShrU, ImmForm::Rhs(P::I32ShrUImm)),
+            N::I32Rotl => (P::I32Rotl, ImmForm::Rhs(P::I32RotlImm)),
+            N::I32Rotr => (P::I32Rotr, ImmForm::Rhs(P::I32RotrImm)),
+            N::I64Eq => (P::I64Eq, ImmForm::Compare(P::I64EqImm, P::I64EqImm)),
+            N::I64Ne => (P::I64Ne, ImmForm::Compare(P::I64NeImm, P::I64NeImm)),
+            N::I64LtS => (P::I64LtS, ImmForm::Compare(P::I64LtSImm, P::I64GtSImm)),
+            N::I64LtU => (P::I64LtU, ImmForm::Compare(P::I64LtUImm, P::I64GtUImm)),
+            N::I64GtS => (P::I64GtS, ImmForm::Compare(P::I64GtSImm, P::I64LtSImm)),
+            N::I64GtU => (P::I64GtU, ImmForm::Compare(P::I64GtUImm, P::I64LtUImm)),
+            N::I64LeS => (P::I64LeS, ImmForm::Compare(P::I64LeSImm, P::I64GeSImm)),
+            N::I64LeU => (P::I64LeU, ImmForm::Compare(P::I64LeUImm, P::I64GeUImm)),
+            N::I64GeS => (P::I64GeS, ImmForm::Compare(P::I64GeSImm, P::I64LeSImm)),
+            N::I64GeU => (P::I64GeU, ImmForm::Compare(P::I64GeUImm, P::I64LeUImm)),
+            N::I64Add => (P::I64Add, ImmForm::Either(P::I64AddImm)),
+            N::I64Sub => (P::I64Sub, ImmForm::Sub(P::I64AddImm, P::I64SubImmRev)),
+            N::I64Mul => (P::I64Mul, ImmForm::Either(P::I64MulImm)),
+            N::I64DivS => (P::I64DivS, ImmForm::Div(P::I64DivSImm, true)),
+            N::I64DivU => (P::I64DivU, ImmForm::Div(P::I64DivUImm, false)),
+            N::I64RemS => (P::I64RemS, ImmForm::Div(P::I64RemSImm, true)),
+            N::I64RemU => (P::I64RemU, ImmForm::Div(P::I64RemUImm, false)),
+            N::I64And => (P::I64And, ImmForm::Either(P::I64AndImm)),
+            N::I64Or => (P::I64Or, ImmForm::Either(P::I64OrImm)),
+            N::I64Xor => (P::I64Xor, ImmForm::Either(P::I64XorImm)),
+            N::I64Shl => (P::I64Shl, ImmForm::Rhs(P::I64ShlImm)),
+            N::I64ShrS => (P::I64ShrS, ImmForm::Rhs(P::I64ShrSImm)),
+            N::I64ShrU => (P::I64ShrU, ImmForm::Rhs(P::I64ShrUImm)),
+            N::I64Rotl => (P::I64Rotl, ImmForm::Rhs(P::I64RotlImm)),
+            N::I64Rotr => (P::I64Rotr, ImmForm::Rhs(P::I64RotrImm)),
+            N::F32Eq => (P::F32Eq, ImmForm::None),
+            N::F32Ne => (P::F32Ne, ImmForm::None),
+            N::F32Lt => (P::F32Lt, ImmForm::None),
+            N::F32Gt => (P::F32Gt, ImmForm::None),
+            N::F32Le => (P::F32Le, ImmForm::None),
+            N::F32Ge => (P::F32Ge, ImmForm::None),
+            N::F32Add => (P::F32Add, ImmForm::None),
+            N::F32Sub => (P::F32Sub, ImmForm::None),
+            N::F32Mul => (P::F32Mul, ImmForm::None),
+            N::F32Div => (P::F32Div, ImmForm::None),
+            N::F32Min => (P::F32Min, ImmForm::None),
+            N::F32Max => (P::F32Max, ImmForm::None),
+            N::F32Copysign => (P::F32Copysign, ImmForm::None),
+            N::F64Eq => (P::F64Eq, ImmForm::None),
+            N::F64Ne => (P::F64Ne, ImmForm::None),
+            N::F64Lt => (P::F64Lt, ImmForm::None),
+            N::F64Gt => (P::F64Gt, ImmForm::None),
+            N::F64Le => (P::F64Le, ImmForm::None),
+            N::F64Ge => (P::F64Ge, ImmForm::None),
+            N::F64Add => (P::F64Add, ImmForm::None),
+            N::F64Sub => (P::F64Sub, ImmForm::None),
+            N::F64Mul => (P::F64Mul, ImmForm::None),
+            N::F64Div => (P::F64Div, ImmForm::None),
+            N::F64Min => (P::F64Min, ImmForm::None),
+            N::F64Max => (P::F64Max, ImmForm::None),
+            N::F64Copysign => (P::F64Copysign, ImmForm::None),
+            _ => unreachable!("unary op {n:?}"),
+        };
+        let rhs = self.stack[self.stack.len() - 1];
+        let lhs = self.stack[self.stack.len() - 2];
+        let is64 = params[0] == ValType::I64;
+        // A constant operand as a 32-bit immediate, if it fits.
+        let as_imm = |o: Operand| -> Option<i32> {
+            match o.kind {
+                Kind::Const(c) if is64 => i32::try_from(c as i64).ok(),
+                Kind::Const(c) => Some(c as u32 as i32),
+                _ => None,
+            }
+        };
+        let (lhs_imm, rhs_imm) = (as_imm(lhs), as_imm(rhs));
+        let with_imm: Option<(ImmOp, bool, i32)> = match imm {
+            ImmForm::None => None,
+            _ if lhs_imm.is_some() && rhs_imm.is_some() => None,
+            ImmForm::Rhs(f) => rhs_imm.map(|c| (f, false, c)),
+            ImmForm::Either(f) => rhs_imm
+                .map(|c| (f, false, c))
+                .or_else(|| lhs_imm.map(|c| (f, true, c))),
+            ImmForm::Compare(f, mirrored) => rhs_imm
+                .map(|c| (f, false, c))
+                .or_else(|| lhs_imm.map(|c| (mirrored, true, c))),
+            ImmForm::Sub(add, rev) => rhs_imm
+                .filter(|&c| c != i32::MIN)
+                .map(|c| (add, false, c.wrapping_neg()))
+                .or_else(|| lhs_imm.map(|c| (rev, true, c))),
+            ImmForm::Div(f, signed) => rhs_imm
+                .filter(|&c| c != 0 && !(signed && c == -1))
+                .map(|c| (f, false, c)),
+        };
+        if let Some((f, const_on_left, c)) = with_imm {
+            let (a, b) = (self.pop(), self.pop());
+            let other = if const_on_left { a } else { b };
+            let src = self.reg(other);
+            self.emit_result(result_ty, |dst| f(dst, src, c));
+            return;
+        }
+        let b = self.pop();
+        let a = self.pop();
+        let rb = self.reg(b);
+        let ra = self.reg(a);
+        self.emit_result(result_ty, |dst| make(dst, ra, rb));
+    }
+}

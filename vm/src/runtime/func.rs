@@ -1,0 +1,514 @@
+//! Functions: handles, host functions, typed and untyped calls.
+
+use super::instance::Extern;
+use super::store::{AsContext, AsContextMut, Store, StoreId};
+use super::value::{ExternRef, V128, Val};
+use crate::error::{Error, Result, Trap};
+use crate::interp::exec;
+use crate::types::{FuncType, ValType};
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+/// A host function as the VM calls it: arguments in the slots on entry, results written
+/// to the same slots. The slice holds `max(param slots, result slots)` entries.
+pub(crate) type HostFn<T> = dyn Fn(Caller<'_, T>, &mut [u64]) -> Result<(), Trap> + Send + Sync;
+
+pub(crate) enum FuncEntity {
+    /// Defined function `def` of instance `instance`.
+    Wasm {
+        instance: u32,
+        def: u32,
+        type_id: u32,
+    },
+    /// Host function number `host` of the store.
+    Host { host: u32, type_id: u32 },
+}
+
+impl FuncEntity {
+    pub(crate) fn type_id(&self) -> u32 {
+        match *self {
+            FuncEntity::Wasm { type_id, .. } | FuncEntity::Host { type_id, .. } => type_id,
+        }
+    }
+}
+
+/// A function in a store: defined by a module instance or by the host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Func {
+    pub(crate) store: StoreId,
+    pub(crate) index: u32,
+}
+
+/// What a host function sees: the store (its data, memories, other functions) and the
+/// instance that called it.
+pub struct Caller<'a, T> {
+    pub(crate) store: &'a mut Store<T>,
+    pub(crate) instance: Option<u32>,
+}
+
+impl<T> Caller<'_, T> {
+    pub fn data(&self) -> &T {
+        self.store.data()
+    }
+
+    pub fn data_mut(&mut self) -> &mut T {
+        self.store.data_mut()
+    }
+
+    /// An export of the calling instance (typically its `memory`).
+    pub fn get_export(&self, name: &str) -> Option<Extern> {
+        let instance = self.instance?;
+        self.store.inner.instances[instance as usize]
+            .exports
+            .get(name)
+            .copied()
+    }
+}
+
+impl Func {
+    pub(crate) fn to_raw(self, store: StoreId) -> u64 {
+        debug_assert_eq!(store, self.store);
+        u64::from(self.index) + 1
+    }
+
+    pub(crate) fn from_raw(store: StoreId, raw: u64) -> Option<Func> {
+        (raw != 0).then(|| Func {
+            store,
+            index: (raw - 1) as u32,
+        })
+    }
+
+    fn push_host<T>(store: &mut Store<T>, ty: &FuncType, f: Arc<HostFn<T>>) -> Func {
+        let type_id = store.inner.types.intern(ty);
+        store.host_funcs.push(f);
+        store.inner.funcs.push(FuncEntity::Host {
+            host: (store.host_funcs.len() - 1) as u32,
+            type_id,
+        });
+        Func {
+            store: store.id(),
+            index: (store.inner.funcs.len() - 1) as u32,
+        }
+    }
+
+    pub(crate) fn from_host<T>(store: &mut Store<T>, ty: &FuncType, f: Arc<HostFn<T>>) -> Func {
+        Func::push_host(store, ty, f)
+    }
+
+    /// A host function from a closure with typed parameters and results, e.g.
+    /// `|caller: Caller<'_, T>, a: i32, b: i64| -> Result<i32, Trap>`.
+    pub fn wrap<T: 'static, P, R>(
+        mut store: impl AsContextMut<Data = T>,
+        f: impl IntoFunc<T, P, R>,
+    ) -> Func {
+        let (ty, host) = f.into_host();
+        Func::push_host(store.as_context_mut(), &ty, host)
+    }
+
+    /// A host function of type `ty` taking and returning [`Val`]s.
+    pub fn new<T: 'static>(
+        mut store: impl AsContextMut<Data = T>,
+        ty: FuncType,
+        f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Trap> + Send + Sync + 'static,
+    ) -> Func {
+        let host = untyped_host(ty.clone(), f);
+        Func::push_host(store.as_context_mut(), &ty, host)
+    }
+
+    /// The function's type.
+    pub fn ty(&self, store: impl AsContext) -> FuncType {
+        let store = store.as_context();
+        assert_eq!(store.id(), self.store, "function used with another store");
+        let id = store.inner.funcs[self.index as usize].type_id();
+        store.inner.types.get(id).clone()
+    }
+
+    /// Calls the function with `params`, writing its results into `results`.
+    ///
+    /// # Errors
+    /// A trap, or a usage error when the arguments do not match the function's type.
+    pub fn call(
+        &self,
+        mut store: impl AsContextMut,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<()> {
+        let store = store.as_context_mut();
+        store.check_id(self.store)?;
+        let ty = self.ty(&*store);
+        if params.len() != ty.params().len()
+            || params.iter().zip(ty.params()).any(|(v, t)| v.ty() != *t)
+        {
+            return Err(Error::usage(format!(
+                "arguments do not match the function type {ty}"
+            )));
+        }
+        if results.len() != ty.results().len() {
+            return Err(Error::usage(format!(
+                "expected room for {} results",
+                ty.results().len()
+            )));
+        }
+        for v in params {
+            if let Val::FuncRef(Some(f)) = v {
+                store.check_id(f.store)?;
+            }
+        }
+        let id = store.id();
+        let n = ty.param_slots().max(ty.result_slots()) as usize;
+        exec::call_with_slots(
+            store,
+            self.index,
+            n,
+            |slots| {
+                let mut i = 0;
+                for v in params {
+                    v.to_slots(id, &mut slots[i..]);
+                    i += v.ty().slots() as usize;
+                }
+            },
+            |slots| {
+                let mut i = 0;
+                for (r, t) in results.iter_mut().zip(ty.results()) {
+                    *r = Val::from_slots(*t, id, &slots[i..]);
+                    i += t.slots() as usize;
+                }
+            },
+        )?;
+        Ok(())
+    }
+
+    /// A typed view of this function.
+    ///
+    /// # Errors
+    /// If `P` and `R` do not match the function's type.
+    pub fn typed<P: WasmParams, R: WasmResults>(
+        &self,
+        store: impl AsContext,
+    ) -> Result<TypedFunc<P, R>> {
+        let store = store.as_context();
+        store.check_id(self.store)?;
+        let ty = self.ty(store);
+        if ty.params() != P::valtypes().as_slice() || ty.results() != R::valtypes().as_slice() {
+            return Err(Error::link(format!(
+                "function type {ty} does not match the requested signature {}",
+                FuncType::new(P::valtypes(), R::valtypes())
+            )));
+        }
+        Ok(TypedFunc {
+            func: *self,
+            slots: ty.param_slots().max(ty.result_slots()) as usize,
+            _marker: PhantomData,
+        })
+    }
+}
+
+fn untyped_host<T: 'static>(
+    ty: FuncType,
+    f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Trap> + Send + Sync + 'static,
+) -> Arc<HostFn<T>> {
+    Arc::new(move |caller: Caller<'_, T>, slots: &mut [u64]| {
+        let id = caller.store.id();
+        let mut params = Vec::with_capacity(ty.params().len());
+        let mut i = 0;
+        for t in ty.params() {
+            params.push(Val::from_slots(*t, id, &slots[i..]));
+            i += t.slots() as usize;
+        }
+        let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
+        f(caller, &params, &mut results)?;
+        let mut i = 0;
+        for (v, t) in results.iter().zip(ty.results()) {
+            if v.ty() != *t {
+                return Err(Trap::host_message(format!(
+                    "host function returned {} where {t} was expected",
+                    v.ty()
+                )));
+            }
+            v.to_slots(id, &mut slots[i..]);
+            i += t.slots() as usize;
+        }
+        Ok(())
+    })
+}
+
+/// A function with a statically known signature: calls do not allocate or check types.
+pub struct TypedFunc<P, R> {
+    func: Func,
+    slots: usize,
+    _marker: PhantomData<fn(P) -> R>,
+}
+
+impl<P, R> Clone for TypedFunc<P, R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<P, R> Copy for TypedFunc<P, R> {}
+
+impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
+    /// Calls the function.
+    ///
+    /// # Errors
+    /// A trap, or a usage error when used with another store.
+    pub fn call(&self, mut store: impl AsContextMut, params: P) -> Result<R> {
+        let store = store.as_context_mut();
+        store.check_id(self.func.store)?;
+        let id = store.id();
+        let mut out = None;
+        exec::call_with_slots(
+            store,
+            self.func.index,
+            self.slots,
+            |slots| params.store(slots, id),
+            |slots| out = Some(R::load(slots, id)),
+        )?;
+        Ok(out.expect("results read after a successful call"))
+    }
+
+    pub fn func(&self) -> Func {
+        self.func
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// A Rust type that is a WebAssembly value type.
+pub trait WasmTy: sealed::Sealed + Sized + Send + 'static {
+    #[doc(hidden)]
+    const SLOTS: usize;
+    #[doc(hidden)]
+    fn valtype() -> ValType;
+    #[doc(hidden)]
+    fn store(self, slots: &mut [u64], store: StoreId);
+    #[doc(hidden)]
+    fn load(slots: &[u64], store: StoreId) -> Self;
+}
+
+macro_rules! wasm_ty {
+    ($t:ty, $vt:ident, |$v:ident| $to:expr, |$s:ident| $from:expr) => {
+        impl sealed::Sealed for $t {}
+        impl WasmTy for $t {
+            const SLOTS: usize = 1;
+            fn valtype() -> ValType {
+                ValType::$vt
+            }
+            #[inline]
+            fn store(self, slots: &mut [u64], _: StoreId) {
+                let $v = self;
+                slots[0] = $to;
+            }
+            #[inline]
+            fn load(slots: &[u64], _: StoreId) -> Self {
+                let $s = slots[0];
+                $from
+            }
+        }
+    };
+}
+
+wasm_ty!(i32, I32, |v| v as u32 as u64, |s| s as u32 as i32);
+wasm_ty!(u32, I32, |v| v as u64, |s| s as u32);
+wasm_ty!(i64, I64, |v| v as u64, |s| s as i64);
+wasm_ty!(u64, I64, |v| v, |s| s);
+wasm_ty!(f32, F32, |v| u64::from(v.to_bits()), |s| f32::from_bits(
+    s as u32
+));
+wasm_ty!(f64, F64, |v| v.to_bits(), |s| f64::from_bits(s));
+wasm_ty!(
+    Option<ExternRef>,
+    ExternRef,
+    |v| v.map_or(0, |r| u64::from(r.0) + 1),
+    |s| { (s != 0).then(|| ExternRef((s - 1) as u32)) }
+);
+
+impl sealed::Sealed for V128 {}
+impl WasmTy for V128 {
+    const SLOTS: usize = 2;
+    fn valtype() -> ValType {
+        ValType::V128
+    }
+    fn store(self, slots: &mut [u64], _: StoreId) {
+        slots[0] = self.0 as u64;
+        slots[1] = (self.0 >> 64) as u64;
+    }
+    fn load(slots: &[u64], _: StoreId) -> Self {
+        V128(u128::from(slots[0]) | (u128::from(slots[1]) << 64))
+    }
+}
+
+impl sealed::Sealed for Option<Func> {}
+impl WasmTy for Option<Func> {
+    const SLOTS: usize = 1;
+    fn valtype() -> ValType {
+        ValType::FuncRef
+    }
+    fn store(self, slots: &mut [u64], store: StoreId) {
+        slots[0] = self.map_or(0, |f| f.to_raw(store));
+    }
+    fn load(slots: &[u64], store: StoreId) -> Self {
+        Func::from_raw(store, slots[0])
+    }
+}
+
+/// Parameters of a typed call: a [`WasmTy`] or a tuple of them.
+pub trait WasmParams: Send {
+    #[doc(hidden)]
+    fn valtypes() -> Vec<ValType>;
+    #[doc(hidden)]
+    fn store(self, slots: &mut [u64], store: StoreId);
+}
+
+/// Results of a typed call: a [`WasmTy`], `()` or a tuple.
+pub trait WasmResults: Sized {
+    #[doc(hidden)]
+    fn valtypes() -> Vec<ValType>;
+    #[doc(hidden)]
+    fn load(slots: &[u64], store: StoreId) -> Self;
+}
+
+impl<A: WasmTy> WasmParams for A {
+    fn valtypes() -> Vec<ValType> {
+        vec![A::valtype()]
+    }
+    fn store(self, slots: &mut [u64], store: StoreId) {
+        WasmTy::store(self, slots, store)
+    }
+}
+
+impl<A: WasmTy> WasmResults for A {
+    fn valtypes() -> Vec<ValType> {
+        vec![A::valtype()]
+    }
+    fn load(slots: &[u64], store: StoreId) -> Self {
+        WasmTy::load(slots, store)
+    }
+}
+
+macro_rules! tuples {
+    ($($a:ident)*) => {
+        #[allow(non_snake_case, unused_mut, unused_variables, unused_assignments)]
+        impl<$($a: WasmTy,)*> WasmParams for ($($a,)*) {
+            fn valtypes() -> Vec<ValType> {
+                vec![$($a::valtype()),*]
+            }
+            fn store(self, slots: &mut [u64], store: StoreId) {
+                let ($($a,)*) = self;
+                let mut i = 0;
+                $( $a.store(&mut slots[i..], store); i += $a::SLOTS; )*
+            }
+        }
+
+        #[allow(non_snake_case, unused_mut, unused_variables, unused_assignments)]
+        impl<$($a: WasmTy,)*> WasmResults for ($($a,)*) {
+            fn valtypes() -> Vec<ValType> {
+                vec![$($a::valtype()),*]
+            }
+            fn load(slots: &[u64], store: StoreId) -> Self {
+                let mut i = 0;
+                $( let $a = $a::load(&slots[i..], store); i += $a::SLOTS; )*
+                #[allow(clippy::unused_unit)]
+                ($($a,)*)
+            }
+        }
+
+        #[allow(non_snake_case, unused_mut, unused_variables, unused_assignments)]
+        impl<T: 'static, F, R, $($a: WasmTy,)*> IntoFunc<T, ($($a,)*), R> for F
+        where
+            F: Fn(Caller<'_, T>, $($a),*) -> R + Send + Sync + 'static,
+            R: WasmRet,
+        {
+            fn into_host(self) -> (FuncType, Arc<HostFn<T>>) {
+                let ty = FuncType::new(vec![$($a::valtype()),*], R::valtypes());
+                let f = move |caller: Caller<'_, T>, slots: &mut [u64]| -> Result<(), Trap> {
+                    let store = caller.store.id();
+                    let mut i = 0;
+                    $( let $a = $a::load(&slots[i..], store); i += $a::SLOTS; )*
+                    self(caller, $($a),*).store_results(slots, store)
+                };
+                (ty, Arc::new(f))
+            }
+        }
+    };
+}
+
+tuples!();
+tuples!(A1);
+tuples!(A1 A2);
+tuples!(A1 A2 A3);
+tuples!(A1 A2 A3 A4);
+tuples!(A1 A2 A3 A4 A5);
+tuples!(A1 A2 A3 A4 A5 A6);
+tuples!(A1 A2 A3 A4 A5 A6 A7);
+tuples!(A1 A2 A3 A4 A5 A6 A7 A8);
+tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9);
+tuples!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10);
+
+/// What a host closure may return: results, or results or a trap.
+pub trait WasmRet {
+    #[doc(hidden)]
+    fn valtypes() -> Vec<ValType>;
+    #[doc(hidden)]
+    fn store_results(self, slots: &mut [u64], store: StoreId) -> Result<(), Trap>;
+}
+
+impl<R: WasmResults + IntoSlots> WasmRet for R {
+    fn valtypes() -> Vec<ValType> {
+        R::valtypes()
+    }
+    fn store_results(self, slots: &mut [u64], store: StoreId) -> Result<(), Trap> {
+        self.into_slots(slots, store);
+        Ok(())
+    }
+}
+
+impl<R: WasmResults + IntoSlots> WasmRet for Result<R, Trap> {
+    fn valtypes() -> Vec<ValType> {
+        R::valtypes()
+    }
+    fn store_results(self, slots: &mut [u64], store: StoreId) -> Result<(), Trap> {
+        self?.into_slots(slots, store);
+        Ok(())
+    }
+}
+
+/// Results written back into slots (the host-function direction).
+#[doc(hidden)]
+pub trait IntoSlots {
+    fn into_slots(self, slots: &mut [u64], store: StoreId);
+}
+
+impl<A: WasmTy> IntoSlots for A {
+    fn into_slots(self, slots: &mut [u64], store: StoreId) {
+        self.store(slots, store)
+    }
+}
+
+macro_rules! into_slots_tuples {
+    ($($a:ident)*) => {
+        #[allow(non_snake_case, unused_mut, unused_variables, unused_assignments)]
+        impl<$($a: WasmTy,)*> IntoSlots for ($($a,)*) {
+            fn into_slots(self, slots: &mut [u64], store: StoreId) {
+                let ($($a,)*) = self;
+                let mut i = 0;
+                $( $a.store(&mut slots[i..], store); i += $a::SLOTS; )*
+            }
+        }
+    };
+}
+
+into_slots_tuples!();
+into_slots_tuples!(A1);
+into_slots_tuples!(A1 A2);
+into_slots_tuples!(A1 A2 A3);
+into_slots_tuples!(A1 A2 A3 A4);
+
+/// Closures that can become host functions; implemented for `Fn(Caller<T>, A1, ...) -> R`
+/// with up to 10 [`WasmTy`] parameters, where `R` is results or `Result<results, Trap>`.
+pub trait IntoFunc<T, Params, Results>: Send + Sync + 'static {
+    #[doc(hidden)]
+    fn into_host(self) -> (FuncType, Arc<HostFn<T>>);
+}

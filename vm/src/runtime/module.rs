@@ -1,0 +1,216 @@
+//! Engines and compiled modules.
+
+use crate::decode::reader::Reader;
+use crate::decode::{self, ExternKind, ImportDesc, ModuleInfo};
+use crate::error::{Error, ErrorKind, Result};
+use crate::interp::translate::{self, CompiledFunc};
+use crate::types::ExternType;
+use crate::validate;
+use std::sync::Arc;
+
+/// Compilation settings shared by modules and stores. Cheap to clone.
+#[derive(Clone, Debug, Default)]
+pub struct Engine {
+    _config: Arc<Config>,
+}
+
+/// Engine configuration.
+#[derive(Clone, Debug, Default)]
+pub struct Config {}
+
+impl Engine {
+    pub fn new(config: Config) -> Engine {
+        Engine {
+            _config: Arc::new(config),
+        }
+    }
+}
+
+/// A validated, compiled module. `Send + Sync`; instantiate it as often as needed.
+#[derive(Clone, Debug)]
+pub struct Module {
+    pub(crate) inner: Arc<ModuleInner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct ModuleInner {
+    pub info: ModuleInfo,
+    pub code: Box<[CompiledFunc]>,
+    /// Parameter slots of each type, for `call_indirect`.
+    pub type_param_slots: Box<[u32]>,
+}
+
+/// An import a module needs.
+#[derive(Clone, Debug)]
+pub struct ImportType<'m> {
+    pub module: &'m str,
+    pub name: &'m str,
+    pub ty: ExternType,
+}
+
+/// An export a module offers.
+#[derive(Clone, Debug)]
+pub struct ExportType<'m> {
+    pub name: &'m str,
+    pub ty: ExternType,
+}
+
+/// Code bytes per function above which translation is split across threads.
+const PARALLEL_THRESHOLD: usize = 256 * 1024;
+
+impl Module {
+    /// Decodes, validates and compiles a module binary.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Malformed`] or [`ErrorKind::Invalid`] naming the byte offset.
+    pub fn new(_engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
+        let bytes = bytes.as_ref();
+        let (info, deferred) = decode::decode(bytes)?;
+        let compiled = compile(&info, bytes, deferred);
+        let code = match compiled {
+            Ok(code) => code,
+            Err(e) if matches!(e.kind(), ErrorKind::Invalid { .. }) => {
+                // A module that is both malformed and invalid is malformed.
+                return Err(first_malformed_body(&info, bytes).unwrap_or(e));
+            }
+            Err(e) => return Err(e),
+        };
+        let type_param_slots = info.types.iter().map(|t| t.param_slots()).collect();
+        Ok(Module {
+            inner: Arc::new(ModuleInner {
+                info,
+                code,
+                type_param_slots,
+            }),
+        })
+    }
+
+    /// Checks a module binary without keeping the result.
+    ///
+    /// # Errors
+    /// As [`Module::new`].
+    pub fn validate(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<()> {
+        Module::new(engine, bytes).map(|_| ())
+    }
+
+    /// The module's imports, in order.
+    pub fn imports(&self) -> impl Iterator<Item = ImportType<'_>> {
+        let info = &self.inner.info;
+        info.imports.iter().map(move |i| ImportType {
+            module: &i.module,
+            name: &i.name,
+            ty: match i.desc {
+                ImportDesc::Func(t) => ExternType::Func(info.types[t as usize].clone()),
+                ImportDesc::Table(t) => ExternType::Table(t),
+                ImportDesc::Memory(m) => ExternType::Memory(m),
+                ImportDesc::Global(g) => ExternType::Global(g),
+            },
+        })
+    }
+
+    /// The module's exports, in order.
+    pub fn exports(&self) -> impl Iterator<Item = ExportType<'_>> {
+        let info = &self.inner.info;
+        info.exports.iter().map(move |e| ExportType {
+            name: &e.name,
+            ty: match e.kind {
+                ExternKind::Func => {
+                    ExternType::Func(info.types[info.funcs[e.index as usize] as usize].clone())
+                }
+                ExternKind::Table => ExternType::Table(info.tables[e.index as usize]),
+                ExternKind::Memory => ExternType::Memory(info.memories[e.index as usize]),
+                ExternKind::Global => ExternType::Global(info.global_types[e.index as usize]),
+            },
+        })
+    }
+
+    /// A function's name for messages: from the `name` section, else `func[N]`.
+    pub(crate) fn func_name(&self, index: u32) -> String {
+        match self.inner.info.func_names.get(&index) {
+            Some(n) => n.clone(),
+            None => format!("func[{index}]"),
+        }
+    }
+}
+
+fn compile(
+    info: &ModuleInfo,
+    bytes: &[u8],
+    deferred: Option<Error>,
+) -> Result<Box<[CompiledFunc]>> {
+    if let Some(e) = deferred {
+        return Err(e);
+    }
+    let cx = validate::validate_module(info)?;
+    let n = info.bodies.len();
+    let code_bytes: usize = info.bodies.iter().map(|b| b.code_end - b.code_start).sum();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if code_bytes < PARALLEL_THRESHOLD || threads < 2 || n < 2 {
+        return (0..n as u32)
+            .map(|i| translate::translate(&cx, bytes, i))
+            .collect();
+    }
+    // Interleave functions across threads so each gets a similar share of big ones.
+    let cx = &cx;
+    let parts: Vec<Vec<(u32, Result<CompiledFunc>)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                s.spawn(move || {
+                    (t as u32..n as u32)
+                        .step_by(threads)
+                        .map(|i| (i, translate::translate(cx, bytes, i)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    let mut slots: Vec<Option<Result<CompiledFunc>>> = (0..n).map(|_| None).collect();
+    for (i, r) in parts.into_iter().flatten() {
+        slots[i as usize] = Some(r);
+    }
+    slots
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(Error::resource("a compilation thread failed"))))
+        .collect()
+}
+
+/// The first malformation in any function body, decoding instructions and tracking
+/// only block nesting (not types).
+fn first_malformed_body(info: &ModuleInfo, bytes: &[u8]) -> Option<Error> {
+    use decode::ops::Operator;
+    let has_data_count = info.data_count.is_some();
+    for body in &info.bodies {
+        let mut r = Reader::new(bytes, body.code_start, body.code_end);
+        let mut depth: i64 = 0;
+        loop {
+            if r.is_empty() {
+                return Some(Error::malformed(
+                    r.pos(),
+                    "unexpected end of section or function",
+                ));
+            }
+            match r.operator(has_data_count) {
+                Ok(Operator::Block(_) | Operator::Loop(_) | Operator::If(_)) => depth += 1,
+                Ok(Operator::End) => {
+                    depth -= 1;
+                    if depth < 0 {
+                        break;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) if matches!(e.kind(), ErrorKind::Malformed { .. }) => return Some(e),
+                Err(_) => {}
+            }
+        }
+        if !r.is_empty() {
+            return Some(Error::malformed(r.pos(), "section size mismatch"));
+        }
+    }
+    None
+}

@@ -1,0 +1,286 @@
+//! The store: everything instances own at run time, and the limits on it.
+
+use super::func::{Caller, FuncEntity, HostFn};
+use super::instance::InstanceData;
+use super::memory::MemoryEntity;
+use super::registry::TypeRegistry;
+use super::table::TableEntity;
+use crate::error::{Error, Result};
+use crate::interp::exec::Frame;
+use crate::runtime::module::Engine;
+use std::ptr::NonNull;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// Identifies a store, so handles from one store are refused by another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct StoreId(u64);
+
+impl StoreId {
+    fn next() -> StoreId {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        StoreId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// Resource limits of one store (one database connection, for Sandlite).
+#[derive(Clone, Debug)]
+pub struct StoreLimits {
+    /// Largest size any linear memory may grow to, in bytes. `memory.grow` beyond it
+    /// fails (returns -1) as if the memory's own maximum were reached.
+    pub max_memory_bytes: u64,
+    /// Largest number of elements a table may grow to.
+    pub max_table_elements: u32,
+    /// Deepest Wasm call nesting before a `call stack exhausted` trap.
+    pub max_call_depth: usize,
+    /// Size of the value stack (locals and operands of all active frames) in 64-bit slots.
+    pub value_stack_slots: usize,
+}
+
+impl Default for StoreLimits {
+    fn default() -> Self {
+        StoreLimits {
+            max_memory_bytes: 1 << 32,
+            max_table_elements: 10_000_000,
+            max_call_depth: 20_000,
+            value_stack_slots: 1 << 20,
+        }
+    }
+}
+
+/// Stops a running call from another thread: the call traps with
+/// [`TrapCode::Interrupted`](crate::TrapCode::Interrupted) at its next loop iteration or
+/// function call.
+#[derive(Clone, Debug)]
+pub struct InterruptHandle {
+    flag: Arc<AtomicBool>,
+}
+
+impl InterruptHandle {
+    /// Requests the interrupt. If no call is running, the next one traps at its first
+    /// check; [`Store::clear_interrupt`] withdraws the request.
+    pub fn interrupt(&self) {
+        self.flag.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The value stack: raw slots only ever accessed through pointers while a call runs.
+pub(crate) struct ValueStack {
+    ptr: NonNull<u64>,
+    len: usize,
+}
+
+impl ValueStack {
+    fn new(len: usize) -> Result<ValueStack> {
+        let len = len.max(16);
+        let layout = std::alloc::Layout::array::<u64>(len)
+            .map_err(|_| Error::resource("value stack too large"))?;
+        // SAFETY: the layout has non-zero size (len >= 16).
+        let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
+        let ptr = NonNull::new(ptr.cast::<u64>())
+            .ok_or_else(|| Error::resource("cannot allocate the value stack"))?;
+        Ok(ValueStack { ptr, len })
+    }
+
+    pub(crate) fn ptr(&self) -> *mut u64 {
+        self.ptr.as_ptr()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+}
+
+impl Drop for ValueStack {
+    fn drop(&mut self) {
+        let layout = std::alloc::Layout::array::<u64>(self.len).expect("valid at allocation");
+        // SAFETY: allocated in `new` with this same layout.
+        unsafe { std::alloc::dealloc(self.ptr.as_ptr().cast(), layout) };
+    }
+}
+
+/// The part of a store that does not depend on the host's data type.
+pub(crate) struct StoreInner {
+    pub id: StoreId,
+    pub engine: Engine,
+    pub funcs: Vec<FuncEntity>,
+    pub instances: Vec<InstanceData>,
+    pub memories: Vec<MemoryEntity>,
+    pub tables: Vec<TableEntity>,
+    pub globals: Vec<super::global::GlobalEntity>,
+    /// Global values; `v128` uses both words.
+    pub global_values: Vec<[u64; 2]>,
+    pub types: TypeRegistry,
+    pub limits: StoreLimits,
+    pub interrupt: Arc<AtomicBool>,
+    pub stack: Option<ValueStack>,
+    /// Frames of every active Wasm call, outermost first.
+    pub frames: Vec<Frame>,
+    /// First free value-stack slot: where a new (possibly nested) call starts.
+    pub stack_top: usize,
+    /// Nested host-to-Wasm calls currently active.
+    pub host_depth: usize,
+}
+
+// SAFETY: the raw pointers a store holds (the value stack allocation and, inside frames,
+// positions in code and in that stack) are owned by the store or by modules it keeps
+// alive, and are only dereferenced by a call running with `&mut Store`, i.e. on the one
+// thread that currently owns the store.
+unsafe impl Send for StoreInner {}
+
+/// Owns instances and everything they allocate: functions, memories, tables, globals.
+/// A `Store` is used by one thread at a time; many stores run in parallel.
+pub struct Store<T> {
+    pub(crate) inner: StoreInner,
+    pub(crate) host_funcs: Vec<Arc<HostFn<T>>>,
+    data: T,
+}
+
+impl<T> Store<T> {
+    /// A new empty store holding `data`, which host functions reach through [`Caller`].
+    pub fn new(engine: &Engine, data: T) -> Store<T> {
+        Store {
+            inner: StoreInner {
+                id: StoreId::next(),
+                engine: engine.clone(),
+                funcs: Vec::new(),
+                instances: Vec::new(),
+                memories: Vec::new(),
+                tables: Vec::new(),
+                globals: Vec::new(),
+                global_values: Vec::new(),
+                types: TypeRegistry::default(),
+                limits: StoreLimits::default(),
+                interrupt: Arc::new(AtomicBool::new(false)),
+                stack: None,
+                frames: Vec::new(),
+                stack_top: 0,
+                host_depth: 0,
+            },
+            host_funcs: Vec::new(),
+            data,
+        }
+    }
+
+    pub fn data(&self) -> &T {
+        &self.data
+    }
+
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.data
+    }
+
+    pub fn into_data(self) -> T {
+        self.data
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// Sets the limits. The value stack size takes effect before the first call.
+    pub fn set_limits(&mut self, limits: StoreLimits) {
+        if self.inner.frames.is_empty()
+            && limits.value_stack_slots != self.inner.limits.value_stack_slots
+        {
+            self.inner.stack = None;
+        }
+        self.inner.limits = limits;
+    }
+
+    pub fn limits(&self) -> &StoreLimits {
+        &self.inner.limits
+    }
+
+    /// A handle that interrupts calls running in this store.
+    pub fn interrupt_handle(&self) -> InterruptHandle {
+        InterruptHandle {
+            flag: self.inner.interrupt.clone(),
+        }
+    }
+
+    /// Withdraws a pending interrupt request.
+    pub fn clear_interrupt(&self) {
+        self.inner.interrupt.store(false, Ordering::Relaxed);
+    }
+
+    pub(crate) fn id(&self) -> StoreId {
+        self.inner.id
+    }
+
+    pub(crate) fn check_id(&self, id: StoreId) -> Result<()> {
+        if id != self.inner.id {
+            return Err(Error::usage(
+                "object used with a store that does not own it",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl StoreInner {
+    /// The value stack, allocated on first use.
+    pub(crate) fn stack(&mut self) -> Result<&ValueStack> {
+        if self.stack.is_none() {
+            self.stack = Some(ValueStack::new(self.limits.value_stack_slots)?);
+        }
+        Ok(self.stack.as_ref().expect("just allocated"))
+    }
+}
+
+/// Access to a store: implemented by [`Store`] and by [`Caller`] (inside host functions).
+pub trait AsContext {
+    type Data;
+    fn as_context(&self) -> &Store<Self::Data>;
+}
+
+/// Mutable access to a store.
+pub trait AsContextMut: AsContext {
+    fn as_context_mut(&mut self) -> &mut Store<Self::Data>;
+}
+
+impl<T> AsContext for Store<T> {
+    type Data = T;
+    fn as_context(&self) -> &Store<T> {
+        self
+    }
+}
+
+impl<T> AsContextMut for Store<T> {
+    fn as_context_mut(&mut self) -> &mut Store<T> {
+        self
+    }
+}
+
+impl<S: AsContext + ?Sized> AsContext for &S {
+    type Data = S::Data;
+    fn as_context(&self) -> &Store<S::Data> {
+        (**self).as_context()
+    }
+}
+
+impl<S: AsContext + ?Sized> AsContext for &mut S {
+    type Data = S::Data;
+    fn as_context(&self) -> &Store<S::Data> {
+        (**self).as_context()
+    }
+}
+
+impl<S: AsContextMut + ?Sized> AsContextMut for &mut S {
+    fn as_context_mut(&mut self) -> &mut Store<S::Data> {
+        (**self).as_context_mut()
+    }
+}
+
+impl<T> AsContext for Caller<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> &Store<T> {
+        self.store
+    }
+}
+
+impl<T> AsContextMut for Caller<'_, T> {
+    fn as_context_mut(&mut self) -> &mut Store<T> {
+        self.store
+    }
+}
