@@ -1,0 +1,223 @@
+//! Every raw system call of the crate, each behind a safe wrapper.
+//!
+//! This is the only module with `unsafe` besides the shared-memory view in `shm`. The
+//! wrappers retry `EINTR` and return `std::io::Result`; callers turn errors into
+//! [`VfsError`](crate::VfsError)s with the SQLite code that fits the operation.
+
+use std::ffi::CStr;
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+/// `struct open_how` of `<linux/openat2.h>`. Declared here because the `libc` crate marks
+/// its copy `#[non_exhaustive]`, which forbids building one.
+#[repr(C)]
+struct OpenHow {
+    flags: u64,
+    mode: u64,
+    resolve: u64,
+}
+
+/// Reject resolution that leaves the starting directory (`..`, absolute symlinks, and
+/// symlinks whose target climbs out).
+pub(crate) const RESOLVE_BENEATH: u64 = 0x08;
+/// Reject `/proc/<pid>/fd/*`-style "magic links".
+pub(crate) const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
+
+/// How many times `openat2` is retried when the kernel reports a concurrent rename
+/// (`EAGAIN` under `RESOLVE_BENEATH`) before giving up.
+const OPENAT2_RETRIES: u32 = 64;
+
+/// `openat2(2)`: open `path` relative to `dir` with the given `O_*` flags, creation mode
+/// and `RESOLVE_*` restrictions. `O_CLOEXEC` is always added.
+pub(crate) fn openat2(
+    dir: BorrowedFd<'_>,
+    path: &CStr,
+    flags: i32,
+    mode: u32,
+    resolve: u64,
+) -> io::Result<OwnedFd> {
+    let creates = flags & libc::O_CREAT != 0 || flags & libc::O_TMPFILE == libc::O_TMPFILE;
+    let how = OpenHow {
+        flags: u64::from((flags | libc::O_CLOEXEC) as u32),
+        // The kernel rejects a mode unless the call may create a file.
+        mode: if creates { u64::from(mode) } else { 0 },
+        resolve,
+    };
+    let mut retries = 0;
+    loop {
+        // SAFETY: `path` is a NUL-terminated string and `how` a live `open_how` whose size
+        // we pass; both outlive the call. The kernel only reads them.
+        let ret = unsafe {
+            libc::syscall(
+                libc::SYS_openat2,
+                dir.as_raw_fd(),
+                path.as_ptr(),
+                &how as *const OpenHow,
+                std::mem::size_of::<OpenHow>(),
+            )
+        };
+        if ret >= 0 {
+            let fd = RawFd::try_from(ret).map_err(|_| io::Error::other("fd out of range"))?;
+            // SAFETY: the kernel just returned this descriptor; nothing else owns it.
+            return Ok(unsafe { OwnedFd::from_raw_fd(fd) });
+        }
+        let err = io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::EINTR) => {}
+            Some(libc::EAGAIN) if retries < OPENAT2_RETRIES => retries += 1,
+            _ => return Err(err),
+        }
+    }
+}
+
+/// `unlinkat(2)` of the entry `name` in directory `dir` (never follows a final symlink).
+pub(crate) fn unlinkat(dir: BorrowedFd<'_>, name: &CStr) -> io::Result<()> {
+    // SAFETY: `name` is NUL-terminated and outlives the call.
+    let ret = unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), 0) };
+    if ret == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// `faccessat2(fd, "", mode, AT_EMPTY_PATH)`: may the real user access the file that `fd`
+/// (possibly an `O_PATH` descriptor) refers to with `mode` (`R_OK | W_OK` ...)?
+pub(crate) fn access_fd(fd: BorrowedFd<'_>, mode: i32) -> io::Result<bool> {
+    loop {
+        // SAFETY: the path is the empty NUL-terminated string literal; with AT_EMPTY_PATH
+        // the kernel checks `fd` itself.
+        let ret = unsafe {
+            libc::syscall(
+                libc::SYS_faccessat2,
+                fd.as_raw_fd(),
+                c"".as_ptr(),
+                mode,
+                libc::AT_EMPTY_PATH,
+            )
+        };
+        if ret == 0 {
+            return Ok(true);
+        }
+        let err = io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::EINTR) => {}
+            Some(libc::EACCES | libc::EROFS | libc::EPERM | libc::ETXTBSY) => return Ok(false),
+            _ => return Err(err),
+        }
+    }
+}
+
+/// The type of a byte-range lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LockType {
+    /// A read (shared) lock.
+    Read,
+    /// A write (exclusive) lock.
+    Write,
+    /// No lock: releases the range.
+    Unlock,
+}
+
+impl LockType {
+    fn to_raw(self) -> libc::c_short {
+        let raw = match self {
+            Self::Read => libc::F_RDLCK,
+            Self::Write => libc::F_WRLCK,
+            Self::Unlock => libc::F_UNLCK,
+        };
+        raw as libc::c_short
+    }
+}
+
+fn flock(kind: LockType, start: u64, len: u64) -> io::Result<libc::flock> {
+    let too_far = || io::Error::from_raw_os_error(libc::EOVERFLOW);
+    // SAFETY: `flock` is a C struct of plain integers, for which all-zero bytes are a
+    // valid value (and OFD locks require `l_pid == 0`).
+    let mut lock: libc::flock = unsafe { std::mem::zeroed() };
+    lock.l_type = kind.to_raw();
+    lock.l_whence = libc::SEEK_SET as libc::c_short;
+    lock.l_start = libc::off_t::try_from(start).map_err(|_| too_far())?;
+    lock.l_len = libc::off_t::try_from(len).map_err(|_| too_far())?;
+    Ok(lock)
+}
+
+/// Set (or release) an open-file-description lock on `len` bytes at `start` (`len == 0`
+/// means "to the end of the file"), without waiting. Returns `Ok(false)` when another
+/// open file description holds a conflicting lock.
+pub(crate) fn ofd_set_lock(
+    fd: BorrowedFd<'_>,
+    kind: LockType,
+    start: u64,
+    len: u64,
+) -> io::Result<bool> {
+    let lock = flock(kind, start, len)?;
+    loop {
+        // SAFETY: `lock` is a valid, initialised `flock` that lives across the call.
+        let ret = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_OFD_SETLK, &lock) };
+        if ret == 0 {
+            return Ok(true);
+        }
+        let err = io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::EINTR) => {}
+            Some(libc::EAGAIN | libc::EACCES) => return Ok(false),
+            _ => return Err(err),
+        }
+    }
+}
+
+/// `F_OFD_GETLK`: would a `kind` lock on the range conflict with a lock held through
+/// another open file description (or by a process using classic POSIX locks)? Returns the
+/// type of the first conflicting lock, or `None` when the range is free.
+pub(crate) fn ofd_probe_lock(
+    fd: BorrowedFd<'_>,
+    kind: LockType,
+    start: u64,
+    len: u64,
+) -> io::Result<Option<LockType>> {
+    let mut lock = flock(kind, start, len)?;
+    loop {
+        // SAFETY: `lock` is a valid `flock` the kernel overwrites in place; it lives
+        // across the call and we hold the only reference.
+        let ret = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_OFD_GETLK, &mut lock) };
+        if ret == 0 {
+            break;
+        }
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EINTR) {
+            return Err(err);
+        }
+    }
+    Ok(match i32::from(lock.l_type) {
+        libc::F_RDLCK => Some(LockType::Read),
+        libc::F_WRLCK => Some(LockType::Write),
+        _ => None,
+    })
+}
+
+/// Fill `buf` from the kernel's random number generator (`getrandom(2)`).
+pub(crate) fn getrandom(buf: &mut [u8]) -> io::Result<()> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        let rest = &mut buf[filled..];
+        // SAFETY: `rest` is a valid, writable buffer of exactly `rest.len()` bytes.
+        let ret = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
+        if ret < 0 {
+            let err = io::Error::last_os_error();
+            if err.raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            return Err(err);
+        }
+        filled += ret.unsigned_abs();
+    }
+    Ok(())
+}
+
+/// The size of a memory page of this machine.
+pub(crate) fn page_size() -> u64 {
+    // SAFETY: sysconf has no preconditions; it only reads a system value.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    u64::try_from(size).ok().filter(|&s| s > 0).unwrap_or(4096)
+}
