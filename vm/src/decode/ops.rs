@@ -21,22 +21,23 @@ pub(crate) struct MemArg {
 }
 
 macro_rules! num_ops {
-    ($( $name:ident = $code:literal : [$($p:ident),*] -> [$($r:ident),*], )*) => {
-        /// Instructions with no immediates that pop operands and push results of fixed types.
+    ($(#[$meta:meta])* $enum:ident;
+     $( $name:ident = $code:literal : [$($p:ident),*] -> [$($r:ident),*], )*) => {
+        $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub(crate) enum NumOp { $($name,)* }
+        pub(crate) enum $enum { $($name,)* }
 
-        impl NumOp {
+        impl $enum {
             /// The operand and result types.
             pub(crate) fn signature(self) -> (&'static [ValType], &'static [ValType]) {
                 match self {
-                    $(NumOp::$name => (&[$(ValType::$p),*], &[$(ValType::$r),*]),)*
+                    $($enum::$name => (&[$(ValType::$p),*], &[$(ValType::$r),*]),)*
                 }
             }
 
-            fn from_code(code: u32) -> Option<NumOp> {
+            fn from_code(code: u32) -> Option<$enum> {
                 match code {
-                    $($code => Some(NumOp::$name),)*
+                    $($code => Some($enum::$name),)*
                     _ => None,
                 }
             }
@@ -46,6 +47,8 @@ macro_rules! num_ops {
 
 // One-byte opcodes are listed as is; `0xFC n` as `0xFC00 + n`.
 num_ops! {
+    /// Instructions with no immediates that pop operands and push results of fixed types.
+    NumOp;
     I32Eqz = 0x45: [I32] -> [I32],
     I32Eq = 0x46: [I32, I32] -> [I32],
     I32Ne = 0x47: [I32, I32] -> [I32],
@@ -184,6 +187,212 @@ num_ops! {
     I64TruncSatF64U = 0xfc07: [F64] -> [I64],
 }
 
+// The vector instructions without immediates (§5.4.8 "Vector Instructions"): `0xFD n`,
+// listed by their sub-opcode `n`.
+num_ops! {
+    /// Vector instructions with no immediates: lane-wise arithmetic, comparisons, tests,
+    /// conversions and splats.
+    SimdOp;
+    I8x16Swizzle = 0x0e: [V128, V128] -> [V128],
+    I8x16Splat = 0x0f: [I32] -> [V128],
+    I16x8Splat = 0x10: [I32] -> [V128],
+    I32x4Splat = 0x11: [I32] -> [V128],
+    I64x2Splat = 0x12: [I64] -> [V128],
+    F32x4Splat = 0x13: [F32] -> [V128],
+    F64x2Splat = 0x14: [F64] -> [V128],
+    I8x16Eq = 0x23: [V128, V128] -> [V128],
+    I8x16Ne = 0x24: [V128, V128] -> [V128],
+    I8x16LtS = 0x25: [V128, V128] -> [V128],
+    I8x16LtU = 0x26: [V128, V128] -> [V128],
+    I8x16GtS = 0x27: [V128, V128] -> [V128],
+    I8x16GtU = 0x28: [V128, V128] -> [V128],
+    I8x16LeS = 0x29: [V128, V128] -> [V128],
+    I8x16LeU = 0x2a: [V128, V128] -> [V128],
+    I8x16GeS = 0x2b: [V128, V128] -> [V128],
+    I8x16GeU = 0x2c: [V128, V128] -> [V128],
+    I16x8Eq = 0x2d: [V128, V128] -> [V128],
+    I16x8Ne = 0x2e: [V128, V128] -> [V128],
+    I16x8LtS = 0x2f: [V128, V128] -> [V128],
+    I16x8LtU = 0x30: [V128, V128] -> [V128],
+    I16x8GtS = 0x31: [V128, V128] -> [V128],
+    I16x8GtU = 0x32: [V128, V128] -> [V128],
+    I16x8LeS = 0x33: [V128, V128] -> [V128],
+    I16x8LeU = 0x34: [V128, V128] -> [V128],
+    I16x8GeS = 0x35: [V128, V128] -> [V128],
+    I16x8GeU = 0x36: [V128, V128] -> [V128],
+    I32x4Eq = 0x37: [V128, V128] -> [V128],
+    I32x4Ne = 0x38: [V128, V128] -> [V128],
+    I32x4LtS = 0x39: [V128, V128] -> [V128],
+    I32x4LtU = 0x3a: [V128, V128] -> [V128],
+    I32x4GtS = 0x3b: [V128, V128] -> [V128],
+    I32x4GtU = 0x3c: [V128, V128] -> [V128],
+    I32x4LeS = 0x3d: [V128, V128] -> [V128],
+    I32x4LeU = 0x3e: [V128, V128] -> [V128],
+    I32x4GeS = 0x3f: [V128, V128] -> [V128],
+    I32x4GeU = 0x40: [V128, V128] -> [V128],
+    F32x4Eq = 0x41: [V128, V128] -> [V128],
+    F32x4Ne = 0x42: [V128, V128] -> [V128],
+    F32x4Lt = 0x43: [V128, V128] -> [V128],
+    F32x4Gt = 0x44: [V128, V128] -> [V128],
+    F32x4Le = 0x45: [V128, V128] -> [V128],
+    F32x4Ge = 0x46: [V128, V128] -> [V128],
+    F64x2Eq = 0x47: [V128, V128] -> [V128],
+    F64x2Ne = 0x48: [V128, V128] -> [V128],
+    F64x2Lt = 0x49: [V128, V128] -> [V128],
+    F64x2Gt = 0x4a: [V128, V128] -> [V128],
+    F64x2Le = 0x4b: [V128, V128] -> [V128],
+    F64x2Ge = 0x4c: [V128, V128] -> [V128],
+    V128Not = 0x4d: [V128] -> [V128],
+    V128And = 0x4e: [V128, V128] -> [V128],
+    V128AndNot = 0x4f: [V128, V128] -> [V128],
+    V128Or = 0x50: [V128, V128] -> [V128],
+    V128Xor = 0x51: [V128, V128] -> [V128],
+    V128Bitselect = 0x52: [V128, V128, V128] -> [V128],
+    V128AnyTrue = 0x53: [V128] -> [I32],
+    F32x4DemoteF64x2Zero = 0x5e: [V128] -> [V128],
+    F64x2PromoteLowF32x4 = 0x5f: [V128] -> [V128],
+    I8x16Abs = 0x60: [V128] -> [V128],
+    I8x16Neg = 0x61: [V128] -> [V128],
+    I8x16Popcnt = 0x62: [V128] -> [V128],
+    I8x16AllTrue = 0x63: [V128] -> [I32],
+    I8x16Bitmask = 0x64: [V128] -> [I32],
+    I8x16NarrowI16x8S = 0x65: [V128, V128] -> [V128],
+    I8x16NarrowI16x8U = 0x66: [V128, V128] -> [V128],
+    F32x4Ceil = 0x67: [V128] -> [V128],
+    F32x4Floor = 0x68: [V128] -> [V128],
+    F32x4Trunc = 0x69: [V128] -> [V128],
+    F32x4Nearest = 0x6a: [V128] -> [V128],
+    I8x16Shl = 0x6b: [V128, I32] -> [V128],
+    I8x16ShrS = 0x6c: [V128, I32] -> [V128],
+    I8x16ShrU = 0x6d: [V128, I32] -> [V128],
+    I8x16Add = 0x6e: [V128, V128] -> [V128],
+    I8x16AddSatS = 0x6f: [V128, V128] -> [V128],
+    I8x16AddSatU = 0x70: [V128, V128] -> [V128],
+    I8x16Sub = 0x71: [V128, V128] -> [V128],
+    I8x16SubSatS = 0x72: [V128, V128] -> [V128],
+    I8x16SubSatU = 0x73: [V128, V128] -> [V128],
+    F64x2Ceil = 0x74: [V128] -> [V128],
+    F64x2Floor = 0x75: [V128] -> [V128],
+    I8x16MinS = 0x76: [V128, V128] -> [V128],
+    I8x16MinU = 0x77: [V128, V128] -> [V128],
+    I8x16MaxS = 0x78: [V128, V128] -> [V128],
+    I8x16MaxU = 0x79: [V128, V128] -> [V128],
+    F64x2Trunc = 0x7a: [V128] -> [V128],
+    I8x16AvgrU = 0x7b: [V128, V128] -> [V128],
+    I16x8ExtaddPairwiseI8x16S = 0x7c: [V128] -> [V128],
+    I16x8ExtaddPairwiseI8x16U = 0x7d: [V128] -> [V128],
+    I32x4ExtaddPairwiseI16x8S = 0x7e: [V128] -> [V128],
+    I32x4ExtaddPairwiseI16x8U = 0x7f: [V128] -> [V128],
+    I16x8Abs = 0x80: [V128] -> [V128],
+    I16x8Neg = 0x81: [V128] -> [V128],
+    I16x8Q15mulrSatS = 0x82: [V128, V128] -> [V128],
+    I16x8AllTrue = 0x83: [V128] -> [I32],
+    I16x8Bitmask = 0x84: [V128] -> [I32],
+    I16x8NarrowI32x4S = 0x85: [V128, V128] -> [V128],
+    I16x8NarrowI32x4U = 0x86: [V128, V128] -> [V128],
+    I16x8ExtendLowI8x16S = 0x87: [V128] -> [V128],
+    I16x8ExtendHighI8x16S = 0x88: [V128] -> [V128],
+    I16x8ExtendLowI8x16U = 0x89: [V128] -> [V128],
+    I16x8ExtendHighI8x16U = 0x8a: [V128] -> [V128],
+    I16x8Shl = 0x8b: [V128, I32] -> [V128],
+    I16x8ShrS = 0x8c: [V128, I32] -> [V128],
+    I16x8ShrU = 0x8d: [V128, I32] -> [V128],
+    I16x8Add = 0x8e: [V128, V128] -> [V128],
+    I16x8AddSatS = 0x8f: [V128, V128] -> [V128],
+    I16x8AddSatU = 0x90: [V128, V128] -> [V128],
+    I16x8Sub = 0x91: [V128, V128] -> [V128],
+    I16x8SubSatS = 0x92: [V128, V128] -> [V128],
+    I16x8SubSatU = 0x93: [V128, V128] -> [V128],
+    F64x2Nearest = 0x94: [V128] -> [V128],
+    I16x8Mul = 0x95: [V128, V128] -> [V128],
+    I16x8MinS = 0x96: [V128, V128] -> [V128],
+    I16x8MinU = 0x97: [V128, V128] -> [V128],
+    I16x8MaxS = 0x98: [V128, V128] -> [V128],
+    I16x8MaxU = 0x99: [V128, V128] -> [V128],
+    I16x8AvgrU = 0x9b: [V128, V128] -> [V128],
+    I16x8ExtmulLowI8x16S = 0x9c: [V128, V128] -> [V128],
+    I16x8ExtmulHighI8x16S = 0x9d: [V128, V128] -> [V128],
+    I16x8ExtmulLowI8x16U = 0x9e: [V128, V128] -> [V128],
+    I16x8ExtmulHighI8x16U = 0x9f: [V128, V128] -> [V128],
+    I32x4Abs = 0xa0: [V128] -> [V128],
+    I32x4Neg = 0xa1: [V128] -> [V128],
+    I32x4AllTrue = 0xa3: [V128] -> [I32],
+    I32x4Bitmask = 0xa4: [V128] -> [I32],
+    I32x4ExtendLowI16x8S = 0xa7: [V128] -> [V128],
+    I32x4ExtendHighI16x8S = 0xa8: [V128] -> [V128],
+    I32x4ExtendLowI16x8U = 0xa9: [V128] -> [V128],
+    I32x4ExtendHighI16x8U = 0xaa: [V128] -> [V128],
+    I32x4Shl = 0xab: [V128, I32] -> [V128],
+    I32x4ShrS = 0xac: [V128, I32] -> [V128],
+    I32x4ShrU = 0xad: [V128, I32] -> [V128],
+    I32x4Add = 0xae: [V128, V128] -> [V128],
+    I32x4Sub = 0xb1: [V128, V128] -> [V128],
+    I32x4Mul = 0xb5: [V128, V128] -> [V128],
+    I32x4MinS = 0xb6: [V128, V128] -> [V128],
+    I32x4MinU = 0xb7: [V128, V128] -> [V128],
+    I32x4MaxS = 0xb8: [V128, V128] -> [V128],
+    I32x4MaxU = 0xb9: [V128, V128] -> [V128],
+    I32x4DotI16x8S = 0xba: [V128, V128] -> [V128],
+    I32x4ExtmulLowI16x8S = 0xbc: [V128, V128] -> [V128],
+    I32x4ExtmulHighI16x8S = 0xbd: [V128, V128] -> [V128],
+    I32x4ExtmulLowI16x8U = 0xbe: [V128, V128] -> [V128],
+    I32x4ExtmulHighI16x8U = 0xbf: [V128, V128] -> [V128],
+    I64x2Abs = 0xc0: [V128] -> [V128],
+    I64x2Neg = 0xc1: [V128] -> [V128],
+    I64x2AllTrue = 0xc3: [V128] -> [I32],
+    I64x2Bitmask = 0xc4: [V128] -> [I32],
+    I64x2ExtendLowI32x4S = 0xc7: [V128] -> [V128],
+    I64x2ExtendHighI32x4S = 0xc8: [V128] -> [V128],
+    I64x2ExtendLowI32x4U = 0xc9: [V128] -> [V128],
+    I64x2ExtendHighI32x4U = 0xca: [V128] -> [V128],
+    I64x2Shl = 0xcb: [V128, I32] -> [V128],
+    I64x2ShrS = 0xcc: [V128, I32] -> [V128],
+    I64x2ShrU = 0xcd: [V128, I32] -> [V128],
+    I64x2Add = 0xce: [V128, V128] -> [V128],
+    I64x2Sub = 0xd1: [V128, V128] -> [V128],
+    I64x2Mul = 0xd5: [V128, V128] -> [V128],
+    I64x2Eq = 0xd6: [V128, V128] -> [V128],
+    I64x2Ne = 0xd7: [V128, V128] -> [V128],
+    I64x2LtS = 0xd8: [V128, V128] -> [V128],
+    I64x2GtS = 0xd9: [V128, V128] -> [V128],
+    I64x2LeS = 0xda: [V128, V128] -> [V128],
+    I64x2GeS = 0xdb: [V128, V128] -> [V128],
+    I64x2ExtmulLowI32x4S = 0xdc: [V128, V128] -> [V128],
+    I64x2ExtmulHighI32x4S = 0xdd: [V128, V128] -> [V128],
+    I64x2ExtmulLowI32x4U = 0xde: [V128, V128] -> [V128],
+    I64x2ExtmulHighI32x4U = 0xdf: [V128, V128] -> [V128],
+    F32x4Abs = 0xe0: [V128] -> [V128],
+    F32x4Neg = 0xe1: [V128] -> [V128],
+    F32x4Sqrt = 0xe3: [V128] -> [V128],
+    F32x4Add = 0xe4: [V128, V128] -> [V128],
+    F32x4Sub = 0xe5: [V128, V128] -> [V128],
+    F32x4Mul = 0xe6: [V128, V128] -> [V128],
+    F32x4Div = 0xe7: [V128, V128] -> [V128],
+    F32x4Min = 0xe8: [V128, V128] -> [V128],
+    F32x4Max = 0xe9: [V128, V128] -> [V128],
+    F32x4Pmin = 0xea: [V128, V128] -> [V128],
+    F32x4Pmax = 0xeb: [V128, V128] -> [V128],
+    F64x2Abs = 0xec: [V128] -> [V128],
+    F64x2Neg = 0xed: [V128] -> [V128],
+    F64x2Sqrt = 0xef: [V128] -> [V128],
+    F64x2Add = 0xf0: [V128, V128] -> [V128],
+    F64x2Sub = 0xf1: [V128, V128] -> [V128],
+    F64x2Mul = 0xf2: [V128, V128] -> [V128],
+    F64x2Div = 0xf3: [V128, V128] -> [V128],
+    F64x2Min = 0xf4: [V128, V128] -> [V128],
+    F64x2Max = 0xf5: [V128, V128] -> [V128],
+    F64x2Pmin = 0xf6: [V128, V128] -> [V128],
+    F64x2Pmax = 0xf7: [V128, V128] -> [V128],
+    I32x4TruncSatF32x4S = 0xf8: [V128] -> [V128],
+    I32x4TruncSatF32x4U = 0xf9: [V128] -> [V128],
+    F32x4ConvertI32x4S = 0xfa: [V128] -> [V128],
+    F32x4ConvertI32x4U = 0xfb: [V128] -> [V128],
+    I32x4TruncSatF64x2SZero = 0xfc: [V128] -> [V128],
+    I32x4TruncSatF64x2UZero = 0xfd: [V128] -> [V128],
+    F64x2ConvertLowI32x4S = 0xfe: [V128] -> [V128],
+    F64x2ConvertLowI32x4U = 0xff: [V128] -> [V128],
+}
+
 /// Loads, by opcode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum LoadKind {
@@ -262,6 +471,132 @@ impl StoreKind {
     }
 }
 
+/// Vector loads that produce a whole `v128`, by opcode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum V128LoadKind {
+    /// `v128.load`: 16 bytes.
+    Load,
+    /// `v128.load8x8_s` and friends: 8 bytes, each lane extended to twice its width.
+    Load8x8S,
+    Load8x8U,
+    Load16x4S,
+    Load16x4U,
+    Load32x2S,
+    Load32x2U,
+    /// `v128.loadN_splat`: one lane's worth, copied to every lane.
+    Load8Splat,
+    Load16Splat,
+    Load32Splat,
+    Load64Splat,
+    /// `v128.loadN_zero`: one lane's worth into lane 0, the others zero.
+    Load32Zero,
+    Load64Zero,
+}
+
+impl V128LoadKind {
+    /// log2 of the bytes read, which bounds the alignment.
+    pub(crate) fn width_log2(self) -> u32 {
+        use V128LoadKind::*;
+        match self {
+            Load => 4,
+            Load8x8S | Load8x8U | Load16x4S | Load16x4U | Load32x2S | Load32x2U => 3,
+            Load8Splat => 0,
+            Load16Splat => 1,
+            Load32Splat | Load32Zero => 2,
+            Load64Splat | Load64Zero => 3,
+        }
+    }
+}
+
+/// The immediates of a lane load or store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct LaneArg {
+    /// log2 of the lane's bytes.
+    pub width_log2: u32,
+    pub arg: MemArg,
+    pub lane: u8,
+}
+
+/// Lane accesses with a lane-index immediate: `extract_lane` and `replace_lane`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LaneOp {
+    I8x16ExtractLaneS,
+    I8x16ExtractLaneU,
+    I8x16ReplaceLane,
+    I16x8ExtractLaneS,
+    I16x8ExtractLaneU,
+    I16x8ReplaceLane,
+    I32x4ExtractLane,
+    I32x4ReplaceLane,
+    I64x2ExtractLane,
+    I64x2ReplaceLane,
+    F32x4ExtractLane,
+    F32x4ReplaceLane,
+    F64x2ExtractLane,
+    F64x2ReplaceLane,
+}
+
+impl LaneOp {
+    /// In opcode order, from `0xFD 0x15`.
+    const BY_CODE: [LaneOp; 14] = {
+        use LaneOp::*;
+        [
+            I8x16ExtractLaneS,
+            I8x16ExtractLaneU,
+            I8x16ReplaceLane,
+            I16x8ExtractLaneS,
+            I16x8ExtractLaneU,
+            I16x8ReplaceLane,
+            I32x4ExtractLane,
+            I32x4ReplaceLane,
+            I64x2ExtractLane,
+            I64x2ReplaceLane,
+            F32x4ExtractLane,
+            F32x4ReplaceLane,
+            F64x2ExtractLane,
+            F64x2ReplaceLane,
+        ]
+    };
+
+    /// The scalar type of one lane.
+    pub(crate) fn scalar(self) -> ValType {
+        use LaneOp::*;
+        match self {
+            I8x16ExtractLaneS | I8x16ExtractLaneU | I8x16ReplaceLane | I16x8ExtractLaneS
+            | I16x8ExtractLaneU | I16x8ReplaceLane | I32x4ExtractLane | I32x4ReplaceLane => {
+                ValType::I32
+            }
+            I64x2ExtractLane | I64x2ReplaceLane => ValType::I64,
+            F32x4ExtractLane | F32x4ReplaceLane => ValType::F32,
+            F64x2ExtractLane | F64x2ReplaceLane => ValType::F64,
+        }
+    }
+
+    /// How many lanes the shape has (lane indices must be below it).
+    pub(crate) fn lanes(self) -> u8 {
+        use LaneOp::*;
+        match self {
+            I8x16ExtractLaneS | I8x16ExtractLaneU | I8x16ReplaceLane => 16,
+            I16x8ExtractLaneS | I16x8ExtractLaneU | I16x8ReplaceLane => 8,
+            I32x4ExtractLane | I32x4ReplaceLane | F32x4ExtractLane | F32x4ReplaceLane => 4,
+            I64x2ExtractLane | I64x2ReplaceLane | F64x2ExtractLane | F64x2ReplaceLane => 2,
+        }
+    }
+
+    pub(crate) fn is_replace(self) -> bool {
+        use LaneOp::*;
+        matches!(
+            self,
+            I8x16ReplaceLane
+                | I16x8ReplaceLane
+                | I32x4ReplaceLane
+                | I64x2ReplaceLane
+                | F32x4ReplaceLane
+                | F64x2ReplaceLane
+        )
+    }
+}
+
 /// One decoded instruction.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Operator {
@@ -310,9 +645,75 @@ pub(crate) enum Operator {
     TableGrow(u32),
     TableSize(u32),
     TableFill(u32),
+    // Vector instructions. A shuffle's lane indices pick from the 32 bytes of both
+    // operands (validation checks they are below 32).
+    V128Load(V128LoadKind, MemArg),
+    V128Store(MemArg),
+    V128LoadLane(LaneArg),
+    V128StoreLane(LaneArg),
+    V128Const(u128),
+    I8x16Shuffle([u8; 16]),
+    Lane(LaneOp, u8),
+    Simd(SimdOp),
 }
 
 impl Reader<'_> {
+    /// Decodes the rest of a `0xFD` instruction: its LEB128 sub-opcode and immediates.
+    fn simd_operator(&mut self, at: usize) -> Result<Operator> {
+        use Operator as O;
+        use V128LoadKind::*;
+        let sub = self.u32()?;
+        Ok(match sub {
+            0x00..=0x0a => {
+                let kind = [
+                    Load,
+                    Load8x8S,
+                    Load8x8U,
+                    Load16x4S,
+                    Load16x4U,
+                    Load32x2S,
+                    Load32x2U,
+                    Load8Splat,
+                    Load16Splat,
+                    Load32Splat,
+                    Load64Splat,
+                ][sub as usize];
+                O::V128Load(kind, self.mem_arg()?)
+            }
+            0x0b => O::V128Store(self.mem_arg()?),
+            0x0c => {
+                let bytes: [u8; 16] = self.bytes(16)?.try_into().expect("16 bytes");
+                O::V128Const(u128::from_le_bytes(bytes))
+            }
+            0x0d => O::I8x16Shuffle(self.bytes(16)?.try_into().expect("16 bytes")),
+            0x15..=0x22 => {
+                let op = LaneOp::BY_CODE[(sub - 0x15) as usize];
+                O::Lane(op, self.u8()?)
+            }
+            0x54..=0x5b => {
+                let width_log2 = (sub - 0x54) % 4;
+                let arg = self.mem_arg()?;
+                let lane = self.u8()?;
+                let lane_arg = LaneArg {
+                    width_log2,
+                    arg,
+                    lane,
+                };
+                if sub < 0x58 {
+                    O::V128LoadLane(lane_arg)
+                } else {
+                    O::V128StoreLane(lane_arg)
+                }
+            }
+            0x5c => O::V128Load(Load32Zero, self.mem_arg()?),
+            0x5d => O::V128Load(Load64Zero, self.mem_arg()?),
+            _ => match SimdOp::from_code(sub) {
+                Some(op) => O::Simd(op),
+                None => return Err(Error::malformed(at, "illegal opcode")),
+            },
+        })
+    }
+
     fn block_type(&mut self) -> Result<BlockType> {
         let b = self.peek_u8()?;
         if b == 0x40 {
@@ -478,6 +879,7 @@ impl Reader<'_> {
                     _ => return Err(Error::malformed(at, "illegal opcode")),
                 }
             }
+            0xfd => self.simd_operator(at)?,
             _ => return Err(Error::malformed(at, "illegal opcode")),
         })
     }

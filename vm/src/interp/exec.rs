@@ -15,6 +15,7 @@
 
 use super::float::{self, f32ops, f64ops};
 use super::ir::Op;
+use super::simd;
 use super::translate::CompiledFunc;
 use crate::error::{Error, Result, Trap, TrapCode};
 use crate::runtime::func::{Caller, FuncEntity};
@@ -174,8 +175,8 @@ unsafe fn execute<T>(
     // SAFETY: this block is the interpreter. Its invariants:
     // - `fp` points at the current frame inside the value stack, and the frame's
     //   `frame_size` slots fit below `stack_end` (checked on every entry); ops only name
-    //   slots below the frame size (guaranteed by the translator), so register accesses
-    //   stay inside the allocation.
+    //   slots below the frame size (guaranteed by the translator, for a v128 register's
+    //   second slot too), so register accesses stay inside the allocation.
     // - `pc` points into the current function's code, which a module kept alive by the
     //   store owns; branch targets are indices inside that code (the translator patches
     //   every one), and every function ends with a return op.
@@ -443,6 +444,52 @@ unsafe fn execute<T>(
                     jump!($t);
                 }
             }};
+        }
+
+        // A v128 register: two slots, low half first.
+        macro_rules! rv {
+            ($i:expr) => {
+                u128::from(r!($i)) | (u128::from(r!($i + 1)) << 64)
+            };
+        }
+        macro_rules! wv {
+            ($i:expr, $v:expr) => {{
+                let v: u128 = $v;
+                w!($i, v as u64);
+                w!($i + 1, (v >> 64) as u64);
+            }};
+        }
+        macro_rules! vun {
+            ($d:expr, $a:expr, $f:path) => {
+                wv!($d, $f(rv!($a)))
+            };
+        }
+        macro_rules! vbin {
+            ($d:expr, $a:expr, $b:expr, $f:path) => {{
+                let (x, y) = (rv!($a), rv!($b));
+                wv!($d, $f(x, y))
+            }};
+        }
+        macro_rules! vshift {
+            ($d:expr, $a:expr, $b:expr, $f:path) => {
+                wv!($d, $f(rv!($a), r!($b) as u32))
+            };
+        }
+        macro_rules! vtest {
+            ($d:expr, $a:expr, $f:path) => {
+                w!($d, u64::from($f(rv!($a))))
+            };
+        }
+        macro_rules! vsplat {
+            ($d:expr, $a:expr, $f:path) => {
+                wv!($d, $f(r!($a)))
+            };
+        }
+        // Entry `$i` of the current function's constant pool.
+        macro_rules! pool {
+            ($i:expr) => {
+                (*ctx.code.add(cur_def as usize)).consts[$i as usize]
+            };
         }
 
         // Enter the first function.
@@ -1057,6 +1104,407 @@ unsafe fn execute<T>(
                 Op::I64TruncSatF32U(d, a) => w!(d, f32::from_bits(r!(a) as u32) as u64),
                 Op::I64TruncSatF64S(d, a) => w!(d, f64::from_bits(r!(a)) as i64 as u64),
                 Op::I64TruncSatF64U(d, a) => w!(d, f64::from_bits(r!(a)) as u64),
+
+                Op::V128Const { dst, index } => wv!(dst, pool!(index)),
+                Op::V128Load(d, a, o) => wv!(d, load!(u128, a, o)),
+                Op::V128Load8x8S(d, a, o) => {
+                    wv!(
+                        d,
+                        simd::i16x8_extend_low_i8x16_s(u128::from(load!(u64, a, o)))
+                    )
+                }
+                Op::V128Load8x8U(d, a, o) => {
+                    wv!(
+                        d,
+                        simd::i16x8_extend_low_i8x16_u(u128::from(load!(u64, a, o)))
+                    )
+                }
+                Op::V128Load16x4S(d, a, o) => {
+                    wv!(
+                        d,
+                        simd::i32x4_extend_low_i16x8_s(u128::from(load!(u64, a, o)))
+                    )
+                }
+                Op::V128Load16x4U(d, a, o) => {
+                    wv!(
+                        d,
+                        simd::i32x4_extend_low_i16x8_u(u128::from(load!(u64, a, o)))
+                    )
+                }
+                Op::V128Load32x2S(d, a, o) => {
+                    wv!(
+                        d,
+                        simd::i64x2_extend_low_i32x4_s(u128::from(load!(u64, a, o)))
+                    )
+                }
+                Op::V128Load32x2U(d, a, o) => {
+                    wv!(
+                        d,
+                        simd::i64x2_extend_low_i32x4_u(u128::from(load!(u64, a, o)))
+                    )
+                }
+                Op::V128Load8Splat(d, a, o) => {
+                    wv!(d, simd::i8x16_splat(u64::from(load!(u8, a, o))))
+                }
+                Op::V128Load16Splat(d, a, o) => {
+                    wv!(d, simd::i16x8_splat(u64::from(load!(u16, a, o))))
+                }
+                Op::V128Load32Splat(d, a, o) => {
+                    wv!(d, simd::i32x4_splat(u64::from(load!(u32, a, o))))
+                }
+                Op::V128Load64Splat(d, a, o) => wv!(d, simd::i64x2_splat(load!(u64, a, o))),
+                Op::V128Load32Zero(d, a, o) => wv!(d, u128::from(load!(u32, a, o))),
+                Op::V128Load64Zero(d, a, o) => wv!(d, u128::from(load!(u64, a, o))),
+                Op::V128Store(a, s, o) => store_mem!(u128, a, o, rv!(s)),
+                Op::V128Load8Lane {
+                    dst,
+                    base,
+                    offset,
+                    lane,
+                } => {
+                    let x = u64::from(load!(u8, base, offset));
+                    wv!(
+                        dst,
+                        simd::i8x16_replace_lane(rv!(base + 1), u32::from(lane), x)
+                    );
+                }
+                Op::V128Load16Lane {
+                    dst,
+                    base,
+                    offset,
+                    lane,
+                } => {
+                    let x = u64::from(load!(u16, base, offset));
+                    wv!(
+                        dst,
+                        simd::i16x8_replace_lane(rv!(base + 1), u32::from(lane), x)
+                    );
+                }
+                Op::V128Load32Lane {
+                    dst,
+                    base,
+                    offset,
+                    lane,
+                } => {
+                    let x = u64::from(load!(u32, base, offset));
+                    wv!(
+                        dst,
+                        simd::i32x4_replace_lane(rv!(base + 1), u32::from(lane), x)
+                    );
+                }
+                Op::V128Load64Lane {
+                    dst,
+                    base,
+                    offset,
+                    lane,
+                } => {
+                    let x = load!(u64, base, offset);
+                    wv!(
+                        dst,
+                        simd::i64x2_replace_lane(rv!(base + 1), u32::from(lane), x)
+                    );
+                }
+                Op::V128Store8Lane {
+                    addr,
+                    src,
+                    offset,
+                    lane,
+                } => {
+                    let x = simd::i8x16_extract_lane_u(rv!(src), u32::from(lane));
+                    store_mem!(u8, addr, offset, x as u8);
+                }
+                Op::V128Store16Lane {
+                    addr,
+                    src,
+                    offset,
+                    lane,
+                } => {
+                    let x = simd::i16x8_extract_lane_u(rv!(src), u32::from(lane));
+                    store_mem!(u16, addr, offset, x as u16);
+                }
+                Op::V128Store32Lane {
+                    addr,
+                    src,
+                    offset,
+                    lane,
+                } => {
+                    let x = simd::i32x4_extract_lane(rv!(src), u32::from(lane));
+                    store_mem!(u32, addr, offset, x as u32);
+                }
+                Op::V128Store64Lane {
+                    addr,
+                    src,
+                    offset,
+                    lane,
+                } => {
+                    let x = simd::i64x2_extract_lane(rv!(src), u32::from(lane));
+                    store_mem!(u64, addr, offset, x);
+                }
+                Op::I8x16ExtractLaneS(d, a, l) => w!(d, simd::i8x16_extract_lane_s(rv!(a), l)),
+                Op::I8x16ExtractLaneU(d, a, l) => w!(d, simd::i8x16_extract_lane_u(rv!(a), l)),
+                Op::I16x8ExtractLaneS(d, a, l) => w!(d, simd::i16x8_extract_lane_s(rv!(a), l)),
+                Op::I16x8ExtractLaneU(d, a, l) => w!(d, simd::i16x8_extract_lane_u(rv!(a), l)),
+                Op::I32x4ExtractLane(d, a, l) => w!(d, simd::i32x4_extract_lane(rv!(a), l)),
+                Op::I64x2ExtractLane(d, a, l) => w!(d, simd::i64x2_extract_lane(rv!(a), l)),
+                Op::I8x16ReplaceLane {
+                    dst,
+                    src,
+                    value,
+                    lane,
+                } => wv!(
+                    dst,
+                    simd::i8x16_replace_lane(rv!(src), u32::from(lane), r!(value))
+                ),
+                Op::I16x8ReplaceLane {
+                    dst,
+                    src,
+                    value,
+                    lane,
+                } => wv!(
+                    dst,
+                    simd::i16x8_replace_lane(rv!(src), u32::from(lane), r!(value))
+                ),
+                Op::I32x4ReplaceLane {
+                    dst,
+                    src,
+                    value,
+                    lane,
+                } => wv!(
+                    dst,
+                    simd::i32x4_replace_lane(rv!(src), u32::from(lane), r!(value))
+                ),
+                Op::I64x2ReplaceLane {
+                    dst,
+                    src,
+                    value,
+                    lane,
+                } => wv!(
+                    dst,
+                    simd::i64x2_replace_lane(rv!(src), u32::from(lane), r!(value))
+                ),
+                Op::I8x16Shuffle { dst, lhs, mask } => {
+                    let (x, y) = (rv!(lhs), rv!(lhs + 2));
+                    wv!(dst, simd::i8x16_shuffle(x, y, pool!(mask)));
+                }
+                Op::V128Bitselect(d, base) => {
+                    let (x, y, m) = (rv!(base), rv!(base + 2), rv!(base + 4));
+                    wv!(d, simd::v128_bitselect(x, y, m));
+                }
+                Op::I8x16Swizzle(d, a, b) => vbin!(d, a, b, simd::i8x16_swizzle),
+                Op::I8x16Splat(d, a) => vsplat!(d, a, simd::i8x16_splat),
+                Op::I16x8Splat(d, a) => vsplat!(d, a, simd::i16x8_splat),
+                Op::I32x4Splat(d, a) => vsplat!(d, a, simd::i32x4_splat),
+                Op::I64x2Splat(d, a) => vsplat!(d, a, simd::i64x2_splat),
+                Op::I8x16Eq(d, a, b) => vbin!(d, a, b, simd::i8x16_eq),
+                Op::I8x16Ne(d, a, b) => vbin!(d, a, b, simd::i8x16_ne),
+                Op::I8x16LtS(d, a, b) => vbin!(d, a, b, simd::i8x16_lt_s),
+                Op::I8x16LtU(d, a, b) => vbin!(d, a, b, simd::i8x16_lt_u),
+                Op::I8x16GtS(d, a, b) => vbin!(d, a, b, simd::i8x16_gt_s),
+                Op::I8x16GtU(d, a, b) => vbin!(d, a, b, simd::i8x16_gt_u),
+                Op::I8x16LeS(d, a, b) => vbin!(d, a, b, simd::i8x16_le_s),
+                Op::I8x16LeU(d, a, b) => vbin!(d, a, b, simd::i8x16_le_u),
+                Op::I8x16GeS(d, a, b) => vbin!(d, a, b, simd::i8x16_ge_s),
+                Op::I8x16GeU(d, a, b) => vbin!(d, a, b, simd::i8x16_ge_u),
+                Op::I16x8Eq(d, a, b) => vbin!(d, a, b, simd::i16x8_eq),
+                Op::I16x8Ne(d, a, b) => vbin!(d, a, b, simd::i16x8_ne),
+                Op::I16x8LtS(d, a, b) => vbin!(d, a, b, simd::i16x8_lt_s),
+                Op::I16x8LtU(d, a, b) => vbin!(d, a, b, simd::i16x8_lt_u),
+                Op::I16x8GtS(d, a, b) => vbin!(d, a, b, simd::i16x8_gt_s),
+                Op::I16x8GtU(d, a, b) => vbin!(d, a, b, simd::i16x8_gt_u),
+                Op::I16x8LeS(d, a, b) => vbin!(d, a, b, simd::i16x8_le_s),
+                Op::I16x8LeU(d, a, b) => vbin!(d, a, b, simd::i16x8_le_u),
+                Op::I16x8GeS(d, a, b) => vbin!(d, a, b, simd::i16x8_ge_s),
+                Op::I16x8GeU(d, a, b) => vbin!(d, a, b, simd::i16x8_ge_u),
+                Op::I32x4Eq(d, a, b) => vbin!(d, a, b, simd::i32x4_eq),
+                Op::I32x4Ne(d, a, b) => vbin!(d, a, b, simd::i32x4_ne),
+                Op::I32x4LtS(d, a, b) => vbin!(d, a, b, simd::i32x4_lt_s),
+                Op::I32x4LtU(d, a, b) => vbin!(d, a, b, simd::i32x4_lt_u),
+                Op::I32x4GtS(d, a, b) => vbin!(d, a, b, simd::i32x4_gt_s),
+                Op::I32x4GtU(d, a, b) => vbin!(d, a, b, simd::i32x4_gt_u),
+                Op::I32x4LeS(d, a, b) => vbin!(d, a, b, simd::i32x4_le_s),
+                Op::I32x4LeU(d, a, b) => vbin!(d, a, b, simd::i32x4_le_u),
+                Op::I32x4GeS(d, a, b) => vbin!(d, a, b, simd::i32x4_ge_s),
+                Op::I32x4GeU(d, a, b) => vbin!(d, a, b, simd::i32x4_ge_u),
+                Op::F32x4Eq(d, a, b) => vbin!(d, a, b, simd::f32x4_eq),
+                Op::F32x4Ne(d, a, b) => vbin!(d, a, b, simd::f32x4_ne),
+                Op::F32x4Lt(d, a, b) => vbin!(d, a, b, simd::f32x4_lt),
+                Op::F32x4Gt(d, a, b) => vbin!(d, a, b, simd::f32x4_gt),
+                Op::F32x4Le(d, a, b) => vbin!(d, a, b, simd::f32x4_le),
+                Op::F32x4Ge(d, a, b) => vbin!(d, a, b, simd::f32x4_ge),
+                Op::F64x2Eq(d, a, b) => vbin!(d, a, b, simd::f64x2_eq),
+                Op::F64x2Ne(d, a, b) => vbin!(d, a, b, simd::f64x2_ne),
+                Op::F64x2Lt(d, a, b) => vbin!(d, a, b, simd::f64x2_lt),
+                Op::F64x2Gt(d, a, b) => vbin!(d, a, b, simd::f64x2_gt),
+                Op::F64x2Le(d, a, b) => vbin!(d, a, b, simd::f64x2_le),
+                Op::F64x2Ge(d, a, b) => vbin!(d, a, b, simd::f64x2_ge),
+                Op::V128Not(d, a) => vun!(d, a, simd::v128_not),
+                Op::V128And(d, a, b) => vbin!(d, a, b, simd::v128_and),
+                Op::V128AndNot(d, a, b) => vbin!(d, a, b, simd::v128_and_not),
+                Op::V128Or(d, a, b) => vbin!(d, a, b, simd::v128_or),
+                Op::V128Xor(d, a, b) => vbin!(d, a, b, simd::v128_xor),
+                Op::V128AnyTrue(d, a) => vtest!(d, a, simd::v128_any_true),
+                Op::F32x4DemoteF64x2Zero(d, a) => vun!(d, a, simd::f32x4_demote_f64x2_zero),
+                Op::F64x2PromoteLowF32x4(d, a) => vun!(d, a, simd::f64x2_promote_low_f32x4),
+                Op::I8x16Abs(d, a) => vun!(d, a, simd::i8x16_abs),
+                Op::I8x16Neg(d, a) => vun!(d, a, simd::i8x16_neg),
+                Op::I8x16Popcnt(d, a) => vun!(d, a, simd::i8x16_popcnt),
+                Op::I8x16AllTrue(d, a) => vtest!(d, a, simd::i8x16_all_true),
+                Op::I8x16Bitmask(d, a) => vtest!(d, a, simd::i8x16_bitmask),
+                Op::I8x16NarrowI16x8S(d, a, b) => vbin!(d, a, b, simd::i8x16_narrow_i16x8_s),
+                Op::I8x16NarrowI16x8U(d, a, b) => vbin!(d, a, b, simd::i8x16_narrow_i16x8_u),
+                Op::F32x4Ceil(d, a) => vun!(d, a, simd::f32x4_ceil),
+                Op::F32x4Floor(d, a) => vun!(d, a, simd::f32x4_floor),
+                Op::F32x4Trunc(d, a) => vun!(d, a, simd::f32x4_trunc),
+                Op::F32x4Nearest(d, a) => vun!(d, a, simd::f32x4_nearest),
+                Op::I8x16Shl(d, a, b) => vshift!(d, a, b, simd::i8x16_shl),
+                Op::I8x16ShrS(d, a, b) => vshift!(d, a, b, simd::i8x16_shr_s),
+                Op::I8x16ShrU(d, a, b) => vshift!(d, a, b, simd::i8x16_shr_u),
+                Op::I8x16Add(d, a, b) => vbin!(d, a, b, simd::i8x16_add),
+                Op::I8x16AddSatS(d, a, b) => vbin!(d, a, b, simd::i8x16_add_sat_s),
+                Op::I8x16AddSatU(d, a, b) => vbin!(d, a, b, simd::i8x16_add_sat_u),
+                Op::I8x16Sub(d, a, b) => vbin!(d, a, b, simd::i8x16_sub),
+                Op::I8x16SubSatS(d, a, b) => vbin!(d, a, b, simd::i8x16_sub_sat_s),
+                Op::I8x16SubSatU(d, a, b) => vbin!(d, a, b, simd::i8x16_sub_sat_u),
+                Op::F64x2Ceil(d, a) => vun!(d, a, simd::f64x2_ceil),
+                Op::F64x2Floor(d, a) => vun!(d, a, simd::f64x2_floor),
+                Op::I8x16MinS(d, a, b) => vbin!(d, a, b, simd::i8x16_min_s),
+                Op::I8x16MinU(d, a, b) => vbin!(d, a, b, simd::i8x16_min_u),
+                Op::I8x16MaxS(d, a, b) => vbin!(d, a, b, simd::i8x16_max_s),
+                Op::I8x16MaxU(d, a, b) => vbin!(d, a, b, simd::i8x16_max_u),
+                Op::F64x2Trunc(d, a) => vun!(d, a, simd::f64x2_trunc),
+                Op::I8x16AvgrU(d, a, b) => vbin!(d, a, b, simd::i8x16_avgr_u),
+                Op::I16x8ExtaddPairwiseI8x16S(d, a) => {
+                    vun!(d, a, simd::i16x8_extadd_pairwise_i8x16_s)
+                }
+                Op::I16x8ExtaddPairwiseI8x16U(d, a) => {
+                    vun!(d, a, simd::i16x8_extadd_pairwise_i8x16_u)
+                }
+                Op::I32x4ExtaddPairwiseI16x8S(d, a) => {
+                    vun!(d, a, simd::i32x4_extadd_pairwise_i16x8_s)
+                }
+                Op::I32x4ExtaddPairwiseI16x8U(d, a) => {
+                    vun!(d, a, simd::i32x4_extadd_pairwise_i16x8_u)
+                }
+                Op::I16x8Abs(d, a) => vun!(d, a, simd::i16x8_abs),
+                Op::I16x8Neg(d, a) => vun!(d, a, simd::i16x8_neg),
+                Op::I16x8Q15mulrSatS(d, a, b) => vbin!(d, a, b, simd::i16x8_q15mulr_sat_s),
+                Op::I16x8AllTrue(d, a) => vtest!(d, a, simd::i16x8_all_true),
+                Op::I16x8Bitmask(d, a) => vtest!(d, a, simd::i16x8_bitmask),
+                Op::I16x8NarrowI32x4S(d, a, b) => vbin!(d, a, b, simd::i16x8_narrow_i32x4_s),
+                Op::I16x8NarrowI32x4U(d, a, b) => vbin!(d, a, b, simd::i16x8_narrow_i32x4_u),
+                Op::I16x8ExtendLowI8x16S(d, a) => vun!(d, a, simd::i16x8_extend_low_i8x16_s),
+                Op::I16x8ExtendHighI8x16S(d, a) => vun!(d, a, simd::i16x8_extend_high_i8x16_s),
+                Op::I16x8ExtendLowI8x16U(d, a) => vun!(d, a, simd::i16x8_extend_low_i8x16_u),
+                Op::I16x8ExtendHighI8x16U(d, a) => vun!(d, a, simd::i16x8_extend_high_i8x16_u),
+                Op::I16x8Shl(d, a, b) => vshift!(d, a, b, simd::i16x8_shl),
+                Op::I16x8ShrS(d, a, b) => vshift!(d, a, b, simd::i16x8_shr_s),
+                Op::I16x8ShrU(d, a, b) => vshift!(d, a, b, simd::i16x8_shr_u),
+                Op::I16x8Add(d, a, b) => vbin!(d, a, b, simd::i16x8_add),
+                Op::I16x8AddSatS(d, a, b) => vbin!(d, a, b, simd::i16x8_add_sat_s),
+                Op::I16x8AddSatU(d, a, b) => vbin!(d, a, b, simd::i16x8_add_sat_u),
+                Op::I16x8Sub(d, a, b) => vbin!(d, a, b, simd::i16x8_sub),
+                Op::I16x8SubSatS(d, a, b) => vbin!(d, a, b, simd::i16x8_sub_sat_s),
+                Op::I16x8SubSatU(d, a, b) => vbin!(d, a, b, simd::i16x8_sub_sat_u),
+                Op::F64x2Nearest(d, a) => vun!(d, a, simd::f64x2_nearest),
+                Op::I16x8Mul(d, a, b) => vbin!(d, a, b, simd::i16x8_mul),
+                Op::I16x8MinS(d, a, b) => vbin!(d, a, b, simd::i16x8_min_s),
+                Op::I16x8MinU(d, a, b) => vbin!(d, a, b, simd::i16x8_min_u),
+                Op::I16x8MaxS(d, a, b) => vbin!(d, a, b, simd::i16x8_max_s),
+                Op::I16x8MaxU(d, a, b) => vbin!(d, a, b, simd::i16x8_max_u),
+                Op::I16x8AvgrU(d, a, b) => vbin!(d, a, b, simd::i16x8_avgr_u),
+                Op::I16x8ExtmulLowI8x16S(d, a, b) => vbin!(d, a, b, simd::i16x8_extmul_low_i8x16_s),
+                Op::I16x8ExtmulHighI8x16S(d, a, b) => {
+                    vbin!(d, a, b, simd::i16x8_extmul_high_i8x16_s)
+                }
+                Op::I16x8ExtmulLowI8x16U(d, a, b) => vbin!(d, a, b, simd::i16x8_extmul_low_i8x16_u),
+                Op::I16x8ExtmulHighI8x16U(d, a, b) => {
+                    vbin!(d, a, b, simd::i16x8_extmul_high_i8x16_u)
+                }
+                Op::I32x4Abs(d, a) => vun!(d, a, simd::i32x4_abs),
+                Op::I32x4Neg(d, a) => vun!(d, a, simd::i32x4_neg),
+                Op::I32x4AllTrue(d, a) => vtest!(d, a, simd::i32x4_all_true),
+                Op::I32x4Bitmask(d, a) => vtest!(d, a, simd::i32x4_bitmask),
+                Op::I32x4ExtendLowI16x8S(d, a) => vun!(d, a, simd::i32x4_extend_low_i16x8_s),
+                Op::I32x4ExtendHighI16x8S(d, a) => vun!(d, a, simd::i32x4_extend_high_i16x8_s),
+                Op::I32x4ExtendLowI16x8U(d, a) => vun!(d, a, simd::i32x4_extend_low_i16x8_u),
+                Op::I32x4ExtendHighI16x8U(d, a) => vun!(d, a, simd::i32x4_extend_high_i16x8_u),
+                Op::I32x4Shl(d, a, b) => vshift!(d, a, b, simd::i32x4_shl),
+                Op::I32x4ShrS(d, a, b) => vshift!(d, a, b, simd::i32x4_shr_s),
+                Op::I32x4ShrU(d, a, b) => vshift!(d, a, b, simd::i32x4_shr_u),
+                Op::I32x4Add(d, a, b) => vbin!(d, a, b, simd::i32x4_add),
+                Op::I32x4Sub(d, a, b) => vbin!(d, a, b, simd::i32x4_sub),
+                Op::I32x4Mul(d, a, b) => vbin!(d, a, b, simd::i32x4_mul),
+                Op::I32x4MinS(d, a, b) => vbin!(d, a, b, simd::i32x4_min_s),
+                Op::I32x4MinU(d, a, b) => vbin!(d, a, b, simd::i32x4_min_u),
+                Op::I32x4MaxS(d, a, b) => vbin!(d, a, b, simd::i32x4_max_s),
+                Op::I32x4MaxU(d, a, b) => vbin!(d, a, b, simd::i32x4_max_u),
+                Op::I32x4DotI16x8S(d, a, b) => vbin!(d, a, b, simd::i32x4_dot_i16x8_s),
+                Op::I32x4ExtmulLowI16x8S(d, a, b) => vbin!(d, a, b, simd::i32x4_extmul_low_i16x8_s),
+                Op::I32x4ExtmulHighI16x8S(d, a, b) => {
+                    vbin!(d, a, b, simd::i32x4_extmul_high_i16x8_s)
+                }
+                Op::I32x4ExtmulLowI16x8U(d, a, b) => vbin!(d, a, b, simd::i32x4_extmul_low_i16x8_u),
+                Op::I32x4ExtmulHighI16x8U(d, a, b) => {
+                    vbin!(d, a, b, simd::i32x4_extmul_high_i16x8_u)
+                }
+                Op::I64x2Abs(d, a) => vun!(d, a, simd::i64x2_abs),
+                Op::I64x2Neg(d, a) => vun!(d, a, simd::i64x2_neg),
+                Op::I64x2AllTrue(d, a) => vtest!(d, a, simd::i64x2_all_true),
+                Op::I64x2Bitmask(d, a) => vtest!(d, a, simd::i64x2_bitmask),
+                Op::I64x2ExtendLowI32x4S(d, a) => vun!(d, a, simd::i64x2_extend_low_i32x4_s),
+                Op::I64x2ExtendHighI32x4S(d, a) => vun!(d, a, simd::i64x2_extend_high_i32x4_s),
+                Op::I64x2ExtendLowI32x4U(d, a) => vun!(d, a, simd::i64x2_extend_low_i32x4_u),
+                Op::I64x2ExtendHighI32x4U(d, a) => vun!(d, a, simd::i64x2_extend_high_i32x4_u),
+                Op::I64x2Shl(d, a, b) => vshift!(d, a, b, simd::i64x2_shl),
+                Op::I64x2ShrS(d, a, b) => vshift!(d, a, b, simd::i64x2_shr_s),
+                Op::I64x2ShrU(d, a, b) => vshift!(d, a, b, simd::i64x2_shr_u),
+                Op::I64x2Add(d, a, b) => vbin!(d, a, b, simd::i64x2_add),
+                Op::I64x2Sub(d, a, b) => vbin!(d, a, b, simd::i64x2_sub),
+                Op::I64x2Mul(d, a, b) => vbin!(d, a, b, simd::i64x2_mul),
+                Op::I64x2Eq(d, a, b) => vbin!(d, a, b, simd::i64x2_eq),
+                Op::I64x2Ne(d, a, b) => vbin!(d, a, b, simd::i64x2_ne),
+                Op::I64x2LtS(d, a, b) => vbin!(d, a, b, simd::i64x2_lt_s),
+                Op::I64x2GtS(d, a, b) => vbin!(d, a, b, simd::i64x2_gt_s),
+                Op::I64x2LeS(d, a, b) => vbin!(d, a, b, simd::i64x2_le_s),
+                Op::I64x2GeS(d, a, b) => vbin!(d, a, b, simd::i64x2_ge_s),
+                Op::I64x2ExtmulLowI32x4S(d, a, b) => vbin!(d, a, b, simd::i64x2_extmul_low_i32x4_s),
+                Op::I64x2ExtmulHighI32x4S(d, a, b) => {
+                    vbin!(d, a, b, simd::i64x2_extmul_high_i32x4_s)
+                }
+                Op::I64x2ExtmulLowI32x4U(d, a, b) => vbin!(d, a, b, simd::i64x2_extmul_low_i32x4_u),
+                Op::I64x2ExtmulHighI32x4U(d, a, b) => {
+                    vbin!(d, a, b, simd::i64x2_extmul_high_i32x4_u)
+                }
+                Op::F32x4Abs(d, a) => vun!(d, a, simd::f32x4_abs),
+                Op::F32x4Neg(d, a) => vun!(d, a, simd::f32x4_neg),
+                Op::F32x4Sqrt(d, a) => vun!(d, a, simd::f32x4_sqrt),
+                Op::F32x4Add(d, a, b) => vbin!(d, a, b, simd::f32x4_add),
+                Op::F32x4Sub(d, a, b) => vbin!(d, a, b, simd::f32x4_sub),
+                Op::F32x4Mul(d, a, b) => vbin!(d, a, b, simd::f32x4_mul),
+                Op::F32x4Div(d, a, b) => vbin!(d, a, b, simd::f32x4_div),
+                Op::F32x4Min(d, a, b) => vbin!(d, a, b, simd::f32x4_min),
+                Op::F32x4Max(d, a, b) => vbin!(d, a, b, simd::f32x4_max),
+                Op::F32x4Pmin(d, a, b) => vbin!(d, a, b, simd::f32x4_pmin),
+                Op::F32x4Pmax(d, a, b) => vbin!(d, a, b, simd::f32x4_pmax),
+                Op::F64x2Abs(d, a) => vun!(d, a, simd::f64x2_abs),
+                Op::F64x2Neg(d, a) => vun!(d, a, simd::f64x2_neg),
+                Op::F64x2Sqrt(d, a) => vun!(d, a, simd::f64x2_sqrt),
+                Op::F64x2Add(d, a, b) => vbin!(d, a, b, simd::f64x2_add),
+                Op::F64x2Sub(d, a, b) => vbin!(d, a, b, simd::f64x2_sub),
+                Op::F64x2Mul(d, a, b) => vbin!(d, a, b, simd::f64x2_mul),
+                Op::F64x2Div(d, a, b) => vbin!(d, a, b, simd::f64x2_div),
+                Op::F64x2Min(d, a, b) => vbin!(d, a, b, simd::f64x2_min),
+                Op::F64x2Max(d, a, b) => vbin!(d, a, b, simd::f64x2_max),
+                Op::F64x2Pmin(d, a, b) => vbin!(d, a, b, simd::f64x2_pmin),
+                Op::F64x2Pmax(d, a, b) => vbin!(d, a, b, simd::f64x2_pmax),
+                Op::I32x4TruncSatF32x4S(d, a) => vun!(d, a, simd::i32x4_trunc_sat_f32x4_s),
+                Op::I32x4TruncSatF32x4U(d, a) => vun!(d, a, simd::i32x4_trunc_sat_f32x4_u),
+                Op::F32x4ConvertI32x4S(d, a) => vun!(d, a, simd::f32x4_convert_i32x4_s),
+                Op::F32x4ConvertI32x4U(d, a) => vun!(d, a, simd::f32x4_convert_i32x4_u),
+                Op::I32x4TruncSatF64x2SZero(d, a) => vun!(d, a, simd::i32x4_trunc_sat_f64x2_s_zero),
+                Op::I32x4TruncSatF64x2UZero(d, a) => vun!(d, a, simd::i32x4_trunc_sat_f64x2_u_zero),
+                Op::F64x2ConvertLowI32x4S(d, a) => vun!(d, a, simd::f64x2_convert_low_i32x4_s),
+                Op::F64x2ConvertLowI32x4U(d, a) => vun!(d, a, simd::f64x2_convert_low_i32x4_u),
             }
         }
     }

@@ -16,7 +16,15 @@
 //! already are; the callee leaves its results in its first slots, which are the caller's
 //! `base..`. Nothing is copied on call or return.
 //!
-//! Every op is 16 bytes (checked by a test).
+//! Every op is 16 bytes (checked by a test): a 2-byte tag and up to three 32-bit fields,
+//! plus one byte (a lane index) in the space after the tag. Immediates that do not fit,
+//! the 16 bytes of a `v128.const` and of an `i8x16.shuffle` mask, live in the function's
+//! constant pool (`CompiledFunc::consts`, a `Box<[u128]>` with equal values shared) and
+//! ops name them by index. Vector ops that need more registers than fit take their
+//! operands side by side at a `base` slot, as the bulk memory ops do: `v128.bitselect`
+//! (three vectors), `i8x16.shuffle` (two vectors) and the lane loads (address and
+//! vector). Float `splat`, `extract_lane` and `replace_lane` use the integer op of the
+//! same width, since they only move bits.
 
 /// A frame slot index.
 pub(crate) type Reg = u32;
@@ -442,6 +450,319 @@ pub(crate) enum Op {
     I64TruncSatF32U(Reg, Reg),
     I64TruncSatF64S(Reg, Reg),
     I64TruncSatF64U(Reg, Reg),
+
+    // ---- vectors: a v128 register is two slots, low half first ----
+    /// `dst = consts[index]`, from the function's constant pool.
+    V128Const {
+        dst: Reg,
+        index: u32,
+    },
+    /// Loads: (dst, addr, offset).
+    V128Load(Reg, Reg, u32),
+    V128Load8x8S(Reg, Reg, u32),
+    V128Load8x8U(Reg, Reg, u32),
+    V128Load16x4S(Reg, Reg, u32),
+    V128Load16x4U(Reg, Reg, u32),
+    V128Load32x2S(Reg, Reg, u32),
+    V128Load32x2U(Reg, Reg, u32),
+    V128Load8Splat(Reg, Reg, u32),
+    V128Load16Splat(Reg, Reg, u32),
+    V128Load32Splat(Reg, Reg, u32),
+    V128Load64Splat(Reg, Reg, u32),
+    V128Load32Zero(Reg, Reg, u32),
+    V128Load64Zero(Reg, Reg, u32),
+    /// (addr, src, offset).
+    V128Store(Reg, Reg, u32),
+    /// The address at `base`, the vector at `base + 1`; the vector with lane `lane`
+    /// loaded goes to `dst`.
+    V128Load8Lane {
+        dst: Reg,
+        base: Reg,
+        offset: u32,
+        lane: u8,
+    },
+    V128Load16Lane {
+        dst: Reg,
+        base: Reg,
+        offset: u32,
+        lane: u8,
+    },
+    V128Load32Lane {
+        dst: Reg,
+        base: Reg,
+        offset: u32,
+        lane: u8,
+    },
+    V128Load64Lane {
+        dst: Reg,
+        base: Reg,
+        offset: u32,
+        lane: u8,
+    },
+    /// Stores lane `lane` of the vector `src`.
+    V128Store8Lane {
+        addr: Reg,
+        src: Reg,
+        offset: u32,
+        lane: u8,
+    },
+    V128Store16Lane {
+        addr: Reg,
+        src: Reg,
+        offset: u32,
+        lane: u8,
+    },
+    V128Store32Lane {
+        addr: Reg,
+        src: Reg,
+        offset: u32,
+        lane: u8,
+    },
+    V128Store64Lane {
+        addr: Reg,
+        src: Reg,
+        offset: u32,
+        lane: u8,
+    },
+    /// (dst, vector, lane). The float forms use the integer ops of the same width.
+    I8x16ExtractLaneS(Reg, Reg, u32),
+    I8x16ExtractLaneU(Reg, Reg, u32),
+    I16x8ExtractLaneS(Reg, Reg, u32),
+    I16x8ExtractLaneU(Reg, Reg, u32),
+    I32x4ExtractLane(Reg, Reg, u32),
+    I64x2ExtractLane(Reg, Reg, u32),
+    /// `dst = src` with lane `lane` set to the scalar in `value`.
+    I8x16ReplaceLane {
+        dst: Reg,
+        src: Reg,
+        value: Reg,
+        lane: u8,
+    },
+    I16x8ReplaceLane {
+        dst: Reg,
+        src: Reg,
+        value: Reg,
+        lane: u8,
+    },
+    I32x4ReplaceLane {
+        dst: Reg,
+        src: Reg,
+        value: Reg,
+        lane: u8,
+    },
+    I64x2ReplaceLane {
+        dst: Reg,
+        src: Reg,
+        value: Reg,
+        lane: u8,
+    },
+    /// Operands at `lhs` and `lhs + 2`; the 16 lane indices are `consts[mask]`, one byte
+    /// each, lane 0 in the low byte.
+    I8x16Shuffle {
+        dst: Reg,
+        lhs: Reg,
+        mask: u32,
+    },
+    /// (dst, base): operands at `base`, `base + 2` and the mask at `base + 4`.
+    V128Bitselect(Reg, Reg),
+    // splats (dst, scalar)
+    I8x16Splat(Reg, Reg),
+    I16x8Splat(Reg, Reg),
+    I32x4Splat(Reg, Reg),
+    I64x2Splat(Reg, Reg),
+    // lane-wise unary ops and tests (dst, src)
+    V128Not(Reg, Reg),
+    V128AnyTrue(Reg, Reg),
+    F32x4DemoteF64x2Zero(Reg, Reg),
+    F64x2PromoteLowF32x4(Reg, Reg),
+    I8x16Abs(Reg, Reg),
+    I8x16Neg(Reg, Reg),
+    I8x16Popcnt(Reg, Reg),
+    I8x16AllTrue(Reg, Reg),
+    I8x16Bitmask(Reg, Reg),
+    F32x4Ceil(Reg, Reg),
+    F32x4Floor(Reg, Reg),
+    F32x4Trunc(Reg, Reg),
+    F32x4Nearest(Reg, Reg),
+    F64x2Ceil(Reg, Reg),
+    F64x2Floor(Reg, Reg),
+    F64x2Trunc(Reg, Reg),
+    I16x8ExtaddPairwiseI8x16S(Reg, Reg),
+    I16x8ExtaddPairwiseI8x16U(Reg, Reg),
+    I32x4ExtaddPairwiseI16x8S(Reg, Reg),
+    I32x4ExtaddPairwiseI16x8U(Reg, Reg),
+    I16x8Abs(Reg, Reg),
+    I16x8Neg(Reg, Reg),
+    I16x8AllTrue(Reg, Reg),
+    I16x8Bitmask(Reg, Reg),
+    I16x8ExtendLowI8x16S(Reg, Reg),
+    I16x8ExtendHighI8x16S(Reg, Reg),
+    I16x8ExtendLowI8x16U(Reg, Reg),
+    I16x8ExtendHighI8x16U(Reg, Reg),
+    F64x2Nearest(Reg, Reg),
+    I32x4Abs(Reg, Reg),
+    I32x4Neg(Reg, Reg),
+    I32x4AllTrue(Reg, Reg),
+    I32x4Bitmask(Reg, Reg),
+    I32x4ExtendLowI16x8S(Reg, Reg),
+    I32x4ExtendHighI16x8S(Reg, Reg),
+    I32x4ExtendLowI16x8U(Reg, Reg),
+    I32x4ExtendHighI16x8U(Reg, Reg),
+    I64x2Abs(Reg, Reg),
+    I64x2Neg(Reg, Reg),
+    I64x2AllTrue(Reg, Reg),
+    I64x2Bitmask(Reg, Reg),
+    I64x2ExtendLowI32x4S(Reg, Reg),
+    I64x2ExtendHighI32x4S(Reg, Reg),
+    I64x2ExtendLowI32x4U(Reg, Reg),
+    I64x2ExtendHighI32x4U(Reg, Reg),
+    F32x4Abs(Reg, Reg),
+    F32x4Neg(Reg, Reg),
+    F32x4Sqrt(Reg, Reg),
+    F64x2Abs(Reg, Reg),
+    F64x2Neg(Reg, Reg),
+    F64x2Sqrt(Reg, Reg),
+    I32x4TruncSatF32x4S(Reg, Reg),
+    I32x4TruncSatF32x4U(Reg, Reg),
+    F32x4ConvertI32x4S(Reg, Reg),
+    F32x4ConvertI32x4U(Reg, Reg),
+    I32x4TruncSatF64x2SZero(Reg, Reg),
+    I32x4TruncSatF64x2UZero(Reg, Reg),
+    F64x2ConvertLowI32x4S(Reg, Reg),
+    F64x2ConvertLowI32x4U(Reg, Reg),
+    // lane-wise binary ops (dst, lhs, rhs); shifts take an i32 count as `rhs`
+    I8x16Swizzle(Reg, Reg, Reg),
+    I8x16Eq(Reg, Reg, Reg),
+    I8x16Ne(Reg, Reg, Reg),
+    I8x16LtS(Reg, Reg, Reg),
+    I8x16LtU(Reg, Reg, Reg),
+    I8x16GtS(Reg, Reg, Reg),
+    I8x16GtU(Reg, Reg, Reg),
+    I8x16LeS(Reg, Reg, Reg),
+    I8x16LeU(Reg, Reg, Reg),
+    I8x16GeS(Reg, Reg, Reg),
+    I8x16GeU(Reg, Reg, Reg),
+    I16x8Eq(Reg, Reg, Reg),
+    I16x8Ne(Reg, Reg, Reg),
+    I16x8LtS(Reg, Reg, Reg),
+    I16x8LtU(Reg, Reg, Reg),
+    I16x8GtS(Reg, Reg, Reg),
+    I16x8GtU(Reg, Reg, Reg),
+    I16x8LeS(Reg, Reg, Reg),
+    I16x8LeU(Reg, Reg, Reg),
+    I16x8GeS(Reg, Reg, Reg),
+    I16x8GeU(Reg, Reg, Reg),
+    I32x4Eq(Reg, Reg, Reg),
+    I32x4Ne(Reg, Reg, Reg),
+    I32x4LtS(Reg, Reg, Reg),
+    I32x4LtU(Reg, Reg, Reg),
+    I32x4GtS(Reg, Reg, Reg),
+    I32x4GtU(Reg, Reg, Reg),
+    I32x4LeS(Reg, Reg, Reg),
+    I32x4LeU(Reg, Reg, Reg),
+    I32x4GeS(Reg, Reg, Reg),
+    I32x4GeU(Reg, Reg, Reg),
+    F32x4Eq(Reg, Reg, Reg),
+    F32x4Ne(Reg, Reg, Reg),
+    F32x4Lt(Reg, Reg, Reg),
+    F32x4Gt(Reg, Reg, Reg),
+    F32x4Le(Reg, Reg, Reg),
+    F32x4Ge(Reg, Reg, Reg),
+    F64x2Eq(Reg, Reg, Reg),
+    F64x2Ne(Reg, Reg, Reg),
+    F64x2Lt(Reg, Reg, Reg),
+    F64x2Gt(Reg, Reg, Reg),
+    F64x2Le(Reg, Reg, Reg),
+    F64x2Ge(Reg, Reg, Reg),
+    V128And(Reg, Reg, Reg),
+    V128AndNot(Reg, Reg, Reg),
+    V128Or(Reg, Reg, Reg),
+    V128Xor(Reg, Reg, Reg),
+    I8x16NarrowI16x8S(Reg, Reg, Reg),
+    I8x16NarrowI16x8U(Reg, Reg, Reg),
+    I8x16Shl(Reg, Reg, Reg),
+    I8x16ShrS(Reg, Reg, Reg),
+    I8x16ShrU(Reg, Reg, Reg),
+    I8x16Add(Reg, Reg, Reg),
+    I8x16AddSatS(Reg, Reg, Reg),
+    I8x16AddSatU(Reg, Reg, Reg),
+    I8x16Sub(Reg, Reg, Reg),
+    I8x16SubSatS(Reg, Reg, Reg),
+    I8x16SubSatU(Reg, Reg, Reg),
+    I8x16MinS(Reg, Reg, Reg),
+    I8x16MinU(Reg, Reg, Reg),
+    I8x16MaxS(Reg, Reg, Reg),
+    I8x16MaxU(Reg, Reg, Reg),
+    I8x16AvgrU(Reg, Reg, Reg),
+    I16x8Q15mulrSatS(Reg, Reg, Reg),
+    I16x8NarrowI32x4S(Reg, Reg, Reg),
+    I16x8NarrowI32x4U(Reg, Reg, Reg),
+    I16x8Shl(Reg, Reg, Reg),
+    I16x8ShrS(Reg, Reg, Reg),
+    I16x8ShrU(Reg, Reg, Reg),
+    I16x8Add(Reg, Reg, Reg),
+    I16x8AddSatS(Reg, Reg, Reg),
+    I16x8AddSatU(Reg, Reg, Reg),
+    I16x8Sub(Reg, Reg, Reg),
+    I16x8SubSatS(Reg, Reg, Reg),
+    I16x8SubSatU(Reg, Reg, Reg),
+    I16x8Mul(Reg, Reg, Reg),
+    I16x8MinS(Reg, Reg, Reg),
+    I16x8MinU(Reg, Reg, Reg),
+    I16x8MaxS(Reg, Reg, Reg),
+    I16x8MaxU(Reg, Reg, Reg),
+    I16x8AvgrU(Reg, Reg, Reg),
+    I16x8ExtmulLowI8x16S(Reg, Reg, Reg),
+    I16x8ExtmulHighI8x16S(Reg, Reg, Reg),
+    I16x8ExtmulLowI8x16U(Reg, Reg, Reg),
+    I16x8ExtmulHighI8x16U(Reg, Reg, Reg),
+    I32x4Shl(Reg, Reg, Reg),
+    I32x4ShrS(Reg, Reg, Reg),
+    I32x4ShrU(Reg, Reg, Reg),
+    I32x4Add(Reg, Reg, Reg),
+    I32x4Sub(Reg, Reg, Reg),
+    I32x4Mul(Reg, Reg, Reg),
+    I32x4MinS(Reg, Reg, Reg),
+    I32x4MinU(Reg, Reg, Reg),
+    I32x4MaxS(Reg, Reg, Reg),
+    I32x4MaxU(Reg, Reg, Reg),
+    I32x4DotI16x8S(Reg, Reg, Reg),
+    I32x4ExtmulLowI16x8S(Reg, Reg, Reg),
+    I32x4ExtmulHighI16x8S(Reg, Reg, Reg),
+    I32x4ExtmulLowI16x8U(Reg, Reg, Reg),
+    I32x4ExtmulHighI16x8U(Reg, Reg, Reg),
+    I64x2Shl(Reg, Reg, Reg),
+    I64x2ShrS(Reg, Reg, Reg),
+    I64x2ShrU(Reg, Reg, Reg),
+    I64x2Add(Reg, Reg, Reg),
+    I64x2Sub(Reg, Reg, Reg),
+    I64x2Mul(Reg, Reg, Reg),
+    I64x2Eq(Reg, Reg, Reg),
+    I64x2Ne(Reg, Reg, Reg),
+    I64x2LtS(Reg, Reg, Reg),
+    I64x2GtS(Reg, Reg, Reg),
+    I64x2LeS(Reg, Reg, Reg),
+    I64x2GeS(Reg, Reg, Reg),
+    I64x2ExtmulLowI32x4S(Reg, Reg, Reg),
+    I64x2ExtmulHighI32x4S(Reg, Reg, Reg),
+    I64x2ExtmulLowI32x4U(Reg, Reg, Reg),
+    I64x2ExtmulHighI32x4U(Reg, Reg, Reg),
+    F32x4Add(Reg, Reg, Reg),
+    F32x4Sub(Reg, Reg, Reg),
+    F32x4Mul(Reg, Reg, Reg),
+    F32x4Div(Reg, Reg, Reg),
+    F32x4Min(Reg, Reg, Reg),
+    F32x4Max(Reg, Reg, Reg),
+    F32x4Pmin(Reg, Reg, Reg),
+    F32x4Pmax(Reg, Reg, Reg),
+    F64x2Add(Reg, Reg, Reg),
+    F64x2Sub(Reg, Reg, Reg),
+    F64x2Mul(Reg, Reg, Reg),
+    F64x2Div(Reg, Reg, Reg),
+    F64x2Min(Reg, Reg, Reg),
+    F64x2Max(Reg, Reg, Reg),
+    F64x2Pmin(Reg, Reg, Reg),
+    F64x2Pmax(Reg, Reg, Reg),
 }
 
 impl Op {
@@ -647,6 +968,231 @@ impl Op {
             | I64RotlImm(d, ..)
             | I64RotrImm(d, ..)
             | I64SubImmRev(d, ..) => Some(d),
+            V128Const { dst, .. }
+            | I8x16Shuffle { dst, .. }
+            | V128Load8Lane { dst, .. }
+            | V128Load16Lane { dst, .. }
+            | V128Load32Lane { dst, .. }
+            | V128Load64Lane { dst, .. }
+            | I8x16ReplaceLane { dst, .. }
+            | I16x8ReplaceLane { dst, .. }
+            | I32x4ReplaceLane { dst, .. }
+            | I64x2ReplaceLane { dst, .. } => Some(dst),
+            V128Load(d, ..)
+            | V128Load8x8S(d, ..)
+            | V128Load8x8U(d, ..)
+            | V128Load16x4S(d, ..)
+            | V128Load16x4U(d, ..)
+            | V128Load32x2S(d, ..)
+            | V128Load32x2U(d, ..)
+            | V128Load8Splat(d, ..)
+            | V128Load16Splat(d, ..)
+            | V128Load32Splat(d, ..)
+            | V128Load64Splat(d, ..)
+            | V128Load32Zero(d, ..)
+            | V128Load64Zero(d, ..)
+            | I8x16ExtractLaneS(d, ..)
+            | I8x16ExtractLaneU(d, ..)
+            | I16x8ExtractLaneS(d, ..)
+            | I16x8ExtractLaneU(d, ..)
+            | I32x4ExtractLane(d, ..)
+            | I64x2ExtractLane(d, ..)
+            | V128Bitselect(d, _) => Some(d),
+            I8x16Splat(d, _)
+            | I16x8Splat(d, _)
+            | I32x4Splat(d, _)
+            | I64x2Splat(d, _)
+            | V128Not(d, _)
+            | V128AnyTrue(d, _)
+            | F32x4DemoteF64x2Zero(d, _)
+            | F64x2PromoteLowF32x4(d, _)
+            | I8x16Abs(d, _)
+            | I8x16Neg(d, _)
+            | I8x16Popcnt(d, _)
+            | I8x16AllTrue(d, _)
+            | I8x16Bitmask(d, _)
+            | F32x4Ceil(d, _)
+            | F32x4Floor(d, _)
+            | F32x4Trunc(d, _)
+            | F32x4Nearest(d, _)
+            | F64x2Ceil(d, _)
+            | F64x2Floor(d, _)
+            | F64x2Trunc(d, _)
+            | I16x8ExtaddPairwiseI8x16S(d, _)
+            | I16x8ExtaddPairwiseI8x16U(d, _)
+            | I32x4ExtaddPairwiseI16x8S(d, _)
+            | I32x4ExtaddPairwiseI16x8U(d, _)
+            | I16x8Abs(d, _)
+            | I16x8Neg(d, _)
+            | I16x8AllTrue(d, _)
+            | I16x8Bitmask(d, _)
+            | I16x8ExtendLowI8x16S(d, _)
+            | I16x8ExtendHighI8x16S(d, _)
+            | I16x8ExtendLowI8x16U(d, _)
+            | I16x8ExtendHighI8x16U(d, _)
+            | F64x2Nearest(d, _)
+            | I32x4Abs(d, _)
+            | I32x4Neg(d, _)
+            | I32x4AllTrue(d, _)
+            | I32x4Bitmask(d, _)
+            | I32x4ExtendLowI16x8S(d, _)
+            | I32x4ExtendHighI16x8S(d, _)
+            | I32x4ExtendLowI16x8U(d, _)
+            | I32x4ExtendHighI16x8U(d, _)
+            | I64x2Abs(d, _)
+            | I64x2Neg(d, _)
+            | I64x2AllTrue(d, _)
+            | I64x2Bitmask(d, _)
+            | I64x2ExtendLowI32x4S(d, _)
+            | I64x2ExtendHighI32x4S(d, _)
+            | I64x2ExtendLowI32x4U(d, _)
+            | I64x2ExtendHighI32x4U(d, _)
+            | F32x4Abs(d, _)
+            | F32x4Neg(d, _)
+            | F32x4Sqrt(d, _)
+            | F64x2Abs(d, _)
+            | F64x2Neg(d, _)
+            | F64x2Sqrt(d, _)
+            | I32x4TruncSatF32x4S(d, _)
+            | I32x4TruncSatF32x4U(d, _)
+            | F32x4ConvertI32x4S(d, _)
+            | F32x4ConvertI32x4U(d, _)
+            | I32x4TruncSatF64x2SZero(d, _)
+            | I32x4TruncSatF64x2UZero(d, _)
+            | F64x2ConvertLowI32x4S(d, _)
+            | F64x2ConvertLowI32x4U(d, _)
+            | I8x16Swizzle(d, ..)
+            | I8x16Eq(d, ..)
+            | I8x16Ne(d, ..)
+            | I8x16LtS(d, ..)
+            | I8x16LtU(d, ..)
+            | I8x16GtS(d, ..)
+            | I8x16GtU(d, ..)
+            | I8x16LeS(d, ..)
+            | I8x16LeU(d, ..)
+            | I8x16GeS(d, ..)
+            | I8x16GeU(d, ..)
+            | I16x8Eq(d, ..)
+            | I16x8Ne(d, ..)
+            | I16x8LtS(d, ..)
+            | I16x8LtU(d, ..)
+            | I16x8GtS(d, ..)
+            | I16x8GtU(d, ..)
+            | I16x8LeS(d, ..)
+            | I16x8LeU(d, ..)
+            | I16x8GeS(d, ..)
+            | I16x8GeU(d, ..)
+            | I32x4Eq(d, ..)
+            | I32x4Ne(d, ..)
+            | I32x4LtS(d, ..)
+            | I32x4LtU(d, ..)
+            | I32x4GtS(d, ..)
+            | I32x4GtU(d, ..)
+            | I32x4LeS(d, ..)
+            | I32x4LeU(d, ..)
+            | I32x4GeS(d, ..)
+            | I32x4GeU(d, ..)
+            | F32x4Eq(d, ..)
+            | F32x4Ne(d, ..)
+            | F32x4Lt(d, ..)
+            | F32x4Gt(d, ..)
+            | F32x4Le(d, ..)
+            | F32x4Ge(d, ..)
+            | F64x2Eq(d, ..)
+            | F64x2Ne(d, ..)
+            | F64x2Lt(d, ..)
+            | F64x2Gt(d, ..)
+            | F64x2Le(d, ..)
+            | F64x2Ge(d, ..)
+            | V128And(d, ..)
+            | V128AndNot(d, ..)
+            | V128Or(d, ..)
+            | V128Xor(d, ..)
+            | I8x16NarrowI16x8S(d, ..)
+            | I8x16NarrowI16x8U(d, ..)
+            | I8x16Shl(d, ..)
+            | I8x16ShrS(d, ..)
+            | I8x16ShrU(d, ..)
+            | I8x16Add(d, ..)
+            | I8x16AddSatS(d, ..)
+            | I8x16AddSatU(d, ..)
+            | I8x16Sub(d, ..)
+            | I8x16SubSatS(d, ..)
+            | I8x16SubSatU(d, ..)
+            | I8x16MinS(d, ..)
+            | I8x16MinU(d, ..)
+            | I8x16MaxS(d, ..)
+            | I8x16MaxU(d, ..)
+            | I8x16AvgrU(d, ..)
+            | I16x8Q15mulrSatS(d, ..)
+            | I16x8NarrowI32x4S(d, ..)
+            | I16x8NarrowI32x4U(d, ..)
+            | I16x8Shl(d, ..)
+            | I16x8ShrS(d, ..)
+            | I16x8ShrU(d, ..)
+            | I16x8Add(d, ..)
+            | I16x8AddSatS(d, ..)
+            | I16x8AddSatU(d, ..)
+            | I16x8Sub(d, ..)
+            | I16x8SubSatS(d, ..)
+            | I16x8SubSatU(d, ..)
+            | I16x8Mul(d, ..)
+            | I16x8MinS(d, ..)
+            | I16x8MinU(d, ..)
+            | I16x8MaxS(d, ..)
+            | I16x8MaxU(d, ..)
+            | I16x8AvgrU(d, ..)
+            | I16x8ExtmulLowI8x16S(d, ..)
+            | I16x8ExtmulHighI8x16S(d, ..)
+            | I16x8ExtmulLowI8x16U(d, ..)
+            | I16x8ExtmulHighI8x16U(d, ..)
+            | I32x4Shl(d, ..)
+            | I32x4ShrS(d, ..)
+            | I32x4ShrU(d, ..)
+            | I32x4Add(d, ..)
+            | I32x4Sub(d, ..)
+            | I32x4Mul(d, ..)
+            | I32x4MinS(d, ..)
+            | I32x4MinU(d, ..)
+            | I32x4MaxS(d, ..)
+            | I32x4MaxU(d, ..)
+            | I32x4DotI16x8S(d, ..)
+            | I32x4ExtmulLowI16x8S(d, ..)
+            | I32x4ExtmulHighI16x8S(d, ..)
+            | I32x4ExtmulLowI16x8U(d, ..)
+            | I32x4ExtmulHighI16x8U(d, ..)
+            | I64x2Shl(d, ..)
+            | I64x2ShrS(d, ..)
+            | I64x2ShrU(d, ..)
+            | I64x2Add(d, ..)
+            | I64x2Sub(d, ..)
+            | I64x2Mul(d, ..)
+            | I64x2Eq(d, ..)
+            | I64x2Ne(d, ..)
+            | I64x2LtS(d, ..)
+            | I64x2GtS(d, ..)
+            | I64x2LeS(d, ..)
+            | I64x2GeS(d, ..)
+            | I64x2ExtmulLowI32x4S(d, ..)
+            | I64x2ExtmulHighI32x4S(d, ..)
+            | I64x2ExtmulLowI32x4U(d, ..)
+            | I64x2ExtmulHighI32x4U(d, ..)
+            | F32x4Add(d, ..)
+            | F32x4Sub(d, ..)
+            | F32x4Mul(d, ..)
+            | F32x4Div(d, ..)
+            | F32x4Min(d, ..)
+            | F32x4Max(d, ..)
+            | F32x4Pmin(d, ..)
+            | F32x4Pmax(d, ..)
+            | F64x2Add(d, ..)
+            | F64x2Sub(d, ..)
+            | F64x2Mul(d, ..)
+            | F64x2Div(d, ..)
+            | F64x2Min(d, ..)
+            | F64x2Max(d, ..)
+            | F64x2Pmin(d, ..)
+            | F64x2Pmax(d, ..) => Some(d),
             _ => None,
         }
     }

@@ -3,4 +3,5 @@
 pub(crate) mod exec;
 pub(crate) mod float;
 pub(crate) mod ir;
+pub(crate) mod simd;
 pub(crate) mod translate;

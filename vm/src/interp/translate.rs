@@ -17,12 +17,15 @@
 
 use super::ir::{Op, Reg};
 use crate::decode::ModuleInfo;
-use crate::decode::ops::{BlockType, LoadKind, NumOp, Operator, StoreKind};
+use crate::decode::ops::{
+    BlockType, LaneArg, LaneOp, LoadKind, NumOp, Operator, SimdOp, StoreKind, V128LoadKind,
+};
 use crate::decode::reader::Reader;
 use crate::error::{Error, Result};
 use crate::types::ValType;
 use crate::validate::Context;
 use crate::validate::func::{FrameKind, FuncValidator};
+use std::collections::HashMap;
 
 /// A function ready for the interpreter.
 #[derive(Debug)]
@@ -33,6 +36,8 @@ pub(crate) struct CompiledFunc {
     pub param_slots: u32,
     /// Slots of declared (non-parameter) locals, zeroed on entry.
     pub local_slots: u32,
+    /// Immediates too wide for an op (`v128.const` values, shuffle masks), by index.
+    pub consts: Box<[u128]>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -87,6 +92,9 @@ struct Translator<'a> {
     last_result: Option<usize>,
     result_slots: u32,
     at: usize,
+    /// The constant pool and where each value is in it (values are shared).
+    consts: Vec<u128>,
+    const_index: HashMap<u128, u32>,
 }
 
 /// Validates and translates defined function `def_index`.
@@ -121,6 +129,8 @@ pub(crate) fn translate(cx: &Context<'_>, bytes: &[u8], def_index: u32) -> Resul
         last_result: None,
         result_slots: ty.result_slots(),
         at: body.code_start,
+        consts: Vec::new(),
+        const_index: HashMap::new(),
     };
     t.blocks.push(Block {
         kind: FrameKind::Func,
@@ -152,6 +162,7 @@ pub(crate) fn translate(cx: &Context<'_>, bytes: &[u8], def_index: u32) -> Resul
         frame_size: t.max_slot,
         param_slots,
         local_slots: t.num_local_slots - param_slots,
+        consts: t.consts.into_boxed_slice(),
     })
 }
 
@@ -331,6 +342,16 @@ impl<'a> Translator<'a> {
         self.code.push(op);
         self.last_result = None;
         (self.code.len() - 1) as u32
+    }
+
+    /// The index of `value` in the constant pool, adding it if new.
+    fn pool(&mut self, value: u128) -> u32 {
+        let next = self.consts.len() as u32;
+        let index = *self.const_index.entry(value).or_insert(next);
+        if index == next {
+            self.consts.push(value);
+        }
+        index
     }
 
     fn pc(&self) -> u32 {
@@ -1028,6 +1049,115 @@ impl<'a> Translator<'a> {
                 self.emit(Op::TableFill { table, base });
             }
             O::Num(n) => self.num(n),
+            O::V128Load(kind, arg) => {
+                let addr = self.pop_reg();
+                let off = arg.offset;
+                use V128LoadKind as K;
+                let make: fn(Reg, Reg, u32) -> Op = match kind {
+                    K::Load => Op::V128Load,
+                    K::Load8x8S => Op::V128Load8x8S,
+                    K::Load8x8U => Op::V128Load8x8U,
+                    K::Load16x4S => Op::V128Load16x4S,
+                    K::Load16x4U => Op::V128Load16x4U,
+                    K::Load32x2S => Op::V128Load32x2S,
+                    K::Load32x2U => Op::V128Load32x2U,
+                    K::Load8Splat => Op::V128Load8Splat,
+                    K::Load16Splat => Op::V128Load16Splat,
+                    K::Load32Splat => Op::V128Load32Splat,
+                    K::Load64Splat => Op::V128Load64Splat,
+                    K::Load32Zero => Op::V128Load32Zero,
+                    K::Load64Zero => Op::V128Load64Zero,
+                };
+                self.emit_result(V128, |dst| make(dst, addr, off));
+            }
+            O::V128Store(arg) => {
+                let value = self.pop();
+                let addr = self.pop_reg();
+                let src = self.reg(value);
+                self.emit(Op::V128Store(addr, src, arg.offset));
+            }
+            O::V128LoadLane(LaneArg {
+                width_log2,
+                arg,
+                lane,
+            }) => {
+                // Address and vector side by side: the op has no room for a third register.
+                let base = self.operands_in_place(2);
+                let offset = arg.offset;
+                self.emit_result(V128, |dst| match width_log2 {
+                    0 => Op::V128Load8Lane {
+                        dst,
+                        base,
+                        offset,
+                        lane,
+                    },
+                    1 => Op::V128Load16Lane {
+                        dst,
+                        base,
+                        offset,
+                        lane,
+                    },
+                    2 => Op::V128Load32Lane {
+                        dst,
+                        base,
+                        offset,
+                        lane,
+                    },
+                    _ => Op::V128Load64Lane {
+                        dst,
+                        base,
+                        offset,
+                        lane,
+                    },
+                });
+            }
+            O::V128StoreLane(LaneArg {
+                width_log2,
+                arg,
+                lane,
+            }) => {
+                let value = self.pop();
+                let addr = self.pop_reg();
+                let src = self.reg(value);
+                let offset = arg.offset;
+                self.emit(match width_log2 {
+                    0 => Op::V128Store8Lane {
+                        addr,
+                        src,
+                        offset,
+                        lane,
+                    },
+                    1 => Op::V128Store16Lane {
+                        addr,
+                        src,
+                        offset,
+                        lane,
+                    },
+                    2 => Op::V128Store32Lane {
+                        addr,
+                        src,
+                        offset,
+                        lane,
+                    },
+                    _ => Op::V128Store64Lane {
+                        addr,
+                        src,
+                        offset,
+                        lane,
+                    },
+                });
+            }
+            O::V128Const(value) => {
+                let index = self.pool(value);
+                self.emit_result(V128, |dst| Op::V128Const { dst, index });
+            }
+            O::I8x16Shuffle(lanes) => {
+                let mask = self.pool(u128::from_le_bytes(lanes));
+                let lhs = self.operands_in_place(2);
+                self.emit_result(V128, |dst| Op::I8x16Shuffle { dst, lhs, mask });
+            }
+            O::Lane(op, lane) => self.lane(op, lane),
+            O::Simd(op) => self.simd(op),
             O::Block(_) | O::Loop(_) | O::If(_) | O::Else | O::End => {
                 unreachable!("handled in op")
             }
@@ -1113,6 +1243,284 @@ impl<'a> Translator<'a> {
         self.move_to(value, slot);
         if tee {
             self.push(ty, Kind::Local(slot));
+        }
+    }
+
+    fn lane(&mut self, op: LaneOp, lane: u8) {
+        use LaneOp as L;
+        if op.is_replace() {
+            let value = self.pop();
+            let vector = self.pop();
+            let src = self.reg(vector);
+            let value = self.reg(value);
+            let make: fn(Reg, Reg, Reg, u8) -> Op = match op {
+                L::I8x16ReplaceLane => |dst, src, value, lane| Op::I8x16ReplaceLane {
+                    dst,
+                    src,
+                    value,
+                    lane,
+                },
+                L::I16x8ReplaceLane => |dst, src, value, lane| Op::I16x8ReplaceLane {
+                    dst,
+                    src,
+                    value,
+                    lane,
+                },
+                L::I32x4ReplaceLane | L::F32x4ReplaceLane => {
+                    |dst, src, value, lane| Op::I32x4ReplaceLane {
+                        dst,
+                        src,
+                        value,
+                        lane,
+                    }
+                }
+                _ => |dst, src, value, lane| Op::I64x2ReplaceLane {
+                    dst,
+                    src,
+                    value,
+                    lane,
+                },
+            };
+            self.emit_result(ValType::V128, |dst| make(dst, src, value, lane));
+            return;
+        }
+        let make: fn(Reg, Reg, u32) -> Op = match op {
+            L::I8x16ExtractLaneS => Op::I8x16ExtractLaneS,
+            L::I8x16ExtractLaneU => Op::I8x16ExtractLaneU,
+            L::I16x8ExtractLaneS => Op::I16x8ExtractLaneS,
+            L::I16x8ExtractLaneU => Op::I16x8ExtractLaneU,
+            L::I32x4ExtractLane | L::F32x4ExtractLane => Op::I32x4ExtractLane,
+            _ => Op::I64x2ExtractLane,
+        };
+        let src = self.pop_reg();
+        self.emit_result(op.scalar(), |dst| make(dst, src, u32::from(lane)));
+    }
+
+    fn simd(&mut self, s: SimdOp) {
+        use Op as P;
+        use SimdOp as S;
+        let (params, results) = s.signature();
+        let result_ty = results[0];
+        match params.len() {
+            1 => {
+                let make: fn(Reg, Reg) -> Op = match s {
+                    S::I8x16Splat => P::I8x16Splat,
+                    S::I16x8Splat => P::I16x8Splat,
+                    S::I32x4Splat => P::I32x4Splat,
+                    S::I64x2Splat => P::I64x2Splat,
+                    S::F32x4Splat => P::I32x4Splat,
+                    S::F64x2Splat => P::I64x2Splat,
+                    S::V128Not => P::V128Not,
+                    S::V128AnyTrue => P::V128AnyTrue,
+                    S::F32x4DemoteF64x2Zero => P::F32x4DemoteF64x2Zero,
+                    S::F64x2PromoteLowF32x4 => P::F64x2PromoteLowF32x4,
+                    S::I8x16Abs => P::I8x16Abs,
+                    S::I8x16Neg => P::I8x16Neg,
+                    S::I8x16Popcnt => P::I8x16Popcnt,
+                    S::I8x16AllTrue => P::I8x16AllTrue,
+                    S::I8x16Bitmask => P::I8x16Bitmask,
+                    S::F32x4Ceil => P::F32x4Ceil,
+                    S::F32x4Floor => P::F32x4Floor,
+                    S::F32x4Trunc => P::F32x4Trunc,
+                    S::F32x4Nearest => P::F32x4Nearest,
+                    S::F64x2Ceil => P::F64x2Ceil,
+                    S::F64x2Floor => P::F64x2Floor,
+                    S::F64x2Trunc => P::F64x2Trunc,
+                    S::I16x8ExtaddPairwiseI8x16S => P::I16x8ExtaddPairwiseI8x16S,
+                    S::I16x8ExtaddPairwiseI8x16U => P::I16x8ExtaddPairwiseI8x16U,
+                    S::I32x4ExtaddPairwiseI16x8S => P::I32x4ExtaddPairwiseI16x8S,
+                    S::I32x4ExtaddPairwiseI16x8U => P::I32x4ExtaddPairwiseI16x8U,
+                    S::I16x8Abs => P::I16x8Abs,
+                    S::I16x8Neg => P::I16x8Neg,
+                    S::I16x8AllTrue => P::I16x8AllTrue,
+                    S::I16x8Bitmask => P::I16x8Bitmask,
+                    S::I16x8ExtendLowI8x16S => P::I16x8ExtendLowI8x16S,
+                    S::I16x8ExtendHighI8x16S => P::I16x8ExtendHighI8x16S,
+                    S::I16x8ExtendLowI8x16U => P::I16x8ExtendLowI8x16U,
+                    S::I16x8ExtendHighI8x16U => P::I16x8ExtendHighI8x16U,
+                    S::F64x2Nearest => P::F64x2Nearest,
+                    S::I32x4Abs => P::I32x4Abs,
+                    S::I32x4Neg => P::I32x4Neg,
+                    S::I32x4AllTrue => P::I32x4AllTrue,
+                    S::I32x4Bitmask => P::I32x4Bitmask,
+                    S::I32x4ExtendLowI16x8S => P::I32x4ExtendLowI16x8S,
+                    S::I32x4ExtendHighI16x8S => P::I32x4ExtendHighI16x8S,
+                    S::I32x4ExtendLowI16x8U => P::I32x4ExtendLowI16x8U,
+                    S::I32x4ExtendHighI16x8U => P::I32x4ExtendHighI16x8U,
+                    S::I64x2Abs => P::I64x2Abs,
+                    S::I64x2Neg => P::I64x2Neg,
+                    S::I64x2AllTrue => P::I64x2AllTrue,
+                    S::I64x2Bitmask => P::I64x2Bitmask,
+                    S::I64x2ExtendLowI32x4S => P::I64x2ExtendLowI32x4S,
+                    S::I64x2ExtendHighI32x4S => P::I64x2ExtendHighI32x4S,
+                    S::I64x2ExtendLowI32x4U => P::I64x2ExtendLowI32x4U,
+                    S::I64x2ExtendHighI32x4U => P::I64x2ExtendHighI32x4U,
+                    S::F32x4Abs => P::F32x4Abs,
+                    S::F32x4Neg => P::F32x4Neg,
+                    S::F32x4Sqrt => P::F32x4Sqrt,
+                    S::F64x2Abs => P::F64x2Abs,
+                    S::F64x2Neg => P::F64x2Neg,
+                    S::F64x2Sqrt => P::F64x2Sqrt,
+                    S::I32x4TruncSatF32x4S => P::I32x4TruncSatF32x4S,
+                    S::I32x4TruncSatF32x4U => P::I32x4TruncSatF32x4U,
+                    S::F32x4ConvertI32x4S => P::F32x4ConvertI32x4S,
+                    S::F32x4ConvertI32x4U => P::F32x4ConvertI32x4U,
+                    S::I32x4TruncSatF64x2SZero => P::I32x4TruncSatF64x2SZero,
+                    S::I32x4TruncSatF64x2UZero => P::I32x4TruncSatF64x2UZero,
+                    S::F64x2ConvertLowI32x4S => P::F64x2ConvertLowI32x4S,
+                    S::F64x2ConvertLowI32x4U => P::F64x2ConvertLowI32x4U,
+                    _ => unreachable!("not unary: {s:?}"),
+                };
+                let src = self.pop_reg();
+                self.emit_result(result_ty, |dst| make(dst, src));
+            }
+            2 => {
+                let make: fn(Reg, Reg, Reg) -> Op = match s {
+                    S::I8x16Swizzle => P::I8x16Swizzle,
+                    S::I8x16Eq => P::I8x16Eq,
+                    S::I8x16Ne => P::I8x16Ne,
+                    S::I8x16LtS => P::I8x16LtS,
+                    S::I8x16LtU => P::I8x16LtU,
+                    S::I8x16GtS => P::I8x16GtS,
+                    S::I8x16GtU => P::I8x16GtU,
+                    S::I8x16LeS => P::I8x16LeS,
+                    S::I8x16LeU => P::I8x16LeU,
+                    S::I8x16GeS => P::I8x16GeS,
+                    S::I8x16GeU => P::I8x16GeU,
+                    S::I16x8Eq => P::I16x8Eq,
+                    S::I16x8Ne => P::I16x8Ne,
+                    S::I16x8LtS => P::I16x8LtS,
+                    S::I16x8LtU => P::I16x8LtU,
+                    S::I16x8GtS => P::I16x8GtS,
+                    S::I16x8GtU => P::I16x8GtU,
+                    S::I16x8LeS => P::I16x8LeS,
+                    S::I16x8LeU => P::I16x8LeU,
+                    S::I16x8GeS => P::I16x8GeS,
+                    S::I16x8GeU => P::I16x8GeU,
+                    S::I32x4Eq => P::I32x4Eq,
+                    S::I32x4Ne => P::I32x4Ne,
+                    S::I32x4LtS => P::I32x4LtS,
+                    S::I32x4LtU => P::I32x4LtU,
+                    S::I32x4GtS => P::I32x4GtS,
+                    S::I32x4GtU => P::I32x4GtU,
+                    S::I32x4LeS => P::I32x4LeS,
+                    S::I32x4LeU => P::I32x4LeU,
+                    S::I32x4GeS => P::I32x4GeS,
+                    S::I32x4GeU => P::I32x4GeU,
+                    S::F32x4Eq => P::F32x4Eq,
+                    S::F32x4Ne => P::F32x4Ne,
+                    S::F32x4Lt => P::F32x4Lt,
+                    S::F32x4Gt => P::F32x4Gt,
+                    S::F32x4Le => P::F32x4Le,
+                    S::F32x4Ge => P::F32x4Ge,
+                    S::F64x2Eq => P::F64x2Eq,
+                    S::F64x2Ne => P::F64x2Ne,
+                    S::F64x2Lt => P::F64x2Lt,
+                    S::F64x2Gt => P::F64x2Gt,
+                    S::F64x2Le => P::F64x2Le,
+                    S::F64x2Ge => P::F64x2Ge,
+                    S::V128And => P::V128And,
+                    S::V128AndNot => P::V128AndNot,
+                    S::V128Or => P::V128Or,
+                    S::V128Xor => P::V128Xor,
+                    S::I8x16NarrowI16x8S => P::I8x16NarrowI16x8S,
+                    S::I8x16NarrowI16x8U => P::I8x16NarrowI16x8U,
+                    S::I8x16Shl => P::I8x16Shl,
+                    S::I8x16ShrS => P::I8x16ShrS,
+                    S::I8x16ShrU => P::I8x16ShrU,
+                    S::I8x16Add => P::I8x16Add,
+                    S::I8x16AddSatS => P::I8x16AddSatS,
+                    S::I8x16AddSatU => P::I8x16AddSatU,
+                    S::I8x16Sub => P::I8x16Sub,
+                    S::I8x16SubSatS => P::I8x16SubSatS,
+                    S::I8x16SubSatU => P::I8x16SubSatU,
+                    S::I8x16MinS => P::I8x16MinS,
+                    S::I8x16MinU => P::I8x16MinU,
+                    S::I8x16MaxS => P::I8x16MaxS,
+                    S::I8x16MaxU => P::I8x16MaxU,
+                    S::I8x16AvgrU => P::I8x16AvgrU,
+                    S::I16x8Q15mulrSatS => P::I16x8Q15mulrSatS,
+                    S::I16x8NarrowI32x4S => P::I16x8NarrowI32x4S,
+                    S::I16x8NarrowI32x4U => P::I16x8NarrowI32x4U,
+                    S::I16x8Shl => P::I16x8Shl,
+                    S::I16x8ShrS => P::I16x8ShrS,
+                    S::I16x8ShrU => P::I16x8ShrU,
+                    S::I16x8Add => P::I16x8Add,
+                    S::I16x8AddSatS => P::I16x8AddSatS,
+                    S::I16x8AddSatU => P::I16x8AddSatU,
+                    S::I16x8Sub => P::I16x8Sub,
+                    S::I16x8SubSatS => P::I16x8SubSatS,
+                    S::I16x8SubSatU => P::I16x8SubSatU,
+                    S::I16x8Mul => P::I16x8Mul,
+                    S::I16x8MinS => P::I16x8MinS,
+                    S::I16x8MinU => P::I16x8MinU,
+                    S::I16x8MaxS => P::I16x8MaxS,
+                    S::I16x8MaxU => P::I16x8MaxU,
+                    S::I16x8AvgrU => P::I16x8AvgrU,
+                    S::I16x8ExtmulLowI8x16S => P::I16x8ExtmulLowI8x16S,
+                    S::I16x8ExtmulHighI8x16S => P::I16x8ExtmulHighI8x16S,
+                    S::I16x8ExtmulLowI8x16U => P::I16x8ExtmulLowI8x16U,
+                    S::I16x8ExtmulHighI8x16U => P::I16x8ExtmulHighI8x16U,
+                    S::I32x4Shl => P::I32x4Shl,
+                    S::I32x4ShrS => P::I32x4ShrS,
+                    S::I32x4ShrU => P::I32x4ShrU,
+                    S::I32x4Add => P::I32x4Add,
+                    S::I32x4Sub => P::I32x4Sub,
+                    S::I32x4Mul => P::I32x4Mul,
+                    S::I32x4MinS => P::I32x4MinS,
+                    S::I32x4MinU => P::I32x4MinU,
+                    S::I32x4MaxS => P::I32x4MaxS,
+                    S::I32x4MaxU => P::I32x4MaxU,
+                    S::I32x4DotI16x8S => P::I32x4DotI16x8S,
+                    S::I32x4ExtmulLowI16x8S => P::I32x4ExtmulLowI16x8S,
+                    S::I32x4ExtmulHighI16x8S => P::I32x4ExtmulHighI16x8S,
+                    S::I32x4ExtmulLowI16x8U => P::I32x4ExtmulLowI16x8U,
+                    S::I32x4ExtmulHighI16x8U => P::I32x4ExtmulHighI16x8U,
+                    S::I64x2Shl => P::I64x2Shl,
+                    S::I64x2ShrS => P::I64x2ShrS,
+                    S::I64x2ShrU => P::I64x2ShrU,
+                    S::I64x2Add => P::I64x2Add,
+                    S::I64x2Sub => P::I64x2Sub,
+                    S::I64x2Mul => P::I64x2Mul,
+                    S::I64x2Eq => P::I64x2Eq,
+                    S::I64x2Ne => P::I64x2Ne,
+                    S::I64x2LtS => P::I64x2LtS,
+                    S::I64x2GtS => P::I64x2GtS,
+                    S::I64x2LeS => P::I64x2LeS,
+                    S::I64x2GeS => P::I64x2GeS,
+                    S::I64x2ExtmulLowI32x4S => P::I64x2ExtmulLowI32x4S,
+                    S::I64x2ExtmulHighI32x4S => P::I64x2ExtmulHighI32x4S,
+                    S::I64x2ExtmulLowI32x4U => P::I64x2ExtmulLowI32x4U,
+                    S::I64x2ExtmulHighI32x4U => P::I64x2ExtmulHighI32x4U,
+                    S::F32x4Add => P::F32x4Add,
+                    S::F32x4Sub => P::F32x4Sub,
+                    S::F32x4Mul => P::F32x4Mul,
+                    S::F32x4Div => P::F32x4Div,
+                    S::F32x4Min => P::F32x4Min,
+                    S::F32x4Max => P::F32x4Max,
+                    S::F32x4Pmin => P::F32x4Pmin,
+                    S::F32x4Pmax => P::F32x4Pmax,
+                    S::F64x2Add => P::F64x2Add,
+                    S::F64x2Sub => P::F64x2Sub,
+                    S::F64x2Mul => P::F64x2Mul,
+                    S::F64x2Div => P::F64x2Div,
+                    S::F64x2Min => P::F64x2Min,
+                    S::F64x2Max => P::F64x2Max,
+                    S::F64x2Pmin => P::F64x2Pmin,
+                    S::F64x2Pmax => P::F64x2Pmax,
+                    _ => unreachable!("not binary: {s:?}"),
+                };
+                let b = self.pop();
+                let a = self.pop();
+                let rb = self.reg(b);
+                let ra = self.reg(a);
+                self.emit_result(result_ty, |dst| make(dst, ra, rb));
+            }
+            _ => {
+                // `v128.bitselect`: three vectors side by side.
+                let base = self.operands_in_place(3);
+                self.emit_result(result_ty, |dst| P::V128Bitselect(dst, base));
+            }
         }
     }
 

@@ -209,6 +209,7 @@ fn eval_const<T>(store: &Store<T>, globals: &[u32], funcs: &[u32], expr: &ConstE
             ConstOp::I64(v) => [v as u64, 0],
             ConstOp::F32(v) => [u64::from(v), 0],
             ConstOp::F64(v) => [v, 0],
+            ConstOp::V128(v) => [v as u64, (v >> 64) as u64],
             ConstOp::RefNull(_) => [0, 0],
             ConstOp::RefFunc(f) => [u64::from(funcs[f as usize]) + 1, 0],
             ConstOp::GlobalGet(g) => store.inner.global_values[globals[g as usize] as usize],

@@ -6,7 +6,7 @@
 //! and ask it what they need (is this code reachable, what type is on top).
 
 use super::Context;
-use crate::decode::ops::{BlockType, MemArg, NumOp, Operator};
+use crate::decode::ops::{BlockType, LaneArg, MemArg, NumOp, Operator, SimdOp};
 use crate::error::{Error, Result};
 use crate::types::{FuncType, Mutability, RefType, ValType};
 
@@ -496,7 +496,72 @@ impl<'a> FuncValidator<'a> {
                 self.pop_expect(rt.into())?;
                 self.pop_expect(I32)?;
             }
+            O::V128Load(kind, arg) => {
+                self.mem_arg(arg, kind.width_log2())?;
+                self.pop_expect(I32)?;
+                self.push_val(Some(V128));
+            }
+            O::V128Store(arg) => {
+                self.mem_arg(arg, 4)?;
+                self.pop_expect(V128)?;
+                self.pop_expect(I32)?;
+            }
+            O::V128LoadLane(LaneArg {
+                width_log2,
+                arg,
+                lane,
+            }) => {
+                self.mem_arg(arg, width_log2)?;
+                self.lane_index(lane, 16 >> width_log2)?;
+                self.pop_expect(V128)?;
+                self.pop_expect(I32)?;
+                self.push_val(Some(V128));
+            }
+            O::V128StoreLane(LaneArg {
+                width_log2,
+                arg,
+                lane,
+            }) => {
+                self.mem_arg(arg, width_log2)?;
+                self.lane_index(lane, 16 >> width_log2)?;
+                self.pop_expect(V128)?;
+                self.pop_expect(I32)?;
+            }
+            O::V128Const(_) => self.push_val(Some(V128)),
+            O::I8x16Shuffle(ref lanes) => {
+                for &lane in lanes {
+                    self.lane_index(lane, 32)?;
+                }
+                self.pop_vals(&[V128, V128])?;
+                self.push_val(Some(V128));
+            }
+            O::Lane(op, lane) => {
+                self.lane_index(lane, op.lanes())?;
+                if op.is_replace() {
+                    self.pop_expect(op.scalar())?;
+                    self.pop_expect(V128)?;
+                    self.push_val(Some(V128));
+                } else {
+                    self.pop_expect(V128)?;
+                    self.push_val(Some(op.scalar()));
+                }
+            }
+            O::Simd(op) => self.simd(op)?,
         }
+        Ok(())
+    }
+
+    fn lane_index(&self, lane: u8, lanes: u8) -> Result<()> {
+        if lane >= lanes {
+            return Err(self.err("invalid lane index"));
+        }
+        Ok(())
+    }
+
+    fn simd(&mut self, op: SimdOp) -> Result<()> {
+        let (params, results) = op.signature();
+        self.pop_vals(params)?;
+        self.push_vals(results);
         Ok(())
     }
 

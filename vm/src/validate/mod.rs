@@ -171,6 +171,7 @@ fn check_const(cx: &Context<'_>, expr: &ConstExpr, expected: ValType) -> Result<
             ConstOp::I64(_) => ValType::I64,
             ConstOp::F32(_) => ValType::F32,
             ConstOp::F64(_) => ValType::F64,
+            ConstOp::V128(_) => ValType::V128,
             ConstOp::RefNull(t) => t.into(),
             ConstOp::RefFunc(f) => {
                 if f as usize >= m.funcs.len() {
