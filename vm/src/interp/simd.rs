@@ -19,65 +19,59 @@ trait Lane: Copy {
     fn from_raw(raw: u128) -> Self;
     /// The lane's bits, zero-extended.
     fn to_raw(self) -> u128;
+    /// The lane stored little-endian in `bytes` (`BITS / 8` of them).
+    fn from_le(bytes: &[u8]) -> Self;
+    /// Stores the lane little-endian into `out` (`BITS / 8` bytes).
+    fn write_le(self, out: &mut [u8]);
 }
 
-macro_rules! int_lane {
+macro_rules! lane {
     ($($t:ty => $bits:ty),*) => {$(
         impl Lane for $t {
             const BITS: u32 = <$bits>::BITS;
             #[inline(always)]
             fn from_raw(raw: u128) -> Self {
-                raw as $bits as $t
+                <$t>::from_le_bytes((raw as $bits).to_le_bytes())
             }
             #[inline(always)]
             fn to_raw(self) -> u128 {
-                u128::from(self as $bits)
+                u128::from(<$bits>::from_le_bytes(self.to_le_bytes()))
+            }
+            #[inline(always)]
+            fn from_le(bytes: &[u8]) -> Self {
+                let mut b = [0; (<$bits>::BITS / 8) as usize];
+                b.copy_from_slice(bytes);
+                <$t>::from_le_bytes(b)
+            }
+            #[inline(always)]
+            fn write_le(self, out: &mut [u8]) {
+                out.copy_from_slice(&self.to_le_bytes());
             }
         }
     )*};
 }
 
-int_lane!(u8 => u8, i8 => u8, u16 => u16, i16 => u16, u32 => u32, i32 => u32, u64 => u64, i64 => u64);
-
-impl Lane for f32 {
-    const BITS: u32 = 32;
-    #[inline(always)]
-    fn from_raw(raw: u128) -> Self {
-        f32::from_bits(raw as u32)
-    }
-    #[inline(always)]
-    fn to_raw(self) -> u128 {
-        u128::from(self.to_bits())
-    }
-}
-
-impl Lane for f64 {
-    const BITS: u32 = 64;
-    #[inline(always)]
-    fn from_raw(raw: u128) -> Self {
-        f64::from_bits(raw as u64)
-    }
-    #[inline(always)]
-    fn to_raw(self) -> u128 {
-        u128::from(self.to_bits())
-    }
-}
+lane!(u8 => u8, i8 => u8, u16 => u16, i16 => u16, u32 => u32, i32 => u32, u64 => u64,
+      i64 => u64, f32 => u32, f64 => u64);
 
 /// The first `N` lanes of type `T` (all of them when `N * T::BITS == 128`).
 #[inline(always)]
 fn lanes<T: Lane, const N: usize>(v: u128) -> [T; N] {
     debug_assert!(N as u32 * T::BITS <= 128);
-    std::array::from_fn(|i| T::from_raw(v >> (i as u32 * T::BITS)))
+    let bytes = v.to_le_bytes();
+    let width = (T::BITS / 8) as usize;
+    std::array::from_fn(|i| T::from_le(&bytes[i * width..(i + 1) * width]))
 }
 
 /// A vector from lanes `0..N`; lanes beyond `N` are zero.
 #[inline(always)]
 fn pack<T: Lane, const N: usize>(lanes: [T; N]) -> u128 {
-    let mut v = 0;
+    let mut bytes = [0; 16];
+    let width = (T::BITS / 8) as usize;
     for (i, lane) in lanes.into_iter().enumerate() {
-        v |= lane.to_raw() << (i as u32 * T::BITS);
+        lane.write_le(&mut bytes[i * width..(i + 1) * width]);
     }
-    v
+    u128::from_le_bytes(bytes)
 }
 
 /// Applies `f` to every lane.
@@ -135,9 +129,58 @@ fn splat<T: Lane, const N: usize>(x: T) -> u128 {
     pack::<T, N>([x; N])
 }
 
+// Lane-parallel integer arithmetic on all 128 bits at once ("SIMD within a register"),
+// for the frequent ops whose lane-by-lane form compiles to slow byte shuffling: masks keep
+// every carry and borrow inside its lane (Hacker's Delight, §2-18).
+
+/// Bit 0 of every `w`-bit lane.
+const fn lane_low_bits(w: u32) -> u128 {
+    u128::MAX / (u128::MAX >> (128 - w))
+}
+
+/// The top bit of every `w`-bit lane.
+const fn lane_high_bits(w: u32) -> u128 {
+    lane_low_bits(w) << (w - 1)
+}
+
+#[inline(always)]
+fn swar_add<const W: u32>(a: u128, b: u128) -> u128 {
+    let h = lane_high_bits(W);
+    // The low W-1 bits of two lanes sum to less than 2^W: no carry leaves a lane.
+    ((a & !h) + (b & !h)) ^ ((a ^ b) & h)
+}
+
+#[inline(always)]
+fn swar_sub<const W: u32>(a: u128, b: u128) -> u128 {
+    let h = lane_high_bits(W);
+    // Each lane of `a | h` is at least 2^(W-1), above that of `b & !h`: no borrow.
+    ((a | h) - (b & !h)) ^ ((a ^ !b) & h)
+}
+
+/// The top bit of each lane set where the lane is not zero, all other bits clear.
+#[inline(always)]
+fn swar_nonzero<const W: u32>(a: u128) -> u128 {
+    let h = lane_high_bits(W);
+    (((a & !h) + !h) | a) & h
+}
+
+/// Every lane all ones where its top bit is set in `m` (which has only top bits).
+#[inline(always)]
+fn swar_expand<const W: u32>(m: u128) -> u128 {
+    m | (m - (m >> (W - 1)))
+}
+
+#[inline(always)]
+fn swar_eq<const W: u32>(a: u128, b: u128) -> u128 {
+    swar_expand::<W>(!swar_nonzero::<W>(a ^ b) & lane_high_bits(W))
+}
+
 /// One bit per lane, set when the lane is negative.
 #[inline(always)]
 fn bitmask<T: Lane, const N: usize>(v: u128) -> u32 {
+    if T::BITS == 8 {
+        return byte_signs(v as u64) | (byte_signs((v >> 64) as u64) << 8);
+    }
     let sign = T::BITS - 1;
     let mut m = 0;
     for i in 0..N as u32 {
@@ -146,10 +189,13 @@ fn bitmask<T: Lane, const N: usize>(v: u128) -> u32 {
     m
 }
 
-/// True when no lane is zero.
+/// The sign bits of the eight bytes of `x` as an 8-bit mask. The multiplication moves
+/// the bit of byte `i` to bit `56 + i`; no two partial products overlap, so nothing
+/// carries.
 #[inline(always)]
-fn all_true<T: Lane + PartialEq + Default, const N: usize>(v: u128) -> u32 {
-    u32::from(lanes::<T, N>(v).iter().all(|&x| x != T::default()))
+fn byte_signs(x: u64) -> u32 {
+    let bits = (x >> 7) & 0x0101_0101_0101_0101;
+    (bits.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32
 }
 
 // ---- bitwise ----
@@ -267,20 +313,20 @@ pub(crate) fn i8x16_shuffle(a: u128, b: u128, mask: u128) -> u128 {
 // ---- integer arithmetic ----
 
 macro_rules! int_shape {
-    ($s:ty, $u:ty, $n:literal,
+    ($s:ty, $u:ty, $n:literal, $w:literal,
      $add:ident, $sub:ident, $neg:ident, $abs:ident, $shl:ident, $shr_s:ident, $shr_u:ident,
      $all_true:ident, $bitmask:ident,
      $eq:ident, $ne:ident, $lt_s:ident, $gt_s:ident, $le_s:ident, $ge_s:ident) => {
         pub(crate) fn $add(a: u128, b: u128) -> u128 {
-            zip::<$u, $u, $n>(a, b, <$u>::wrapping_add)
+            swar_add::<$w>(a, b)
         }
 
         pub(crate) fn $sub(a: u128, b: u128) -> u128 {
-            zip::<$u, $u, $n>(a, b, <$u>::wrapping_sub)
+            swar_sub::<$w>(a, b)
         }
 
         pub(crate) fn $neg(a: u128) -> u128 {
-            map::<$s, $s, $n>(a, <$s>::wrapping_neg)
+            swar_sub::<$w>(0, a)
         }
 
         /// The absolute value; the most negative lane stays as it is.
@@ -302,7 +348,7 @@ macro_rules! int_shape {
         }
 
         pub(crate) fn $all_true(a: u128) -> u32 {
-            all_true::<$u, $n>(a)
+            u32::from(swar_nonzero::<$w>(a) == lane_high_bits($w))
         }
 
         pub(crate) fn $bitmask(a: u128) -> u32 {
@@ -310,11 +356,11 @@ macro_rules! int_shape {
         }
 
         pub(crate) fn $eq(a: u128, b: u128) -> u128 {
-            compare::<$u, $n>(a, b, |x, y| x == y)
+            swar_eq::<$w>(a, b)
         }
 
         pub(crate) fn $ne(a: u128, b: u128) -> u128 {
-            compare::<$u, $n>(a, b, |x, y| x != y)
+            !swar_eq::<$w>(a, b)
         }
 
         pub(crate) fn $lt_s(a: u128, b: u128) -> u128 {
@@ -339,6 +385,7 @@ int_shape!(
     i8,
     u8,
     16,
+    8,
     i8x16_add,
     i8x16_sub,
     i8x16_neg,
@@ -359,6 +406,7 @@ int_shape!(
     i16,
     u16,
     8,
+    16,
     i16x8_add,
     i16x8_sub,
     i16x8_neg,
@@ -379,6 +427,7 @@ int_shape!(
     i32,
     u32,
     4,
+    32,
     i32x4_add,
     i32x4_sub,
     i32x4_neg,
@@ -399,6 +448,7 @@ int_shape!(
     i64,
     u64,
     2,
+    64,
     i64x2_add,
     i64x2_sub,
     i64x2_neg,
@@ -546,8 +596,13 @@ int_shape_sat!(
     i16x8_avgr_u
 );
 
+/// Works on pairs of 16-bit lanes in 32-bit lanes, which compile to faster code.
 pub(crate) fn i16x8_mul(a: u128, b: u128) -> u128 {
-    zip::<u16, u16, 8>(a, b, u16::wrapping_mul)
+    zip::<u32, u32, 4>(a, b, |x, y| {
+        let low = x.wrapping_mul(y) & 0xffff;
+        let high = (x >> 16).wrapping_mul(y >> 16) << 16;
+        low | high
+    })
 }
 
 pub(crate) fn i32x4_mul(a: u128, b: u128) -> u128 {
@@ -1106,6 +1161,66 @@ mod tests {
             lanes::<f32, 4>(f32x4_convert_i32x4_s(pack::<i32, 4>([16777217, -1, 0, 2]))),
             [16777216.0, -1.0, 0.0, 2.0]
         );
+    }
+
+    /// A fixed pseudo-random sequence of vectors, with lanes of 0, -1 and the sign bit
+    /// mixed in so that edge cases come up.
+    fn sample_vectors() -> Vec<u128> {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        (0..4000)
+            .map(|i| {
+                let v = u128::from(next()) | (u128::from(next()) << 64);
+                let special = [0u128, u128::MAX, 0x8080_8080_8080_8080_8080_8080_8080_8080];
+                let keep = u128::from(next()) | (u128::from(next()) << 64);
+                match i % 3 {
+                    0 => v,
+                    _ => (v & keep) | (special[i % special.len()] & !keep),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn register_arithmetic_matches_lane_by_lane() {
+        let vs = sample_vectors();
+        for pair in vs.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            assert_eq!(i8x16_add(a, b), zip::<u8, u8, 16>(a, b, u8::wrapping_add));
+            assert_eq!(i16x8_sub(a, b), zip::<u16, u16, 8>(a, b, u16::wrapping_sub));
+            assert_eq!(i16x8_mul(a, b), zip::<u16, u16, 8>(a, b, u16::wrapping_mul));
+            assert_eq!(i32x4_add(a, b), zip::<u32, u32, 4>(a, b, u32::wrapping_add));
+            assert_eq!(i64x2_sub(a, b), zip::<u64, u64, 2>(a, b, u64::wrapping_sub));
+            assert_eq!(i8x16_neg(a), map::<i8, i8, 16>(a, i8::wrapping_neg));
+            assert_eq!(i8x16_eq(a, b), compare::<u8, 16>(a, b, |x, y| x == y));
+            // Equal lanes are rare in random data: compare with a partly equal vector.
+            let c = (a & 0xffff_0000_ffff_0000_ff00_ff00_00ff_00ff)
+                | (b & !0xffff_0000_ffff_0000_ff00_ff00_00ff_00ff);
+            assert_eq!(i8x16_eq(a, c), compare::<u8, 16>(a, c, |x, y| x == y));
+            assert_eq!(i16x8_ne(a, c), compare::<u16, 8>(a, c, |x, y| x != y));
+            assert_eq!(i32x4_eq(a, c), compare::<u32, 4>(a, c, |x, y| x == y));
+            assert_eq!(i64x2_eq(a, c), compare::<u64, 2>(a, c, |x, y| x == y));
+            let all_nonzero = |v: u128, w: usize| {
+                v.to_le_bytes()
+                    .chunks(w)
+                    .all(|lane| lane.iter().any(|&x| x != 0))
+            };
+            assert_eq!(i8x16_all_true(a) == 1, all_nonzero(a, 1));
+            assert_eq!(i16x8_all_true(c) == 1, all_nonzero(c, 2));
+            assert_eq!(i32x4_all_true(a & c) == 1, all_nonzero(a & c, 4));
+            assert_eq!(i64x2_all_true(a >> 70) == 1, all_nonzero(a >> 70, 8));
+            let signs = a
+                .to_le_bytes()
+                .iter()
+                .enumerate()
+                .fold(0, |m, (i, &x)| m | (u32::from(x >> 7) << i));
+            assert_eq!(i8x16_bitmask(a), signs);
+        }
     }
 
     #[test]
