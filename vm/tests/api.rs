@@ -147,12 +147,8 @@ fn host_calls_back_into_the_instance() {
                     .get_export("inner")
                     .and_then(Extern::into_func)
                     .ok_or_else(|| Trap::host_message("no inner"))?;
-                let inner = inner
-                    .typed::<i32, i32>(&caller)
-                    .map_err(|e| Trap::host(e))?;
-                let r = inner
-                    .call(&mut caller, depth - 1)
-                    .map_err(|e| Trap::host(e))?;
+                let inner = inner.typed::<i32, i32>(&caller).map_err(Trap::host)?;
+                let r = inner.call(&mut caller, depth - 1).map_err(Trap::host)?;
                 Ok(r + 1)
             },
         )

@@ -330,7 +330,7 @@ wasm_ty!(
     Option<ExternRef>,
     ExternRef,
     |v| v.map_or(0, |r| u64::from(r.0) + 1),
-    |s| { (s != 0).then(|| ExternRef((s - 1) as u32)) }
+    |s| (s != 0).then(|| ExternRef((s - 1) as u32))
 );
 
 impl sealed::Sealed for V128 {}
