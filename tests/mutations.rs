@@ -195,10 +195,11 @@ impl Watchdog {
             while !s.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(20));
                 let deadline = d.load(Ordering::Relaxed);
-                if deadline != 0 && epoch.elapsed().as_millis() as u64 > deadline {
-                    if let Some(h) = h.lock().unwrap().as_ref() {
-                        h.interrupt();
-                    }
+                if deadline != 0
+                    && epoch.elapsed().as_millis() as u64 > deadline
+                    && let Some(h) = h.lock().unwrap().as_ref()
+                {
+                    h.interrupt();
                 }
             }
         });
