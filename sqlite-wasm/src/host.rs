@@ -30,6 +30,9 @@ struct OpenFile {
 /// The host side of one SQLite instance.
 pub(crate) struct HostState {
     pub vfs: Vfs,
+    /// Further sandboxes the host granted (a backup destination's directory); a path
+    /// goes to the one whose root contains it, else to `vfs`.
+    pub extra_vfs: Vec<Vfs>,
     files: Vec<Option<OpenFile>>,
     pub memory: Option<Memory>,
     pub exports: Option<Arc<Exports>>,
@@ -52,6 +55,7 @@ impl HostState {
     pub(crate) fn new(vfs: Vfs) -> HostState {
         HostState {
             vfs,
+            extra_vfs: Vec::new(),
             files: Vec::new(),
             memory: None,
             exports: None,
@@ -78,6 +82,19 @@ impl HostState {
         if self.callbacks.remove(&handle).is_none() {
             self.destroyed_in_flight.insert(handle);
         }
+    }
+
+    /// The VFS responsible for `path` (absolute paths may belong to a granted root).
+    fn vfs_for(&self, path: &str) -> &Vfs {
+        self.extra_vfs
+            .iter()
+            .find(|v| {
+                v.root().is_some_and(|root| {
+                    path.strip_prefix(root)
+                        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+                })
+            })
+            .unwrap_or(&self.vfs)
     }
 
     fn record(&mut self, e: VfsError) -> i32 {
@@ -352,10 +369,8 @@ pub(crate) fn linker(engine: &sandlite_vm::Engine) -> VmResult<Linker<HostState>
             } else {
                 Some(name_arg(mem, name)?)
             };
-            match st
-                .vfs
-                .open(name.as_deref(), OpenFlags::from_bits_retain(flags))
-            {
+            let vfs = name.as_deref().map_or(&st.vfs, |n| st.vfs_for(n)).clone();
+            match vfs.open(name.as_deref(), OpenFlags::from_bits_retain(flags)) {
                 Ok(file) => {
                     let used = file.open_flags().bits();
                     let id = st.add_file(file);
@@ -374,7 +389,8 @@ pub(crate) fn linker(engine: &sandlite_vm::Engine) -> VmResult<Linker<HostState>
             let memory = memory(&c)?;
             let (mem, st) = memory.data_and_store_mut(&mut c);
             let name = name_arg(mem, name)?;
-            Ok(match st.vfs.delete(&name, sync_dir != 0) {
+            let vfs = st.vfs_for(&name).clone();
+            Ok(match vfs.delete(&name, sync_dir != 0) {
                 Ok(()) => ffi::SQLITE_OK,
                 Err(e) => st.record(e),
             })
@@ -390,7 +406,8 @@ pub(crate) fn linker(engine: &sandlite_vm::Engine) -> VmResult<Linker<HostState>
             let Some(check) = AccessCheck::from_raw(flags) else {
                 return Ok(ffi::SQLITE_MISUSE);
             };
-            match st.vfs.access(&name, check) {
+            let vfs = st.vfs_for(&name).clone();
+            match vfs.access(&name, check) {
                 Ok(yes) => {
                     guest::write_i32(mem, out as u32, i32::from(yes))?;
                     Ok(ffi::SQLITE_OK)
@@ -406,7 +423,8 @@ pub(crate) fn linker(engine: &sandlite_vm::Engine) -> VmResult<Linker<HostState>
             let memory = memory(&c)?;
             let (mem, st) = memory.data_and_store_mut(&mut c);
             let name = name_arg(mem, name)?;
-            match st.vfs.full_pathname(&name) {
+            let vfs = st.vfs_for(&name).clone();
+            match vfs.full_pathname(&name) {
                 Ok(full) => {
                     let bytes = full.path.as_bytes();
                     if bytes.len() + 1 > n_out.max(0) as usize {

@@ -196,6 +196,13 @@ impl Sqlite {
         })
     }
 
+    /// A handle that stops SQLite at once from any thread by trapping the VM; the
+    /// instance is broken afterwards. For runaway work that SQLite's own interrupt
+    /// (checked between virtual-machine steps) does not reach.
+    pub fn abort_handle(&self) -> sandlite_vm::InterruptHandle {
+        self.store.interrupt_handle()
+    }
+
     /// True once a trap has made this instance unusable.
     pub fn is_broken(&self) -> bool {
         self.broken.is_some()
@@ -204,6 +211,17 @@ impl Sqlite {
     /// The VFS this instance's files go through.
     pub fn vfs(&self) -> &Vfs {
         &self.store.data().vfs
+    }
+
+    /// Lets SQLite also open files inside `vfs`'s root, by absolute path (for a backup
+    /// into another directory). Undo with [`revoke_extra_roots`](Self::revoke_extra_roots).
+    pub fn grant_root(&mut self, vfs: Vfs) {
+        self.store.data_mut().extra_vfs.push(vfs);
+    }
+
+    /// Withdraws every root granted with [`grant_root`](Self::grant_root).
+    pub fn revoke_extra_roots(&mut self) {
+        self.store.data_mut().extra_vfs.clear();
     }
 
     /// Guest memory in use, in bytes (its current size).
