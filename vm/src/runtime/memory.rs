@@ -148,6 +148,18 @@ impl Memory {
         self.entity_mut(store.as_context_mut()).data_mut()
     }
 
+    /// The memory's bytes and the store's host data at once, both writable (a host
+    /// function copying between guest memory and its own state needs both).
+    pub fn data_and_store_mut<'a, T: 'a>(
+        &self,
+        store: &'a mut impl AsContextMut<Data = T>,
+    ) -> (&'a mut [u8], &'a mut T) {
+        let store = store.as_context_mut();
+        assert_eq!(store.id(), self.store, "memory used with another store");
+        let (inner, data) = store.split_mut();
+        (inner.memories[self.index as usize].data_mut(), data)
+    }
+
     /// Copies `buf.len()` bytes at `offset` into `buf`.
     ///
     /// # Errors

@@ -174,6 +174,11 @@ impl<T> Store<T> {
         self.data
     }
 
+    /// The runtime part and the host data, borrowed separately.
+    pub(crate) fn split_mut(&mut self) -> (&mut StoreInner, &mut T) {
+        (&mut self.inner, &mut self.data)
+    }
+
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
     }

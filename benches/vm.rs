@@ -1,0 +1,138 @@
+//! VM kernels: the interpreter against native Rust on the same algorithms.
+//!
+//! Each kernel of `benches/kernels/` (C compiled to WebAssembly by `build.sh`, and its
+//! Rust twin in `kernels.rs`) gets one criterion group with two functions,
+//! `interpreter` and `native`, on an input sized to take roughly 1–50 ms on the
+//! interpreter. Before timing, the bench asserts that both produce the same result.
+//!
+//! `cargo bench --bench vm -- --warm-up-time 1 --measurement-time 3`; results and
+//! ratios are recorded in BENCHMARKS.md.
+
+#[path = "kernels/kernels.rs"]
+mod kernels;
+
+use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
+use kernels::{Guest, native};
+use std::fmt::Debug;
+use std::hint::black_box;
+use std::time::Duration;
+
+/// Recursion depth of `fib`.
+const FIB_N: u32 = 27;
+/// Upper bound of the sieve.
+const SIEVE_LIMIT: u32 = 1_000_000;
+/// Matrix order of `matmul`.
+const MATMUL_N: u32 = 100;
+/// Loop rounds of `calls`.
+const CALLS_N: u32 = 200_000;
+/// Keys sorted by `sort_hash`.
+const SORT_KEYS: u32 = 100_000;
+/// Seed of the keys sorted by `sort_hash`.
+const SORT_SEED: u32 = 0x5eed;
+
+/// Times `interpreted` and `native` in one group named `kernel`, after checking that
+/// they compute the same value.
+fn compare<R: PartialEq + Debug>(
+    c: &mut Criterion,
+    kernel: &str,
+    input: &str,
+    mut interpreted: impl FnMut() -> R,
+    mut native: impl FnMut() -> R,
+) {
+    let (on_vm, in_rust) = (interpreted(), native());
+    assert_eq!(
+        on_vm, in_rust,
+        "{kernel}({input}): the interpreter and native Rust disagree"
+    );
+    let mut group = c.benchmark_group(kernel);
+    // Interpreted iterations take milliseconds: equal-sized samples keep the run short.
+    group.sampling_mode(SamplingMode::Flat).sample_size(20);
+    group.bench_function(BenchmarkId::new("interpreter", input), |b| {
+        b.iter(&mut interpreted)
+    });
+    group.bench_function(BenchmarkId::new("native", input), |b| b.iter(&mut native));
+    group.finish();
+}
+
+fn fib(c: &mut Criterion) {
+    let mut guest = Guest::<u32, u32>::new(kernels::FIB_WASM, "fib").expect("fib.wasm loads");
+    compare(
+        c,
+        "fib",
+        &FIB_N.to_string(),
+        || guest.call(black_box(FIB_N)).expect("fib runs"),
+        || native::fib(black_box(FIB_N)),
+    );
+}
+
+fn sieve(c: &mut Criterion) {
+    let mut guest = Guest::<u32, i32>::new(kernels::SIEVE_WASM, "sieve").expect("sieve.wasm loads");
+    let mut composite = native::sieve_buffer();
+    compare(
+        c,
+        "sieve",
+        &SIEVE_LIMIT.to_string(),
+        || guest.call(black_box(SIEVE_LIMIT)).expect("sieve runs"),
+        || native::sieve(&mut composite, black_box(SIEVE_LIMIT)),
+    );
+}
+
+fn matmul(c: &mut Criterion) {
+    let mut guest =
+        Guest::<u32, f64>::new(kernels::MATMUL_WASM, "matmul").expect("matmul.wasm loads");
+    let mut matrices = native::Matrices::new();
+    compare(
+        c,
+        "matmul",
+        &MATMUL_N.to_string(),
+        // Compare bit patterns: every value is exact, so they must match exactly.
+        || {
+            guest
+                .call(black_box(MATMUL_N))
+                .expect("matmul runs")
+                .to_bits()
+        },
+        || native::matmul(&mut matrices, black_box(MATMUL_N)).to_bits(),
+    );
+}
+
+fn calls(c: &mut Criterion) {
+    let mut guest = Guest::<u32, u32>::new(kernels::CALLS_WASM, "calls").expect("calls.wasm loads");
+    compare(
+        c,
+        "calls",
+        &CALLS_N.to_string(),
+        || guest.call(black_box(CALLS_N)).expect("calls runs"),
+        || native::calls(black_box(CALLS_N)),
+    );
+}
+
+fn sort(c: &mut Criterion) {
+    let mut guest =
+        Guest::<(u32, u32), u32>::new(kernels::SORT_WASM, "sort_hash").expect("sort.wasm loads");
+    let mut keys = native::sort_buffer();
+    compare(
+        c,
+        "sort",
+        &SORT_KEYS.to_string(),
+        || {
+            guest
+                .call((black_box(SORT_KEYS), black_box(SORT_SEED)))
+                .expect("sort_hash runs")
+        },
+        || native::sort_hash(&mut keys, black_box(SORT_KEYS), black_box(SORT_SEED)),
+    );
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+}
+
+criterion_group! {
+    name = vm_kernels;
+    config = config();
+    targets = fib, sieve, matmul, calls, sort
+}
+criterion_main!(vm_kernels);

@@ -1,0 +1,496 @@
+//! User-defined SQL functions (scalar, aggregate, window) and collations from Rust.
+//!
+//! ```
+//! # use sandlite_driver::{Connection, functions::FunctionFlags};
+//! let conn = Connection::open_in_memory()?;
+//! conn.create_scalar_function("halve", 1, FunctionFlags::SQLITE_DETERMINISTIC, |ctx| {
+//!     Ok(ctx.get::<f64>(0)? / 2.0)
+//! })?;
+//! let v: f64 = conn.query_row("SELECT halve(5)", [], |r| r.get(0))?;
+//! assert_eq!(v, 2.5);
+//! # Ok::<(), sandlite_driver::Error>(())
+//! ```
+
+use crate::connection::Connection;
+use crate::error::{Error, Result};
+use crate::types::{FromSql, FromSqlError, ToSql, ToSqlOutput, ValueRef};
+use sandlite_sqlite_wasm::{
+    AggregateFunction, AggregateState, Function, FunctionCall, ValueType, ffi,
+};
+use std::cell::RefCell;
+use std::cmp::Ordering;
+
+/// Function flags (`SQLITE_UTF8` is always added).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FunctionFlags(i32);
+
+impl FunctionFlags {
+    pub const SQLITE_UTF8: FunctionFlags = FunctionFlags(ffi::SQLITE_UTF8);
+    /// Same arguments, same result: lets SQLite use it in indexes and factor it out.
+    pub const SQLITE_DETERMINISTIC: FunctionFlags = FunctionFlags(ffi::SQLITE_DETERMINISTIC);
+    /// Only callable from top-level SQL, not from triggers or views.
+    pub const SQLITE_DIRECTONLY: FunctionFlags = FunctionFlags(ffi::SQLITE_DIRECTONLY);
+    /// No side effects and no information leaks.
+    pub const SQLITE_INNOCUOUS: FunctionFlags = FunctionFlags(ffi::SQLITE_INNOCUOUS);
+
+    pub const fn bits(self) -> i32 {
+        self.0
+    }
+}
+
+impl std::ops::BitOr for FunctionFlags {
+    type Output = FunctionFlags;
+    fn bitor(self, rhs: FunctionFlags) -> FunctionFlags {
+        FunctionFlags(self.0 | rhs.0)
+    }
+}
+
+/// What a user function sees: its arguments.
+pub struct Context<'a> {
+    call: RefCell<&'a mut dyn Args>,
+}
+
+/// The binding's call, with its lifetimes hidden.
+trait Args {
+    fn count(&self) -> usize;
+    fn with_arg(&mut self, i: usize, f: &mut dyn FnMut(ValueRef<'_>)) -> Result<()>;
+    fn set_result(&mut self, out: ToSqlOutput<'_>) -> Result<()>;
+}
+
+impl Args for FunctionCall<'_, '_> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn with_arg(&mut self, i: usize, f: &mut dyn FnMut(ValueRef<'_>)) -> Result<()> {
+        let v = match self.value_type(i)? {
+            ValueType::Null => ValueRef::Null,
+            ValueType::Integer => ValueRef::Integer(self.int64(i)?),
+            ValueType::Real => ValueRef::Real(self.double(i)?),
+            ValueType::Text => ValueRef::Text(self.text(i)?),
+            ValueType::Blob => ValueRef::Blob(self.blob(i)?),
+        };
+        f(v);
+        Ok(())
+    }
+
+    fn set_result(&mut self, out: ToSqlOutput<'_>) -> Result<()> {
+        match out {
+            ToSqlOutput::ZeroBlob(n) => self.set_zeroblob(n)?,
+            ref o => match o.value_ref().expect("not a zeroblob") {
+                ValueRef::Null => self.set_null()?,
+                ValueRef::Integer(i) => self.set_int64(i)?,
+                ValueRef::Real(r) => self.set_double(r)?,
+                ValueRef::Text(t) => self.set_text(t)?,
+                ValueRef::Blob(b) => self.set_blob(b)?,
+            },
+        }
+        Ok(())
+    }
+}
+
+impl<'a> Context<'a> {
+    fn new(call: &'a mut dyn Args) -> Context<'a> {
+        Context {
+            call: RefCell::new(call),
+        }
+    }
+
+    /// Number of arguments.
+    pub fn len(&self) -> usize {
+        self.call.borrow().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Argument `idx` as `T`.
+    ///
+    /// # Errors
+    /// An out-of-range index or a value that does not convert.
+    pub fn get<T: FromSql>(&self, idx: usize) -> Result<T> {
+        if idx >= self.len() {
+            return Err(Error::InvalidColumnIndex(idx));
+        }
+        let mut out = None;
+        self.call.borrow_mut().with_arg(idx, &mut |v| {
+            out = Some((v.data_type(), T::column_result(v)));
+        })?;
+        match out.expect("set by with_arg") {
+            (_, Ok(v)) => Ok(v),
+            (found, Err(FromSqlError::InvalidType)) => Err(Error::InvalidColumnType {
+                index: idx,
+                name: format!("argument {idx}"),
+                found,
+                message: format!("cannot be read as {}", std::any::type_name::<T>()),
+            }),
+            (_, Err(FromSqlError::OutOfRange(value))) => {
+                Err(Error::IntegralValueOutOfRange { index: idx, value })
+            }
+            (found, Err(FromSqlError::Other(source))) => Err(Error::FromSqlConversionFailure {
+                index: idx,
+                found,
+                source,
+            }),
+        }
+    }
+
+    /// Argument `idx` as an owned [`Value`](crate::types::Value).
+    ///
+    /// # Errors
+    /// An out-of-range index.
+    pub fn get_value(&self, idx: usize) -> Result<crate::types::Value> {
+        self.get(idx)
+    }
+
+    fn set<T: ToSql>(&self, value: &T) -> Result<()> {
+        let out = value.to_sql()?;
+        self.call.borrow_mut().set_result(out)
+    }
+}
+
+/// Runs user code; its errors and panics become the SQL error message.
+fn guard<R>(f: impl FnOnce() -> Result<R>) -> Result<R, String> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(Error::UserFunctionError(e))) => Err(e.to_string()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("user function panicked".into()),
+    }
+}
+
+/// An aggregate function: `init` a state per group, `step` each row, `finalize`.
+pub trait Aggregate<A, T>: Send + 'static
+where
+    A: Send + 'static,
+    T: ToSql,
+{
+    /// A new state for a group (called before its first `step`).
+    ///
+    /// # Errors
+    /// Becomes the SQL error.
+    fn init(&self, ctx: &mut Context<'_>) -> Result<A>;
+    /// Adds one row.
+    ///
+    /// # Errors
+    /// Becomes the SQL error.
+    fn step(&self, ctx: &mut Context<'_>, acc: &mut A) -> Result<()>;
+    /// The group's result; `acc` is `None` for an empty group.
+    ///
+    /// # Errors
+    /// Becomes the SQL error.
+    fn finalize(&self, ctx: &mut Context<'_>, acc: Option<A>) -> Result<T>;
+}
+
+/// A window function: an aggregate that can also report its current value and remove
+/// rows leaving the window.
+pub trait WindowAggregate<A, T>: Aggregate<A, T>
+where
+    A: Send + 'static,
+    T: ToSql,
+{
+    /// The current result.
+    ///
+    /// # Errors
+    /// Becomes the SQL error.
+    fn value(&self, acc: Option<&mut A>) -> Result<T>;
+    /// Removes the oldest row.
+    ///
+    /// # Errors
+    /// Becomes the SQL error.
+    fn inverse(&self, ctx: &mut Context<'_>, acc: &mut A) -> Result<()>;
+}
+
+/// Adapts a typed [`Aggregate`] to the binding's state-per-group interface. The state is
+/// `Option<A>`: created empty, filled by `init` on the first step.
+struct AggregateAdapter<D, A, T> {
+    agg: D,
+    window: bool,
+    _marker: std::marker::PhantomData<fn() -> (A, T)>,
+}
+
+fn state_of<A: 'static>(state: &mut AggregateState) -> Result<&mut Option<A>, String> {
+    state
+        .downcast_mut::<Option<A>>()
+        .ok_or_else(|| "aggregate state of the wrong type".to_owned())
+}
+
+impl<D, A, T> AggregateFunction for AggregateAdapter<D, A, T>
+where
+    D: Aggregate<A, T> + MaybeWindowDyn<A, T>,
+    A: Send + 'static,
+    T: ToSql,
+{
+    fn init(&mut self) -> AggregateState {
+        Box::new(None::<A>)
+    }
+
+    fn step(
+        &mut self,
+        state: &mut AggregateState,
+        call: &mut FunctionCall<'_, '_>,
+    ) -> Result<(), String> {
+        let acc = state_of::<A>(state)?;
+        let mut ctx = Context::new(call);
+        guard(|| {
+            if acc.is_none() {
+                *acc = Some(self.agg.init(&mut ctx)?);
+            }
+            self.agg.step(&mut ctx, acc.as_mut().expect("initialized"))
+        })
+    }
+
+    fn finalize(
+        &mut self,
+        state: Option<AggregateState>,
+        call: &mut FunctionCall<'_, '_>,
+    ) -> Result<(), String> {
+        let acc = match state {
+            Some(s) => *s
+                .downcast::<Option<A>>()
+                .map_err(|_| "aggregate state of the wrong type".to_owned())?,
+            None => None,
+        };
+        let mut ctx = Context::new(call);
+        let v = guard(|| self.agg.finalize(&mut ctx, acc))?;
+        ctx.set(&v).map_err(|e| e.to_string())
+    }
+
+    fn value(
+        &mut self,
+        state: &mut AggregateState,
+        call: &mut FunctionCall<'_, '_>,
+    ) -> Result<(), String> {
+        if !self.window {
+            return Err("not a window function".into());
+        }
+        let acc = state_of::<A>(state)?;
+        let ctx = Context::new(call);
+        let v = guard(|| self.agg.value_dyn(acc.as_mut()))?;
+        ctx.set(&v).map_err(|e| e.to_string())
+    }
+
+    fn inverse(
+        &mut self,
+        state: &mut AggregateState,
+        call: &mut FunctionCall<'_, '_>,
+    ) -> Result<(), String> {
+        if !self.window {
+            return Err("not a window function".into());
+        }
+        let acc = state_of::<A>(state)?;
+        let mut ctx = Context::new(call);
+        guard(|| match acc.as_mut() {
+            Some(acc) => self.agg.inverse_dyn(&mut ctx, acc),
+            None => Ok(()),
+        })
+    }
+}
+
+/// Window operations, present only on window functions.
+trait MaybeWindowDyn<A, T> {
+    fn value_dyn(&self, acc: Option<&mut A>) -> Result<T>;
+    fn inverse_dyn(&self, ctx: &mut Context<'_>, acc: &mut A) -> Result<()>;
+}
+
+struct Plain<D>(D);
+struct Windowed<D>(D);
+
+impl<D, A, T> Aggregate<A, T> for Plain<D>
+where
+    D: Aggregate<A, T>,
+    A: Send + 'static,
+    T: ToSql,
+{
+    fn init(&self, ctx: &mut Context<'_>) -> Result<A> {
+        self.0.init(ctx)
+    }
+    fn step(&self, ctx: &mut Context<'_>, acc: &mut A) -> Result<()> {
+        self.0.step(ctx, acc)
+    }
+    fn finalize(&self, ctx: &mut Context<'_>, acc: Option<A>) -> Result<T> {
+        self.0.finalize(ctx, acc)
+    }
+}
+
+impl<D, A, T> MaybeWindowDyn<A, T> for Plain<D> {
+    fn value_dyn(&self, _acc: Option<&mut A>) -> Result<T> {
+        Err(Error::Misuse("not a window function".into()))
+    }
+    fn inverse_dyn(&self, _ctx: &mut Context<'_>, _acc: &mut A) -> Result<()> {
+        Err(Error::Misuse("not a window function".into()))
+    }
+}
+
+impl<D, A, T> Aggregate<A, T> for Windowed<D>
+where
+    D: WindowAggregate<A, T>,
+    A: Send + 'static,
+    T: ToSql,
+{
+    fn init(&self, ctx: &mut Context<'_>) -> Result<A> {
+        self.0.init(ctx)
+    }
+    fn step(&self, ctx: &mut Context<'_>, acc: &mut A) -> Result<()> {
+        self.0.step(ctx, acc)
+    }
+    fn finalize(&self, ctx: &mut Context<'_>, acc: Option<A>) -> Result<T> {
+        self.0.finalize(ctx, acc)
+    }
+}
+
+impl<D, A, T> MaybeWindowDyn<A, T> for Windowed<D>
+where
+    D: WindowAggregate<A, T>,
+    A: Send + 'static,
+    T: ToSql,
+{
+    fn value_dyn(&self, acc: Option<&mut A>) -> Result<T> {
+        self.0.value(acc)
+    }
+    fn inverse_dyn(&self, ctx: &mut Context<'_>, acc: &mut A) -> Result<()> {
+        self.0.inverse(ctx, acc)
+    }
+}
+
+impl Connection {
+    /// Registers a scalar function taking `n_arg` arguments (-1: any number).
+    ///
+    /// # Errors
+    /// SQLite's error (bad name or argument count).
+    pub fn create_scalar_function<F, T>(
+        &self,
+        name: &str,
+        n_arg: i32,
+        flags: FunctionFlags,
+        mut f: F,
+    ) -> Result<()>
+    where
+        F: FnMut(&Context<'_>) -> Result<T> + Send + 'static,
+        T: ToSql,
+    {
+        let body = move |call: &mut FunctionCall<'_, '_>| {
+            let ctx = Context::new(call);
+            let v = guard(|| f(&ctx))?;
+            ctx.set(&v).map_err(|e| e.to_string())
+        };
+        let mut inner = self.inner()?;
+        let db = inner.db;
+        inner.sqlite.create_function(
+            db,
+            name,
+            n_arg,
+            (flags | FunctionFlags::SQLITE_UTF8).bits(),
+            Function::Scalar(Box::new(body)),
+        )?;
+        Ok(())
+    }
+
+    /// Registers an aggregate function.
+    ///
+    /// # Errors
+    /// SQLite's error.
+    pub fn create_aggregate_function<A, D, T>(
+        &self,
+        name: &str,
+        n_arg: i32,
+        flags: FunctionFlags,
+        aggr: D,
+    ) -> Result<()>
+    where
+        A: Send + 'static,
+        D: Aggregate<A, T>,
+        T: ToSql + 'static,
+    {
+        let adapter = AggregateAdapter {
+            agg: Plain(aggr),
+            window: false,
+            _marker: std::marker::PhantomData,
+        };
+        let mut inner = self.inner()?;
+        let db = inner.db;
+        inner.sqlite.create_function(
+            db,
+            name,
+            n_arg,
+            (flags | FunctionFlags::SQLITE_UTF8).bits(),
+            Function::Aggregate(Box::new(adapter)),
+        )?;
+        Ok(())
+    }
+
+    /// Registers a window function (usable as an aggregate too).
+    ///
+    /// # Errors
+    /// SQLite's error.
+    pub fn create_window_function<A, W, T>(
+        &self,
+        name: &str,
+        n_arg: i32,
+        flags: FunctionFlags,
+        aggr: W,
+    ) -> Result<()>
+    where
+        A: Send + 'static,
+        W: WindowAggregate<A, T>,
+        T: ToSql + 'static,
+    {
+        let adapter = AggregateAdapter {
+            agg: Windowed(aggr),
+            window: true,
+            _marker: std::marker::PhantomData,
+        };
+        let mut inner = self.inner()?;
+        let db = inner.db;
+        inner.sqlite.create_function(
+            db,
+            name,
+            n_arg,
+            (flags | FunctionFlags::SQLITE_UTF8).bits(),
+            Function::Window(Box::new(adapter)),
+        )?;
+        Ok(())
+    }
+
+    /// Removes a function registered with the same name and argument count.
+    ///
+    /// # Errors
+    /// SQLite's error.
+    pub fn remove_function(&self, name: &str, n_arg: i32) -> Result<()> {
+        let mut inner = self.inner()?;
+        let db = inner.db;
+        inner
+            .sqlite
+            .remove_function(db, name, n_arg, ffi::SQLITE_UTF8)?;
+        Ok(())
+    }
+
+    /// Registers a collation (`ORDER BY x COLLATE name`).
+    ///
+    /// # Errors
+    /// SQLite's error.
+    pub fn create_collation<C>(&self, name: &str, compare: C) -> Result<()>
+    where
+        C: Fn(&str, &str) -> Ordering + Send + 'static,
+    {
+        let f = move |a: &[u8], b: &[u8]| {
+            compare(&String::from_utf8_lossy(a), &String::from_utf8_lossy(b))
+        };
+        let mut inner = self.inner()?;
+        let db = inner.db;
+        inner.sqlite.create_collation(db, name, Box::new(f))?;
+        Ok(())
+    }
+
+    /// Removes a collation.
+    ///
+    /// # Errors
+    /// SQLite's error.
+    pub fn remove_collation(&self, name: &str) -> Result<()> {
+        let mut inner = self.inner()?;
+        let db = inner.db;
+        inner.sqlite.remove_collation(db, name)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,67 @@
+//! A rusqlite-style SQLite driver on Sandlite: SQLite compiled to WebAssembly, running in
+//! a pure-Rust sandbox with no C toolchain anywhere in the build.
+//!
+//! ```
+//! use sandlite_driver::{Connection, params};
+//!
+//! let conn = Connection::open_in_memory()?;
+//! conn.execute_batch("CREATE TABLE person(id INTEGER PRIMARY KEY, name TEXT, age INTEGER)")?;
+//! conn.execute("INSERT INTO person(name, age) VALUES (?1, ?2)", params!["Ada", 36])?;
+//! let mut stmt = conn.prepare("SELECT name, age FROM person WHERE age > :min")?;
+//! let people: Vec<(String, i64)> = stmt
+//!     .query_map(&[(":min", &30 as &dyn sandlite_driver::ToSql)], |r| Ok((r.get(0)?, r.get("age")?)))?
+//!     .collect::<Result<_, _>>()?;
+//! assert_eq!(people, vec![("Ada".to_string(), 36)]);
+//! # Ok::<(), sandlite_driver::Error>(())
+//! ```
+//!
+//! | rusqlite | Sandlite |
+//! |---|---|
+//! | `Connection::open`, `open_in_memory`, `open_with_flags` | the same, plus [`OpenOptions`] (sandbox root, memory limit) and [`Connection::open_shared_memory`] |
+//! | `execute`, `execute_batch`, `prepare`, `prepare_cached`, `query_row` | the same |
+//! | `Statement::query`, `query_map`, `query_and_then`, `Rows::next`, `Row::get` | the same |
+//! | `ToSql`, `FromSql`, `params!`, `named_params!`, `params_from_iter` | the same |
+//! | `Transaction`, `Savepoint` (rollback on drop) | the same |
+//! | functions, collations, hooks, blob I/O, backup, `InterruptHandle` | the same shapes |
+//! | `r2d2_sqlite::SqliteConnectionManager` | [`pool::SandliteConnectionManager`]; plus [`service::ServicePool`] |
+//!
+//! Every connection runs SQLite in its own sandbox: its files must live under one
+//! directory (by default the database file's), its memory is capped, and a trap inside
+//! SQLite breaks only that connection ([`Connection::is_broken`]).
+
+mod backup;
+mod blob;
+mod cache;
+mod connection;
+mod error;
+pub mod functions;
+mod params;
+pub mod pool;
+pub mod service;
+mod statement;
+mod transaction;
+pub mod types;
+
+pub use backup::Progress;
+pub use blob::Blob;
+pub use cache::CachedStatement;
+pub use connection::{
+    AbortHandle, Action, Connection, DatabaseName, InterruptHandle, OpenFlags, OpenOptions,
+};
+pub use error::{Error, OptionalExtension, Result};
+pub use params::{Params, ParamsFromIter, params_from_iter};
+pub use sandlite_sqlite_wasm::ffi;
+pub use statement::{AndThenRows, MappedRows, Row, RowIndex, Rows, Statement};
+pub use transaction::{DropBehavior, Savepoint, Transaction, TransactionBehavior};
+pub use types::{FromSql, Null, ToSql, ToSqlOutput, Value, ValueRef, ZeroBlob};
+
+impl Connection {
+    /// True if `sql` ends with a complete statement (what an interactive shell asks
+    /// before running input).
+    ///
+    /// # Errors
+    /// If the connection is broken.
+    pub fn is_complete(&self, sql: &str) -> Result<bool> {
+        Ok(self.inner()?.sqlite.complete(sql)?)
+    }
+}

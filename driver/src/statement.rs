@@ -1,0 +1,630 @@
+//! Prepared statements, streaming rows, and typed access to columns.
+
+use crate::connection::Connection;
+use crate::error::{Error, Result};
+use crate::params::{Params, count_mismatch};
+use crate::types::{FromSql, FromSqlError, ToSql, ToSqlOutput, Value, ValueRef};
+use sandlite_sqlite_wasm::{Stmt, ValueType};
+use std::cell::{Cell, OnceCell};
+use std::sync::atomic::Ordering;
+
+/// A prepared statement. Dropping it finalizes it (or returns it to the cache, for
+/// [`CachedStatement`](crate::CachedStatement)).
+pub struct Statement<'conn> {
+    pub(crate) conn: &'conn Connection,
+    pub(crate) stmt: Stmt,
+    column_names: OnceCell<Vec<String>>,
+    /// Stepped since the last reset (and counted as running for interrupts).
+    running: Cell<bool>,
+    finalize_on_drop: bool,
+}
+
+impl std::fmt::Debug for Statement<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Statement")
+            .field("stmt", &self.stmt)
+            .finish()
+    }
+}
+
+impl<'conn> Statement<'conn> {
+    pub(crate) fn new(conn: &'conn Connection, stmt: Stmt, _sql: &str) -> Statement<'conn> {
+        Statement {
+            conn,
+            stmt,
+            column_names: OnceCell::new(),
+            running: Cell::new(false),
+            finalize_on_drop: true,
+        }
+    }
+
+    /// Gives up the raw handle (reset) without finalizing it.
+    pub(crate) fn into_raw(mut self) -> Stmt {
+        let _ = self.reset();
+        self.finalize_on_drop = false;
+        self.stmt
+    }
+
+    fn set_running(&self, running: bool) {
+        if self.running.get() == running {
+            return;
+        }
+        self.running.set(running);
+        if running {
+            self.conn
+                .interrupt_state()
+                .running
+                .fetch_add(1, Ordering::SeqCst);
+        } else {
+            self.conn.end_running();
+        }
+    }
+
+    /// One step: `true` when a row is ready.
+    pub(crate) fn step(&self) -> Result<bool> {
+        self.set_running(true);
+        let r = self.conn.inner()?.sqlite.step(self.stmt);
+        if !matches!(r, Ok(true)) {
+            self.set_running(false);
+        }
+        Ok(r?)
+    }
+
+    pub(crate) fn reset(&self) -> Result<()> {
+        self.set_running(false);
+        self.conn.inner()?.sqlite.reset(self.stmt)?;
+        Ok(())
+    }
+
+    pub(crate) fn bind_positional<'a>(
+        &mut self,
+        values: impl Iterator<Item = &'a dyn ToSql>,
+        given: usize,
+    ) -> Result<()> {
+        let expected = self.parameter_count();
+        if given != expected {
+            return Err(count_mismatch(given, expected));
+        }
+        for (i, v) in values.enumerate() {
+            self.raw_bind_parameter(i + 1, v)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn bind_named(&mut self, values: &[(&str, &dyn ToSql)]) -> Result<()> {
+        for (name, v) in values {
+            let i = self
+                .parameter_index(name)?
+                .ok_or_else(|| Error::InvalidParameterName((*name).to_owned()))?;
+            self.raw_bind_parameter(i, *v)?;
+        }
+        Ok(())
+    }
+
+    /// Binds one parameter by 1-based index.
+    ///
+    /// # Errors
+    /// A conversion error, or SQLite's (`SQLITE_RANGE` for a bad index).
+    pub fn raw_bind_parameter(&mut self, index: usize, value: &dyn ToSql) -> Result<()> {
+        let out = value.to_sql()?;
+        let i = i32::try_from(index).map_err(|_| Error::InvalidParameterName(index.to_string()))?;
+        let mut inner = self.conn.inner()?;
+        let s = &mut inner.sqlite;
+        match out {
+            ToSqlOutput::ZeroBlob(n) => s.bind_zeroblob(self.stmt, i, n)?,
+            ref o => match o.value_ref().expect("not a zeroblob") {
+                ValueRef::Null => s.bind_null(self.stmt, i)?,
+                ValueRef::Integer(v) => s.bind_int64(self.stmt, i, v)?,
+                ValueRef::Real(v) => s.bind_double(self.stmt, i, v)?,
+                ValueRef::Text(t) => match std::str::from_utf8(t) {
+                    Ok(text) => s.bind_text(self.stmt, i, text)?,
+                    Err(_) => s.bind_text(self.stmt, i, &String::from_utf8_lossy(t))?,
+                },
+                ValueRef::Blob(b) => s.bind_blob(self.stmt, i, b)?,
+            },
+        }
+        Ok(())
+    }
+
+    /// Runs the statement with `params`; returns the number of rows changed.
+    ///
+    /// # Errors
+    /// SQLite's error, parameter errors, [`Error::ExecuteReturnedResults`] if it returns
+    /// rows.
+    pub fn execute<P: Params>(&mut self, params: P) -> Result<usize> {
+        self.reset()?;
+        params.bind_in(self)?;
+        self.raw_execute()
+    }
+
+    /// Runs the statement with the parameters bound so far.
+    ///
+    /// # Errors
+    /// As [`execute`](Self::execute).
+    pub fn raw_execute(&mut self) -> Result<usize> {
+        let has_row = self.step();
+        let reset = self.reset();
+        if has_row? {
+            return Err(Error::ExecuteReturnedResults);
+        }
+        reset?;
+        Ok(self.conn.changes() as usize)
+    }
+
+    /// Runs an INSERT and returns the new rowid.
+    ///
+    /// # Errors
+    /// As [`execute`](Self::execute); a misuse error if it did not change exactly one row.
+    pub fn insert<P: Params>(&mut self, params: P) -> Result<i64> {
+        let changed = self.execute(params)?;
+        if changed != 1 {
+            return Err(Error::Misuse(format!(
+                "insert changed {changed} rows instead of 1"
+            )));
+        }
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Binds `params` and returns the rows, streamed one at a time.
+    ///
+    /// # Errors
+    /// Parameter errors.
+    pub fn query<P: Params>(&mut self, params: P) -> Result<Rows<'_>> {
+        self.reset()?;
+        params.bind_in(self)?;
+        Ok(Rows::new(self))
+    }
+
+    /// The rows with the parameters bound so far.
+    pub fn raw_query(&mut self) -> Rows<'_> {
+        Rows::new(self)
+    }
+
+    /// An iterator of `f(row)` over the rows.
+    ///
+    /// # Errors
+    /// Parameter errors (row errors come from the iterator).
+    pub fn query_map<T, P, F>(&mut self, params: P, f: F) -> Result<MappedRows<'_, F>>
+    where
+        P: Params,
+        F: FnMut(&Row<'_>) -> Result<T>,
+    {
+        Ok(MappedRows {
+            rows: self.query(params)?,
+            map: f,
+        })
+    }
+
+    /// An iterator of `f(row)` where `f` returns its own error type.
+    ///
+    /// # Errors
+    /// Parameter errors.
+    pub fn query_and_then<T, E, P, F>(&mut self, params: P, f: F) -> Result<AndThenRows<'_, F>>
+    where
+        P: Params,
+        E: From<Error>,
+        F: FnMut(&Row<'_>) -> Result<T, E>,
+    {
+        Ok(AndThenRows {
+            rows: self.query(params)?,
+            map: f,
+        })
+    }
+
+    /// The first row mapped by `f`.
+    ///
+    /// # Errors
+    /// [`Error::QueryReturnedNoRows`] without rows; others as `query`.
+    pub fn query_row<T, P, F>(&mut self, params: P, f: F) -> Result<T>
+    where
+        P: Params,
+        F: FnOnce(&Row<'_>) -> Result<T>,
+    {
+        let mut rows = self.query(params)?;
+        let row = rows.next()?.ok_or(Error::QueryReturnedNoRows)?;
+        f(row)
+    }
+
+    /// True if the query returns at least one row.
+    ///
+    /// # Errors
+    /// As `query`.
+    pub fn exists<P: Params>(&mut self, params: P) -> Result<bool> {
+        let mut rows = self.query(params)?;
+        Ok(rows.next()?.is_some())
+    }
+
+    pub fn column_count(&self) -> usize {
+        self.column_names_owned().len()
+    }
+
+    fn column_names_owned(&self) -> &Vec<String> {
+        self.column_names.get_or_init(|| {
+            let Ok(mut inner) = self.conn.inner() else {
+                return Vec::new();
+            };
+            let n = inner.sqlite.column_count(self.stmt).unwrap_or(0);
+            (0..n)
+                .map(|i| {
+                    inner
+                        .sqlite
+                        .column_name(self.stmt, i)
+                        .ok()
+                        .flatten()
+                        .unwrap_or_default()
+                })
+                .collect()
+        })
+    }
+
+    /// The names of the result columns.
+    pub fn column_names(&self) -> Vec<&str> {
+        self.column_names_owned()
+            .iter()
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// The name of column `i`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidColumnIndex`].
+    pub fn column_name(&self, i: usize) -> Result<&str> {
+        self.column_names_owned()
+            .get(i)
+            .map(String::as_str)
+            .ok_or(Error::InvalidColumnIndex(i))
+    }
+
+    /// The index of the column called `name` (ASCII case-insensitive).
+    ///
+    /// # Errors
+    /// [`Error::InvalidColumnName`].
+    pub fn column_index(&self, name: &str) -> Result<usize> {
+        self.column_names_owned()
+            .iter()
+            .position(|c| c.eq_ignore_ascii_case(name))
+            .ok_or_else(|| Error::InvalidColumnName(name.to_owned()))
+    }
+
+    /// The declared type of column `i`, if it comes straight from a table column.
+    ///
+    /// # Errors
+    /// [`Error::InvalidColumnIndex`], or the connection is broken.
+    pub fn column_decltype(&self, i: usize) -> Result<Option<String>> {
+        if i >= self.column_count() {
+            return Err(Error::InvalidColumnIndex(i));
+        }
+        Ok(self
+            .conn
+            .inner()?
+            .sqlite
+            .column_decltype(self.stmt, i as i32)?)
+    }
+
+    /// How many parameters the statement takes.
+    pub fn parameter_count(&self) -> usize {
+        self.conn
+            .inner()
+            .ok()
+            .and_then(|mut i| i.sqlite.bind_parameter_count(self.stmt).ok())
+            .unwrap_or(0)
+            .max(0) as usize
+    }
+
+    /// The 1-based index of parameter `name` (with its prefix: `:a`, `@a`, `$a`).
+    ///
+    /// # Errors
+    /// A NUL in `name`, or the connection is broken.
+    pub fn parameter_index(&self, name: &str) -> Result<Option<usize>> {
+        let i = self
+            .conn
+            .inner()?
+            .sqlite
+            .bind_parameter_index(self.stmt, name)?;
+        Ok((i > 0).then_some(i as usize))
+    }
+
+    /// The name of 1-based parameter `i`, if it has one.
+    pub fn parameter_name(&self, i: usize) -> Option<String> {
+        let mut inner = self.conn.inner().ok()?;
+        inner
+            .sqlite
+            .bind_parameter_name(self.stmt, i32::try_from(i).ok()?)
+            .ok()
+            .flatten()
+    }
+
+    /// Clears all bound parameters to NULL.
+    ///
+    /// # Errors
+    /// If the connection is broken.
+    pub fn clear_bindings(&mut self) -> Result<()> {
+        Ok(self.conn.inner()?.sqlite.clear_bindings(self.stmt)?)
+    }
+
+    /// True if the statement does not write the database.
+    pub fn readonly(&self) -> bool {
+        self.conn
+            .inner()
+            .ok()
+            .and_then(|mut i| i.sqlite.stmt_readonly(self.stmt).ok())
+            .unwrap_or(false)
+    }
+
+    /// The SQL text with bound parameters written in.
+    pub fn expanded_sql(&self) -> Option<String> {
+        self.conn
+            .inner()
+            .ok()
+            .and_then(|mut i| i.sqlite.expanded_sql(self.stmt).ok().flatten())
+    }
+
+    /// The SQL text of the statement.
+    pub fn sql(&self) -> String {
+        self.conn
+            .inner()
+            .ok()
+            .and_then(|mut i| i.sqlite.sql(self.stmt).ok())
+            .unwrap_or_default()
+    }
+
+    /// Finalizes now, reporting errors.
+    ///
+    /// # Errors
+    /// The error of the last step, if any.
+    pub fn finalize(mut self) -> Result<()> {
+        self.finalize_on_drop = false;
+        self.set_running(false);
+        Ok(self.conn.inner()?.sqlite.finalize(self.stmt)?)
+    }
+
+    /// Reads column `i` of the current row as a [`ValueRef`] and passes it to `f`.
+    pub(crate) fn with_column<R>(&self, i: usize, f: impl FnOnce(ValueRef<'_>) -> R) -> Result<R> {
+        if i >= self.column_count() {
+            return Err(Error::InvalidColumnIndex(i));
+        }
+        let col = i as i32;
+        let mut inner = self.conn.inner()?;
+        let s = &mut inner.sqlite;
+        let v = match s.column_type(self.stmt, col)? {
+            ValueType::Null => ValueRef::Null,
+            ValueType::Integer => ValueRef::Integer(s.column_int64(self.stmt, col)?),
+            ValueType::Real => ValueRef::Real(s.column_double(self.stmt, col)?),
+            ValueType::Text => ValueRef::Text(s.column_text(self.stmt, col)?),
+            ValueType::Blob => ValueRef::Blob(s.column_blob(self.stmt, col)?),
+        };
+        Ok(f(v))
+    }
+}
+
+impl Drop for Statement<'_> {
+    fn drop(&mut self) {
+        self.set_running(false);
+        if self.finalize_on_drop
+            && let Ok(mut inner) = self.conn.inner()
+        {
+            let _ = inner.sqlite.finalize(self.stmt);
+        }
+    }
+}
+
+/// Rows of a query, read one at a time: `while let Some(row) = rows.next()? { ... }`.
+pub struct Rows<'stmt> {
+    stmt: Option<&'stmt Statement<'stmt>>,
+    row: Option<Row<'stmt>>,
+}
+
+impl<'stmt> Rows<'stmt> {
+    fn new(stmt: &'stmt Statement<'_>) -> Rows<'stmt> {
+        Rows {
+            stmt: Some(stmt),
+            row: None,
+        }
+    }
+
+    /// The next row, or `None` after the last.
+    ///
+    /// # Errors
+    /// SQLite's error while stepping.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Result<Option<&Row<'stmt>>> {
+        let Some(stmt) = self.stmt else {
+            return Ok(None);
+        };
+        match stmt.step() {
+            Ok(true) => {
+                self.row = Some(Row {
+                    stmt,
+                    cache: (0..stmt.column_count()).map(|_| OnceCell::new()).collect(),
+                });
+                Ok(self.row.as_ref())
+            }
+            Ok(false) => {
+                self.finish();
+                Ok(None)
+            }
+            Err(e) => {
+                self.finish();
+                Err(e)
+            }
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(stmt) = self.stmt.take() {
+            let _ = stmt.reset();
+        }
+        self.row = None;
+    }
+
+    /// Maps every row: an iterator of `Result<T>`.
+    pub fn mapped<T, F>(self, f: F) -> MappedRows<'stmt, F>
+    where
+        F: FnMut(&Row<'_>) -> Result<T>,
+    {
+        MappedRows { rows: self, map: f }
+    }
+
+    /// The statement these rows come from.
+    pub fn as_ref(&self) -> Option<&Statement<'stmt>> {
+        self.stmt
+    }
+}
+
+impl Drop for Rows<'_> {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+/// An iterator of `f(row)` over query rows.
+pub struct MappedRows<'stmt, F> {
+    rows: Rows<'stmt>,
+    map: F,
+}
+
+impl<T, F> Iterator for MappedRows<'_, F>
+where
+    F: FnMut(&Row<'_>) -> Result<T>,
+{
+    type Item = Result<T>;
+
+    fn next(&mut self) -> Option<Result<T>> {
+        match self.rows.next() {
+            Ok(Some(row)) => Some((self.map)(row)),
+            Ok(None) => None,
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
+/// An iterator of `f(row)` where `f` has its own error type.
+pub struct AndThenRows<'stmt, F> {
+    rows: Rows<'stmt>,
+    map: F,
+}
+
+impl<T, E, F> Iterator for AndThenRows<'_, F>
+where
+    E: From<Error>,
+    F: FnMut(&Row<'_>) -> Result<T, E>,
+{
+    type Item = Result<T, E>;
+
+    fn next(&mut self) -> Option<Result<T, E>> {
+        match self.rows.next() {
+            Ok(Some(row)) => Some((self.map)(row)),
+            Ok(None) => None,
+            Err(e) => Some(Err(e.into())),
+        }
+    }
+}
+
+/// Column access by position or by name.
+pub trait RowIndex {
+    /// # Errors
+    /// An unknown index or name.
+    fn idx(&self, stmt: &Statement<'_>) -> Result<usize>;
+}
+
+impl RowIndex for usize {
+    fn idx(&self, stmt: &Statement<'_>) -> Result<usize> {
+        if *self >= stmt.column_count() {
+            return Err(Error::InvalidColumnIndex(*self));
+        }
+        Ok(*self)
+    }
+}
+
+impl RowIndex for &str {
+    fn idx(&self, stmt: &Statement<'_>) -> Result<usize> {
+        stmt.column_index(self)
+    }
+}
+
+impl RowIndex for String {
+    fn idx(&self, stmt: &Statement<'_>) -> Result<usize> {
+        stmt.column_index(self)
+    }
+}
+
+/// One row of a query.
+pub struct Row<'stmt> {
+    stmt: &'stmt Statement<'stmt>,
+    /// Owned copies made by `get_ref`, so it can hand out references.
+    cache: Vec<OnceCell<Value>>,
+}
+
+impl<'stmt> Row<'stmt> {
+    /// Column `idx` (position or name) as `T`.
+    ///
+    /// # Errors
+    /// An unknown column, or a value that does not convert ([`Error::InvalidColumnType`],
+    /// [`Error::IntegralValueOutOfRange`], [`Error::FromSqlConversionFailure`]).
+    pub fn get<I: RowIndex, T: FromSql>(&self, idx: I) -> Result<T> {
+        let i = idx.idx(self.stmt)?;
+        let converted = self
+            .stmt
+            .with_column(i, |v| (v.data_type(), T::column_result(v)))?;
+        match converted {
+            (_, Ok(t)) => Ok(t),
+            (found, Err(FromSqlError::InvalidType)) => Err(Error::InvalidColumnType {
+                index: i,
+                name: self.stmt.column_name(i).unwrap_or_default().to_owned(),
+                found,
+                message: format!("cannot be read as {}", std::any::type_name::<T>()),
+            }),
+            (_, Err(FromSqlError::OutOfRange(value))) => {
+                Err(Error::IntegralValueOutOfRange { index: i, value })
+            }
+            (found, Err(FromSqlError::Other(source))) => Err(Error::FromSqlConversionFailure {
+                index: i,
+                found,
+                source,
+            }),
+        }
+    }
+
+    /// Like [`get`](Self::get), panicking on error.
+    ///
+    /// # Panics
+    /// If the column does not exist or does not convert.
+    pub fn get_unwrap<I: RowIndex, T: FromSql>(&self, idx: I) -> T {
+        match self.get(idx) {
+            Ok(v) => v,
+            Err(e) => panic!("Row::get_unwrap failed: {e}"),
+        }
+    }
+
+    /// Column `idx` as a borrowed value.
+    ///
+    /// # Errors
+    /// An unknown column.
+    pub fn get_ref<I: RowIndex>(&self, idx: I) -> Result<ValueRef<'_>> {
+        let i = idx.idx(self.stmt)?;
+        if let Some(v) = self.cache[i].get() {
+            return Ok(v.as_ref());
+        }
+        let v = self.stmt.with_column(i, |v| v.to_owned())?;
+        Ok(self.cache[i].get_or_init(|| v).as_ref())
+    }
+
+    /// Like [`get_ref`](Self::get_ref), panicking on error.
+    ///
+    /// # Panics
+    /// If the column does not exist.
+    pub fn get_ref_unwrap<I: RowIndex>(&self, idx: I) -> ValueRef<'_> {
+        match self.get_ref(idx) {
+            Ok(v) => v,
+            Err(e) => panic!("Row::get_ref_unwrap failed: {e}"),
+        }
+    }
+}
+
+impl<'stmt> AsRef<Statement<'stmt>> for Row<'stmt> {
+    /// The statement this row comes from.
+    fn as_ref(&self) -> &Statement<'stmt> {
+        self.stmt
+    }
+}
