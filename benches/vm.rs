@@ -10,6 +10,8 @@
 
 #[path = "kernels/kernels.rs"]
 mod kernels;
+#[path = "kernels/simd_kernels.rs"]
+mod simd_kernels;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 use kernels::{Guest, native};
@@ -133,6 +135,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = vm_kernels;
     config = config();
-    targets = fib, sieve, matmul, calls, sort
+    targets = fib, sieve, matmul, calls, sort, simd_kernels::register
 }
 criterion_main!(vm_kernels);

@@ -4,6 +4,9 @@
 
 #[path = "../benches/kernels/kernels.rs"]
 mod kernels;
+#[path = "../benches/kernels/simd_kernels.rs"]
+#[allow(dead_code)]
+mod simd_kernels;
 
 use kernels::{Guest, native};
 
@@ -139,4 +142,16 @@ fn sort_hash_refuses_more_keys_than_its_buffer() {
     let too_many = kernels::SORT_MAX_KEYS + 1;
     assert_eq!(native::sort_hash(&mut buffer, too_many, 1), 0);
     assert_eq!(guest.call((too_many, 1)).unwrap(), 0);
+}
+
+#[test]
+fn simd_scalar_and_native_kernels_agree() {
+    use simd_kernels::*;
+    let haystack = haystack();
+    let (a, b) = dot_operands();
+    let variants = checked_wasm_kernels(&haystack, &a, &b);
+    assert_eq!(variants.len(), 2, "SIMD and scalar Wasm variants");
+    // The data is not degenerate: the answers depend on it.
+    assert!(count_byte_native(&haystack, NEEDLE) > 1000);
+    assert_ne!(dot_f32_native(&a, &b), 0.0);
 }

@@ -183,12 +183,32 @@ impl ServicePool {
     ///
     /// # Errors
     /// SQLite's error or `f`'s.
-    pub fn query<T, P, F>(&self, sql: &str, params: P, mut f: F) -> Result<Vec<T>>
+    pub fn query<T, P, F>(&self, sql: &str, params: P, f: F) -> Result<Vec<T>>
     where
         P: Params,
         F: FnMut(&Row<'_>) -> Result<T>,
     {
-        if classify(sql) == Route::Reader {
+        self.query_with_route(classify(sql), sql, params, f)
+    }
+
+    /// Like [`query`](Self::query) with the caller's own routing. A statement sent to a
+    /// reader that SQLite says would write still runs on the writer (and is counted in
+    /// [`RouteStats::misrouted`]).
+    ///
+    /// # Errors
+    /// SQLite's error or `f`'s.
+    pub fn query_with_route<T, P, F>(
+        &self,
+        route: Route,
+        sql: &str,
+        params: P,
+        mut f: F,
+    ) -> Result<Vec<T>>
+    where
+        P: Params,
+        F: FnMut(&Row<'_>) -> Result<T>,
+    {
+        if route == Route::Reader {
             let conn = self.readers.get().map_err(pool_error)?;
             let mut stmt = conn.prepare_cached(sql)?;
             if stmt.readonly() {

@@ -67,7 +67,7 @@ fn typed_calls_pass_and_return_vectors() {
 
     // A typed view with a scalar where the function takes a vector is refused.
     let wrong = inst.get_typed_func::<(i32, i64, f64), (f64, V128, i32)>(&store, "mix");
-    let err = wrong.err().expect("a mismatched typed view is refused");
+    let err = wrong.expect_err("a mismatched typed view is refused");
     assert!(matches!(err.kind(), ErrorKind::Link(_)), "{err}");
 }
 
