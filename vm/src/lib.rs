@@ -32,6 +32,7 @@ pub(crate) mod interp;
 mod runtime;
 mod types;
 pub(crate) mod validate;
+pub mod wasi;
 
 pub use decode::ExternKind;
 pub use error::{Error, ErrorKind, Result, Trap, TrapCode};
