@@ -4,3 +4,5 @@
 //! WebAssembly VM, re-exported here as [`vm`].
 
 pub use sandlite_vm as vm;
+
+pub mod run;

@@ -106,6 +106,18 @@ impl OutputBuffer {
     }
 }
 
+/// The host may write into the buffer too (its own messages beside the guest's output).
+impl io::Write for OutputBuffer {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.append(buf)
+            .map_err(|_| io::Error::new(io::ErrorKind::StorageFull, "output buffer is full"))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// The guest's standard input.
 pub(crate) enum Input {
     /// Always at end of file.

@@ -2,6 +2,8 @@
 //!
 //! Each function checks the descriptor, its rights and every guest pointer before acting,
 //! and reports failure as an [`Errno`]; only `proc_exit` (in the linker glue) ends a run.
+//! The functions take the ABI's parameters one by one, as the spec lists them.
+#![allow(clippy::too_many_arguments)]
 
 use super::abi::{
     self, Errno, advice, clock, dirent, fdflags, filestat, filetype, fstflags, lookupflags, oflags,
@@ -361,11 +363,20 @@ impl WasiCtx {
             }
             None => (stream_filetype(&entry.handle), 0),
         };
+        // A directory reports the file-modifying rights as inheritable even when it
+        // cannot grant them: wasi-libc masks the rights it asks `path_open` for with this
+        // set, so an honest answer would make `open(O_WRONLY)` below a read-only preopen
+        // silently return a read-only descriptor. This way the request reaches
+        // `path_open`, which refuses it with `perm`, as POSIX `open` fails with `EROFS`.
+        let inheriting = match entry.handle {
+            Handle::Dir(_) => entry.inheriting | rights::FILE_MODIFY,
+            _ => entry.inheriting,
+        };
         let mut b = [0u8; abi::fdstat::SIZE as usize];
         b[abi::fdstat::FILETYPE as usize] = filetype;
         b[2..4].copy_from_slice(&flags.to_le_bytes());
         b[8..16].copy_from_slice(&entry.base.to_le_bytes());
-        b[16..24].copy_from_slice(&entry.inheriting.to_le_bytes());
+        b[16..24].copy_from_slice(&inheriting.to_le_bytes());
         mem.write(ret, &b)
     }
 
@@ -416,12 +427,17 @@ impl WasiCtx {
         inheriting: u64,
     ) -> WasiResult {
         let entry = self.table.get_mut(fd)?;
+        // What fd_fdstat_get reported for a directory may be handed back (see there).
+        let reported = match entry.handle {
+            Handle::Dir(_) => entry.inheriting | rights::FILE_MODIFY,
+            _ => entry.inheriting,
+        };
         // Rights can only be dropped, never gained.
-        if base & !entry.base != 0 || inheriting & !entry.inheriting != 0 {
+        if base & !entry.base != 0 || inheriting & !reported != 0 {
             return Err(Errno::Perm);
         }
         entry.base = base;
-        entry.inheriting = inheriting;
+        entry.inheriting &= inheriting;
         Ok(())
     }
 
@@ -725,7 +741,6 @@ impl WasiCtx {
         Filestat::of_fd(target.as_fd())?.write(mem, ret)
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn path_filestat_set_times(
         &self,
         mem: &GuestMemory<'_>,
@@ -744,7 +759,6 @@ impl WasiCtx {
         io(sys::set_times(target.as_fd(), a, m))
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn path_link(
         &self,
         mem: &GuestMemory<'_>,
@@ -786,7 +800,6 @@ impl WasiCtx {
         ))
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn path_open(
         &mut self,
         mem: &mut GuestMemory<'_>,
@@ -929,7 +942,6 @@ impl WasiCtx {
         io(sys::unlinkat(parent.fd(), &split.name_c()?, true))
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn path_rename(
         &self,
         mem: &GuestMemory<'_>,

@@ -1,0 +1,451 @@
+//! `sandlite run`: runs a WASI command module on Sandlite's VM, or calls one of its
+//! exports.
+//!
+//! ```text
+//! sandlite run [OPTIONS] MODULE.wasm [ARGS...]
+//!
+//!   --dir HOST[::GUEST]      grant directory HOST read-write, seen by the guest as GUEST
+//!                            (default: HOST as written)
+//!   --dir-ro HOST[::GUEST]   grant directory HOST read-only
+//!   --env NAME=VALUE         set an environment variable for the guest (repeatable)
+//!   --invoke NAME            call export NAME with ARGS parsed by its parameter types
+//!                            and print its results, one per line, instead of running
+//!                            `_start` (a reactor's `_initialize` runs first)
+//! ```
+//!
+//! The guest gets exactly what the options grant: the host's stdin, stdout and stderr,
+//! `MODULE.wasm` and `ARGS` as its arguments, the `--env` variables (not the host's
+//! environment), and the `--dir`/`--dir-ro` directories (nothing else of the file
+//! system: `..`, absolute paths and symbolic links cannot lead out of a granted
+//! directory).
+//!
+//! Exit status: the guest's `proc_exit` code (as POSIX `exit` does, only its low 8 bits
+//! reach the shell); 0 when `_start` or the invoked function returns; 134 when the guest
+//! traps (like a native program's `abort`), with the trap and the function it happened
+//! in on stderr; 1 when the module cannot be read, compiled or linked; 2 for a usage
+//! error.
+
+use sandlite_vm::wasi::{self, DirPerms, I32Exit, OutputBuffer, WasiCtx, WasiCtxBuilder};
+use sandlite_vm::{Engine, Error, Func, Linker, Module, Store, Val, ValType};
+use std::fmt;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit status when the guest traps (128 + SIGABRT, as for a native `abort`).
+pub const TRAP_STATUS: u8 = 134;
+/// Exit status when the module cannot be loaded, linked or called.
+pub const FAILURE_STATUS: u8 = 1;
+/// Exit status for a command line that does not parse.
+pub const USAGE_STATUS: u8 = 2;
+
+const USAGE: &str = "usage: sandlite run [--dir HOST[::GUEST]] [--dir-ro HOST[::GUEST]] \
+[--env NAME=VALUE] [--invoke NAME] MODULE.wasm [ARGS...]";
+
+/// A directory granted to the guest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirGrant {
+    pub host: PathBuf,
+    pub guest: String,
+    pub perms: DirPerms,
+}
+
+/// A parsed `sandlite run` command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunOptions {
+    pub dirs: Vec<DirGrant>,
+    pub env: Vec<(String, String)>,
+    pub invoke: Option<String>,
+    pub module: String,
+    pub args: Vec<String>,
+}
+
+/// A command line that does not parse.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(String);
+
+impl RunOptions {
+    /// Parses the arguments that follow `run`. Options come before the module; the
+    /// first argument that is not an option (or everything after `--`) is the module and
+    /// its arguments.
+    ///
+    /// # Errors
+    /// [`UsageError`] naming the option that is wrong or missing its value.
+    pub fn parse(args: &[String]) -> Result<RunOptions, UsageError> {
+        let mut dirs = Vec::new();
+        let mut env = Vec::new();
+        let mut invoke = None;
+        let mut i = 0;
+        let usage = |m: String| UsageError(format!("{m}\n{USAGE}"));
+        while i < args.len() {
+            let arg = args[i].as_str();
+            if arg == "--" {
+                i += 1;
+                break;
+            }
+            if !arg.starts_with("--") {
+                break;
+            }
+            let (name, inline) = match arg.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_owned())),
+                None => (arg, None),
+            };
+            let mut value = || -> Result<String, UsageError> {
+                if let Some(v) = inline.clone() {
+                    return Ok(v);
+                }
+                i += 1;
+                args.get(i)
+                    .cloned()
+                    .ok_or_else(|| usage(format!("option {name} needs a value")))
+            };
+            match name {
+                "--dir" | "--dir-ro" => {
+                    let spec = value()?;
+                    let (host, guest) = match spec.split_once("::") {
+                        Some((h, g)) => (h.to_owned(), g.to_owned()),
+                        None => (spec.clone(), spec.clone()),
+                    };
+                    if host.is_empty() || guest.is_empty() {
+                        return Err(usage(format!("{name} {spec}: empty directory name")));
+                    }
+                    let perms = if name == "--dir" {
+                        DirPerms::ReadWrite
+                    } else {
+                        DirPerms::ReadOnly
+                    };
+                    dirs.push(DirGrant {
+                        host: PathBuf::from(host),
+                        guest,
+                        perms,
+                    });
+                }
+                "--env" => {
+                    let spec = value()?;
+                    let (k, v) = spec
+                        .split_once('=')
+                        .ok_or_else(|| usage(format!("--env {spec}: expected NAME=VALUE")))?;
+                    env.push((k.to_owned(), v.to_owned()));
+                }
+                "--invoke" => invoke = Some(value()?),
+                _ => return Err(usage(format!("unknown option {arg}"))),
+            }
+            i += 1;
+        }
+        let module = args
+            .get(i)
+            .cloned()
+            .ok_or_else(|| usage("missing MODULE.wasm".to_owned()))?;
+        Ok(RunOptions {
+            dirs,
+            env,
+            invoke,
+            module,
+            args: args[i + 1..].to_vec(),
+        })
+    }
+}
+
+/// Where the guest's standard streams (and this command's own messages) go.
+#[derive(Clone, Debug, Default)]
+pub struct RunIo {
+    /// `None`: the host's stdin; `Some(bytes)`: these bytes.
+    pub stdin: Option<Vec<u8>>,
+    /// `None`: the host's stdout; `Some(buffer)`: captured.
+    pub stdout: Option<OutputBuffer>,
+    /// `None`: the host's stderr; `Some(buffer)`: captured.
+    pub stderr: Option<OutputBuffer>,
+}
+
+impl RunIo {
+    fn print(target: &Option<OutputBuffer>, host: &mut dyn Write, text: fmt::Arguments<'_>) {
+        let line = format!("{text}\n");
+        match target {
+            Some(b) => drop(b.clone().write_all(line.as_bytes())),
+            None => drop(host.write_all(line.as_bytes())),
+        }
+    }
+
+    fn out(&self, text: fmt::Arguments<'_>) {
+        RunIo::print(&self.stdout, &mut std::io::stdout(), text);
+    }
+
+    fn err(&self, text: fmt::Arguments<'_>) {
+        RunIo::print(&self.stderr, &mut std::io::stderr(), text);
+    }
+}
+
+/// `sandlite run` with the host's stdio: `args` are the arguments after `run`.
+pub fn main(args: Vec<String>) -> ExitCode {
+    if matches!(args.first().map(String::as_str), Some("-h" | "--help")) {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    ExitCode::from(run(&args, &RunIo::default()))
+}
+
+/// Runs the command line `args` (those after `run`) and returns the exit status.
+pub fn run(args: &[String], io: &RunIo) -> u8 {
+    let opts = match RunOptions::parse(args) {
+        Ok(o) => o,
+        Err(e) => {
+            io.err(format_args!("sandlite run: {e}"));
+            return USAGE_STATUS;
+        }
+    };
+    match execute(&opts, io) {
+        Ok(status) => status,
+        Err(Failure::Trap(message)) => {
+            io.err(format_args!("sandlite run: {}: {message}", opts.module));
+            TRAP_STATUS
+        }
+        Err(Failure::Usage(message)) => {
+            io.err(format_args!("sandlite run: {message}"));
+            USAGE_STATUS
+        }
+        Err(Failure::Other(message)) => {
+            io.err(format_args!("sandlite run: {message}"));
+            FAILURE_STATUS
+        }
+    }
+}
+
+enum Failure {
+    Trap(String),
+    Usage(String),
+    Other(String),
+}
+
+fn other(e: impl fmt::Display) -> Failure {
+    Failure::Other(e.to_string())
+}
+
+fn builder(opts: &RunOptions, io: &RunIo) -> Result<WasiCtxBuilder, wasi::WasiError> {
+    let mut b = WasiCtx::builder();
+    b.arg(&opts.module)?.args(&opts.args)?;
+    for (k, v) in &opts.env {
+        b.env(k, v)?;
+    }
+    match &io.stdin {
+        Some(bytes) => b.stdin_bytes(bytes.clone()),
+        None => b.inherit_stdin()?,
+    };
+    match &io.stdout {
+        Some(buf) => b.stdout_buffer(buf.clone()),
+        None => b.inherit_stdout()?,
+    };
+    match &io.stderr {
+        Some(buf) => b.stderr_buffer(buf.clone()),
+        None => b.inherit_stderr()?,
+    };
+    for d in &opts.dirs {
+        b.preopened_dir(&d.host, &d.guest, d.perms)?;
+    }
+    Ok(b)
+}
+
+/// The exit status of a finished call: its result, or the trap's meaning.
+fn status_of(result: Result<(), Error>) -> Result<u8, Failure> {
+    match result {
+        Ok(()) => Ok(0),
+        Err(e) => match e.as_trap() {
+            // Like POSIX exit(): the status is the code's low 8 bits.
+            Some(t) => match t.downcast_ref::<I32Exit>() {
+                Some(exit) => Ok(exit.0 as u8),
+                None => Err(Failure::Trap(format!("trap: {t}"))),
+            },
+            None => Err(other(e)),
+        },
+    }
+}
+
+fn execute(opts: &RunOptions, io: &RunIo) -> Result<u8, Failure> {
+    let bytes = std::fs::read(&opts.module)
+        .map_err(|e| Failure::Other(format!("cannot read {}: {e}", opts.module)))?;
+    let engine = Engine::default();
+    let module = Module::new(&engine, &bytes)
+        .map_err(|e| Failure::Other(format!("{}: {e}", opts.module)))?;
+    let ctx = builder(opts, io).map_err(other)?.build();
+    let mut store = Store::new(&engine, ctx);
+    let mut linker = Linker::new(&engine);
+    wasi::add_to_linker(&mut linker, |ctx| ctx).map_err(other)?;
+    let instance = linker
+        .instantiate(&mut store, &module)
+        .map_err(|e| match e.as_trap() {
+            Some(t) => Failure::Trap(format!("trap during instantiation: {t}")),
+            None => Failure::Other(format!("{}: {e}", opts.module)),
+        })?;
+
+    let Some(name) = &opts.invoke else {
+        let start = instance.get_func(&store, "_start").ok_or_else(|| {
+            Failure::Usage(format!(
+                "{} has no `_start` export: call one of its functions with --invoke NAME",
+                opts.module
+            ))
+        })?;
+        return status_of(start.call(&mut store, &[], &mut []));
+    };
+
+    if let Some(init) = instance.get_func(&store, "_initialize") {
+        let status = status_of(init.call(&mut store, &[], &mut []))?;
+        if status != 0 {
+            return Ok(status);
+        }
+    }
+    let func: Func = instance
+        .get_func(&store, name)
+        .ok_or_else(|| Failure::Usage(format!("{} exports no function `{name}`", opts.module)))?;
+    let ty = func.ty(&store);
+    if opts.args.len() != ty.params().len() {
+        return Err(Failure::Usage(format!(
+            "`{name}` has type {ty}: give {} arguments, not {}",
+            ty.params().len(),
+            opts.args.len()
+        )));
+    }
+    let params = opts
+        .args
+        .iter()
+        .zip(ty.params())
+        .map(|(text, t)| parse_val(text, *t))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Failure::Usage)?;
+    let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
+    let status = status_of(func.call(&mut store, &params, &mut results))?;
+    if status == 0 {
+        for r in &results {
+            io.out(format_args!("{}", show_val(r)));
+        }
+    }
+    Ok(status)
+}
+
+/// A command-line argument as a value of type `ty` (integers may be written signed or
+/// unsigned, in decimal or with a `0x` prefix).
+fn parse_val(text: &str, ty: ValType) -> Result<Val, String> {
+    let bad = || format!("`{text}` is not a valid {ty}");
+    let int = |bits: u32| -> Result<u64, String> {
+        let (neg, digits) = match text.strip_prefix('-') {
+            Some(d) => (true, d),
+            None => (false, text),
+        };
+        let magnitude = match digits
+            .strip_prefix("0x")
+            .or_else(|| digits.strip_prefix("0X"))
+        {
+            Some(hex) => u64::from_str_radix(hex, 16),
+            None => digits.parse::<u64>(),
+        }
+        .map_err(|_| bad())?;
+        let max_unsigned = if bits == 64 {
+            u64::MAX
+        } else {
+            (1u64 << bits) - 1
+        };
+        let min_signed = 1u64 << (bits - 1);
+        if (neg && magnitude > min_signed) || (!neg && magnitude > max_unsigned) {
+            return Err(bad());
+        }
+        Ok(if neg {
+            magnitude.wrapping_neg()
+        } else {
+            magnitude
+        })
+    };
+    Ok(match ty {
+        ValType::I32 => Val::I32(int(32)? as u32 as i32),
+        ValType::I64 => Val::I64(int(64)? as i64),
+        ValType::F32 => Val::from(text.parse::<f32>().map_err(|_| bad())?),
+        ValType::F64 => Val::from(text.parse::<f64>().map_err(|_| bad())?),
+        other => return Err(format!("cannot pass a {other} from the command line")),
+    })
+}
+
+fn show_val(v: &Val) -> String {
+    match v {
+        Val::I32(x) => x.to_string(),
+        Val::I64(x) => x.to_string(),
+        Val::F32(_) => v.f32().unwrap_or_default().to_string(),
+        Val::F64(_) => v.f64().unwrap_or_default().to_string(),
+        Val::V128(x) => format!("{:#034x}", x.0),
+        Val::FuncRef(f) => format!("funcref({})", if f.is_some() { "func" } else { "null" }),
+        Val::ExternRef(r) => format!("externref({r:?})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn parses_options_module_and_guest_arguments() {
+        let o = RunOptions::parse(&strings(&[
+            "--dir",
+            "/tmp/a::/data",
+            "--dir-ro=/etc",
+            "--env",
+            "K=V=W",
+            "--invoke",
+            "add",
+            "m.wasm",
+            "--dir",
+            "1",
+        ]))
+        .unwrap();
+        assert_eq!(
+            o.dirs,
+            [
+                DirGrant {
+                    host: "/tmp/a".into(),
+                    guest: "/data".into(),
+                    perms: DirPerms::ReadWrite
+                },
+                DirGrant {
+                    host: "/etc".into(),
+                    guest: "/etc".into(),
+                    perms: DirPerms::ReadOnly
+                },
+            ]
+        );
+        assert_eq!(o.env, [("K".to_owned(), "V=W".to_owned())]);
+        assert_eq!(o.invoke.as_deref(), Some("add"));
+        assert_eq!(o.module, "m.wasm");
+        assert_eq!(o.args, strings(&["--dir", "1"]));
+        let o = RunOptions::parse(&strings(&["--", "--odd.wasm", "x"])).unwrap();
+        assert_eq!((o.module.as_str(), o.args.len()), ("--odd.wasm", 1));
+    }
+
+    #[test]
+    fn usage_errors_say_what_is_wrong() {
+        for (args, says) in [
+            (&["--dir"][..], "needs a value"),
+            (&["--env", "NOEQUALS", "m.wasm"], "NAME=VALUE"),
+            (&["--frob", "m.wasm"], "unknown option --frob"),
+            (&["--dir", "::x", "m.wasm"], "empty directory"),
+            (&[], "missing MODULE.wasm"),
+        ] {
+            let e = RunOptions::parse(&strings(args)).unwrap_err();
+            assert!(e.to_string().contains(says), "{args:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn arguments_parse_by_type() {
+        assert_eq!(parse_val("-1", ValType::I32), Ok(Val::I32(-1)));
+        assert_eq!(parse_val("4294967295", ValType::I32), Ok(Val::I32(-1)));
+        assert_eq!(parse_val("0x10", ValType::I64), Ok(Val::I64(16)));
+        assert_eq!(
+            parse_val("-9223372036854775808", ValType::I64),
+            Ok(Val::I64(i64::MIN))
+        );
+        assert!(parse_val("4294967296", ValType::I32).is_err());
+        assert!(parse_val("-2147483649", ValType::I32).is_err());
+        assert!(parse_val("x", ValType::F64).is_err());
+        assert_eq!(show_val(&parse_val("2.5", ValType::F64).unwrap()), "2.5");
+    }
+}
