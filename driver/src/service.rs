@@ -151,6 +151,7 @@ impl ServicePool {
     /// Pool errors, or `f`'s.
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let conn = self.readers.get().map_err(pool_error)?;
+        self.stats.reader.fetch_add(1, Ordering::Relaxed);
         f(&conn)
     }
 
