@@ -3,6 +3,7 @@
 //! SQLite is compiled once to WebAssembly and runs on Sandlite's own pure-Rust
 //! WebAssembly VM, re-exported here as [`vm`].
 
+pub use sandlite_driver::*;
 pub use sandlite_vm as vm;
 
 pub mod run;

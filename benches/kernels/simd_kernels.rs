@@ -65,7 +65,7 @@ pub fn dot_operands() -> (Vec<f32>, Vec<f32>) {
 }
 
 /// One instantiated kernel module with the benchmark data in its memory.
-struct WasmKernels {
+pub struct WasmKernels {
     store: Store<()>,
     memory: Memory,
     count_byte: TypedFunc<(i32, i32, i32), i32>,

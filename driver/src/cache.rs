@@ -2,15 +2,14 @@
 
 use crate::connection::Connection;
 use crate::error::Result;
-use crate::statement::Statement;
-use sandlite_sqlite_wasm::Stmt;
+use crate::statement::{RawStatement, Statement};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::ops::{Deref, DerefMut};
 
 pub(crate) struct StatementCache {
     /// Most recently used first.
-    entries: RefCell<VecDeque<(String, Stmt)>>,
+    entries: RefCell<VecDeque<(String, RawStatement)>>,
     capacity: std::cell::Cell<usize>,
 }
 
@@ -24,13 +23,13 @@ impl StatementCache {
         }
     }
 
-    fn take(&self, sql: &str) -> Option<Stmt> {
+    fn take(&self, sql: &str) -> Option<RawStatement> {
         let mut entries = self.entries.borrow_mut();
         let i = entries.iter().position(|(s, _)| s == sql)?;
         entries.remove(i).map(|(_, stmt)| stmt)
     }
 
-    fn put(&self, conn: &Connection, sql: String, stmt: Stmt) {
+    fn put(&self, conn: &Connection, sql: String, stmt: RawStatement) {
         let evicted = {
             let mut entries = self.entries.borrow_mut();
             entries.push_front((sql, stmt));
@@ -59,13 +58,13 @@ impl StatementCache {
     }
 }
 
-fn finalize_all(conn: &Connection, entries: Vec<(String, Stmt)>) {
+fn finalize_all(conn: &Connection, entries: Vec<(String, RawStatement)>) {
     if entries.is_empty() {
         return;
     }
     if let Ok(mut inner) = conn.inner() {
-        for (_, stmt) in entries {
-            let _ = inner.sqlite.finalize(stmt);
+        for (_, raw) in entries {
+            let _ = inner.sqlite.finalize(raw.stmt);
         }
     }
 }
@@ -103,10 +102,8 @@ impl Drop for CachedStatement<'_> {
             if conn.is_broken() || conn.inner().is_err() {
                 return;
             }
-            let raw = stmt.into_raw();
-            if let Ok(mut inner) = conn.inner() {
-                let _ = inner.sqlite.clear_bindings(raw);
-            }
+            let mut raw = stmt.into_raw();
+            raw.clear_bindings(conn);
             conn.cache.put(conn, std::mem::take(&mut self.sql), raw);
         }
     }
@@ -120,7 +117,7 @@ impl Connection {
     /// As [`Connection::prepare`].
     pub fn prepare_cached(&self, sql: &str) -> Result<CachedStatement<'_>> {
         let stmt = match self.cache.take(sql) {
-            Some(raw) => Statement::new(self, raw, sql),
+            Some(raw) => Statement::from_raw(self, raw),
             None => self.prepare(sql)?,
         };
         Ok(CachedStatement {

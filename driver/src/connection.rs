@@ -468,7 +468,7 @@ impl Connection {
             return Err(Error::MultipleStatement);
         }
         drop(inner);
-        Ok(Statement::new(self, stmt, sql))
+        Ok(Statement::new(self, stmt))
     }
 
     /// Runs a query expected to return at least one row, mapping the first row.

@@ -355,6 +355,20 @@ where
 }
 
 impl Connection {
+    fn register_function(
+        &self,
+        name: &str,
+        n_arg: i32,
+        flags: FunctionFlags,
+        f: Function,
+    ) -> Result<()> {
+        let mut inner = self.inner()?;
+        let db = inner.db;
+        let flags = (flags | FunctionFlags::SQLITE_UTF8).bits();
+        inner.sqlite.create_function(db, name, n_arg, flags, f)?;
+        Ok(())
+    }
+
     /// Registers a scalar function taking `n_arg` arguments (-1: any number).
     ///
     /// # Errors
@@ -375,16 +389,7 @@ impl Connection {
             let v = guard(|| f(&ctx))?;
             ctx.set(&v).map_err(|e| e.to_string())
         };
-        let mut inner = self.inner()?;
-        let db = inner.db;
-        inner.sqlite.create_function(
-            db,
-            name,
-            n_arg,
-            (flags | FunctionFlags::SQLITE_UTF8).bits(),
-            Function::Scalar(Box::new(body)),
-        )?;
-        Ok(())
+        self.register_function(name, n_arg, flags, Function::Scalar(Box::new(body)))
     }
 
     /// Registers an aggregate function.
@@ -408,16 +413,7 @@ impl Connection {
             window: false,
             _marker: std::marker::PhantomData,
         };
-        let mut inner = self.inner()?;
-        let db = inner.db;
-        inner.sqlite.create_function(
-            db,
-            name,
-            n_arg,
-            (flags | FunctionFlags::SQLITE_UTF8).bits(),
-            Function::Aggregate(Box::new(adapter)),
-        )?;
-        Ok(())
+        self.register_function(name, n_arg, flags, Function::Aggregate(Box::new(adapter)))
     }
 
     /// Registers a window function (usable as an aggregate too).
@@ -441,16 +437,7 @@ impl Connection {
             window: true,
             _marker: std::marker::PhantomData,
         };
-        let mut inner = self.inner()?;
-        let db = inner.db;
-        inner.sqlite.create_function(
-            db,
-            name,
-            n_arg,
-            (flags | FunctionFlags::SQLITE_UTF8).bits(),
-            Function::Window(Box::new(adapter)),
-        )?;
-        Ok(())
+        self.register_function(name, n_arg, flags, Function::Window(Box::new(adapter)))
     }
 
     /// Removes a function registered with the same name and argument count.

@@ -74,11 +74,15 @@ pub struct RouteStats {
     pub misrouted: AtomicU64,
 }
 
+/// Routes remembered per SQL text (services run the same statements over and over).
+const ROUTE_CACHE_SIZE: usize = 1024;
+
 /// One writer and `readers` readers over a database in WAL mode.
 pub struct ServicePool {
     writer: r2d2::Pool<SandliteConnectionManager>,
     readers: r2d2::Pool<SandliteConnectionManager>,
     stats: RouteStats,
+    routes: std::sync::Mutex<std::collections::HashMap<String, Route>>,
 }
 
 impl std::fmt::Debug for ServicePool {
@@ -133,12 +137,25 @@ impl ServicePool {
                 .build(reader)
                 .map_err(pool_error)?,
             stats: RouteStats::default(),
+            routes: Default::default(),
         })
     }
 
-    /// Where `sql` would run.
+    /// Where `sql` runs: [`classify`], remembered per SQL text.
     pub fn route(&self, sql: &str) -> Route {
-        classify(sql)
+        if let Ok(routes) = self.routes.lock()
+            && let Some(r) = routes.get(sql)
+        {
+            return *r;
+        }
+        let route = classify(sql);
+        if let Ok(mut routes) = self.routes.lock() {
+            if routes.len() >= ROUTE_CACHE_SIZE {
+                routes.clear();
+            }
+            routes.insert(sql.to_owned(), route);
+        }
+        route
     }
 
     pub fn stats(&self) -> &RouteStats {
@@ -151,6 +168,7 @@ impl ServicePool {
     /// Pool errors, or `f`'s.
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let conn = self.readers.get().map_err(pool_error)?;
+        self.stats.reader.fetch_add(1, Ordering::Relaxed);
         f(&conn)
     }
 
@@ -188,7 +206,7 @@ impl ServicePool {
         P: Params,
         F: FnMut(&Row<'_>) -> Result<T>,
     {
-        self.query_with_route(classify(sql), sql, params, f)
+        self.query_with_route(self.route(sql), sql, params, f)
     }
 
     /// Like [`query`](Self::query) with the caller's own routing. A statement sent to a

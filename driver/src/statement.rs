@@ -3,7 +3,7 @@
 use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::params::{Params, count_mismatch};
-use crate::types::{FromSql, FromSqlError, ToSql, ToSqlOutput, Value, ValueRef};
+use crate::types::{FromSql, FromSqlError, ToSql, ToSqlOutput, ValueRef};
 use sandlite_sqlite_wasm::{Stmt, ValueType};
 use std::cell::{Cell, OnceCell};
 use std::sync::atomic::Ordering;
@@ -14,9 +14,44 @@ pub struct Statement<'conn> {
     pub(crate) conn: &'conn Connection,
     pub(crate) stmt: Stmt,
     column_names: OnceCell<Vec<String>>,
-    /// Stepped since the last reset (and counted as running for interrupts).
+    parameter_count: OnceCell<usize>,
+    /// Between a step and the statement's end or reset (counted as running for
+    /// interrupts).
     running: Cell<bool>,
+    /// Stepped since the last reset: needs a reset before new bindings.
+    dirty: Cell<bool>,
+    /// Has bindings that a cache return must clear.
+    bound: Cell<bool>,
     finalize_on_drop: bool,
+}
+
+/// A statement as the cache keeps it: the handle and what it learned about itself.
+pub(crate) struct RawStatement {
+    pub(crate) stmt: Stmt,
+    column_names: Option<Vec<String>>,
+    parameter_count: Option<usize>,
+    bound: bool,
+}
+
+impl RawStatement {
+    pub(crate) fn new(stmt: Stmt) -> RawStatement {
+        RawStatement {
+            stmt,
+            column_names: None,
+            parameter_count: None,
+            bound: false,
+        }
+    }
+
+    /// Clears the statement's bindings if it has any (so a cached statement never
+    /// carries a previous user's values).
+    pub(crate) fn clear_bindings(&mut self, conn: &Connection) {
+        if std::mem::take(&mut self.bound)
+            && let Ok(mut inner) = conn.inner()
+        {
+            let _ = inner.sqlite.clear_bindings(self.stmt);
+        }
+    }
 }
 
 impl std::fmt::Debug for Statement<'_> {
@@ -28,21 +63,46 @@ impl std::fmt::Debug for Statement<'_> {
 }
 
 impl<'conn> Statement<'conn> {
-    pub(crate) fn new(conn: &'conn Connection, stmt: Stmt, _sql: &str) -> Statement<'conn> {
+    pub(crate) fn new(conn: &'conn Connection, stmt: Stmt) -> Statement<'conn> {
+        Statement::from_raw(conn, RawStatement::new(stmt))
+    }
+
+    pub(crate) fn from_raw(conn: &'conn Connection, raw: RawStatement) -> Statement<'conn> {
+        let once = |v| {
+            let c = OnceCell::new();
+            if let Some(v) = v {
+                let _ = c.set(v);
+            }
+            c
+        };
         Statement {
             conn,
-            stmt,
-            column_names: OnceCell::new(),
+            stmt: raw.stmt,
+            column_names: once(raw.column_names),
+            parameter_count: {
+                let c = OnceCell::new();
+                if let Some(n) = raw.parameter_count {
+                    let _ = c.set(n);
+                }
+                c
+            },
             running: Cell::new(false),
+            dirty: Cell::new(false),
+            bound: Cell::new(raw.bound),
             finalize_on_drop: true,
         }
     }
 
-    /// Gives up the raw handle (reset) without finalizing it.
-    pub(crate) fn into_raw(mut self) -> Stmt {
+    /// Gives up the handle (reset) without finalizing it, with what it learned.
+    pub(crate) fn into_raw(mut self) -> RawStatement {
         let _ = self.reset();
         self.finalize_on_drop = false;
-        self.stmt
+        RawStatement {
+            stmt: self.stmt,
+            column_names: self.column_names.take(),
+            parameter_count: self.parameter_count.take(),
+            bound: self.bound.get(),
+        }
     }
 
     fn set_running(&self, running: bool) {
@@ -63,6 +123,7 @@ impl<'conn> Statement<'conn> {
     /// One step: `true` when a row is ready.
     pub(crate) fn step(&self) -> Result<bool> {
         self.set_running(true);
+        self.dirty.set(true);
         let r = self.conn.inner()?.sqlite.step(self.stmt);
         if !matches!(r, Ok(true)) {
             self.set_running(false);
@@ -70,9 +131,12 @@ impl<'conn> Statement<'conn> {
         Ok(r?)
     }
 
+    /// Resets the statement if it has been stepped since the last reset.
     pub(crate) fn reset(&self) -> Result<()> {
         self.set_running(false);
-        self.conn.inner()?.sqlite.reset(self.stmt)?;
+        if self.dirty.replace(false) {
+            self.conn.inner()?.sqlite.reset(self.stmt)?;
+        }
         Ok(())
     }
 
@@ -108,6 +172,7 @@ impl<'conn> Statement<'conn> {
     pub fn raw_bind_parameter(&mut self, index: usize, value: &dyn ToSql) -> Result<()> {
         let out = value.to_sql()?;
         let i = i32::try_from(index).map_err(|_| Error::InvalidParameterName(index.to_string()))?;
+        self.bound.set(true);
         let mut inner = self.conn.inner()?;
         let s = &mut inner.sqlite;
         match out {
@@ -304,12 +369,14 @@ impl<'conn> Statement<'conn> {
 
     /// How many parameters the statement takes.
     pub fn parameter_count(&self) -> usize {
-        self.conn
-            .inner()
-            .ok()
-            .and_then(|mut i| i.sqlite.bind_parameter_count(self.stmt).ok())
-            .unwrap_or(0)
-            .max(0) as usize
+        *self.parameter_count.get_or_init(|| {
+            self.conn
+                .inner()
+                .ok()
+                .and_then(|mut i| i.sqlite.bind_parameter_count(self.stmt).ok())
+                .unwrap_or(0)
+                .max(0) as usize
+        })
     }
 
     /// The 1-based index of parameter `name` (with its prefix: `:a`, `@a`, `$a`).
@@ -340,6 +407,7 @@ impl<'conn> Statement<'conn> {
     /// # Errors
     /// If the connection is broken.
     pub fn clear_bindings(&mut self) -> Result<()> {
+        self.bound.set(false);
         Ok(self.conn.inner()?.sqlite.clear_bindings(self.stmt)?)
     }
 
@@ -436,7 +504,7 @@ impl<'stmt> Rows<'stmt> {
             Ok(true) => {
                 self.row = Some(Row {
                     stmt,
-                    cache: (0..stmt.column_count()).map(|_| OnceCell::new()).collect(),
+                    cache: OnceCell::new(),
                 });
                 Ok(self.row.as_ref())
             }
@@ -552,8 +620,9 @@ impl RowIndex for String {
 /// One row of a query.
 pub struct Row<'stmt> {
     stmt: &'stmt Statement<'stmt>,
-    /// Owned copies made by `get_ref`, so it can hand out references.
-    cache: Vec<OnceCell<Value>>,
+    /// Owned copies made by `get_ref`, so it can hand out references (allocated on the
+    /// first `get_ref`).
+    cache: OnceCell<Box<[OnceCell<OwnedValue>]>>,
 }
 
 impl<'stmt> Row<'stmt> {
@@ -603,11 +672,16 @@ impl<'stmt> Row<'stmt> {
     /// An unknown column.
     pub fn get_ref<I: RowIndex>(&self, idx: I) -> Result<ValueRef<'_>> {
         let i = idx.idx(self.stmt)?;
-        if let Some(v) = self.cache[i].get() {
+        let cache = self.cache.get_or_init(|| {
+            (0..self.stmt.column_count())
+                .map(|_| OnceCell::new())
+                .collect()
+        });
+        if let Some(v) = cache[i].get() {
             return Ok(v.as_ref());
         }
-        let v = self.stmt.with_column(i, |v| v.to_owned())?;
-        Ok(self.cache[i].get_or_init(|| v).as_ref())
+        let v = self.stmt.with_column(i, |v| OwnedValue::from(v))?;
+        Ok(cache[i].get_or_init(|| v).as_ref())
     }
 
     /// Like [`get_ref`](Self::get_ref), panicking on error.
@@ -626,5 +700,39 @@ impl<'stmt> AsRef<Statement<'stmt>> for Row<'stmt> {
     /// The statement this row comes from.
     fn as_ref(&self) -> &Statement<'stmt> {
         self.stmt
+    }
+}
+
+/// A column value copied byte for byte (text is kept as SQLite stored it, even when it
+/// is not valid UTF-8, unlike [`Value`]).
+enum OwnedValue {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(Box<[u8]>),
+    Blob(Box<[u8]>),
+}
+
+impl From<ValueRef<'_>> for OwnedValue {
+    fn from(v: ValueRef<'_>) -> OwnedValue {
+        match v {
+            ValueRef::Null => OwnedValue::Null,
+            ValueRef::Integer(i) => OwnedValue::Integer(i),
+            ValueRef::Real(r) => OwnedValue::Real(r),
+            ValueRef::Text(t) => OwnedValue::Text(t.into()),
+            ValueRef::Blob(b) => OwnedValue::Blob(b.into()),
+        }
+    }
+}
+
+impl OwnedValue {
+    fn as_ref(&self) -> ValueRef<'_> {
+        match self {
+            OwnedValue::Null => ValueRef::Null,
+            OwnedValue::Integer(i) => ValueRef::Integer(*i),
+            OwnedValue::Real(r) => ValueRef::Real(*r),
+            OwnedValue::Text(t) => ValueRef::Text(t),
+            OwnedValue::Blob(b) => ValueRef::Blob(b),
+        }
     }
 }

@@ -150,6 +150,16 @@ fn conversions_and_their_errors() {
     assert_eq!(t, "héllo");
     let f: f64 = conn.query_row("SELECT i FROM v", [], |r| r.get(0)).unwrap();
     assert_eq!(f, 300.0);
+    // get_ref hands out text exactly as stored, even when it is not UTF-8.
+    let raw = conn
+        .query_row("SELECT CAST(x'61ff62' AS TEXT)", [], |r| {
+            Ok(match r.get_ref(0)? {
+                ValueRef::Text(t) => t.to_vec(),
+                other => panic!("{other:?}"),
+            })
+        })
+        .unwrap();
+    assert_eq!(raw, vec![0x61, 0xff, 0x62]);
     let b: bool = conn.query_row("SELECT 1", [], |r| r.get(0)).unwrap();
     assert!(b);
     assert!(matches!(

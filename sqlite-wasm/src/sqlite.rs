@@ -391,7 +391,17 @@ impl Sqlite {
     /// SQLite's error, or a trap.
     pub fn close(&mut self, db: Db) -> Result<()> {
         let rc = self.call(|e, s| e.sqlite3_close_v2.call(s, db.0))?;
-        self.hooks.retain(|(d, _), _| *d != db);
+        // Drop the connection's hook callbacks too, not only their handles.
+        let mut closed = Vec::new();
+        self.hooks.retain(|(d, _), handle| {
+            if *d == db {
+                closed.push(*handle);
+            }
+            *d != db
+        });
+        for handle in closed {
+            self.store.data_mut().remove_callback(handle);
+        }
         if rc != ffi::SQLITE_OK {
             return Err(Error::from_code(rc));
         }
@@ -439,7 +449,8 @@ impl Sqlite {
     /// # Errors
     /// SQLite's error, or a trap.
     pub fn busy_timeout(&mut self, db: Db, ms: i32) -> Result<()> {
-        self.hooks.remove(&(db, HookKind::Busy));
+        // The timeout replaces any busy handler: drop its callback.
+        self.set_hook(db, HookKind::Busy, None);
         let rc = self.call(|e, s| e.sqlite3_busy_timeout.call(s, (db.0, ms)))?;
         self.check(db, rc)
     }
@@ -524,6 +535,7 @@ impl Sqlite {
     /// # Errors
     /// SQLite's error with the offset of the problem in `sql`, or a trap.
     pub fn prepare(&mut self, db: Db, sql: &str, flags: i32) -> Result<Prepared> {
+        self.store.data_mut().last_vfs_error = None;
         let len = i32::try_from(sql.len() + 1).map_err(|_| Error::from_code(ffi::SQLITE_TOOBIG))?;
         let text = self.alloc(sql.as_bytes())?;
         let (out, tail_out) = (self.scratch, self.scratch + 4);
@@ -555,6 +567,8 @@ impl Sqlite {
     /// # Errors
     /// SQLite's error, or a trap.
     pub fn step(&mut self, stmt: Stmt) -> Result<bool> {
+        // A VFS failure SQLite handled earlier must not explain a later error.
+        self.store.data_mut().last_vfs_error = None;
         match self.call(|e, s| e.sqlite3_step.call(s, stmt.ptr))? {
             ffi::SQLITE_ROW => Ok(true),
             ffi::SQLITE_DONE => Ok(false),

@@ -1,0 +1,318 @@
+//! Output modes: how the rows of one statement are written.
+
+use super::csv::quote_field;
+use super::values::{Cell, json_string};
+use std::io::{self, Write};
+
+/// The output modes of `.mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Values separated by `|`, one row per line (sqlite3's default).
+    List,
+    /// RFC 4180 CSV.
+    Csv,
+    /// Left-aligned columns, two spaces apart, header underlined with dashes.
+    Column,
+    /// An ASCII box (`+---+`), header centred.
+    Table,
+    /// An array of objects, one per row.
+    Json,
+}
+
+impl Mode {
+    pub const NAMES: &str = "list, csv, column, table, json";
+
+    pub fn parse(name: &str) -> Option<Mode> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "list" => Mode::List,
+            "csv" => Mode::Csv,
+            "column" => Mode::Column,
+            "table" => Mode::Table,
+            "json" => Mode::Json,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::List => "list",
+            Mode::Csv => "csv",
+            Mode::Column => "column",
+            Mode::Table => "table",
+            Mode::Json => "json",
+        }
+    }
+}
+
+/// Writes the rows of one statement. List, csv and json stream each row; column and
+/// table keep the rows until [`finish`](Self::finish) because widths depend on all of
+/// them. Nothing is written for a statement without rows.
+pub struct Renderer {
+    mode: Mode,
+    headers: bool,
+    columns: Vec<String>,
+    rows_written: usize,
+    /// Column and table modes: every row's cells as display text.
+    held: Vec<Vec<String>>,
+}
+
+impl Renderer {
+    pub fn new(mode: Mode, headers: bool, columns: Vec<String>) -> Renderer {
+        Renderer {
+            mode,
+            headers,
+            columns,
+            rows_written: 0,
+            held: Vec::new(),
+        }
+    }
+
+    /// Writes (or keeps) one row.
+    ///
+    /// # Errors
+    /// Failure to write `out`.
+    pub fn row(&mut self, out: &mut dyn Write, cells: &[Cell]) -> io::Result<()> {
+        let first = self.rows_written == 0;
+        self.rows_written += 1;
+        match self.mode {
+            Mode::List | Mode::Csv => {
+                let csv = self.mode == Mode::Csv;
+                let separator: &[u8] = if csv { b"," } else { b"|" };
+                if first && self.headers {
+                    let names = self.columns.iter().map(|c| Some(c.as_bytes()));
+                    write_joined(out, names, separator, csv)?;
+                }
+                // NULL is an empty field; an empty string is `""` in csv mode.
+                let fields = cells
+                    .iter()
+                    .map(|c| (*c != Cell::Null).then(|| c.display_bytes("")));
+                write_joined(out, fields, separator, csv)
+            }
+            Mode::Json => {
+                let mut text = String::from(if first { "[{" } else { ",\n{" });
+                for (i, (name, cell)) in self.columns.iter().zip(cells).enumerate() {
+                    if i > 0 {
+                        text.push(',');
+                    }
+                    json_string(name, &mut text);
+                    text.push(':');
+                    cell.write_json(&mut text);
+                }
+                text.push('}');
+                out.write_all(text.as_bytes())
+            }
+            Mode::Column | Mode::Table => {
+                self.held
+                    .push(cells.iter().map(Cell::display_text).collect());
+                Ok(())
+            }
+        }
+    }
+
+    /// Ends the statement's output.
+    ///
+    /// # Errors
+    /// Failure to write `out`.
+    pub fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        match self.mode {
+            Mode::Json if self.rows_written > 0 => out.write_all(b"]\n"),
+            Mode::Column if !self.held.is_empty() => self.write_columns(out),
+            Mode::Table if !self.held.is_empty() => self.write_table(out),
+            _ => Ok(()),
+        }
+    }
+
+    /// Each cell split into its lines, and each column's width in characters.
+    fn layout(&self) -> (Vec<Vec<Vec<&str>>>, Vec<usize>, bool) {
+        let mut widths: Vec<usize> = self.columns.iter().map(|c| width(c)).collect();
+        let mut multi_line = false;
+        let rows: Vec<Vec<Vec<&str>>> = self
+            .held
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .enumerate()
+                    .map(|(i, cell)| {
+                        let lines: Vec<&str> = cell.split('\n').collect();
+                        multi_line |= lines.len() > 1;
+                        for line in &lines {
+                            widths[i] = widths[i].max(width(line));
+                        }
+                        lines
+                    })
+                    .collect()
+            })
+            .collect();
+        (rows, widths, multi_line)
+    }
+
+    fn write_columns(&self, out: &mut dyn Write) -> io::Result<()> {
+        let (rows, widths, multi_line) = self.layout();
+        let pad_line = |cells: &mut dyn Iterator<Item = (usize, &str)>| -> String {
+            cells
+                .map(|(i, s)| pad(s, widths[i]))
+                .collect::<Vec<_>>()
+                .join("  ")
+        };
+        if self.headers {
+            let header = pad_line(&mut self.columns.iter().map(String::as_str).enumerate());
+            let rule = widths
+                .iter()
+                .map(|w| "-".repeat(*w))
+                .collect::<Vec<_>>()
+                .join("  ");
+            writeln!(out, "{header}\n{rule}")?;
+        }
+        for (r, row) in rows.iter().enumerate() {
+            if r > 0 && multi_line {
+                writeln!(out)?;
+            }
+            let height = row.iter().map(Vec::len).max().unwrap_or(1);
+            for l in 0..height {
+                let line = pad_line(
+                    &mut row
+                        .iter()
+                        .map(|lines| lines.get(l).copied().unwrap_or(""))
+                        .enumerate(),
+                );
+                writeln!(out, "{line}")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_table(&self, out: &mut dyn Write) -> io::Result<()> {
+        let (rows, widths, multi_line) = self.layout();
+        let border = format!(
+            "+{}+",
+            widths
+                .iter()
+                .map(|w| "-".repeat(w + 2))
+                .collect::<Vec<_>>()
+                .join("+")
+        );
+        // Table mode always shows the column names, as sqlite3's does.
+        let header: Vec<String> = self
+            .columns
+            .iter()
+            .zip(&widths)
+            .map(|(name, &w)| {
+                let room = w - width(name);
+                format!(
+                    "{}{name}{}",
+                    " ".repeat(room / 2),
+                    " ".repeat(room.div_ceil(2))
+                )
+            })
+            .collect();
+        writeln!(out, "{border}\n| {} |\n{border}", header.join(" | "))?;
+        for (r, row) in rows.iter().enumerate() {
+            if r > 0 && multi_line {
+                writeln!(out, "{border}")?;
+            }
+            let height = row.iter().map(Vec::len).max().unwrap_or(1);
+            for l in 0..height {
+                let cells: Vec<String> = row
+                    .iter()
+                    .zip(&widths)
+                    .map(|(lines, &w)| pad(lines.get(l).copied().unwrap_or(""), w))
+                    .collect();
+                writeln!(out, "| {} |", cells.join(" | "))?;
+            }
+        }
+        writeln!(out, "{border}")
+    }
+}
+
+/// One line of fields; `None` (NULL) is written as nothing.
+fn write_joined(
+    out: &mut dyn Write,
+    fields: impl Iterator<Item = Option<impl AsRef<[u8]>>>,
+    separator: &[u8],
+    csv: bool,
+) -> io::Result<()> {
+    let mut line = Vec::new();
+    for (i, field) in fields.enumerate() {
+        if i > 0 {
+            line.extend_from_slice(separator);
+        }
+        match field {
+            Some(field) if csv => line.extend_from_slice(&quote_field(field.as_ref())),
+            Some(field) => line.extend_from_slice(field.as_ref()),
+            None => {}
+        }
+    }
+    line.push(b'\n');
+    out.write_all(&line)
+}
+
+/// Display width in characters.
+fn width(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// `s` left-aligned in `w` characters.
+fn pad(s: &str, w: usize) -> String {
+    format!("{s}{}", " ".repeat(w.saturating_sub(width(s))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(mode: Mode, headers: bool, rows: &[Vec<Cell>]) -> String {
+        let mut r = Renderer::new(mode, headers, vec!["a".into(), "bb".into()]);
+        let mut out = Vec::new();
+        for row in rows {
+            r.row(&mut out, row).unwrap();
+        }
+        r.finish(&mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn sample() -> Vec<Vec<Cell>> {
+        vec![
+            vec![Cell::Integer(1), Cell::Text(b"hello".to_vec())],
+            vec![Cell::Real(2.5), Cell::Null],
+        ]
+    }
+
+    #[test]
+    fn every_mode() {
+        assert_eq!(render(Mode::List, true, &sample()), "a|bb\n1|hello\n2.5|\n");
+        assert_eq!(render(Mode::Csv, false, &sample()), "1,hello\n2.5,\n");
+        let empty = vec![vec![Cell::Text(Vec::new()), Cell::Text(b"a,b".to_vec())]];
+        assert_eq!(render(Mode::Csv, true, &empty), "a,bb\n\"\",\"a,b\"\n");
+        assert_eq!(
+            render(Mode::Column, true, &sample()),
+            "a    bb   \n---  -----\n1    hello\n2.5       \n"
+        );
+        assert_eq!(
+            render(Mode::Table, false, &sample()),
+            "+-----+-------+\n|  a  |  bb   |\n+-----+-------+\n| 1   | hello |\n| 2.5 |       |\n+-----+-------+\n"
+        );
+        assert_eq!(
+            render(Mode::Json, false, &sample()),
+            "[{\"a\":1,\"bb\":\"hello\"},\n{\"a\":2.5,\"bb\":null}]\n"
+        );
+    }
+
+    #[test]
+    fn no_rows_no_output() {
+        for mode in [Mode::List, Mode::Csv, Mode::Column, Mode::Table, Mode::Json] {
+            assert_eq!(render(mode, true, &[]), "", "{mode:?}");
+        }
+    }
+
+    #[test]
+    fn multi_line_cells_in_a_table() {
+        let rows = vec![
+            vec![Cell::Integer(1), Cell::Text(b"x\ny".to_vec())],
+            vec![Cell::Integer(2), Cell::Text(b"z".to_vec())],
+        ];
+        assert_eq!(
+            render(Mode::Table, true, &rows),
+            "+---+----+\n| a | bb |\n+---+----+\n| 1 | x  |\n|   | y  |\n+---+----+\n| 2 | z  |\n+---+----+\n"
+        );
+    }
+}

@@ -1,0 +1,511 @@
+//! One result value as the shell reads it, and every way the shell writes values out:
+//! display text (like SQLite's own `%!.15g` for reals), SQL literals that reproduce the
+//! value exactly, JSON.
+
+use sandlite::types::FromSqlResult;
+use sandlite::{FromSql, ValueRef};
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+/// A result value with its exact bytes. The driver's own `Value` turns text that is not
+/// UTF-8 into U+FFFD; a dump must reproduce the bytes, so the shell keeps them.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(Vec<u8>),
+    Blob(Vec<u8>),
+}
+
+impl FromSql for Cell {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        Ok(match value {
+            ValueRef::Null => Cell::Null,
+            ValueRef::Integer(i) => Cell::Integer(i),
+            ValueRef::Real(r) => Cell::Real(r),
+            ValueRef::Text(t) => Cell::Text(t.to_vec()),
+            ValueRef::Blob(b) => Cell::Blob(b.to_vec()),
+        })
+    }
+}
+
+impl Cell {
+    /// The bytes `sqlite3` prints for this value in list, csv, column and table modes:
+    /// text and blobs raw, reals with 15 significant digits, NULL as `null_text`.
+    pub fn display_bytes<'a>(&'a self, null_text: &'a str) -> Cow<'a, [u8]> {
+        match self {
+            Cell::Null => Cow::Borrowed(null_text.as_bytes()),
+            Cell::Integer(i) => Cow::Owned(i.to_string().into_bytes()),
+            Cell::Real(r) => Cow::Owned(format_real(*r).into_bytes()),
+            Cell::Text(t) | Cell::Blob(t) => Cow::Borrowed(t),
+        }
+    }
+
+    /// [`display_bytes`](Self::display_bytes) as text (invalid UTF-8 replaced), for
+    /// modes that measure widths.
+    pub fn display_text(&self) -> String {
+        String::from_utf8_lossy(&self.display_bytes("")).into_owned()
+    }
+
+    /// An SQL literal that evaluates to exactly this value (type and bytes), for `.dump`.
+    pub fn sql_literal(&self) -> String {
+        match self {
+            Cell::Null => "NULL".to_owned(),
+            Cell::Integer(i) => i.to_string(),
+            Cell::Real(r) => real_literal(*r),
+            Cell::Text(t) => text_literal(t),
+            Cell::Blob(b) => format!("X'{}'", hex(b)),
+        }
+    }
+
+    /// The value as JSON: numbers as numbers, NULL as `null`, text as a string, blobs as
+    /// a string of lower-case hex digits.
+    pub fn write_json(&self, out: &mut String) {
+        match self {
+            Cell::Null => out.push_str("null"),
+            Cell::Integer(i) => {
+                let _ = write!(out, "{i}");
+            }
+            Cell::Real(r) if r.is_nan() => out.push_str("null"),
+            // The JSON grammar accepts 1e999; parsers read it as infinity (as sqlite3's
+            // json mode writes it).
+            Cell::Real(r) if r.is_infinite() => {
+                out.push_str(if *r > 0.0 { "1e999" } else { "-1e999" })
+            }
+            Cell::Real(r) => {
+                let _ = write!(out, "{r:?}");
+            }
+            Cell::Text(t) => json_string(&String::from_utf8_lossy(t), out),
+            Cell::Blob(b) => {
+                out.push('"');
+                out.push_str(&hex(b));
+                out.push('"');
+            }
+        }
+    }
+}
+
+/// Lower-case hex digits of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// Writes `text` as a JSON string literal.
+pub fn json_string(text: &str, out: &mut String) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// A real as SQLite prints it (`printf("%!.15g")`): 15 significant digits, trailing
+/// zeros dropped, always a decimal point (`1.0`, `1.0e+20`), `Inf` for infinities.
+pub fn format_real(r: f64) -> String {
+    if r.is_nan() {
+        return "NaN".to_owned();
+    }
+    if r.is_infinite() {
+        return if r > 0.0 { "Inf" } else { "-Inf" }.to_owned();
+    }
+    if r == 0.0 {
+        return "0.0".to_owned();
+    }
+    // `{:.14e}` rounds to 15 significant digits: "d.dddddddddddddde<exp>".
+    let sci = format!("{:.14e}", r.abs());
+    let Some((mantissa, exponent)) = sci.split_once('e') else {
+        return sci;
+    };
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let digits = digits.trim_end_matches('0');
+    let digits = if digits.is_empty() { "0" } else { digits };
+    let sign = if r < 0.0 { "-" } else { "" };
+    if !(-4..15).contains(&exponent) {
+        let (first, rest) = digits.split_at(1);
+        let rest = if rest.is_empty() { "0" } else { rest };
+        let exp_sign = if exponent < 0 { '-' } else { '+' };
+        return format!("{sign}{first}.{rest}e{exp_sign}{:02}", exponent.abs());
+    }
+    if exponent < 0 {
+        let zeros = "0".repeat((-exponent - 1) as usize);
+        return format!("{sign}0.{zeros}{digits}");
+    }
+    let int_len = exponent as usize + 1;
+    if digits.len() <= int_len {
+        let zeros = "0".repeat(int_len - digits.len());
+        format!("{sign}{digits}{zeros}.0")
+    } else {
+        let (int_part, frac) = digits.split_at(int_len);
+        format!("{sign}{int_part}.{frac}")
+    }
+}
+
+/// A real literal: the shortest decimal that denotes the double (`0.1`, `1e300`,
+/// `1.0`), infinities as `9.0e+999`. SQLite's decimal parser is not correctly rounded
+/// for every input, so `.dump` checks these (see [`real_is_plain`]) and falls back to
+/// [`exact_real_expression`].
+pub fn real_literal(r: f64) -> String {
+    if r.is_nan() {
+        // SQLite stores NaN as NULL; nothing else reproduces it.
+        return "NULL".to_owned();
+    }
+    if r.is_infinite() {
+        return if r > 0.0 { "9.0e+999" } else { "-9.0e+999" }.to_owned();
+    }
+    // `{:?}` keeps a decimal point or an exponent, so SQLite reads a REAL, not an
+    // INTEGER: "1.0", "0.30000000000000004", "1e300".
+    format!("{r:?}")
+}
+
+/// True for reals whose literal every parser reads exactly: zeros, infinities and
+/// integers below 2^53 (written `N.0`, digits only).
+pub fn real_is_plain(r: f64) -> bool {
+    r == 0.0 || r.is_infinite() || r.is_nan() || (r.fract() == 0.0 && r.abs() < 9007199254740992.0)
+}
+
+/// An SQL expression that evaluates to exactly `r` (finite) with nothing but exact
+/// IEEE operations: an integer significand below 2^53 scaled by integer powers of two,
+/// e.g. `(5*1.0/4611686018427387904/...)`. Each step keeps the significand, so no
+/// step rounds.
+pub fn exact_real_expression(r: f64) -> String {
+    let bits = r.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    let fraction = bits & ((1 << 52) - 1);
+    let (mut significand, mut exponent) = if biased == 0 {
+        (fraction, -1074)
+    } else {
+        (fraction | (1 << 52), biased - 1075)
+    };
+    if significand == 0 {
+        return real_literal(r);
+    }
+    while significand % 2 == 0 {
+        significand /= 2;
+        exponent += 1;
+    }
+    let sign = if r.is_sign_negative() { "-" } else { "" };
+    let mut text = format!("({sign}{significand}*1.0");
+    while exponent != 0 {
+        let step = exponent.abs().min(62);
+        let operator = if exponent < 0 { '/' } else { '*' };
+        let _ = write!(text, "{operator}{}", 1u64 << step);
+        exponent -= step * exponent.signum();
+    }
+    text.push(')');
+    text
+}
+
+/// A text literal: `'...'` with quotes doubled; line breaks written as `char(10)` and
+/// `char(13)` so that line-oriented readers keep them; text that is not UTF-8 or holds
+/// NUL as `CAST(X'..' AS TEXT)`, which restores the bytes exactly.
+fn text_literal(bytes: &[u8]) -> String {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) if !t.contains('\0') => t,
+        _ => return format!("CAST(X'{}' AS TEXT)", hex(bytes)),
+    };
+    if !text.contains(['\n', '\r']) {
+        return quote_text(text);
+    }
+    let mut parts = Vec::new();
+    let mut piece = String::new();
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' => {
+                if !piece.is_empty() {
+                    parts.push(quote_text(&piece));
+                    piece.clear();
+                }
+                parts.push(format!("char({})", u32::from(c)));
+            }
+            c => piece.push(c),
+        }
+    }
+    if !piece.is_empty() {
+        parts.push(quote_text(&piece));
+    }
+    parts.join("||")
+}
+
+fn quote_text(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// SQLite's keywords (<https://sqlite.org/lang_keywords.html>): names that must be
+/// quoted to be used as identifiers.
+const KEYWORDS: &[&str] = &[
+    "ABORT",
+    "ACTION",
+    "ADD",
+    "AFTER",
+    "ALL",
+    "ALTER",
+    "ALWAYS",
+    "ANALYZE",
+    "AND",
+    "AS",
+    "ASC",
+    "ATTACH",
+    "AUTOINCREMENT",
+    "BEFORE",
+    "BEGIN",
+    "BETWEEN",
+    "BY",
+    "CASCADE",
+    "CASE",
+    "CAST",
+    "CHECK",
+    "COLLATE",
+    "COLUMN",
+    "COMMIT",
+    "CONFLICT",
+    "CONSTRAINT",
+    "CREATE",
+    "CROSS",
+    "CURRENT",
+    "CURRENT_DATE",
+    "CURRENT_TIME",
+    "CURRENT_TIMESTAMP",
+    "DATABASE",
+    "DEFAULT",
+    "DEFERRABLE",
+    "DEFERRED",
+    "DELETE",
+    "DESC",
+    "DETACH",
+    "DISTINCT",
+    "DO",
+    "DROP",
+    "EACH",
+    "ELSE",
+    "END",
+    "ESCAPE",
+    "EXCEPT",
+    "EXCLUDE",
+    "EXCLUSIVE",
+    "EXISTS",
+    "EXPLAIN",
+    "FAIL",
+    "FILTER",
+    "FIRST",
+    "FOLLOWING",
+    "FOR",
+    "FOREIGN",
+    "FROM",
+    "FULL",
+    "GENERATED",
+    "GLOB",
+    "GROUP",
+    "GROUPS",
+    "HAVING",
+    "IF",
+    "IGNORE",
+    "IMMEDIATE",
+    "IN",
+    "INDEX",
+    "INDEXED",
+    "INITIALLY",
+    "INNER",
+    "INSERT",
+    "INSTEAD",
+    "INTERSECT",
+    "INTO",
+    "IS",
+    "ISNULL",
+    "JOIN",
+    "KEY",
+    "LAST",
+    "LEFT",
+    "LIKE",
+    "LIMIT",
+    "MATCH",
+    "MATERIALIZED",
+    "NATURAL",
+    "NO",
+    "NOT",
+    "NOTHING",
+    "NOTNULL",
+    "NULL",
+    "NULLS",
+    "OF",
+    "OFFSET",
+    "ON",
+    "OR",
+    "ORDER",
+    "OTHERS",
+    "OUTER",
+    "OVER",
+    "PARTITION",
+    "PLAN",
+    "PRAGMA",
+    "PRECEDING",
+    "PRIMARY",
+    "QUERY",
+    "RAISE",
+    "RANGE",
+    "RECURSIVE",
+    "REFERENCES",
+    "REGEXP",
+    "REINDEX",
+    "RELEASE",
+    "RENAME",
+    "REPLACE",
+    "RESTRICT",
+    "RETURNING",
+    "RIGHT",
+    "ROLLBACK",
+    "ROW",
+    "ROWS",
+    "SAVEPOINT",
+    "SELECT",
+    "SET",
+    "TABLE",
+    "TEMP",
+    "TEMPORARY",
+    "THEN",
+    "TIES",
+    "TO",
+    "TRANSACTION",
+    "TRIGGER",
+    "UNBOUNDED",
+    "UNION",
+    "UNIQUE",
+    "UPDATE",
+    "USING",
+    "VACUUM",
+    "VALUES",
+    "VIEW",
+    "VIRTUAL",
+    "WHEN",
+    "WHERE",
+    "WINDOW",
+    "WITH",
+    "WITHOUT",
+];
+
+/// `name` as an SQL identifier: bare when it is a plain name that is not a keyword,
+/// otherwise in double quotes with embedded quotes doubled.
+pub fn quote_identifier(name: &str) -> String {
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if plain && !KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(name)) {
+        name.to_owned()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reals_print_like_sqlite() {
+        // Each expected string is what SQLite 3.49.1's CAST(x AS TEXT) gives.
+        let cases = [
+            (0.1, "0.1"),
+            (0.1 + 0.2, "0.3"),
+            (1e20, "1.0e+20"),
+            (1.5e-7, "1.5e-07"),
+            (123456789012345678.0, "1.23456789012346e+17"),
+            (1e15, "1.0e+15"),
+            (1e14, "100000000000000.0"),
+            (2e-5, "2.0e-05"),
+            (1.23456, "1.23456"),
+            (f64::INFINITY, "Inf"),
+            (f64::NEG_INFINITY, "-Inf"),
+            (1.0, "1.0"),
+            (-0.0, "0.0"),
+            (1e-320, "9.99988867182683e-321"),
+            (4.35, "4.35"),
+            (1.0 / 3.0, "0.333333333333333"),
+            (-2.5, "-2.5"),
+            (0.0001, "0.0001"),
+            (100.0, "100.0"),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(format_real(value), expected, "{value:e}");
+        }
+    }
+
+    #[test]
+    fn literals_are_exact_sql() {
+        assert_eq!(Cell::Text(b"it's".to_vec()).sql_literal(), "'it''s'");
+        assert_eq!(
+            Cell::Text(b"a\nb\r".to_vec()).sql_literal(),
+            "'a'||char(10)||'b'||char(13)"
+        );
+        assert_eq!(
+            Cell::Text(vec![b'a', 0, 0xff]).sql_literal(),
+            "CAST(X'6100ff' AS TEXT)"
+        );
+        assert_eq!(Cell::Blob(vec![0, 0xab]).sql_literal(), "X'00ab'");
+        assert_eq!(Cell::Real(1.0).sql_literal(), "1.0");
+        assert_eq!(Cell::Real(0.1 + 0.2).sql_literal(), "0.30000000000000004");
+        assert_eq!(Cell::Real(f64::NEG_INFINITY).sql_literal(), "-9.0e+999");
+        assert_eq!(
+            Cell::Integer(i64::MIN).sql_literal(),
+            "-9223372036854775808"
+        );
+        assert_eq!(Cell::Null.sql_literal(), "NULL");
+    }
+
+    #[test]
+    fn exact_expressions() {
+        assert_eq!(exact_real_expression(0.75), "(3*1.0/4)");
+        assert_eq!(exact_real_expression(-6.0), "(-3*1.0*2)");
+        assert_eq!(
+            exact_real_expression(5e-324),
+            "(1*1.0/4611686018427387904/4611686018427387904/4611686018427387904\
+             /4611686018427387904/4611686018427387904/4611686018427387904\
+             /4611686018427387904/4611686018427387904/4611686018427387904\
+             /4611686018427387904/4611686018427387904/4611686018427387904\
+             /4611686018427387904/4611686018427387904/4611686018427387904\
+             /4611686018427387904/4611686018427387904/1048576)"
+        );
+        assert!(real_is_plain(3.0) && real_is_plain(-0.0) && real_is_plain(f64::INFINITY));
+        assert!(!real_is_plain(0.5) && !real_is_plain(1e300));
+    }
+
+    #[test]
+    fn json_escapes() {
+        let mut s = String::new();
+        Cell::Text("a\"b\\c\n\u{1}é".as_bytes().to_vec()).write_json(&mut s);
+        assert_eq!(s, r#""a\"b\\c\n\u0001é""#);
+        s.clear();
+        Cell::Real(f64::INFINITY).write_json(&mut s);
+        Cell::Blob(vec![1, 2]).write_json(&mut s);
+        Cell::Real(2.0).write_json(&mut s);
+        assert_eq!(s, "1e999\"0102\"2.0");
+    }
+
+    #[test]
+    fn identifiers_quote_only_when_needed() {
+        assert_eq!(quote_identifier("people"), "people");
+        assert_eq!(quote_identifier("order"), "\"order\"");
+        assert_eq!(quote_identifier("my table"), "\"my table\"");
+        assert_eq!(quote_identifier("a\"b"), "\"a\"\"b\"");
+        assert_eq!(quote_identifier("1abc"), "\"1abc\"");
+        assert_eq!(quote_identifier(""), "\"\"");
+    }
+}
