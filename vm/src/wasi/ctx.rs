@@ -598,6 +598,13 @@ mod tests {
     }
 
     #[test]
+    fn contexts_move_between_threads() {
+        fn check<T: Send + 'static>() {}
+        check::<WasiCtx>();
+        check::<OutputBuffer>();
+    }
+
+    #[test]
     fn output_buffer_limit() {
         let buf = OutputBuffer::with_limit(4);
         assert_eq!(buf.append(b"abc"), Ok(3));

@@ -193,12 +193,24 @@ pub(crate) fn now(id: u32) -> WasiResult<u64> {
 fn write_strings(mem: &mut GuestMemory<'_>, list: &[Vec<u8>], ptrs: u32, buf: u32) -> WasiResult {
     let mut at = buf;
     for (i, s) in list.iter().enumerate() {
-        let slot = ptrs.checked_add(4 * i as u32).ok_or(Errno::Fault)?;
+        let slot = u32::try_from(i)
+            .ok()
+            .and_then(|i| i.checked_mul(4))
+            .and_then(|o| ptrs.checked_add(o))
+            .ok_or(Errno::Fault)?;
         mem.write_u32(slot, at)?;
         mem.write(at, s)?;
-        let end = at.checked_add(s.len() as u32).ok_or(Errno::Fault)?;
+        let end = u32::try_from(s.len())
+            .ok()
+            .and_then(|n| at.checked_add(n))
+            .ok_or(Errno::Fault)?;
         mem.write_u8(end, 0)?;
-        at = end + 1;
+        // The next string starts after the NUL (wrapping past 4 GiB is a fault only if
+        // another string follows).
+        at = end.wrapping_add(1);
+        if at == 0 && i + 1 < list.len() {
+            return Err(Errno::Fault);
+        }
     }
     Ok(())
 }
