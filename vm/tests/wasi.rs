@@ -247,3 +247,53 @@ fn add_to_linker_refuses_to_define_twice() {
     let mut linker = linker(&engine);
     assert!(wasi::add_to_linker(&mut linker, |ctx| ctx).is_err());
 }
+
+/// `sleep(ns)`: poll_oneoff with one relative monotonic clock subscription.
+const SLEEPER: &str = r#"(module
+    (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+    (memory (export "memory") 1)
+    (func (export "sleep") (param $ns i64) (result i32)
+        (i64.store (i32.const 0) (i64.const 7))       ;; userdata
+        (i32.store8 (i32.const 8) (i32.const 0))      ;; tag: clock
+        (i32.store (i32.const 16) (i32.const 1))      ;; id: monotonic
+        (i64.store (i32.const 24) (local.get $ns))    ;; timeout
+        (i32.store16 (i32.const 40) (i32.const 0))    ;; flags: relative
+        (call $poll (i32.const 0) (i32.const 64) (i32.const 1) (i32.const 128)))
+    (func (export "event_userdata") (result i64) (i64.load (i32.const 64))))"#;
+
+#[test]
+fn poll_oneoff_sleeps_and_an_interrupt_stops_the_sleep() {
+    let engine = Engine::default();
+    let module = Module::new(&engine, wat(SLEEPER)).unwrap();
+    let mut store = Store::new(&engine, WasiCtx::builder().build());
+    let instance = linker(&engine).instantiate(&mut store, &module).unwrap();
+    let sleep = instance
+        .get_typed_func::<i64, i32>(&store, "sleep")
+        .unwrap();
+    let userdata = instance
+        .get_typed_func::<(), i64>(&store, "event_userdata")
+        .unwrap();
+
+    let t = std::time::Instant::now();
+    assert_eq!(sleep.call(&mut store, 40_000_000).unwrap(), 0);
+    assert!(t.elapsed() >= std::time::Duration::from_millis(40));
+    assert_eq!(userdata.call(&mut store, ()).unwrap(), 7);
+
+    // A 60 s sleep, interrupted from another thread after 50 ms.
+    let handle = store.interrupt_handle();
+    let t = std::time::Instant::now();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        handle.interrupt();
+    });
+    let err = sleep.call(&mut store, 60_000_000_000).unwrap_err();
+    stopper.join().unwrap();
+    assert_eq!(err.as_trap().map(|t| t.code()), Some(TrapCode::Interrupted));
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        t.elapsed()
+    );
+    // The request was consumed: the store runs again.
+    assert_eq!(sleep.call(&mut store, 1).unwrap(), 0);
+}

@@ -3,7 +3,8 @@
 use super::abi::{Errno, MODULE};
 use super::ctx::WasiCtx;
 use super::mem::GuestMemory;
-use crate::error::{Result, Trap};
+use super::poll::PollError;
+use crate::error::{Result, Trap, TrapCode};
 use crate::runtime::func::Caller;
 use crate::runtime::instance::{Extern, Linker};
 
@@ -117,7 +118,28 @@ pub fn add_to_linker<T: 'static>(
     wasi!(linker, get, "path_rename", |c, m, fd: i32 => u32, old: i32 => u32, old_len: i32 => u32, new_fd: i32 => u32, new: i32 => u32, new_len: i32 => u32| c.path_rename(m, fd, old, old_len, new_fd, new, new_len));
     wasi!(linker, get, "path_symlink", |c, m, old: i32 => u32, old_len: i32 => u32, fd: i32 => u32, new: i32 => u32, new_len: i32 => u32| c.path_symlink(m, old, old_len, fd, new, new_len));
     wasi!(linker, get, "path_unlink_file", |c, m, fd: i32 => u32, path: i32 => u32, len: i32 => u32| c.path_unlink_file(m, fd, path, len));
-    wasi!(linker, get, "poll_oneoff", |c, m, subs: i32 => u32, events: i32 => u32, n: i32 => u32, ret: i32 => u32| c.poll_oneoff(m, subs, events, n, ret));
+    linker.func_wrap(
+        MODULE,
+        "poll_oneoff",
+        move |mut caller: Caller<'_, T>, subs: i32, events: i32, n: i32, ret: i32| {
+            let flag = caller.store.inner.interrupt.clone();
+            let mut interrupted = false;
+            let errno = with_memory(&mut caller, get, "poll_oneoff", |c, m| {
+                match c.poll_oneoff(m, subs as u32, events as u32, n as u32, ret as u32, &flag) {
+                    Ok(()) => Ok(()),
+                    Err(PollError::Errno(e)) => Err(e),
+                    Err(PollError::Interrupted) => {
+                        interrupted = true;
+                        Ok(())
+                    }
+                }
+            })?;
+            if interrupted {
+                return Err(Trap::new(TrapCode::Interrupted));
+            }
+            Ok(errno)
+        },
+    )?;
     linker.func_wrap(
         MODULE,
         "proc_exit",

@@ -15,7 +15,26 @@ use super::ops::now;
 use super::sys;
 use std::io::Seek;
 use std::os::fd::{AsFd, BorrowedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+/// Longest wait between two looks at the interrupt flag.
+pub(crate) const WAIT_SLICE: Duration = Duration::from_millis(10);
+
+/// Why `poll_oneoff` did not complete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PollError {
+    /// A WASI error for the guest.
+    Errno(Errno),
+    /// The store's interrupt was requested while waiting: the call must trap.
+    Interrupted,
+}
+
+impl From<Errno> for PollError {
+    fn from(e: Errno) -> PollError {
+        PollError::Errno(e)
+    }
+}
 
 /// One event to report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,9 +131,10 @@ impl WasiCtx {
         events: u32,
         count: u32,
         ret: u32,
-    ) -> Result<(), Errno> {
+        interrupt: &AtomicBool,
+    ) -> Result<(), PollError> {
         if count == 0 {
-            return Err(Errno::Inval);
+            return Err(Errno::Inval.into());
         }
         let out_len = count.checked_mul(event::SIZE).ok_or(Errno::Fault)?;
         mem.slice(events, out_len)?;
@@ -158,7 +178,7 @@ impl WasiCtx {
                         }),
                     }
                 }
-                _ => return Err(Errno::Inval),
+                _ => return Err(Errno::Inval.into()),
             }
         }
 
@@ -171,27 +191,30 @@ impl WasiCtx {
             }
         };
         expired(&clocks, &mut ready);
-        if ready.is_empty() {
-            let deadline = clocks.iter().filter_map(|c| c.1).min();
-            let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let deadline = clocks.iter().filter_map(|c| c.1).min();
+        while ready.is_empty() {
+            // Take the request, as the interpreter does when it traps.
+            if interrupt.swap(false, Ordering::Relaxed) {
+                return Err(PollError::Interrupted);
+            }
+            let now = Instant::now();
+            let slice = match deadline {
+                Some(d) if d <= now => Duration::ZERO,
+                Some(d) => (d - now).min(WAIT_SLICE),
+                // Only clocks too far away to represent: wait until interrupted.
+                None => WAIT_SLICE,
+            };
             if waits.is_empty() {
-                match deadline {
-                    Some(d) => sleep_until(d),
-                    // Only clocks too far away to represent: wait "forever".
-                    None => loop {
-                        std::thread::sleep(Duration::from_secs(86_400 * 365));
-                    },
-                }
+                std::thread::sleep(slice);
             } else {
-                ready.extend(self.wait_host(&waits, timeout)?);
+                ready.extend(self.wait_host(&waits, Some(slice))?);
             }
             expired(&clocks, &mut ready);
         }
-
         for (i, ev) in ready.iter().enumerate() {
             mem.write(events + i as u32 * event::SIZE, &ev.bytes())?;
         }
-        mem.write_u32(ret, ready.len() as u32)
+        Ok(mem.write_u32(ret, ready.len() as u32)?)
     }
 
     /// Polls the host streams among the subscriptions.
@@ -224,16 +247,6 @@ impl WasiCtx {
             }
         }
         Ok(out)
-    }
-}
-
-fn sleep_until(deadline: Instant) {
-    loop {
-        let now = Instant::now();
-        if now >= deadline {
-            return;
-        }
-        std::thread::sleep(deadline - now);
     }
 }
 
