@@ -225,8 +225,8 @@ impl SetTime {
         let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
         match self {
             SetTime::At(ns) => {
-                ts.tv_sec = (ns / 1_000_000_000) as libc::time_t;
-                ts.tv_nsec = (ns % 1_000_000_000) as libc::c_long;
+                ts.tv_sec = (ns / 1_000_000_000) as _;
+                ts.tv_nsec = (ns % 1_000_000_000) as _;
             }
             SetTime::Now => ts.tv_nsec = libc::UTIME_NOW,
             SetTime::Omit => ts.tv_nsec = libc::UTIME_OMIT,
