@@ -253,11 +253,53 @@ fn status_of(result: Result<(), Error>) -> Result<u8, Failure> {
             // Like POSIX exit(): the status is the code's low 8 bits.
             Some(t) => match t.downcast_ref::<I32Exit>() {
                 Some(exit) => Ok(exit.0 as u8),
-                None => Err(Failure::Trap(format!("trap: {t}"))),
+                None => Err(Failure::Trap(describe_trap(t))),
             },
             None => Err(other(e)),
         },
     }
+}
+
+/// `trap: KIND[: host error] (in FUNCTION)`, with a Rust function name demangled.
+fn describe_trap(trap: &sandlite_vm::Trap) -> String {
+    let mut text = format!("trap: {}", trap.code());
+    if let Some(e) = trap.host_error() {
+        text.push_str(&format!(": {e}"));
+    }
+    if let Some(f) = trap.function() {
+        text.push_str(&format!(" (in {})", demangle(f)));
+    }
+    text
+}
+
+/// Rust's legacy symbol mangling (`_ZN5guest9trap_here17h0123456789abcdefE`) as a path
+/// (`guest::trap_here`); other names unchanged.
+fn demangle(name: &str) -> String {
+    let Some(mut rest) = name.strip_prefix("_ZN").and_then(|r| r.strip_suffix('E')) else {
+        return name.to_owned();
+    };
+    let mut parts = Vec::new();
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let Ok(len) = rest[..digits].parse::<usize>() else {
+            return name.to_owned();
+        };
+        let Some(part) = rest.get(digits..digits + len) else {
+            return name.to_owned();
+        };
+        parts.push(part);
+        rest = &rest[digits + len..];
+    }
+    // The last component is a hash: `h` and 16 hex digits.
+    if parts.last().is_some_and(|h| {
+        h.len() == 17 && h.starts_with('h') && h[1..].bytes().all(|b| b.is_ascii_hexdigit())
+    }) {
+        parts.pop();
+    }
+    if parts.is_empty() {
+        return name.to_owned();
+    }
+    parts.join("::").replace("..", "::")
 }
 
 fn execute(opts: &RunOptions, io: &RunIo) -> Result<u8, Failure> {
@@ -431,6 +473,21 @@ mod tests {
         ] {
             let e = RunOptions::parse(&strings(args)).unwrap_err();
             assert!(e.to_string().contains(says), "{args:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn rust_names_are_demangled() {
+        assert_eq!(
+            demangle("_ZN5guest9trap_here17h6e5a94a3e4af76efE"),
+            "guest::trap_here"
+        );
+        assert_eq!(
+            demangle("_ZN4core9panicking5panic17h0123456789abcdefE"),
+            "core::panicking::panic"
+        );
+        for plain in ["main", "func[7]", "_ZN3fooE9", "_ZN99xE", "_ZNE"] {
+            assert_eq!(demangle(plain), plain);
         }
     }
 
