@@ -224,6 +224,11 @@ type UserProgress = Box<dyn FnMut() -> bool + Send>;
 /// A database connection: SQLite running in its own sandbox.
 ///
 /// `Send` but not `Sync`: move it between threads, share it through a pool.
+///
+/// ```compile_fail
+/// fn shared_between_threads<T: Sync>() {}
+/// shared_between_threads::<sandlite_driver::Connection>();
+/// ```
 pub struct Connection {
     inner: RefCell<Inner>,
     pub(crate) cache: StatementCache,

@@ -24,6 +24,20 @@ fn integrity_ok(conn: &Connection) {
 }
 
 #[test]
+fn connections_move_between_threads() {
+    fn send<T: Send + 'static>() {}
+    send::<Connection>();
+    let conn = memory();
+    conn.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (7)")
+        .unwrap();
+    let x: i64 =
+        std::thread::spawn(move || conn.query_row("SELECT x FROM t", [], |r| r.get(0)).unwrap())
+            .join()
+            .unwrap();
+    assert_eq!(x, 7);
+}
+
+#[test]
 fn open_execute_query() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
