@@ -224,6 +224,13 @@ fn sql(c: &mut Criterion) {
         })
     });
 
+    // A new connection to an existing file (module already compiled): what a pool pays
+    // to grow. Includes the close.
+    let path = dir.path().join("read.db");
+    group.bench_function("open_connection", |b| {
+        b.iter(|| black_box(Connection::open(&path).expect("open")))
+    });
+
     let keys = point_keys();
     group.bench_function("point_select", |b| {
         let mut next = keys.iter().cycle();

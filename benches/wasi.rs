@@ -13,7 +13,7 @@
 //! `clang-19 -O2` (set `CLANG` to use another); without it only the interpreter runs.
 //!
 //! `cargo bench --bench wasi -- --warm-up-time 1 --measurement-time 3`; figures are
-//! recorded in WASI_BENCHMARKS.md.
+//! recorded in BENCHMARKS.md ("WASI programs").
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 use sandlite::vm::wasi::{self, DirPerms, OutputBuffer, WasiCtx};

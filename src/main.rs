@@ -16,6 +16,7 @@ use std::process::ExitCode;
 
 const USAGE: &str = "\
 Usage: sandlite [OPTIONS] [DATABASE] [SQL]...
+       sandlite run [--dir HOST[::GUEST]] [--dir-ro HOST[::GUEST]] [--env K=V] [--invoke FN] MODULE.wasm [ARGS]...
 
 Opens DATABASE (created if missing; an in-memory database if omitted) and runs each
 SQL argument, or else reads SQL and dot-commands from standard input: interactively
@@ -25,6 +26,9 @@ for its dot-commands.
 A script (SQL arguments, piped standard input, .read files) stops at its first error;
 at a terminal errors are shown and the shell goes on. The exit status is 1 if any
 error happened, 0 otherwise (or the code given to .exit).
+
+`sandlite run` runs a WebAssembly program (WASI preview 1) on Sandlite's VM, with access
+to nothing but the granted directories; `sandlite run --help` explains it.
 
 Options:
   -list, -csv, -column, -table, -json   output mode (default: list)
@@ -77,6 +81,15 @@ fn parse_options(args: impl Iterator<Item = std::ffi::OsString>) -> Result<Optio
 }
 
 fn main() -> ExitCode {
+    // `sandlite run MODULE.wasm ...` runs a WASI program instead (a database file named
+    // `run` is still reachable as `./run`).
+    if std::env::args_os().nth(1).is_some_and(|a| a == "run") {
+        let args: Vec<String> = std::env::args_os()
+            .skip(2)
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        return sandlite::run::main(args);
+    }
     let options = match parse_options(std::env::args_os().skip(1)) {
         Ok(o) => o,
         Err(e) => {

@@ -636,3 +636,25 @@ fn cli_invokes_exports_and_reports_bad_input() {
     assert_eq!(status, 1);
     assert!(err.contains("cannot open directory"), "{err}");
 }
+
+#[test]
+fn the_sandlite_binary_dispatches_run() {
+    let guest = wasm_path("guest");
+    let dir = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_sandlite"))
+        .args(["run", "--env", "A=1", &guest, "args", "x"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!("arg 0: {guest}\narg 1: args\narg 2: x\nenv A=1\n")
+    );
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_sandlite"))
+        .args(["run", &guest, "exit", "3"])
+        .output()
+        .unwrap()
+        .status;
+    assert_eq!(status.code(), Some(3));
+}
