@@ -202,12 +202,18 @@ where
     fn inverse(&self, ctx: &mut Context<'_>, acc: &mut A) -> Result<()>;
 }
 
+/// The window operations of a [`WindowAggregate`], as plain functions.
+struct WindowOps<D, A, T> {
+    value: fn(&D, Option<&mut A>) -> Result<T>,
+    inverse: fn(&D, &mut Context<'_>, &mut A) -> Result<()>,
+}
+
 /// Adapts a typed [`Aggregate`] to the binding's state-per-group interface. The state is
 /// `Option<A>`: created empty, filled by `init` on the first step.
 struct AggregateAdapter<D, A, T> {
     agg: D,
-    window: bool,
-    _marker: std::marker::PhantomData<fn() -> (A, T)>,
+    /// Present for window functions.
+    window: Option<WindowOps<D, A, T>>,
 }
 
 fn state_of<A: 'static>(state: &mut AggregateState) -> Result<&mut Option<A>, String> {
@@ -218,7 +224,7 @@ fn state_of<A: 'static>(state: &mut AggregateState) -> Result<&mut Option<A>, St
 
 impl<D, A, T> AggregateFunction for AggregateAdapter<D, A, T>
 where
-    D: Aggregate<A, T> + MaybeWindowDyn<A, T>,
+    D: Aggregate<A, T>,
     A: Send + 'static,
     T: ToSql,
 {
@@ -262,12 +268,12 @@ where
         state: &mut AggregateState,
         call: &mut FunctionCall<'_, '_>,
     ) -> Result<(), String> {
-        if !self.window {
+        let Some(window) = &self.window else {
             return Err("not a window function".into());
-        }
+        };
         let acc = state_of::<A>(state)?;
         let ctx = Context::new(call);
-        let v = guard(|| self.agg.value_dyn(acc.as_mut()))?;
+        let v = guard(|| (window.value)(&self.agg, acc.as_mut()))?;
         ctx.set(&v).map_err(|e| e.to_string())
     }
 
@@ -276,81 +282,15 @@ where
         state: &mut AggregateState,
         call: &mut FunctionCall<'_, '_>,
     ) -> Result<(), String> {
-        if !self.window {
+        let Some(window) = &self.window else {
             return Err("not a window function".into());
-        }
+        };
         let acc = state_of::<A>(state)?;
         let mut ctx = Context::new(call);
         guard(|| match acc.as_mut() {
-            Some(acc) => self.agg.inverse_dyn(&mut ctx, acc),
+            Some(acc) => (window.inverse)(&self.agg, &mut ctx, acc),
             None => Ok(()),
         })
-    }
-}
-
-/// Window operations, present only on window functions.
-trait MaybeWindowDyn<A, T> {
-    fn value_dyn(&self, acc: Option<&mut A>) -> Result<T>;
-    fn inverse_dyn(&self, ctx: &mut Context<'_>, acc: &mut A) -> Result<()>;
-}
-
-struct Plain<D>(D);
-struct Windowed<D>(D);
-
-impl<D, A, T> Aggregate<A, T> for Plain<D>
-where
-    D: Aggregate<A, T>,
-    A: Send + 'static,
-    T: ToSql,
-{
-    fn init(&self, ctx: &mut Context<'_>) -> Result<A> {
-        self.0.init(ctx)
-    }
-    fn step(&self, ctx: &mut Context<'_>, acc: &mut A) -> Result<()> {
-        self.0.step(ctx, acc)
-    }
-    fn finalize(&self, ctx: &mut Context<'_>, acc: Option<A>) -> Result<T> {
-        self.0.finalize(ctx, acc)
-    }
-}
-
-impl<D, A, T> MaybeWindowDyn<A, T> for Plain<D> {
-    fn value_dyn(&self, _acc: Option<&mut A>) -> Result<T> {
-        Err(Error::Misuse("not a window function".into()))
-    }
-    fn inverse_dyn(&self, _ctx: &mut Context<'_>, _acc: &mut A) -> Result<()> {
-        Err(Error::Misuse("not a window function".into()))
-    }
-}
-
-impl<D, A, T> Aggregate<A, T> for Windowed<D>
-where
-    D: WindowAggregate<A, T>,
-    A: Send + 'static,
-    T: ToSql,
-{
-    fn init(&self, ctx: &mut Context<'_>) -> Result<A> {
-        self.0.init(ctx)
-    }
-    fn step(&self, ctx: &mut Context<'_>, acc: &mut A) -> Result<()> {
-        self.0.step(ctx, acc)
-    }
-    fn finalize(&self, ctx: &mut Context<'_>, acc: Option<A>) -> Result<T> {
-        self.0.finalize(ctx, acc)
-    }
-}
-
-impl<D, A, T> MaybeWindowDyn<A, T> for Windowed<D>
-where
-    D: WindowAggregate<A, T>,
-    A: Send + 'static,
-    T: ToSql,
-{
-    fn value_dyn(&self, acc: Option<&mut A>) -> Result<T> {
-        self.0.value(acc)
-    }
-    fn inverse_dyn(&self, ctx: &mut Context<'_>, acc: &mut A) -> Result<()> {
-        self.0.inverse(ctx, acc)
     }
 }
 
@@ -409,9 +349,8 @@ impl Connection {
         T: ToSql + 'static,
     {
         let adapter = AggregateAdapter {
-            agg: Plain(aggr),
-            window: false,
-            _marker: std::marker::PhantomData,
+            agg: aggr,
+            window: None,
         };
         self.register_function(name, n_arg, flags, Function::Aggregate(Box::new(adapter)))
     }
@@ -433,9 +372,11 @@ impl Connection {
         T: ToSql + 'static,
     {
         let adapter = AggregateAdapter {
-            agg: Windowed(aggr),
-            window: true,
-            _marker: std::marker::PhantomData,
+            agg: aggr,
+            window: Some(WindowOps {
+                value: |w: &W, acc| w.value(acc),
+                inverse: |w: &W, ctx, acc| w.inverse(ctx, acc),
+            }),
         };
         self.register_function(name, n_arg, flags, Function::Window(Box::new(adapter)))
     }

@@ -204,16 +204,7 @@ impl FunctionCall<'_, '_> {
     /// # Errors
     /// A trap of the guest, or `i` out of range.
     pub fn text(&mut self, i: usize) -> Result<&[u8]> {
-        let v = self.arg(i)?;
-        let r = self.exports.sqlite3_value_text.call(&mut *self.caller, v);
-        let ptr = self.nested(r)?;
-        let r = self.exports.sqlite3_value_bytes.call(&mut *self.caller, v);
-        let len = self.nested(r)?;
-        if ptr == 0 {
-            return Ok(&[]);
-        }
-        let mem = self.memory.data(&*self.caller);
-        guest::bytes(mem, ptr as u32, len.max(0) as usize).map_err(Error::Trap)
+        self.bytes_of(i, true)
     }
 
     /// Argument `i` as a blob, read in place in guest memory.
@@ -221,8 +212,17 @@ impl FunctionCall<'_, '_> {
     /// # Errors
     /// A trap of the guest, or `i` out of range.
     pub fn blob(&mut self, i: usize) -> Result<&[u8]> {
+        self.bytes_of(i, false)
+    }
+
+    /// The bytes of argument `i` as text (`sqlite3_value_text`) or as a blob.
+    fn bytes_of(&mut self, i: usize, text: bool) -> Result<&[u8]> {
         let v = self.arg(i)?;
-        let r = self.exports.sqlite3_value_blob.call(&mut *self.caller, v);
+        let r = if text {
+            self.exports.sqlite3_value_text.call(&mut *self.caller, v)
+        } else {
+            self.exports.sqlite3_value_blob.call(&mut *self.caller, v)
+        };
         let ptr = self.nested(r)?;
         let r = self.exports.sqlite3_value_bytes.call(&mut *self.caller, v);
         let len = self.nested(r)?;
