@@ -17,6 +17,15 @@ use ops::Operator;
 use reader::Reader;
 use std::collections::HashMap;
 
+/// Proposals beyond WebAssembly 2.0 that decoding and validation accept (from the
+/// engine's [`Config`](crate::Config)). With none enabled, modules follow 2.0 exactly.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Features {
+    /// Multi-memory (WebAssembly 3.0): several memories, memory indices on memory
+    /// instructions.
+    pub multi_memory: bool,
+}
+
 /// The kind of an import or export.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ExternKind {
@@ -133,6 +142,8 @@ pub(crate) struct ModuleInfo {
     pub func_names: HashMap<u32, String>,
     /// Where the start section is, for error messages.
     pub start_offset: usize,
+    /// The proposals the module was decoded with; validation and translation follow them.
+    pub features: Features,
 }
 
 /// Most locals a function may declare; more is "too many locals" (as other engines agree).
@@ -169,12 +180,16 @@ struct Decoder<'a> {
     num_declared_funcs: Option<u32>,
 }
 
-/// Decodes a module binary. The second value is a validation error found while decoding,
-/// which the caller reports after confirming the rest of the binary is well formed.
-pub(crate) fn decode(bytes: &[u8]) -> Result<(ModuleInfo, Option<Error>)> {
+/// Decodes a module binary with the given proposals enabled. The second value is a
+/// validation error found while decoding, which the caller reports after confirming the
+/// rest of the binary is well formed.
+pub(crate) fn decode(bytes: &[u8], features: Features) -> Result<(ModuleInfo, Option<Error>)> {
     let mut d = Decoder {
         bytes,
-        info: ModuleInfo::default(),
+        info: ModuleInfo {
+            features,
+            ..ModuleInfo::default()
+        },
         deferred: None,
         num_declared_funcs: None,
     };
@@ -589,9 +604,10 @@ impl<'a> Decoder<'a> {
         let mut ops = Vec::with_capacity(1);
         let mut depth = 0u32;
         let has_data_count = self.info.data_count.is_some();
+        let features = self.info.features;
         loop {
             let at = s.pos();
-            let op = s.operator(has_data_count)?;
+            let op = s.operator(features, has_data_count)?;
             let c = match op {
                 Operator::End if depth == 0 => break,
                 Operator::End => {

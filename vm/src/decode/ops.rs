@@ -1,5 +1,6 @@
 //! Instructions as decoded from a function body or constant expression (§5.4 "Instructions").
 
+use super::Features;
 use super::reader::Reader;
 use crate::error::{Error, Result};
 use crate::types::{RefType, ValType};
@@ -18,6 +19,8 @@ pub(crate) struct MemArg {
     /// log2 of the alignment hint.
     pub align: u32,
     pub offset: u32,
+    /// The memory accessed: always 0 unless multi-memory is enabled.
+    pub memory: u32,
 }
 
 macro_rules! num_ops {
@@ -609,10 +612,16 @@ pub(crate) enum Operator {
     End,
     Br(u32),
     BrIf(u32),
-    BrTable { targets: Vec<u32>, default: u32 },
+    BrTable {
+        targets: Vec<u32>,
+        default: u32,
+    },
     Return,
     Call(u32),
-    CallIndirect { type_index: u32, table: u32 },
+    CallIndirect {
+        type_index: u32,
+        table: u32,
+    },
     Drop,
     Select,
     SelectTyped(ValType),
@@ -625,8 +634,9 @@ pub(crate) enum Operator {
     TableSet(u32),
     Load(LoadKind, MemArg),
     Store(StoreKind, MemArg),
-    MemorySize,
-    MemoryGrow,
+    /// The memory index.
+    MemorySize(u32),
+    MemoryGrow(u32),
     I32Const(i32),
     I64Const(i64),
     F32Const(u32),
@@ -635,13 +645,26 @@ pub(crate) enum Operator {
     RefNull(RefType),
     RefIsNull,
     RefFunc(u32),
-    MemoryInit(u32),
+    MemoryInit {
+        data: u32,
+        memory: u32,
+    },
     DataDrop(u32),
-    MemoryCopy,
-    MemoryFill,
-    TableInit { elem: u32, table: u32 },
+    MemoryCopy {
+        dst: u32,
+        src: u32,
+    },
+    /// The memory index.
+    MemoryFill(u32),
+    TableInit {
+        elem: u32,
+        table: u32,
+    },
     ElemDrop(u32),
-    TableCopy { dst: u32, src: u32 },
+    TableCopy {
+        dst: u32,
+        src: u32,
+    },
     TableGrow(u32),
     TableSize(u32),
     TableFill(u32),
@@ -659,7 +682,7 @@ pub(crate) enum Operator {
 
 impl Reader<'_> {
     /// Decodes the rest of a `0xFD` instruction: its LEB128 sub-opcode and immediates.
-    fn simd_operator(&mut self, at: usize) -> Result<Operator> {
+    fn simd_operator(&mut self, at: usize, features: Features) -> Result<Operator> {
         use Operator as O;
         use V128LoadKind::*;
         let sub = self.u32()?;
@@ -678,9 +701,9 @@ impl Reader<'_> {
                     Load32Splat,
                     Load64Splat,
                 ][sub as usize];
-                O::V128Load(kind, self.mem_arg()?)
+                O::V128Load(kind, self.mem_arg(features)?)
             }
-            0x0b => O::V128Store(self.mem_arg()?),
+            0x0b => O::V128Store(self.mem_arg(features)?),
             0x0c => {
                 let bytes: [u8; 16] = self.bytes(16)?.try_into().expect("16 bytes");
                 O::V128Const(u128::from_le_bytes(bytes))
@@ -692,7 +715,7 @@ impl Reader<'_> {
             }
             0x54..=0x5b => {
                 let width_log2 = (sub - 0x54) % 4;
-                let arg = self.mem_arg()?;
+                let arg = self.mem_arg(features)?;
                 let lane = self.u8()?;
                 let lane_arg = LaneArg {
                     width_log2,
@@ -705,8 +728,8 @@ impl Reader<'_> {
                     O::V128StoreLane(lane_arg)
                 }
             }
-            0x5c => O::V128Load(Load32Zero, self.mem_arg()?),
-            0x5d => O::V128Load(Load64Zero, self.mem_arg()?),
+            0x5c => O::V128Load(Load32Zero, self.mem_arg(features)?),
+            0x5d => O::V128Load(Load64Zero, self.mem_arg(features)?),
             _ => match SimdOp::from_code(sub) {
                 Some(op) => O::Simd(op),
                 None => return Err(Error::malformed(at, "illegal opcode")),
@@ -733,15 +756,31 @@ impl Reader<'_> {
             .map_err(|_| Error::invalid(at, "unknown type"))
     }
 
-    fn mem_arg(&mut self) -> Result<MemArg> {
+    /// A load's or store's flags and offset. In 2.0 the flags are the alignment alone,
+    /// below 32. With multi-memory (3.0), bit 6 says a memory index follows the flags,
+    /// the alignment is the low six bits, and flags of 128 or more are malformed.
+    fn mem_arg(&mut self, features: Features) -> Result<MemArg> {
         let at = self.pos();
-        let align = self.u32()?;
-        // Larger values are multi-memory encodings (bit 6) or meaningless alignments.
-        if align >= 32 {
-            return Err(Error::malformed(at, "malformed memop flags"));
-        }
+        let flags = self.u32()?;
+        let (align, memory) = if features.multi_memory {
+            if flags >= 0x80 {
+                return Err(Error::malformed(at, "malformed memop flags"));
+            }
+            let memory = if flags & 0x40 != 0 { self.u32()? } else { 0 };
+            (flags & 0x3f, memory)
+        } else {
+            // Larger values are multi-memory encodings (bit 6) or meaningless alignments.
+            if flags >= 32 {
+                return Err(Error::malformed(at, "malformed memop flags"));
+            }
+            (flags, 0)
+        };
         let offset = self.u32()?;
-        Ok(MemArg { align, offset })
+        Ok(MemArg {
+            align,
+            offset,
+            memory,
+        })
     }
 
     fn zero_byte(&mut self) -> Result<()> {
@@ -752,9 +791,24 @@ impl Reader<'_> {
         Ok(())
     }
 
-    /// Decodes the next instruction. `has_data_count` says whether the module has a data
-    /// count section, which `memory.init` and `data.drop` require.
-    pub(crate) fn operator(&mut self, has_data_count: bool) -> Result<Operator> {
+    /// The memory index of `memory.size`, `grow`, `fill`, `copy` and `init`: a u32 with
+    /// multi-memory, else a single zero byte.
+    fn mem_index(&mut self, features: Features) -> Result<u32> {
+        if features.multi_memory {
+            self.u32()
+        } else {
+            self.zero_byte().map(|()| 0)
+        }
+    }
+
+    /// Decodes the next instruction. `features` are the proposals beyond 2.0 the engine
+    /// accepts; `has_data_count` says whether the module has a data count section, which
+    /// `memory.init` and `data.drop` require.
+    pub(crate) fn operator(
+        &mut self,
+        features: Features,
+        has_data_count: bool,
+    ) -> Result<Operator> {
         let at = self.pos();
         let code = self.u8()?;
         use Operator as O;
@@ -809,23 +863,17 @@ impl Reader<'_> {
                     I32, I64, F32, F64, I32S8, I32U8, I32S16, I32U16, I64S8, I64U8, I64S16, I64U16,
                     I64S32, I64U32,
                 ][usize::from(code - 0x28)];
-                O::Load(kind, self.mem_arg()?)
+                O::Load(kind, self.mem_arg(features)?)
             }
             0x36..=0x3e => {
                 use StoreKind::*;
                 let kind = [
                     I32, I64, F32, F64, I32As8, I32As16, I64As8, I64As16, I64As32,
                 ][usize::from(code - 0x36)];
-                O::Store(kind, self.mem_arg()?)
+                O::Store(kind, self.mem_arg(features)?)
             }
-            0x3f => {
-                self.zero_byte()?;
-                O::MemorySize
-            }
-            0x40 => {
-                self.zero_byte()?;
-                O::MemoryGrow
-            }
+            0x3f => O::MemorySize(self.mem_index(features)?),
+            0x40 => O::MemoryGrow(self.mem_index(features)?),
             0x41 => O::I32Const(self.i32()?),
             0x42 => O::I64Const(self.i64()?),
             0x43 => O::F32Const(self.f32_bits()?),
@@ -840,11 +888,11 @@ impl Reader<'_> {
                     0..=7 => O::Num(NumOp::from_code(0xfc00 + sub).expect("dense range")),
                     8 => {
                         let data = self.u32()?;
-                        self.zero_byte()?;
+                        let memory = self.mem_index(features)?;
                         if !has_data_count {
                             return Err(Error::malformed(at, "data count section required"));
                         }
-                        O::MemoryInit(data)
+                        O::MemoryInit { data, memory }
                     }
                     9 => {
                         let data = self.u32()?;
@@ -854,14 +902,11 @@ impl Reader<'_> {
                         O::DataDrop(data)
                     }
                     10 => {
-                        self.zero_byte()?;
-                        self.zero_byte()?;
-                        O::MemoryCopy
+                        let dst = self.mem_index(features)?;
+                        let src = self.mem_index(features)?;
+                        O::MemoryCopy { dst, src }
                     }
-                    11 => {
-                        self.zero_byte()?;
-                        O::MemoryFill
-                    }
+                    11 => O::MemoryFill(self.mem_index(features)?),
                     12 => {
                         let elem = self.u32()?;
                         let table = self.u32()?;
@@ -879,7 +924,7 @@ impl Reader<'_> {
                     _ => return Err(Error::malformed(at, "illegal opcode")),
                 }
             }
-            0xfd => self.simd_operator(at)?,
+            0xfd => self.simd_operator(at, features)?,
             _ => return Err(Error::malformed(at, "illegal opcode")),
         })
     }

@@ -14,11 +14,12 @@
 //! against the current size.
 
 use super::float::{self, f32ops, f64ops};
-use super::ir::Op;
+use super::ir::{MemAccess, Op};
 use super::simd;
 use super::translate::CompiledFunc;
 use crate::error::{Error, Result, Trap, TrapCode};
 use crate::runtime::func::{Caller, FuncEntity};
+use crate::runtime::memory::MemoryEntity;
 use crate::runtime::store::{Store, StoreInner};
 use std::sync::atomic::Ordering;
 
@@ -42,9 +43,14 @@ struct Ctx {
     globals: *const u32,
     global_values: *mut [u64; 2],
     type_param_slots: *const u32,
+    /// Memory 0: its store index (`usize::MAX` if none), base and accessible bytes.
     memory: usize,
     mem_base: *mut u8,
     mem_len: usize,
+    /// Store indices of the instance's memories, and the store's memories, through which
+    /// the ops on other memories find theirs (multi-memory).
+    memories: *const u32,
+    memory_entities: *const MemoryEntity,
 }
 
 impl Ctx {
@@ -67,12 +73,15 @@ impl Ctx {
             memory,
             mem_base,
             mem_len,
+            memories: inst.memories.as_ptr(),
+            memory_entities: store.memories.as_ptr(),
         }
     }
 
     /// Re-reads what a host call or `memory.grow` may have changed.
     fn refresh(&mut self, store: &StoreInner) {
         self.global_values = store.global_values.as_ptr().cast_mut();
+        self.memory_entities = store.memories.as_ptr();
         if self.memory != usize::MAX {
             let e = &store.memories[self.memory];
             self.mem_base = e.base();
@@ -184,7 +193,10 @@ unsafe fn execute<T>(
     //   keeps alive; the global-value vector and memory size are re-read after anything
     //   that may change them (host calls, `memory.grow`).
     // - memory accesses check `address + width <= mem_len`, and the first `mem_len` bytes
-    //   from `mem_base` are mapped read-write.
+    //   from `mem_base` are mapped read-write. Memories other than memory 0 are looked
+    //   up through `ctx.memories` (indices the validator checked against the module's
+    //   memories) and `ctx.memory_entities` (re-read whenever the store's memory vector
+    //   may have changed: host calls and `memory.grow`), and bounds-checked the same way.
     unsafe {
         let stack = store.inner.stack.as_ref().expect("allocated by the caller");
         let stack_ptr = stack.ptr();
@@ -485,6 +497,13 @@ unsafe fn execute<T>(
                 wv!($d, $f(r!($a)))
             };
         }
+        // Memory `$m` of the current instance (multi-memory): its store index and entity.
+        macro_rules! memory_n {
+            ($m:expr) => {{
+                let index = *ctx.memories.add($m as usize) as usize;
+                (index, &*ctx.memory_entities.add(index))
+            }};
+        }
         // Entry `$i` of the current function's constant pool.
         macro_rules! pool {
             ($i:expr) => {
@@ -728,6 +747,80 @@ unsafe fn execute<T>(
                         trap!(TrapCode::MemoryOutOfBounds);
                     }
                     std::ptr::write_bytes(ctx.mem_base.add(d), v, n);
+                }
+
+                Op::MemoryAccessN {
+                    access,
+                    lane,
+                    base,
+                    offset,
+                    memory,
+                } => {
+                    let (_, e) = memory_n!(memory);
+                    let regs = fp.add(base as usize);
+                    if let Err(code) = memory_access(regs, access, lane, offset, e.base(), e.len())
+                    {
+                        trap!(code);
+                    }
+                }
+                Op::MemorySizeN { dst, memory } => {
+                    let (_, e) = memory_n!(memory);
+                    w!(dst, u64::from(e.pages()));
+                }
+                Op::MemoryGrowN { dst, delta, memory } => {
+                    let delta = r!(delta) as u32;
+                    let (index, _) = memory_n!(memory);
+                    let mem = &mut store.inner.memories[index];
+                    let old = mem.grow(delta, max_memory).unwrap_or(u32::MAX);
+                    w!(dst, u64::from(old));
+                    // Memory 0 may be the same memory, imported twice.
+                    ctx.refresh(&store.inner);
+                }
+                Op::MemoryInitN { data, base, memory } => {
+                    let (d, s, n) = (r!(base) as u32, r!(base + 1) as u32, r!(base + 2) as u32);
+                    let (_, e) = memory_n!(memory);
+                    let (mem_base, mem_len) = (e.base(), e.len());
+                    let inst = &store.inner.instances[ctx.instance as usize];
+                    let seg: &[u8] = if inst.data_dropped[data as usize] {
+                        &[]
+                    } else {
+                        &inst.module.inner.info.datas[data as usize].bytes
+                    };
+                    let (d, s, n) = (d as usize, s as usize, n as usize);
+                    if s + n > seg.len() || d + n > mem_len {
+                        trap!(TrapCode::MemoryOutOfBounds);
+                    }
+                    std::ptr::copy_nonoverlapping(seg.as_ptr().add(s), mem_base.add(d), n);
+                }
+                Op::MemoryCopyN {
+                    base,
+                    dst_memory,
+                    src_memory,
+                } => {
+                    let (d, s, n) = (
+                        r!(base) as u32 as usize,
+                        r!(base + 1) as u32 as usize,
+                        r!(base + 2) as u32 as usize,
+                    );
+                    let (_, de) = memory_n!(dst_memory);
+                    let (_, se) = memory_n!(src_memory);
+                    if s + n > se.len() || d + n > de.len() {
+                        trap!(TrapCode::MemoryOutOfBounds);
+                    }
+                    // The two may be one memory (imported twice): `copy` allows overlap.
+                    std::ptr::copy(se.base().add(s), de.base().add(d), n);
+                }
+                Op::MemoryFillN { base, memory } => {
+                    let (d, v, n) = (
+                        r!(base) as u32 as usize,
+                        r!(base + 1) as u8,
+                        r!(base + 2) as u32 as usize,
+                    );
+                    let (_, e) = memory_n!(memory);
+                    if d + n > e.len() {
+                        trap!(TrapCode::MemoryOutOfBounds);
+                    }
+                    std::ptr::write_bytes(e.base().add(d), v, n);
                 }
 
                 Op::TableGet { dst, table, index } => {
@@ -1508,4 +1601,107 @@ unsafe fn execute<T>(
             }
         }
     }
+}
+
+/// Performs `access` on a memory other than memory 0 ([`Op::MemoryAccessN`]): reads the
+/// address from `regs[0]` (and the value or vector from `regs[1..]`), checks the access
+/// lies inside the memory's `mem_len` bytes at `mem_base`, and writes a load's result to
+/// `regs[0..]`. Kept out of the interpreter loop so the loop's common ops stay compact.
+///
+/// # Safety
+/// `regs` must point at frame slots valid for reads and writes of the access's operands
+/// and result (up to three slots), and the first `mem_len` bytes from `mem_base` must be
+/// mapped read-write.
+#[inline(never)]
+unsafe fn memory_access(
+    regs: *mut u64,
+    access: MemAccess,
+    lane: u8,
+    offset: u32,
+    mem_base: *mut u8,
+    mem_len: usize,
+) -> Result<(), TrapCode> {
+    use MemAccess as A;
+    // SAFETY: the caller guarantees the slots; the address check below keeps every byte
+    // touched inside the mapped `mem_len` bytes.
+    unsafe {
+        let ea = (*regs as u32 as usize) + offset as usize;
+        if ea + access.width() > mem_len {
+            return Err(TrapCode::MemoryOutOfBounds);
+        }
+        let p = mem_base.add(ea);
+        let lane = u32::from(lane);
+        macro_rules! read {
+            ($ty:ty) => {
+                <$ty>::from_le(p.cast::<$ty>().read_unaligned())
+            };
+        }
+        macro_rules! write {
+            ($ty:ty, $v:expr) => {
+                p.cast::<$ty>().write_unaligned(<$ty>::to_le($v))
+            };
+        }
+        // The vector operand after the address, and a vector result.
+        let vector = || u128::from(*regs.add(1)) | (u128::from(*regs.add(2)) << 64);
+        let set = |v: u64| *regs = v;
+        let set_vector = |v: u128| {
+            *regs = v as u64;
+            *regs.add(1) = (v >> 64) as u64;
+        };
+        match access {
+            A::I32Load => set(u64::from(read!(u32))),
+            A::I64Load => set(read!(u64)),
+            A::I32Load8S => set(read!(u8) as i8 as i32 as u32 as u64),
+            A::I32Load8U => set(u64::from(read!(u8))),
+            A::I32Load16S => set(read!(u16) as i16 as i32 as u32 as u64),
+            A::I32Load16U => set(u64::from(read!(u16))),
+            A::I64Load8S => set(read!(u8) as i8 as i64 as u64),
+            A::I64Load8U => set(u64::from(read!(u8))),
+            A::I64Load16S => set(read!(u16) as i16 as i64 as u64),
+            A::I64Load16U => set(u64::from(read!(u16))),
+            A::I64Load32S => set(read!(u32) as i32 as i64 as u64),
+            A::I64Load32U => set(u64::from(read!(u32))),
+            A::Store8 => write!(u8, *regs.add(1) as u8),
+            A::Store16 => write!(u16, *regs.add(1) as u16),
+            A::Store32 => write!(u32, *regs.add(1) as u32),
+            A::Store64 => write!(u64, *regs.add(1)),
+            A::V128Load => set_vector(read!(u128)),
+            A::V128Load8x8S => set_vector(simd::i16x8_extend_low_i8x16_s(u128::from(read!(u64)))),
+            A::V128Load8x8U => set_vector(simd::i16x8_extend_low_i8x16_u(u128::from(read!(u64)))),
+            A::V128Load16x4S => set_vector(simd::i32x4_extend_low_i16x8_s(u128::from(read!(u64)))),
+            A::V128Load16x4U => set_vector(simd::i32x4_extend_low_i16x8_u(u128::from(read!(u64)))),
+            A::V128Load32x2S => set_vector(simd::i64x2_extend_low_i32x4_s(u128::from(read!(u64)))),
+            A::V128Load32x2U => set_vector(simd::i64x2_extend_low_i32x4_u(u128::from(read!(u64)))),
+            A::V128Load8Splat => set_vector(simd::i8x16_splat(u64::from(read!(u8)))),
+            A::V128Load16Splat => set_vector(simd::i16x8_splat(u64::from(read!(u16)))),
+            A::V128Load32Splat => set_vector(simd::i32x4_splat(u64::from(read!(u32)))),
+            A::V128Load64Splat => set_vector(simd::i64x2_splat(read!(u64))),
+            A::V128Load32Zero => set_vector(u128::from(read!(u32))),
+            A::V128Load64Zero => set_vector(u128::from(read!(u64))),
+            A::V128Store => write!(u128, vector()),
+            A::V128Load8Lane => {
+                let x = u64::from(read!(u8));
+                set_vector(simd::i8x16_replace_lane(vector(), lane, x));
+            }
+            A::V128Load16Lane => {
+                let x = u64::from(read!(u16));
+                set_vector(simd::i16x8_replace_lane(vector(), lane, x));
+            }
+            A::V128Load32Lane => {
+                let x = u64::from(read!(u32));
+                set_vector(simd::i32x4_replace_lane(vector(), lane, x));
+            }
+            A::V128Load64Lane => {
+                let x = read!(u64);
+                set_vector(simd::i64x2_replace_lane(vector(), lane, x));
+            }
+            A::V128Store8Lane => write!(u8, simd::i8x16_extract_lane_u(vector(), lane) as u8),
+            A::V128Store16Lane => {
+                write!(u16, simd::i16x8_extract_lane_u(vector(), lane) as u16)
+            }
+            A::V128Store32Lane => write!(u32, simd::i32x4_extract_lane(vector(), lane) as u32),
+            A::V128Store64Lane => write!(u64, simd::i64x2_extract_lane(vector(), lane)),
+        }
+    }
+    Ok(())
 }

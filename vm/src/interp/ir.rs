@@ -29,6 +29,70 @@
 /// A frame slot index.
 pub(crate) type Reg = u32;
 
+/// What [`Op::MemoryAccessN`] does: every load and store, scalar and vector, by its
+/// access. One byte, so it fits beside the tag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum MemAccess {
+    I32Load,
+    I64Load,
+    I32Load8S,
+    I32Load8U,
+    I32Load16S,
+    I32Load16U,
+    I64Load8S,
+    I64Load8U,
+    I64Load16S,
+    I64Load16U,
+    I64Load32S,
+    I64Load32U,
+    Store8,
+    Store16,
+    Store32,
+    Store64,
+    V128Load,
+    V128Load8x8S,
+    V128Load8x8U,
+    V128Load16x4S,
+    V128Load16x4U,
+    V128Load32x2S,
+    V128Load32x2U,
+    V128Load8Splat,
+    V128Load16Splat,
+    V128Load32Splat,
+    V128Load64Splat,
+    V128Load32Zero,
+    V128Load64Zero,
+    V128Store,
+    V128Load8Lane,
+    V128Load16Lane,
+    V128Load32Lane,
+    V128Load64Lane,
+    V128Store8Lane,
+    V128Store16Lane,
+    V128Store32Lane,
+    V128Store64Lane,
+}
+
+impl MemAccess {
+    /// Bytes read or written.
+    pub(crate) fn width(self) -> usize {
+        use MemAccess::*;
+        match self {
+            I32Load8S | I32Load8U | I64Load8S | I64Load8U | Store8 | V128Load8Splat
+            | V128Load8Lane | V128Store8Lane => 1,
+            I32Load16S | I32Load16U | I64Load16S | I64Load16U | Store16 | V128Load16Splat
+            | V128Load16Lane | V128Store16Lane => 2,
+            I32Load | I64Load32S | I64Load32U | Store32 | V128Load32Splat | V128Load32Zero
+            | V128Load32Lane | V128Store32Lane => 4,
+            I64Load | Store64 | V128Load8x8S | V128Load8x8U | V128Load16x4S | V128Load16x4U
+            | V128Load32x2S | V128Load32x2U | V128Load64Splat | V128Load64Zero | V128Load64Lane
+            | V128Store64Lane => 8,
+            V128Load | V128Store => 16,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Op {
     // ---- control ----
@@ -210,6 +274,47 @@ pub(crate) enum Op {
     /// Operands (destination, value, length) at `base..base + 3`.
     MemoryFill {
         base: Reg,
+    },
+
+    // ---- memories other than memory 0 (multi-memory): `memory` indexes the instance's
+    // memories. The ops above always use memory 0 through the cached base and length;
+    // these resolve their memory on every execution (see docs/multi-memory.md) ----
+    /// A load or store: operands side by side at `base` (the address, then the value to
+    /// store or the vector a lane load starts from); a load's result goes to `base`.
+    /// `lane` is the lane of a lane access, else 0.
+    MemoryAccessN {
+        access: MemAccess,
+        lane: u8,
+        base: Reg,
+        offset: u32,
+        memory: u32,
+    },
+    MemorySizeN {
+        dst: Reg,
+        memory: u32,
+    },
+    MemoryGrowN {
+        dst: Reg,
+        delta: Reg,
+        memory: u32,
+    },
+    /// Operands (destination, source, length) at `base..base + 3`.
+    MemoryInitN {
+        data: u32,
+        base: Reg,
+        memory: u32,
+    },
+    /// Operands (destination, source, length) at `base..base + 3`; either memory may be 0,
+    /// and both may be the same memory.
+    MemoryCopyN {
+        base: Reg,
+        dst_memory: u32,
+        src_memory: u32,
+    },
+    /// Operands (destination, value, length) at `base..base + 3`.
+    MemoryFillN {
+        base: Reg,
+        memory: u32,
     },
 
     // ---- tables ----
@@ -774,6 +879,7 @@ impl Op {
             Copy { dst, .. } | Const32 { dst, .. } | Const64 { dst, .. } => Some(dst),
             GlobalGet { dst, .. } | MemorySize { dst } | RefFunc { dst, .. } => Some(dst),
             TableGet { dst, .. } | TableSize { dst, .. } | MemoryGrow { dst, .. } => Some(dst),
+            MemorySizeN { dst, .. } | MemoryGrowN { dst, .. } => Some(dst),
             I32Load(d, ..)
             | I64Load(d, ..)
             | I32Load8S(d, ..)

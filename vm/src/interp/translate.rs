@@ -15,10 +15,10 @@
 
 #![forbid(unsafe_code)]
 
-use super::ir::{Op, Reg};
+use super::ir::{MemAccess, Op, Reg};
 use crate::decode::ModuleInfo;
 use crate::decode::ops::{
-    BlockType, LaneArg, LaneOp, LoadKind, NumOp, Operator, SimdOp, StoreKind, V128LoadKind,
+    BlockType, LaneArg, LaneOp, LoadKind, MemArg, NumOp, Operator, SimdOp, StoreKind, V128LoadKind,
 };
 use crate::decode::reader::Reader;
 use crate::error::{Error, Result};
@@ -144,12 +144,13 @@ pub(crate) fn translate(cx: &Context<'_>, bytes: &[u8], def_index: u32) -> Resul
     });
     let mut r = Reader::new(bytes, body.code_start, body.code_end);
     let has_data_count = m.data_count.is_some();
+    let features = m.features;
     while !t.v.is_finished() {
         if r.is_empty() {
             return Err(Error::malformed(r.pos(), "END opcode expected"));
         }
         let at = r.pos();
-        let op = r.operator(has_data_count)?;
+        let op = r.operator(features, has_data_count)?;
         t.at = at;
         t.v.visit(&op, at)?;
         t.op(&op)?;
@@ -930,6 +931,34 @@ impl<'a> Translator<'a> {
                     value,
                 });
             }
+            O::Load(kind, arg) if arg.memory != 0 => {
+                use LoadKind as L;
+                let access = match kind {
+                    L::I32 | L::F32 => MemAccess::I32Load,
+                    L::I64 | L::F64 => MemAccess::I64Load,
+                    L::I32S8 => MemAccess::I32Load8S,
+                    L::I32U8 => MemAccess::I32Load8U,
+                    L::I32S16 => MemAccess::I32Load16S,
+                    L::I32U16 => MemAccess::I32Load16U,
+                    L::I64S8 => MemAccess::I64Load8S,
+                    L::I64U8 => MemAccess::I64Load8U,
+                    L::I64S16 => MemAccess::I64Load16S,
+                    L::I64U16 => MemAccess::I64Load16U,
+                    L::I64S32 => MemAccess::I64Load32S,
+                    L::I64U32 => MemAccess::I64Load32U,
+                };
+                self.memory_access_n(access, arg, 0, 1, Some(kind.result()));
+            }
+            O::Store(kind, arg) if arg.memory != 0 => {
+                use StoreKind as S;
+                let access = match kind {
+                    S::I32As8 | S::I64As8 => MemAccess::Store8,
+                    S::I32As16 | S::I64As16 => MemAccess::Store16,
+                    S::I32 | S::F32 | S::I64As32 => MemAccess::Store32,
+                    S::I64 | S::F64 => MemAccess::Store64,
+                };
+                self.memory_access_n(access, arg, 0, 2, None);
+            }
             O::Load(kind, arg) => {
                 let addr = self.pop_reg();
                 let off = arg.offset;
@@ -983,10 +1012,17 @@ impl<'a> Translator<'a> {
                 };
                 self.emit(op);
             }
-            O::MemorySize => self.emit_result(I32, |dst| Op::MemorySize { dst }),
-            O::MemoryGrow => {
+            O::MemorySize(0) => self.emit_result(I32, |dst| Op::MemorySize { dst }),
+            O::MemorySize(memory) => {
+                self.emit_result(I32, |dst| Op::MemorySizeN { dst, memory });
+            }
+            O::MemoryGrow(0) => {
                 let delta = self.pop_reg();
                 self.emit_result(I32, |dst| Op::MemoryGrow { dst, delta });
+            }
+            O::MemoryGrow(memory) => {
+                let delta = self.pop_reg();
+                self.emit_result(I32, |dst| Op::MemoryGrowN { dst, delta, memory });
             }
             O::I32Const(v) => {
                 self.push(I32, Kind::Const(v as u32 as u64));
@@ -1008,20 +1044,36 @@ impl<'a> Translator<'a> {
                 self.emit_result(I32, |dst| Op::I64Eqz(dst, src));
             }
             O::RefFunc(func) => self.emit_result(FuncRef, |dst| Op::RefFunc { dst, func }),
-            O::MemoryInit(data) => {
+            O::MemoryInit { data, memory } => {
                 let base = self.operands_in_place(3);
-                self.emit(Op::MemoryInit { data, base });
+                if memory == 0 {
+                    self.emit(Op::MemoryInit { data, base });
+                } else {
+                    self.emit(Op::MemoryInitN { data, base, memory });
+                }
             }
             O::DataDrop(data) => {
                 self.emit(Op::DataDrop { data });
             }
-            O::MemoryCopy => {
+            O::MemoryCopy { dst, src } => {
                 let base = self.operands_in_place(3);
-                self.emit(Op::MemoryCopy { base });
+                if dst == 0 && src == 0 {
+                    self.emit(Op::MemoryCopy { base });
+                } else {
+                    self.emit(Op::MemoryCopyN {
+                        base,
+                        dst_memory: dst,
+                        src_memory: src,
+                    });
+                }
             }
-            O::MemoryFill => {
+            O::MemoryFill(memory) => {
                 let base = self.operands_in_place(3);
-                self.emit(Op::MemoryFill { base });
+                if memory == 0 {
+                    self.emit(Op::MemoryFill { base });
+                } else {
+                    self.emit(Op::MemoryFillN { base, memory });
+                }
             }
             O::TableInit { elem, table } => {
                 let base = self.operands_in_place(3);
@@ -1049,6 +1101,54 @@ impl<'a> Translator<'a> {
                 self.emit(Op::TableFill { table, base });
             }
             O::Num(n) => self.num(n),
+            O::V128Load(kind, arg) if arg.memory != 0 => {
+                use V128LoadKind as K;
+                let access = match kind {
+                    K::Load => MemAccess::V128Load,
+                    K::Load8x8S => MemAccess::V128Load8x8S,
+                    K::Load8x8U => MemAccess::V128Load8x8U,
+                    K::Load16x4S => MemAccess::V128Load16x4S,
+                    K::Load16x4U => MemAccess::V128Load16x4U,
+                    K::Load32x2S => MemAccess::V128Load32x2S,
+                    K::Load32x2U => MemAccess::V128Load32x2U,
+                    K::Load8Splat => MemAccess::V128Load8Splat,
+                    K::Load16Splat => MemAccess::V128Load16Splat,
+                    K::Load32Splat => MemAccess::V128Load32Splat,
+                    K::Load64Splat => MemAccess::V128Load64Splat,
+                    K::Load32Zero => MemAccess::V128Load32Zero,
+                    K::Load64Zero => MemAccess::V128Load64Zero,
+                };
+                self.memory_access_n(access, arg, 0, 1, Some(V128));
+            }
+            O::V128Store(arg) if arg.memory != 0 => {
+                self.memory_access_n(MemAccess::V128Store, arg, 0, 2, None);
+            }
+            O::V128LoadLane(LaneArg {
+                width_log2,
+                arg,
+                lane,
+            }) if arg.memory != 0 => {
+                let access = [
+                    MemAccess::V128Load8Lane,
+                    MemAccess::V128Load16Lane,
+                    MemAccess::V128Load32Lane,
+                    MemAccess::V128Load64Lane,
+                ][width_log2 as usize];
+                self.memory_access_n(access, arg, lane, 2, Some(V128));
+            }
+            O::V128StoreLane(LaneArg {
+                width_log2,
+                arg,
+                lane,
+            }) if arg.memory != 0 => {
+                let access = [
+                    MemAccess::V128Store8Lane,
+                    MemAccess::V128Store16Lane,
+                    MemAccess::V128Store32Lane,
+                    MemAccess::V128Store64Lane,
+                ][width_log2 as usize];
+                self.memory_access_n(access, arg, lane, 2, None);
+            }
             O::V128Load(kind, arg) => {
                 let addr = self.pop_reg();
                 let off = arg.offset;
@@ -1166,6 +1266,30 @@ impl<'a> Translator<'a> {
             return Err(self.too_large());
         }
         Ok(())
+    }
+
+    /// A load or store on a memory other than memory 0: its `operands` (the address, then
+    /// a value or vector) side by side, the result (if any) at the same base slot.
+    fn memory_access_n(
+        &mut self,
+        access: MemAccess,
+        arg: MemArg,
+        lane: u8,
+        operands: usize,
+        result: Option<ValType>,
+    ) {
+        let base = self.operands_in_place(operands);
+        self.emit(Op::MemoryAccessN {
+            access,
+            lane,
+            base,
+            offset: arg.offset,
+            memory: arg.memory,
+        });
+        if let Some(ty) = result {
+            let dst = self.push_result(ty);
+            debug_assert_eq!(dst, base, "a result takes its first operand's slot");
+        }
     }
 
     /// Materializes the top `n` operands in their slots and pops them; returns the first

@@ -1,7 +1,7 @@
 //! Engines and compiled modules.
 
 use crate::decode::reader::Reader;
-use crate::decode::{self, ExternKind, ImportDesc, ModuleInfo};
+use crate::decode::{self, ExternKind, Features, ImportDesc, ModuleInfo};
 use crate::error::{Error, ErrorKind, Result};
 use crate::interp::translate::{self, CompiledFunc};
 use crate::types::ExternType;
@@ -11,18 +11,57 @@ use std::sync::Arc;
 /// Compilation settings shared by modules and stores. Cheap to clone.
 #[derive(Clone, Debug, Default)]
 pub struct Engine {
-    _config: Arc<Config>,
+    config: Arc<Config>,
 }
 
-/// Engine configuration.
-#[derive(Clone, Debug, Default)]
-pub struct Config {}
+/// Engine configuration: which WebAssembly features beyond 2.0 modules may use.
+///
+/// The default accepts exactly WebAssembly 2.0. Flags are set builder-style:
+///
+/// ```
+/// use sandlite_vm::{Config, Engine};
+///
+/// let engine = Engine::new(Config::default().multi_memory(true));
+/// assert!(engine.config().is_multi_memory());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Config {
+    multi_memory: bool,
+}
+
+impl Config {
+    /// Enables multi-memory (part of WebAssembly 3.0): a module may define and import
+    /// several memories, and memory instructions and data segments name the memory they
+    /// use. Off by default, where a second memory makes a module invalid ("multiple
+    /// memories") and the memory-index encodings are malformed, as in 2.0.
+    #[must_use]
+    pub fn multi_memory(mut self, enable: bool) -> Config {
+        self.multi_memory = enable;
+        self
+    }
+
+    /// Whether multi-memory is enabled.
+    pub fn is_multi_memory(&self) -> bool {
+        self.multi_memory
+    }
+
+    fn features(&self) -> Features {
+        Features {
+            multi_memory: self.multi_memory,
+        }
+    }
+}
 
 impl Engine {
     pub fn new(config: Config) -> Engine {
         Engine {
-            _config: Arc::new(config),
+            config: Arc::new(config),
         }
+    }
+
+    /// The configuration this engine was created with.
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 }
 
@@ -63,9 +102,9 @@ impl Module {
     ///
     /// # Errors
     /// [`ErrorKind::Malformed`] or [`ErrorKind::Invalid`] naming the byte offset.
-    pub fn new(_engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
+    pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
         let bytes = bytes.as_ref();
-        let (info, deferred) = decode::decode(bytes)?;
+        let (info, deferred) = decode::decode(bytes, engine.config.features())?;
         let compiled = compile(&info, bytes, deferred);
         let code = match compiled {
             Ok(code) => code,
@@ -185,6 +224,7 @@ fn compile(
 fn first_malformed_body(info: &ModuleInfo, bytes: &[u8]) -> Option<Error> {
     use decode::ops::Operator;
     let has_data_count = info.data_count.is_some();
+    let features = info.features;
     for body in &info.bodies {
         let mut r = Reader::new(bytes, body.code_start, body.code_end);
         let mut depth: i64 = 0;
@@ -195,7 +235,7 @@ fn first_malformed_body(info: &ModuleInfo, bytes: &[u8]) -> Option<Error> {
                     "unexpected end of section or function",
                 ));
             }
-            match r.operator(has_data_count) {
+            match r.operator(features, has_data_count) {
                 Ok(Operator::Block(_) | Operator::Loop(_) | Operator::If(_)) => depth += 1,
                 Ok(Operator::End) => {
                     depth -= 1;

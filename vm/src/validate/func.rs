@@ -219,15 +219,16 @@ impl<'a> FuncValidator<'a> {
             .ok_or_else(|| self.err("unknown table"))
     }
 
-    fn memory(&self) -> Result<()> {
-        if self.cx.module.memories.is_empty() {
-            return Err(self.err("unknown memory 0"));
+    /// Checks memory `index` exists.
+    fn memory(&self, index: u32) -> Result<()> {
+        if index as usize >= self.cx.module.memories.len() {
+            return Err(self.err(&format!("unknown memory {index}")));
         }
         Ok(())
     }
 
     fn mem_arg(&self, arg: MemArg, width_log2: u32) -> Result<()> {
-        self.memory()?;
+        self.memory(arg.memory)?;
         if arg.align > width_log2 {
             return Err(self.err("alignment must not be larger than natural"));
         }
@@ -420,12 +421,12 @@ impl<'a> FuncValidator<'a> {
                 self.pop_expect(kind.operand())?;
                 self.pop_expect(I32)?;
             }
-            O::MemorySize => {
-                self.memory()?;
+            O::MemorySize(m) => {
+                self.memory(m)?;
                 self.push_val(Some(I32));
             }
-            O::MemoryGrow => {
-                self.memory()?;
+            O::MemoryGrow(m) => {
+                self.memory(m)?;
                 self.pop_expect(I32)?;
                 self.push_val(Some(I32));
             }
@@ -451,14 +452,19 @@ impl<'a> FuncValidator<'a> {
                 }
                 self.push_val(Some(FuncRef));
             }
-            O::MemoryInit(d) => {
-                self.memory()?;
-                self.data(d)?;
+            O::MemoryInit { data, memory } => {
+                self.memory(memory)?;
+                self.data(data)?;
                 self.pop_vals(&[I32, I32, I32])?;
             }
             O::DataDrop(d) => self.data(d)?,
-            O::MemoryCopy | O::MemoryFill => {
-                self.memory()?;
+            O::MemoryCopy { dst, src } => {
+                self.memory(dst)?;
+                self.memory(src)?;
+                self.pop_vals(&[I32, I32, I32])?;
+            }
+            O::MemoryFill(m) => {
+                self.memory(m)?;
                 self.pop_vals(&[I32, I32, I32])?;
             }
             O::TableInit { elem, table } => {

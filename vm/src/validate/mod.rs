@@ -1,7 +1,8 @@
 //! Validation (§3 "Validation"): module-level rules here, function bodies in [`func`].
 //!
 //! Constant expressions follow WebAssembly 2.0: `global.get` may read only imported,
-//! immutable globals.
+//! immutable globals. A module may have at most one memory unless multi-memory is
+//! enabled ([`crate::decode::Features`]).
 
 #![forbid(unsafe_code)]
 
@@ -45,7 +46,7 @@ pub(crate) fn validate_module(m: &ModuleInfo) -> Result<Context<'_>> {
     for t in &m.tables {
         check_limits(&t.limits, u32::MAX, "table")?;
     }
-    if m.memories.len() > 1 {
+    if m.memories.len() > 1 && !m.features.multi_memory {
         return Err(Error::invalid(0, "multiple memories"));
     }
     for mem in &m.memories {
