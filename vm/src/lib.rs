@@ -2,7 +2,8 @@
 //!
 //! A pure-Rust implementation of WebAssembly 2.0: a binary decoder, a validator, a
 //! runtime (stores, instances, memories, tables, globals, host functions) and a fast
-//! register-based interpreter.
+//! register-based interpreter. WebAssembly 3.0's multi-memory is available behind
+//! [`Config::multi_memory`].
 //!
 //! ```
 //! use sandlite_vm::{Engine, Linker, Module, Store};

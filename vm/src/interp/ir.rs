@@ -25,6 +25,14 @@
 //! (three vectors), `i8x16.shuffle` (two vectors) and the lane loads (address and
 //! vector). Float `splat`, `extract_lane` and `replace_lane` use the integer op of the
 //! same width, since they only move bits.
+//!
+//! Multi-memory: the memory ops without a memory index always mean memory 0, whose base
+//! and size the interpreter caches. Other memories have their own ops, so memory 0 pays
+//! nothing for them: `MemoryAccessN` (every load and store, with a one-byte
+//! [`MemAccess`] saying which, its operands side by side at `base` and its result at
+//! `base`, because a destination would not fit beside the memory index) and
+//! `MemorySizeN`, `MemoryGrowN`, `MemoryInitN`, `MemoryCopyN`, `MemoryFillN`. See
+//! docs/multi-memory.md.
 
 /// A frame slot index.
 pub(crate) type Reg = u32;
