@@ -52,13 +52,19 @@ const V2_EXPECTATIONS: &[(&str, usize, &str)] = &[
     ),
 ];
 
-/// Files that need an engine configured differently from their suite's: (file, the
-/// configuration they run on, why).
-const FILE_CONFIGS: &[(&str, fn() -> Config, &str)] = &[(
-    "simd/simd_memory-multi.wast",
-    || Config::default().multi_memory(true),
-    "lane loads and stores on a second memory need multi-memory (WebAssembly 3.0)",
-)];
+/// A file that runs on an engine configured differently from its suite's.
+struct FileConfig {
+    file: &'static str,
+    config: fn() -> Config,
+    why: &'static str,
+}
+
+/// Files that need an engine configured differently from their suite's.
+const FILE_CONFIGS: &[FileConfig] = &[FileConfig {
+    file: "simd/simd_memory-multi.wast",
+    config: || Config::default().multi_memory(true),
+    why: "lane loads and stores on a second memory need multi-memory (WebAssembly 3.0)",
+}];
 
 /// How long one directive may run before the watchdog interrupts it.
 const DIRECTIVE_TIMEOUT: Duration = Duration::from_secs(20);
@@ -666,10 +672,10 @@ fn main() {
             if filter.as_deref().is_some_and(|f| !name.contains(f)) {
                 continue;
             }
-            let config = match FILE_CONFIGS.iter().find(|(f, ..)| *f == name) {
-                Some((_, config, why)) => {
-                    let config = config();
-                    println!("  {name}: run with {config:?}: {why}");
+            let config = match FILE_CONFIGS.iter().find(|c| c.file == name) {
+                Some(special) => {
+                    let config = (special.config)();
+                    println!("  {name}: run with {config:?}: {}", special.why);
                     config
                 }
                 None => suite_config.clone(),
