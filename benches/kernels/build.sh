@@ -65,9 +65,9 @@ LDFLAGS=(
 )
 
 die() { echo "build.sh: error: $*" >&2; exit 1; }
-note() { echo "build.sh: $*" >&2; }
+# shellcheck source=../../scripts/wasm-build-common.sh
+. "$(dirname "$0")/../../scripts/wasm-build-common.sh"
 have() { command -v "$1" >/dev/null 2>&1; }
-sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 
 check_toolchain() {
   have "$CLANG" || die "$CLANG not found (apt-get install clang-19)"
@@ -148,23 +148,7 @@ for entry in "${KERNELS[@]}"; do
   export_name=${entry#*:}
   build_kernel "$work" "$name" "$export_name"
   if have wasm-validate && have wasm-objdump; then verify_kernel "$work/$name.wasm" "$export_name"; fi
-  committed="$here/$name.wasm"
-  if [ "$mode" = check ]; then
-    if [ ! -f "$committed" ]; then
-      echo "build.sh: error: $committed does not exist" >&2
-      failed=1
-    elif ! cmp -s "$work/$name.wasm" "$committed"; then
-      echo "build.sh: error: the rebuilt $name.wasm differs from the committed one" >&2
-      echo "  committed: $(sha256_of "$committed") ($(stat -c %s "$committed") bytes)" >&2
-      echo "  rebuilt:   $(sha256_of "$work/$name.wasm") ($(stat -c %s "$work/$name.wasm") bytes)" >&2
-      failed=1
-    else
-      note "ok: $name.wasm $(sha256_of "$committed")"
-    fi
-  else
-    install -m 644 "$work/$name.wasm" "$committed"
-    note "wrote $name.wasm $(sha256_of "$committed") ($(stat -c %s "$committed") bytes)"
-  fi
+  deliver_module "$name" "$work/$name.wasm" "$here/$name.wasm" "$mode" || failed=1
 done
 
 if [ "$failed" != 0 ]; then
