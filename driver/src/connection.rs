@@ -405,32 +405,21 @@ impl Connection {
     /// # Errors
     /// The first statement's error, with its offset in `sql`.
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
-        let mut inner = self.inner()?;
-        let db = inner.db;
         let mut rest = sql;
         let mut consumed = 0;
         while !rest.is_empty() {
-            let prepared = inner
-                .sqlite
-                .prepare(db, rest, 0)
-                .map_err(|e| shift(e.into(), consumed))?;
+            let prepared = {
+                let mut inner = self.inner()?;
+                let db = inner.db;
+                inner.sqlite.prepare(db, rest, 0)
+            }
+            .map_err(|e| shift(e.into(), consumed))?;
             if let Some(stmt) = prepared.stmt {
-                self.interrupt.running.fetch_add(1, Ordering::SeqCst);
-                let mut outcome = Ok(());
-                loop {
-                    match inner.sqlite.step(stmt) {
-                        Ok(true) => continue,
-                        Ok(false) => break,
-                        Err(e) => {
-                            outcome = Err(shift(e.into(), consumed));
-                            break;
-                        }
-                    }
-                }
-                self.end_running();
-                let finalized = inner.sqlite.finalize(stmt);
-                outcome?;
-                finalized?;
+                // Stepped like any statement (interrupt accounting included); finalized on
+                // drop if a step fails.
+                let stmt = Statement::new(self, stmt);
+                while stmt.step().map_err(|e| shift(e, consumed))? {}
+                stmt.finalize()?;
             }
             if prepared.tail == 0 {
                 break;
