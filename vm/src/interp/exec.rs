@@ -116,9 +116,8 @@ pub(crate) fn call_with_slots<T>(
 
 fn invoke<T>(store: &mut Store<T>, func: u32, base: usize) -> Result<(), Trap> {
     match store.inner.funcs[func as usize] {
-        FuncEntity::Host { host, type_id } => {
-            let ty = store.inner.types.get(type_id);
-            let n = ty.param_slots().max(ty.result_slots()) as usize;
+        FuncEntity::Host { host, slots, .. } => {
+            let n = slots as usize;
             let ptr = store
                 .inner
                 .stack
@@ -288,9 +287,8 @@ unsafe fn execute<T>(
                         enter!(def, fp.add($base as usize));
                         check_interrupt!();
                     }
-                    FuncEntity::Host { host, type_id } => {
-                        let ty = store.inner.types.get(type_id);
-                        let n = ty.param_slots().max(ty.result_slots()) as usize;
+                    FuncEntity::Host { host, slots, .. } => {
+                        let n = slots as usize;
                         let args = fp.add($base as usize);
                         if args.add(n) > stack_end {
                             trap!(TrapCode::StackOverflow);

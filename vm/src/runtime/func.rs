@@ -20,8 +20,9 @@ pub(crate) enum FuncEntity {
         def: u32,
         type_id: u32,
     },
-    /// Host function number `host` of the store.
-    Host { host: u32, type_id: u32 },
+    /// Host function number `host` of the store; `slots` is the argument/result area it
+    /// needs, `max(param slots, result slots)`, computed once.
+    Host { host: u32, type_id: u32, slots: u32 },
 }
 
 impl FuncEntity {
@@ -84,6 +85,7 @@ impl Func {
         store.inner.funcs.push(FuncEntity::Host {
             host: (store.host_funcs.len() - 1) as u32,
             type_id,
+            slots: ty.param_slots().max(ty.result_slots()),
         });
         Func {
             store: store.id(),
