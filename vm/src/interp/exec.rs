@@ -21,7 +21,8 @@ use crate::error::{Error, Result, Trap, TrapCode};
 use crate::runtime::func::{Caller, FuncEntity};
 use crate::runtime::memory::MemoryEntity;
 use crate::runtime::store::{Store, StoreInner};
-use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A suspended caller.
 pub(crate) struct Frame {
@@ -192,7 +193,9 @@ unsafe fn execute<T>(
     //   keeps alive; the global-value vector and memory size are re-read after anything
     //   that may change them (host calls, `memory.grow`).
     // - memory accesses check `address + width <= mem_len`, and the first `mem_len` bytes
-    //   from `mem_base` are mapped read-write. Memories other than memory 0 are looked
+    //   from `mem_base` are mapped read-write.
+    // - `interrupt` points into an `Arc` the store holds (and never replaces) for as long
+    //   as this call runs. Memories other than memory 0 are looked
     //   up through `ctx.memories` (indices the validator checked against the module's
     //   memories) and `ctx.memory_entities` (re-read whenever the store's memory vector
     //   may have changed: host calls and `memory.grow`), and bounds-checked the same way.
@@ -200,7 +203,8 @@ unsafe fn execute<T>(
         let stack = store.inner.stack.as_ref().expect("allocated by the caller");
         let stack_ptr = stack.ptr();
         let stack_end = stack_ptr.add(stack.len());
-        let interrupt = store.inner.interrupt.clone();
+        // The store owns the flag for the whole call; no need to clone its `Arc`.
+        let interrupt: *const AtomicBool = Arc::as_ptr(&store.inner.interrupt);
         let max_depth = store.inner.limits.max_call_depth;
         let max_memory = store.inner.limits.max_memory_bytes;
         let max_table = store.inner.limits.max_table_elements;
@@ -227,8 +231,8 @@ unsafe fn execute<T>(
         }
         macro_rules! check_interrupt {
             () => {
-                if interrupt.load(Ordering::Relaxed) {
-                    interrupt.store(false, Ordering::Relaxed);
+                if (*interrupt).load(Ordering::Relaxed) {
+                    (*interrupt).store(false, Ordering::Relaxed);
                     trap!(TrapCode::Interrupted);
                 }
             };
