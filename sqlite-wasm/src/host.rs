@@ -754,41 +754,32 @@ pub(crate) fn linker(engine: &sandlite_vm::Engine) -> VmResult<Linker<HostState>
     )?;
 
     // ---- callbacks ----
-    l.func_wrap(
-        "env",
-        "sl_func_call",
-        |mut c: C<'_>, h: i32, ctx: i32, argc: i32, argv: i32| -> Result<(), Trap> {
-            user_function(&mut c, h, ctx, argc, argv, Phase::Call)
-        },
-    )?;
-    l.func_wrap(
-        "env",
-        "sl_func_step",
-        |mut c: C<'_>, h: i32, ctx: i32, argc: i32, argv: i32| -> Result<(), Trap> {
-            user_function(&mut c, h, ctx, argc, argv, Phase::Step)
-        },
-    )?;
-    l.func_wrap(
-        "env",
-        "sl_func_inverse",
-        |mut c: C<'_>, h: i32, ctx: i32, argc: i32, argv: i32| -> Result<(), Trap> {
-            user_function(&mut c, h, ctx, argc, argv, Phase::Inverse)
-        },
-    )?;
-    l.func_wrap(
-        "env",
-        "sl_func_final",
-        |mut c: C<'_>, h: i32, ctx: i32| -> Result<(), Trap> {
-            user_function(&mut c, h, ctx, 0, 0, Phase::Final)
-        },
-    )?;
-    l.func_wrap(
-        "env",
-        "sl_func_value",
-        |mut c: C<'_>, h: i32, ctx: i32| -> Result<(), Trap> {
-            user_function(&mut c, h, ctx, 0, 0, Phase::Value)
-        },
-    )?;
+    // User functions: one import per phase, all dispatched by `user_function`.
+    for (name, phase) in [
+        ("sl_func_call", Phase::Call),
+        ("sl_func_step", Phase::Step),
+        ("sl_func_inverse", Phase::Inverse),
+    ] {
+        l.func_wrap(
+            "env",
+            name,
+            move |mut c: C<'_>, h: i32, ctx: i32, argc: i32, argv: i32| -> Result<(), Trap> {
+                user_function(&mut c, h, ctx, argc, argv, phase)
+            },
+        )?;
+    }
+    for (name, phase) in [
+        ("sl_func_final", Phase::Final),
+        ("sl_func_value", Phase::Value),
+    ] {
+        l.func_wrap(
+            "env",
+            name,
+            move |mut c: C<'_>, h: i32, ctx: i32| -> Result<(), Trap> {
+                user_function(&mut c, h, ctx, 0, 0, phase)
+            },
+        )?;
+    }
     l.func_wrap("env", "sl_func_destroy", |mut c: C<'_>, h: i32| {
         c.data_mut().remove_callback(h);
     })?;
