@@ -32,6 +32,9 @@ pub enum ErrorKind {
     /// The API was used wrongly (a value from another store, a wrong argument count, ...).
     #[error("usage error: {0}")]
     Usage(String),
+    /// The chosen engine cannot run this (valid) module, or does not exist on this machine.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
 }
 
 impl Error {
@@ -61,6 +64,10 @@ impl Error {
 
     pub(crate) fn usage(message: impl Into<String>) -> Error {
         ErrorKind::Usage(message.into()).into()
+    }
+
+    pub(crate) fn unsupported(message: impl Into<String>) -> Error {
+        ErrorKind::Unsupported(message.into()).into()
     }
 
     /// What went wrong.

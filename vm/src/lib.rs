@@ -27,6 +27,8 @@
 //! Everything that can fail returns [`Error`]; traps are values ([`Trap`]) that name
 //! their kind and the function they happened in. Malformed input never panics.
 
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+pub(crate) mod compile;
 pub(crate) mod decode;
 mod error;
 pub(crate) mod interp;
@@ -43,7 +45,7 @@ pub use runtime::func::{
 pub use runtime::global::Global;
 pub use runtime::instance::{Extern, Instance, Linker};
 pub use runtime::memory::{Memory, MemoryAccessError};
-pub use runtime::module::{Config, Engine, ExportType, ImportType, Module};
+pub use runtime::module::{Config, Engine, ExportType, ImportType, Module, Strategy};
 pub use runtime::store::{AsContext, AsContextMut, InterruptHandle, Store, StoreId, StoreLimits};
 pub use runtime::table::Table;
 pub use runtime::value::{ExternRef, V128, Val};

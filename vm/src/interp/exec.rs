@@ -17,11 +17,12 @@ use super::float::{self, f32ops, f64ops};
 use super::ir::{MemAccess, Op};
 use super::simd;
 use super::translate::CompiledFunc;
-use crate::error::{Error, Result, Trap, TrapCode};
-use crate::runtime::func::{Caller, FuncEntity};
+use crate::error::{Trap, TrapCode};
+use crate::runtime::backend;
+use crate::runtime::func::FuncEntity;
 use crate::runtime::memory::MemoryEntity;
 use crate::runtime::store::{Store, StoreInner};
-use std::sync::Arc;
+use crate::runtime::vmctx::{GlobalCell, funcref_of};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A suspended caller.
@@ -41,9 +42,11 @@ struct Ctx {
     instance: u32,
     code: *const CompiledFunc,
     funcs: *const u32,
-    globals: *const u32,
-    global_values: *mut [u64; 2],
+    /// Where each of the instance's globals lives (from its context).
+    globals: *const GlobalCell,
     type_param_slots: *const u32,
+    /// Process-wide type ids of the module's types, for `call_indirect`.
+    type_ids: *const u32,
     /// Memory 0: its store index (`usize::MAX` if none), base and accessible bytes.
     memory: usize,
     mem_base: *mut u8,
@@ -64,13 +67,19 @@ impl Ctx {
             }
             None => (usize::MAX, std::ptr::null_mut(), 0),
         };
+        let code = inst
+            .module
+            .inner
+            .code
+            .interpreted()
+            .expect("the interpreter runs only interpreted instances");
         Ctx {
             instance,
-            code: inst.module.inner.code.as_ptr(),
+            code: code.as_ptr(),
             funcs: inst.funcs.as_ptr(),
-            globals: inst.globals.as_ptr(),
-            global_values: store.global_values.as_ptr().cast_mut(),
+            globals: inst.vmctx.globals_ptr(),
             type_param_slots: inst.module.inner.type_param_slots.as_ptr(),
+            type_ids: inst.module.inner.type_ids.as_ptr(),
             memory,
             mem_base,
             mem_len,
@@ -81,7 +90,6 @@ impl Ctx {
 
     /// Re-reads what a host call or `memory.grow` may have changed.
     fn refresh(&mut self, store: &StoreInner) {
-        self.global_values = store.global_values.as_ptr().cast_mut();
         self.memory_entities = store.memories.as_ptr();
         if self.memory != usize::MAX {
             let e = &store.memories[self.memory];
@@ -91,64 +99,14 @@ impl Ctx {
     }
 }
 
-/// Calls store function `func` with `n_slots` argument/result slots filled by `write`
-/// and read back by `read`.
-pub(crate) fn call_with_slots<T>(
+/// Runs defined function `def` of interpreted instance `instance` with its arguments at
+/// value-stack slot `base` (allocated by the caller, with nothing above it in use).
+pub(crate) fn run<T>(
     store: &mut Store<T>,
-    func: u32,
-    n_slots: usize,
-    write: impl FnOnce(&mut [u64]),
-    read: impl FnOnce(&[u64]),
-) -> Result<()> {
-    let base = store.inner.stack_top;
-    let stack = store.inner.stack()?;
-    if base + n_slots > stack.len() {
-        return Err(Trap::new(TrapCode::StackOverflow).into());
-    }
-    let ptr = stack.ptr();
-    // SAFETY: `base + n_slots` is within the value stack allocation (checked above), and
-    // no other reference to these slots exists: they are above every active frame.
-    write(unsafe { std::slice::from_raw_parts_mut(ptr.add(base), n_slots) });
-    invoke(store, func, base).map_err(Error::from)?;
-    // SAFETY: as above; the call has returned, so nothing else uses the slots.
-    read(unsafe { std::slice::from_raw_parts(ptr.add(base), n_slots) });
-    Ok(())
-}
-
-fn invoke<T>(store: &mut Store<T>, func: u32, base: usize) -> Result<(), Trap> {
-    match store.inner.funcs[func as usize] {
-        FuncEntity::Host { host, slots, .. } => {
-            let n = slots as usize;
-            let ptr = store
-                .inner
-                .stack
-                .as_ref()
-                .expect("allocated by the caller")
-                .ptr();
-            // SAFETY: the caller checked `base + n` fits in the stack and the slots are free.
-            let slots = unsafe { std::slice::from_raw_parts_mut(ptr.add(base), n) };
-            call_host(store, host, None, base + n, slots)
-        }
-        FuncEntity::Wasm { instance, def, .. } => run(store, instance, def, base),
-    }
-}
-
-fn call_host<T>(
-    store: &mut Store<T>,
-    host: u32,
-    instance: Option<u32>,
-    new_top: usize,
-    slots: &mut [u64],
+    instance: u32,
+    def: u32,
+    base: usize,
 ) -> Result<(), Trap> {
-    let f = store.host_funcs[host as usize].clone();
-    let saved_top = store.inner.stack_top;
-    store.inner.stack_top = new_top;
-    let result = f(Caller { store, instance }, slots);
-    store.inner.stack_top = saved_top;
-    result
-}
-
-fn run<T>(store: &mut Store<T>, instance: u32, def: u32, base: usize) -> Result<(), Trap> {
     if store.inner.host_depth >= MAX_NESTED_CALLS {
         return Err(Trap::new(TrapCode::StackOverflow));
     }
@@ -204,7 +162,7 @@ unsafe fn execute<T>(
         let stack_ptr = stack.ptr();
         let stack_end = stack_ptr.add(stack.len());
         // The store owns the flag for the whole call; no need to clone its `Arc`.
-        let interrupt: *const AtomicBool = Arc::as_ptr(&store.inner.interrupt);
+        let interrupt: *const AtomicBool = &store.inner.interrupts.flag;
         let max_depth = store.inner.limits.max_call_depth;
         let max_memory = store.inner.limits.max_memory_bytes;
         let max_table = store.inner.limits.max_table_elements;
@@ -283,7 +241,10 @@ unsafe fn execute<T>(
         macro_rules! call_store_func {
             ($func:expr, $base:expr) => {{
                 match store.inner.funcs[$func as usize] {
-                    FuncEntity::Wasm { instance, def, .. } => {
+                    FuncEntity::Wasm { instance, def, .. }
+                        if instance == ctx.instance
+                            || backend::is_interpreted(&store.inner, instance) =>
+                    {
                         push_frame!();
                         if instance != ctx.instance {
                             ctx = Ctx::load(&store.inner, instance);
@@ -291,16 +252,21 @@ unsafe fn execute<T>(
                         enter!(def, fp.add($base as usize));
                         check_interrupt!();
                     }
-                    FuncEntity::Host { host, slots, .. } => {
-                        let n = slots as usize;
+                    ref entity => {
+                        // A host function, or a function another engine runs: it takes
+                        // its arguments in place and leaves its results there.
+                        let n = entity.slots() as usize;
                         let args = fp.add($base as usize);
                         if args.add(n) > stack_end {
                             trap!(TrapCode::StackOverflow);
                         }
-                        let top = args.add(n).offset_from(stack_ptr) as usize;
-                        let slots = std::slice::from_raw_parts_mut(args, n);
+                        let at = args.offset_from(stack_ptr) as usize;
                         let caller_instance = ctx.instance;
-                        if let Err(t) = call_host(store, host, Some(caller_instance), top, slots) {
+                        let saved_top = store.inner.stack_top;
+                        store.inner.stack_top = at + n;
+                        let result = backend::invoke(store, $func, at, n, Some(caller_instance));
+                        store.inner.stack_top = saved_top;
+                        if let Err(t) = result {
                             return Err(
                                 t.with_function(|| name_of(store, caller_instance, cur_def))
                             );
@@ -566,11 +532,11 @@ unsafe fn execute<T>(
                     if raw == 0 {
                         trap!(TrapCode::UninitializedElement);
                     }
-                    let f = (raw - 1) as u32;
-                    if store.inner.funcs[f as usize].type_id() != inst.type_ids[type_index as usize]
-                    {
+                    let funcref = funcref_of(raw);
+                    if funcref.type_id != *ctx.type_ids.add(type_index as usize) {
                         trap!(TrapCode::IndirectCallTypeMismatch);
                     }
+                    let f = funcref.index;
                     call_store_func!(f, base);
                 }
 
@@ -663,22 +629,20 @@ unsafe fn execute<T>(
                 Op::Const64 { dst, value } => w!(dst, value),
 
                 Op::GlobalGet { dst, global } => {
-                    let g = *ctx.globals.add(global as usize) as usize;
-                    w!(dst, (*ctx.global_values.add(g))[0]);
+                    let cell = (*ctx.globals.add(global as usize)).as_ptr();
+                    w!(dst, (*cell)[0]);
                 }
                 Op::GlobalSet { src, global } => {
-                    let g = *ctx.globals.add(global as usize) as usize;
-                    (*ctx.global_values.add(g))[0] = r!(src);
+                    let cell = (*ctx.globals.add(global as usize)).as_ptr();
+                    (*cell)[0] = r!(src);
                 }
                 Op::GlobalGet2 { dst, global } => {
-                    let g = *ctx.globals.add(global as usize) as usize;
-                    let v = *ctx.global_values.add(g);
+                    let v = (*ctx.globals.add(global as usize)).get();
                     w!(dst, v[0]);
                     w!(dst + 1, v[1]);
                 }
                 Op::GlobalSet2 { src, global } => {
-                    let g = *ctx.globals.add(global as usize) as usize;
-                    *ctx.global_values.add(g) = [r!(src), r!(src + 1)];
+                    (*ctx.globals.add(global as usize)).set([r!(src), r!(src + 1)]);
                 }
 
                 Op::I32Load(d, a, o) => w!(d, u64::from(load!(u32, a, o))),
@@ -918,7 +882,8 @@ unsafe fn execute<T>(
                         Box::new([]);
                 }
                 Op::RefFunc { dst, func } => {
-                    w!(dst, u64::from(*ctx.funcs.add(func as usize)) + 1);
+                    let f = *ctx.funcs.add(func as usize);
+                    w!(dst, store.inner.funcrefs.get(f) as u64);
                 }
 
                 Op::I32Eqz(d, a) => w!(d, u64::from(r!(a) as u32 == 0)),

@@ -1,10 +1,11 @@
 //! Functions: handles, host functions, typed and untyped calls.
 
+use super::backend;
 use super::instance::Extern;
-use super::store::{AsContext, AsContextMut, Store, StoreId};
+use super::registry;
+use super::store::{AsContext, AsContextMut, Store, StoreId, StoreInner};
 use super::value::{ExternRef, V128, Val};
 use crate::error::{Error, Result, Trap};
-use crate::interp::exec;
 use crate::types::{FuncType, ValType};
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -14,14 +15,16 @@ use std::sync::Arc;
 pub(crate) type HostFn<T> = dyn Fn(Caller<'_, T>, &mut [u64]) -> Result<(), Trap> + Send + Sync;
 
 pub(crate) enum FuncEntity {
-    /// Defined function `def` of instance `instance`.
+    /// Defined function `def` of instance `instance`. `type_id` is process-wide (see
+    /// [`registry`]).
     Wasm {
         instance: u32,
         def: u32,
         type_id: u32,
+        slots: u32,
     },
-    /// Host function number `host` of the store; `slots` is the argument/result area it
-    /// needs, `max(param slots, result slots)`, computed once.
+    /// Host function number `host` of the store. In both variants `slots` is the
+    /// argument/result area a call needs, `max(param slots, result slots)`.
     Host { host: u32, type_id: u32, slots: u32 },
 }
 
@@ -29,6 +32,12 @@ impl FuncEntity {
     pub(crate) fn type_id(&self) -> u32 {
         match *self {
             FuncEntity::Wasm { type_id, .. } | FuncEntity::Host { type_id, .. } => type_id,
+        }
+    }
+
+    pub(crate) fn slots(&self) -> u32 {
+        match *self {
+            FuncEntity::Wasm { slots, .. } | FuncEntity::Host { slots, .. } => slots,
         }
     }
 }
@@ -67,26 +76,41 @@ impl<T> Caller<'_, T> {
 }
 
 impl Func {
-    pub(crate) fn to_raw(self, store: StoreId) -> u64 {
-        debug_assert_eq!(store, self.store);
-        u64::from(self.index) + 1
+    /// The raw reference value: the address of the function's [`VMFuncRef`].
+    pub(crate) fn to_raw(self, store: &StoreInner) -> u64 {
+        // The API checks store ids before values enter a store; a foreign function that
+        // slipped through becomes null rather than another store's reference.
+        debug_assert_eq!(store.id, self.store);
+        if store.id != self.store {
+            return 0;
+        }
+        store.funcrefs.get(self.index) as u64
     }
 
-    pub(crate) fn from_raw(store: StoreId, raw: u64) -> Option<Func> {
-        (raw != 0).then(|| Func {
-            store,
-            index: (raw - 1) as u32,
+    /// The function a raw reference value (0 for null) refers to.
+    pub(crate) fn from_raw(store: &StoreInner, raw: u64) -> Option<Func> {
+        if raw == 0 {
+            return None;
+        }
+        let index = store.funcrefs.index_of(raw)?;
+        Some(Func {
+            store: store.id,
+            index,
         })
     }
 
     fn push_host<T>(store: &mut Store<T>, ty: &FuncType, f: Arc<HostFn<T>>) -> Func {
-        let type_id = store.inner.types.intern(ty);
+        let type_id = registry::intern(ty);
         store.host_funcs.push(f);
-        store.inner.funcs.push(FuncEntity::Host {
-            host: (store.host_funcs.len() - 1) as u32,
-            type_id,
-            slots: ty.param_slots().max(ty.result_slots()),
-        });
+        store.inner.push_func(
+            FuncEntity::Host {
+                host: (store.host_funcs.len() - 1) as u32,
+                type_id,
+                slots: ty.param_slots().max(ty.result_slots()),
+            },
+            std::ptr::null(),
+            std::ptr::null_mut(),
+        );
         Func {
             store: store.id(),
             index: (store.inner.funcs.len() - 1) as u32,
@@ -122,7 +146,7 @@ impl Func {
         let store = store.as_context();
         assert_eq!(store.id(), self.store, "function used with another store");
         let id = store.inner.funcs[self.index as usize].type_id();
-        store.inner.types.get(id).clone()
+        FuncType::clone(&registry::get(id))
     }
 
     /// Calls the function with `params`, writing its results into `results`.
@@ -152,27 +176,24 @@ impl Func {
             )));
         }
         for v in params {
-            if let Val::FuncRef(Some(f)) = v {
-                store.check_id(f.store)?;
-            }
+            store.check_val(v)?;
         }
-        let id = store.id();
         let n = ty.param_slots().max(ty.result_slots()) as usize;
-        exec::call_with_slots(
+        backend::call_with_slots(
             store,
             self.index,
             n,
-            |slots| {
+            |slots, store| {
                 let mut i = 0;
                 for v in params {
-                    v.to_slots(id, &mut slots[i..]);
+                    v.to_slots(store, &mut slots[i..]);
                     i += v.ty().slots() as usize;
                 }
             },
-            |slots| {
+            |slots, store| {
                 let mut i = 0;
                 for (r, t) in results.iter_mut().zip(ty.results()) {
-                    *r = Val::from_slots(*t, id, &slots[i..]);
+                    *r = Val::from_slots(*t, store, &slots[i..]);
                     i += t.slots() as usize;
                 }
             },
@@ -209,29 +230,52 @@ fn untyped_host<T: 'static>(
     ty: FuncType,
     f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Trap> + Send + Sync + 'static,
 ) -> Arc<HostFn<T>> {
-    Arc::new(move |caller: Caller<'_, T>, slots: &mut [u64]| {
-        let id = caller.store.id();
-        let mut params = Vec::with_capacity(ty.params().len());
-        let mut i = 0;
-        for t in ty.params() {
-            params.push(Val::from_slots(*t, id, &slots[i..]));
-            i += t.slots() as usize;
+    Arc::new(move |caller: Caller<'_, T>, slots: &mut [u64]| call_untyped(&ty, &f, caller, slots))
+}
+
+/// Runs a host function over [`Val`]s on raw slots: arguments in, results out.
+pub(crate) fn call_untyped<T>(
+    ty: &FuncType,
+    f: &impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Trap>,
+    caller: Caller<'_, T>,
+    slots: &mut [u64],
+) -> Result<(), Trap> {
+    let mut params = Vec::with_capacity(ty.params().len());
+    let mut i = 0;
+    for t in ty.params() {
+        params.push(Val::from_slots(*t, &caller.store.inner, &slots[i..]));
+        i += t.slots() as usize;
+    }
+    let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
+    let instance = caller.instance;
+    let store = caller.store;
+    f(
+        Caller {
+            store: &mut *store,
+            instance,
+        },
+        &params,
+        &mut results,
+    )?;
+    let mut i = 0;
+    for (v, t) in results.iter().zip(ty.results()) {
+        if v.ty() != *t {
+            return Err(Trap::host_message(format!(
+                "host function returned {} where {t} was expected",
+                v.ty()
+            )));
         }
-        let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
-        f(caller, &params, &mut results)?;
-        let mut i = 0;
-        for (v, t) in results.iter().zip(ty.results()) {
-            if v.ty() != *t {
-                return Err(Trap::host_message(format!(
-                    "host function returned {} where {t} was expected",
-                    v.ty()
-                )));
-            }
-            v.to_slots(id, &mut slots[i..]);
-            i += t.slots() as usize;
+        if let Val::FuncRef(Some(func)) = v
+            && func.store != store.id()
+        {
+            return Err(Trap::host_message(
+                "host function returned a function of another store",
+            ));
         }
-        Ok(())
-    })
+        v.to_slots(&store.inner, &mut slots[i..]);
+        i += t.slots() as usize;
+    }
+    Ok(())
 }
 
 /// A function with a statically known signature: calls do not allocate or check types.
@@ -265,14 +309,13 @@ impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
     pub fn call(&self, mut store: impl AsContextMut, params: P) -> Result<R> {
         let store = store.as_context_mut();
         store.check_id(self.func.store)?;
-        let id = store.id();
         let mut out = None;
-        exec::call_with_slots(
+        backend::call_with_slots(
             store,
             self.func.index,
             self.slots,
-            |slots| params.store(slots, id),
-            |slots| out = Some(R::load(slots, id)),
+            |slots, store| params.store(slots, store),
+            |slots, store| out = Some(R::load(slots, store)),
         )?;
         Ok(out.expect("results read after a successful call"))
     }
@@ -293,9 +336,9 @@ pub trait WasmTy: sealed::Sealed + Sized + Send + 'static {
     #[doc(hidden)]
     fn valtype() -> ValType;
     #[doc(hidden)]
-    fn store(self, slots: &mut [u64], store: StoreId);
+    fn store(self, slots: &mut [u64], store: &StoreInner);
     #[doc(hidden)]
-    fn load(slots: &[u64], store: StoreId) -> Self;
+    fn load(slots: &[u64], store: &StoreInner) -> Self;
 }
 
 macro_rules! wasm_ty {
@@ -307,12 +350,12 @@ macro_rules! wasm_ty {
                 ValType::$vt
             }
             #[inline]
-            fn store(self, slots: &mut [u64], _: StoreId) {
+            fn store(self, slots: &mut [u64], _: &StoreInner) {
                 let $v = self;
                 slots[0] = $to;
             }
             #[inline]
-            fn load(slots: &[u64], _: StoreId) -> Self {
+            fn load(slots: &[u64], _: &StoreInner) -> Self {
                 let $s = slots[0];
                 $from
             }
@@ -341,11 +384,11 @@ impl WasmTy for V128 {
     fn valtype() -> ValType {
         ValType::V128
     }
-    fn store(self, slots: &mut [u64], _: StoreId) {
+    fn store(self, slots: &mut [u64], _: &StoreInner) {
         slots[0] = self.0 as u64;
         slots[1] = (self.0 >> 64) as u64;
     }
-    fn load(slots: &[u64], _: StoreId) -> Self {
+    fn load(slots: &[u64], _: &StoreInner) -> Self {
         V128(u128::from(slots[0]) | (u128::from(slots[1]) << 64))
     }
 }
@@ -356,10 +399,10 @@ impl WasmTy for Option<Func> {
     fn valtype() -> ValType {
         ValType::FuncRef
     }
-    fn store(self, slots: &mut [u64], store: StoreId) {
+    fn store(self, slots: &mut [u64], store: &StoreInner) {
         slots[0] = self.map_or(0, |f| f.to_raw(store));
     }
-    fn load(slots: &[u64], store: StoreId) -> Self {
+    fn load(slots: &[u64], store: &StoreInner) -> Self {
         Func::from_raw(store, slots[0])
     }
 }
@@ -369,7 +412,7 @@ pub trait WasmParams: Send {
     #[doc(hidden)]
     fn valtypes() -> Vec<ValType>;
     #[doc(hidden)]
-    fn store(self, slots: &mut [u64], store: StoreId);
+    fn store(self, slots: &mut [u64], store: &StoreInner);
 }
 
 /// Results of a typed call: a [`WasmTy`], `()` or a tuple.
@@ -377,14 +420,14 @@ pub trait WasmResults: Sized {
     #[doc(hidden)]
     fn valtypes() -> Vec<ValType>;
     #[doc(hidden)]
-    fn load(slots: &[u64], store: StoreId) -> Self;
+    fn load(slots: &[u64], store: &StoreInner) -> Self;
 }
 
 impl<A: WasmTy> WasmParams for A {
     fn valtypes() -> Vec<ValType> {
         vec![A::valtype()]
     }
-    fn store(self, slots: &mut [u64], store: StoreId) {
+    fn store(self, slots: &mut [u64], store: &StoreInner) {
         WasmTy::store(self, slots, store)
     }
 }
@@ -393,7 +436,7 @@ impl<A: WasmTy> WasmResults for A {
     fn valtypes() -> Vec<ValType> {
         vec![A::valtype()]
     }
-    fn load(slots: &[u64], store: StoreId) -> Self {
+    fn load(slots: &[u64], store: &StoreInner) -> Self {
         WasmTy::load(slots, store)
     }
 }
@@ -405,7 +448,7 @@ macro_rules! tuples {
             fn valtypes() -> Vec<ValType> {
                 vec![$($a::valtype()),*]
             }
-            fn store(self, slots: &mut [u64], store: StoreId) {
+            fn store(self, slots: &mut [u64], store: &StoreInner) {
                 let ($($a,)*) = self;
                 let mut i = 0;
                 $( $a.store(&mut slots[i..], store); i += $a::SLOTS; )*
@@ -417,7 +460,7 @@ macro_rules! tuples {
             fn valtypes() -> Vec<ValType> {
                 vec![$($a::valtype()),*]
             }
-            fn load(slots: &[u64], store: StoreId) -> Self {
+            fn load(slots: &[u64], store: &StoreInner) -> Self {
                 let mut i = 0;
                 $( let $a = $a::load(&slots[i..], store); i += $a::SLOTS; )*
                 #[allow(clippy::unused_unit)]
@@ -434,10 +477,12 @@ macro_rules! tuples {
             fn into_host(self) -> (FuncType, Arc<HostFn<T>>) {
                 let ty = FuncType::new(vec![$($a::valtype()),*], R::valtypes());
                 let f = move |caller: Caller<'_, T>, slots: &mut [u64]| -> Result<(), Trap> {
-                    let store = caller.store.id();
                     let mut i = 0;
-                    $( let $a = $a::load(&slots[i..], store); i += $a::SLOTS; )*
-                    self(caller, $($a),*).store_results(slots, store)
+                    $( let $a = $a::load(&slots[i..], &caller.store.inner); i += $a::SLOTS; )*
+                    let instance = caller.instance;
+                    let store = caller.store;
+                    let results = self(Caller { store: &mut *store, instance }, $($a),*);
+                    results.store_results(slots, &store.inner)
                 };
                 (ty, Arc::new(f))
             }
@@ -462,14 +507,14 @@ pub trait WasmRet {
     #[doc(hidden)]
     fn valtypes() -> Vec<ValType>;
     #[doc(hidden)]
-    fn store_results(self, slots: &mut [u64], store: StoreId) -> Result<(), Trap>;
+    fn store_results(self, slots: &mut [u64], store: &StoreInner) -> Result<(), Trap>;
 }
 
 impl<R: WasmResults + IntoSlots> WasmRet for R {
     fn valtypes() -> Vec<ValType> {
         R::valtypes()
     }
-    fn store_results(self, slots: &mut [u64], store: StoreId) -> Result<(), Trap> {
+    fn store_results(self, slots: &mut [u64], store: &StoreInner) -> Result<(), Trap> {
         self.into_slots(slots, store);
         Ok(())
     }
@@ -479,7 +524,7 @@ impl<R: WasmResults + IntoSlots> WasmRet for Result<R, Trap> {
     fn valtypes() -> Vec<ValType> {
         R::valtypes()
     }
-    fn store_results(self, slots: &mut [u64], store: StoreId) -> Result<(), Trap> {
+    fn store_results(self, slots: &mut [u64], store: &StoreInner) -> Result<(), Trap> {
         self?.into_slots(slots, store);
         Ok(())
     }
@@ -488,11 +533,11 @@ impl<R: WasmResults + IntoSlots> WasmRet for Result<R, Trap> {
 /// Results written back into slots (the host-function direction).
 #[doc(hidden)]
 pub trait IntoSlots {
-    fn into_slots(self, slots: &mut [u64], store: StoreId);
+    fn into_slots(self, slots: &mut [u64], store: &StoreInner);
 }
 
 impl<A: WasmTy> IntoSlots for A {
-    fn into_slots(self, slots: &mut [u64], store: StoreId) {
+    fn into_slots(self, slots: &mut [u64], store: &StoreInner) {
         self.store(slots, store)
     }
 }
@@ -501,7 +546,7 @@ macro_rules! into_slots_tuples {
     ($($a:ident)*) => {
         #[allow(non_snake_case, unused_mut, unused_variables, unused_assignments)]
         impl<$($a: WasmTy,)*> IntoSlots for ($($a,)*) {
-            fn into_slots(self, slots: &mut [u64], store: StoreId) {
+            fn into_slots(self, slots: &mut [u64], store: &StoreInner) {
                 let ($($a,)*) = self;
                 let mut i = 0;
                 $( $a.store(&mut slots[i..], store); i += $a::SLOTS; )*

@@ -2,11 +2,14 @@
 
 use super::store::{AsContext, AsContextMut, StoreId};
 use super::value::Val;
+use super::vmctx::GlobalCell;
 use crate::error::{Error, Result};
 use crate::types::{GlobalType, Mutability};
 
 pub(crate) struct GlobalEntity {
     pub ty: GlobalType,
+    /// Where the value lives: its instance's context, or the store's cell arena.
+    pub cell: GlobalCell,
 }
 
 /// A global, owned by a store.
@@ -26,18 +29,20 @@ impl Global {
         if value.ty() != ty.content {
             return Err(Error::usage("global initial value has the wrong type"));
         }
+        store.check_val(&value)?;
         let mut raw = [0u64; 2];
-        value.to_slots(store.id(), &mut raw);
-        Ok(Global::from_raw(store, ty, raw))
+        value.to_slots(&store.inner, &mut raw);
+        let cell = store.inner.global_cells.alloc(raw);
+        Ok(Global::push(store, ty, cell))
     }
 
-    pub(crate) fn from_raw<T>(
+    /// Registers a global whose value lives in `cell`.
+    pub(crate) fn push<T>(
         store: &mut super::store::Store<T>,
         ty: GlobalType,
-        raw: [u64; 2],
+        cell: GlobalCell,
     ) -> Global {
-        store.inner.globals.push(GlobalEntity { ty });
-        store.inner.global_values.push(raw);
+        store.inner.globals.push(GlobalEntity { ty, cell });
         Global {
             store: store.id(),
             index: (store.inner.globals.len() - 1) as u32,
@@ -53,12 +58,8 @@ impl Global {
     pub fn get(&self, store: impl AsContext) -> Val {
         let store = store.as_context();
         assert_eq!(store.id(), self.store, "global used with another store");
-        let ty = store.inner.globals[self.index as usize].ty;
-        Val::from_slots(
-            ty.content,
-            store.id(),
-            &store.inner.global_values[self.index as usize],
-        )
+        let e = &store.inner.globals[self.index as usize];
+        Val::from_slots(e.ty.content, &store.inner, &e.cell.get())
     }
 
     /// Writes a mutable global.
@@ -75,9 +76,10 @@ impl Global {
         if value.ty() != ty.content {
             return Err(Error::usage("value has the wrong type for this global"));
         }
+        store.check_val(&value)?;
         let mut raw = [0u64; 2];
-        value.to_slots(store.id(), &mut raw);
-        store.inner.global_values[self.index as usize] = raw;
+        value.to_slots(&store.inner, &mut raw);
+        store.inner.globals[self.index as usize].cell.set(raw);
         Ok(())
     }
 }

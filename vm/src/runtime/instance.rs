@@ -1,5 +1,6 @@
 //! Instances, instantiation (§4.5.4 "Instantiation") and the linker.
 
+use super::backend;
 use super::func::{Func, FuncEntity, HostFn, IntoFunc, TypedFunc, WasmParams, WasmResults};
 use super::global::Global;
 use super::memory::{Memory, MemoryEntity};
@@ -7,9 +8,9 @@ use super::module::{Engine, Module};
 use super::store::{AsContext, AsContextMut, Store};
 use super::table::{Table, TableEntity};
 use super::value::Val;
+use super::vmctx::{VMContextBox, VMOffsets};
 use crate::decode::{ConstExpr, ConstOp, DataMode, ElemMode, ExternKind, ImportDesc};
 use crate::error::{Error, Result, Trap, TrapCode};
-use crate::interp::exec;
 use crate::types::{ExternType, FuncType, Limits, MemoryType, TableType};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -101,8 +102,8 @@ pub(crate) struct InstanceData {
     pub tables: Box<[u32]>,
     pub memories: Box<[u32]>,
     pub globals: Box<[u32]>,
-    /// Store type ids of the module's types.
-    pub type_ids: Box<[u32]>,
+    /// The context both engines run this instance with (see [`super::vmctx`]).
+    pub vmctx: VMContextBox,
     /// Element segments as raw references; emptied by `elem.drop`.
     pub elems: Vec<Box<[u64]>>,
     pub data_dropped: Vec<bool>,
@@ -211,8 +212,8 @@ fn eval_const<T>(store: &Store<T>, globals: &[u32], funcs: &[u32], expr: &ConstE
             ConstOp::F64(v) => [v, 0],
             ConstOp::V128(v) => [v as u64, (v >> 64) as u64],
             ConstOp::RefNull(_) => [0, 0],
-            ConstOp::RefFunc(f) => [u64::from(funcs[f as usize]) + 1, 0],
-            ConstOp::GlobalGet(g) => store.inner.global_values[globals[g as usize] as usize],
+            ConstOp::RefFunc(f) => [store.inner.funcrefs.get(funcs[f as usize]) as u64, 0],
+            ConstOp::GlobalGet(g) => store.inner.globals[globals[g as usize] as usize].cell.get(),
         };
         stack.push(v);
     }
@@ -265,26 +266,26 @@ pub(crate) fn instantiate<T>(
     }
 
     let instance_index = store.inner.instances.len() as u32;
-    let type_ids: Box<[u32]> = info
-        .types
-        .iter()
-        .map(|t| store.inner.types.intern(t))
-        .collect();
+    let type_ids = &module.inner.type_ids;
+    let first_defined = store.inner.funcs.len() as u32;
     for (def, &t) in info.funcs[info.num_imported_funcs as usize..]
         .iter()
         .enumerate()
     {
-        store.inner.funcs.push(FuncEntity::Wasm {
-            instance: instance_index,
-            def: def as u32,
-            type_id: type_ids[t as usize],
-        });
+        store.inner.push_func(
+            FuncEntity::Wasm {
+                instance: instance_index,
+                def: def as u32,
+                type_id: type_ids[t as usize],
+                slots: {
+                    let ty = &info.types[t as usize];
+                    ty.param_slots().max(ty.result_slots())
+                },
+            },
+            std::ptr::null(),
+            std::ptr::null_mut(),
+        );
         funcs.push((store.inner.funcs.len() - 1) as u32);
-    }
-    let defined_globals = &info.global_types[info.num_imported_globals as usize..];
-    for (ty, init) in defined_globals.iter().zip(&info.global_inits) {
-        let raw = eval_const(store, &globals, &funcs, init);
-        globals.push(Global::from_raw(store, *ty, raw).index);
     }
     let limits = store.inner.limits.clone();
     for t in &info.tables[info.num_imported_tables as usize..] {
@@ -300,6 +301,45 @@ pub(crate) fn instantiate<T>(
             .memories
             .push(MemoryEntity::new(*m, limits.max_memory_bytes)?);
         memories.push((store.inner.memories.len() - 1) as u32);
+    }
+
+    let vmctx = VMContextBox::new(module.inner.offsets);
+    if let Some(&m) = memories.first() {
+        let mem = &store.inner.memories[m as usize];
+        vmctx.set_header(VMOffsets::HEAP_BASE, mem.base() as usize);
+        vmctx.set_header(VMOffsets::MEMORY0, mem.vm() as usize);
+    }
+    vmctx.set_header(VMOffsets::STORE, &*store.inner.vmstore as *const _ as usize);
+    vmctx.set_header(
+        VMOffsets::INTERRUPTS,
+        Arc::as_ptr(&store.inner.interrupts) as usize,
+    );
+    vmctx.set_header(VMOffsets::LIBCALLS, backend::libcalls() as usize);
+    vmctx.set_header(VMOffsets::INSTANCE, instance_index as usize);
+    for (i, &f) in funcs.iter().enumerate() {
+        vmctx.set_func(i as u32, store.inner.funcrefs.get(f));
+    }
+    for (def, index) in (first_defined..store.inner.funcs.len() as u32).enumerate() {
+        let code = module.inner.code.native_entry(def as u32);
+        store.inner.funcrefs.set_code(index, code, vmctx.as_ptr());
+    }
+    for (i, &g) in globals.iter().enumerate() {
+        vmctx.set_global(i as u32, store.inner.globals[g as usize].cell);
+    }
+    let defined_globals = &info.global_types[info.num_imported_globals as usize..];
+    for (d, (ty, init)) in defined_globals.iter().zip(&info.global_inits).enumerate() {
+        let raw = eval_const(store, &globals, &funcs, init);
+        let index = info.num_imported_globals + d as u32;
+        let cell = vmctx.defined_global_cell(index);
+        cell.set(raw);
+        vmctx.set_global(index, cell);
+        globals.push(Global::push(store, *ty, cell).index);
+    }
+    for (i, &t) in tables.iter().enumerate() {
+        vmctx.set_table(i as u32, store.inner.tables[t as usize].vm());
+    }
+    for (i, &m) in memories.iter().enumerate() {
+        vmctx.set_memory(i as u32, store.inner.memories[m as usize].vm());
     }
     let id = store.id();
     let exports = info
@@ -344,7 +384,7 @@ pub(crate) fn instantiate<T>(
         tables: tables.into(),
         memories: memories.into(),
         globals: globals.into(),
-        type_ids,
+        vmctx,
         elems,
         data_dropped: vec![false; info.datas.len()],
         exports,
@@ -356,7 +396,7 @@ pub(crate) fn instantiate<T>(
     initialize_segments(store, instance_index)?;
     if let Some(start) = info.start {
         let f = store.inner.instances[instance_index as usize].funcs[start as usize];
-        exec::call_with_slots(store, f, 0, |_| {}, |_| {})?;
+        backend::call_with_slots(store, f, 0, |_, _| {}, |_, _| {})?;
     }
     Ok(instance)
 }
@@ -479,33 +519,9 @@ impl<T: 'static> Linker<T> {
         + 'static,
     ) -> Result<&mut Self> {
         let tmp_ty = ty.clone();
-        let host: Arc<HostFn<T>> = {
-            let f = Arc::new(f);
-            Arc::new(move |caller, slots: &mut [u64]| {
-                let id = caller.store.id();
-                let mut params = Vec::with_capacity(tmp_ty.params().len());
-                let mut i = 0;
-                for t in tmp_ty.params() {
-                    params.push(Val::from_slots(*t, id, &slots[i..]));
-                    i += t.slots() as usize;
-                }
-                let mut results: Vec<Val> = tmp_ty
-                    .results()
-                    .iter()
-                    .map(|t| Val::default_for(*t))
-                    .collect();
-                f(caller, &params, &mut results)?;
-                let mut i = 0;
-                for (v, t) in results.iter().zip(tmp_ty.results()) {
-                    if v.ty() != *t {
-                        return Err(Trap::host_message("host function returned a wrong type"));
-                    }
-                    v.to_slots(id, &mut slots[i..]);
-                    i += t.slots() as usize;
-                }
-                Ok(())
-            })
-        };
+        let host: Arc<HostFn<T>> = Arc::new(move |caller, slots: &mut [u64]| {
+            super::func::call_untyped(&tmp_ty, &f, caller, slots)
+        });
         self.insert(module, name, Definition::Host(ty, host))
     }
 

@@ -2,6 +2,7 @@
 
 use super::store::{AsContext, AsContextMut, StoreId};
 use super::sys::Reservation;
+use super::vmctx::VMMemory;
 use crate::error::{Error, Result};
 use crate::types::{MAX_PAGES, MemoryType, PAGE_SIZE};
 use std::os::fd::BorrowedFd;
@@ -15,6 +16,8 @@ pub(crate) struct MemoryEntity {
     pub ty: MemoryType,
     map: Reservation,
     pages: u32,
+    /// Base and length, where native code reads them.
+    vm: Box<VMMemory>,
 }
 
 impl MemoryEntity {
@@ -30,11 +33,21 @@ impl MemoryEntity {
             .map_err(|e| Error::resource(format!("cannot reserve memory: {e}")))?;
         map.grow_to(min_bytes as usize)
             .map_err(|e| Error::resource(format!("cannot commit memory: {e}")))?;
+        let vm = Box::new(VMMemory {
+            base: map.base(),
+            len: min_bytes,
+        });
         Ok(MemoryEntity {
             ty,
             map,
             pages: ty.limits.min,
+            vm,
         })
+    }
+
+    /// The memory's base and length, at a stable address.
+    pub(crate) fn vm(&self) -> *const VMMemory {
+        &*self.vm
     }
 
     pub(crate) fn base(&self) -> *mut u8 {
@@ -63,6 +76,7 @@ impl MemoryEntity {
         }
         self.map.grow_to((new * PAGE_SIZE) as usize).ok()?;
         self.pages = new as u32;
+        self.vm.len = new * PAGE_SIZE;
         Some(old)
     }
 

@@ -1,12 +1,15 @@
 //! Engines and compiled modules.
 
+use super::backend::{self, ModuleCode};
+use super::registry;
+use super::vmctx::VMOffsets;
 use crate::decode::reader::Reader;
 use crate::decode::{self, ExternKind, Features, ImportDesc, ModuleInfo};
 use crate::error::{Error, ErrorKind, Result};
 use crate::interp::translate::{self, CompiledFunc};
 use crate::types::ExternType;
 use crate::validate;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Compilation settings shared by modules and stores. Cheap to clone.
 #[derive(Clone, Debug, Default)]
@@ -14,22 +17,89 @@ pub struct Engine {
     config: Arc<Config>,
 }
 
-/// Engine configuration: which WebAssembly features beyond 2.0 modules may use.
+/// Which engine runs a module's code.
 ///
-/// The default accepts exactly WebAssembly 2.0. Flags are set builder-style:
+/// Both engines implement the same semantics, traps and limits; they differ in start-up
+/// time and speed. The environment variable `SANDLITE_STRATEGY` (`interpreter`,
+/// `compiler` or `auto`), read once per process, replaces [`Strategy::Auto`] wherever it
+/// is configured, so a whole test suite can run on either engine; an explicit
+/// `Interpreter` or `Compiler` in a [`Config`] is kept.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Strategy {
+    /// The compiler on x86-64 Linux, the interpreter elsewhere. Until the compiler
+    /// handles SIMD, a module that uses `v128` runs on the interpreter.
+    #[default]
+    Auto,
+    /// Sandlite's interpreter: portable, starts at once.
+    Interpreter,
+    /// Sandlite's x86-64 compiler. Refuses modules it cannot compile, with an error
+    /// saying why.
+    Compiler,
+}
+
+impl Strategy {
+    /// What `Auto` means in this process: `SANDLITE_STRATEGY` if set, else `Auto`.
+    fn from_env() -> Strategy {
+        static FROM_ENV: OnceLock<Strategy> = OnceLock::new();
+        *FROM_ENV.get_or_init(|| match std::env::var("SANDLITE_STRATEGY") {
+            Ok(v) => match v.trim().to_ascii_lowercase().as_str() {
+                "interpreter" | "interp" => Strategy::Interpreter,
+                "compiler" | "native" => Strategy::Compiler,
+                "" | "auto" => Strategy::Auto,
+                other => {
+                    eprintln!(
+                        "sandlite: ignoring SANDLITE_STRATEGY={other:?} \
+                         (expected interpreter, compiler or auto)"
+                    );
+                    Strategy::Auto
+                }
+            },
+            Err(_) => Strategy::Auto,
+        })
+    }
+
+    /// This strategy with `Auto` replaced by the environment's choice.
+    pub(crate) fn resolve(self) -> Strategy {
+        match self {
+            Strategy::Auto => Strategy::from_env(),
+            explicit => explicit,
+        }
+    }
+}
+
+/// Engine configuration: which WebAssembly features beyond 2.0 modules may use, and
+/// which engine runs them.
+///
+/// The default accepts exactly WebAssembly 2.0 and picks the engine automatically
+/// ([`Strategy::Auto`]). Settings are made builder-style:
 ///
 /// ```
-/// use sandlite_vm::{Config, Engine};
+/// use sandlite_vm::{Config, Engine, Strategy};
 ///
-/// let engine = Engine::new(Config::default().multi_memory(true));
+/// let engine = Engine::new(Config::default().multi_memory(true).strategy(Strategy::Interpreter));
 /// assert!(engine.config().is_multi_memory());
+/// assert_eq!(engine.config().configured_strategy(), Strategy::Interpreter);
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Config {
     multi_memory: bool,
+    strategy: Strategy,
 }
 
 impl Config {
+    /// Chooses the engine (see [`Strategy`]).
+    #[must_use]
+    pub fn strategy(mut self, strategy: Strategy) -> Config {
+        self.strategy = strategy;
+        self
+    }
+
+    /// The strategy as configured (`Auto` stays `Auto`; see [`Module::strategy`] for the
+    /// engine a module actually runs on).
+    pub fn configured_strategy(&self) -> Strategy {
+        self.strategy
+    }
+
     /// Enables multi-memory (part of WebAssembly 3.0): a module may define and import
     /// several memories, and memory instructions and data segments name the memory they
     /// use. Off by default, where a second memory makes a module invalid ("multiple
@@ -74,9 +144,14 @@ pub struct Module {
 #[derive(Debug)]
 pub(crate) struct ModuleInner {
     pub info: ModuleInfo,
-    pub code: Box<[CompiledFunc]>,
+    /// The code, for the one engine this module runs on.
+    pub code: ModuleCode,
     /// Parameter slots of each type, for `call_indirect`.
     pub type_param_slots: Box<[u32]>,
+    /// Process-wide ids of the module's types (see [`registry`]).
+    pub type_ids: Box<[u32]>,
+    /// Layout of the module's instance contexts.
+    pub offsets: VMOffsets,
 }
 
 /// An import a module needs.
@@ -105,7 +180,22 @@ impl Module {
     pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
         let bytes = bytes.as_ref();
         let (info, deferred) = decode::decode(bytes, engine.config.features())?;
-        let compiled = compile(&info, bytes, deferred);
+        let type_ids: Box<[u32]> = info.types.iter().map(registry::intern).collect();
+        let offsets = VMOffsets {
+            num_funcs: info.funcs.len() as u32,
+            num_globals: info.global_types.len() as u32,
+            num_imported_globals: info.num_imported_globals,
+            num_tables: info.tables.len() as u32,
+            num_memories: info.memories.len() as u32,
+        };
+        let compiled = backend::compile(
+            engine.config.strategy.resolve(),
+            &info,
+            bytes,
+            deferred,
+            &type_ids,
+            &offsets,
+        );
         let code = match compiled {
             Ok(code) => code,
             Err(e) if matches!(e.kind(), ErrorKind::Invalid { .. }) => {
@@ -120,6 +210,8 @@ impl Module {
                 info,
                 code,
                 type_param_slots,
+                type_ids,
+                offsets,
             }),
         })
     }
@@ -170,16 +262,16 @@ impl Module {
             None => format!("func[{index}]"),
         }
     }
+
+    /// The engine this module's code runs on: [`Strategy::Interpreter`] or
+    /// [`Strategy::Compiler`].
+    pub fn strategy(&self) -> Strategy {
+        self.inner.code.strategy()
+    }
 }
 
-fn compile(
-    info: &ModuleInfo,
-    bytes: &[u8],
-    deferred: Option<Error>,
-) -> Result<Box<[CompiledFunc]>> {
-    if let Some(e) = deferred {
-        return Err(e);
-    }
+/// Validates and translates every function for the interpreter.
+pub(crate) fn translate_all(info: &ModuleInfo, bytes: &[u8]) -> Result<Box<[CompiledFunc]>> {
     let cx = validate::validate_module(info)?;
     let n = info.bodies.len();
     let code_bytes: usize = info.bodies.iter().map(|b| b.code_end - b.code_start).sum();

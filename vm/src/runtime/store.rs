@@ -3,14 +3,14 @@
 use super::func::{Caller, FuncEntity, HostFn};
 use super::instance::InstanceData;
 use super::memory::MemoryEntity;
-use super::registry::TypeRegistry;
 use super::table::TableEntity;
+use super::vmctx::{CellArena, FuncRefArena, VMInterrupts, VMStoreContext};
 use crate::error::{Error, Result};
 use crate::interp::exec::Frame;
 use crate::runtime::module::Engine;
 use std::ptr::NonNull;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Identifies a store, so handles from one store are refused by another.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -53,14 +53,14 @@ impl Default for StoreLimits {
 /// function call.
 #[derive(Clone, Debug)]
 pub struct InterruptHandle {
-    flag: Arc<AtomicBool>,
+    interrupts: Arc<VMInterrupts>,
 }
 
 impl InterruptHandle {
     /// Requests the interrupt. If no call is running, the next one traps at its first
     /// check; [`Store::clear_interrupt`] withdraws the request.
     pub fn interrupt(&self) {
-        self.flag.store(true, Ordering::Relaxed);
+        self.interrupts.interrupt();
     }
 }
 
@@ -99,27 +99,32 @@ impl Drop for ValueStack {
     }
 }
 
-/// The part of a store that does not depend on the host's data type.
-pub(crate) struct StoreInner {
-    pub id: StoreId,
-    pub engine: Engine,
-    pub funcs: Vec<FuncEntity>,
-    pub instances: Vec<InstanceData>,
-    pub memories: Vec<MemoryEntity>,
-    pub tables: Vec<TableEntity>,
-    pub globals: Vec<super::global::GlobalEntity>,
-    /// Global values; `v128` uses both words.
-    pub global_values: Vec<[u64; 2]>,
-    pub types: TypeRegistry,
-    pub limits: StoreLimits,
-    pub interrupt: Arc<AtomicBool>,
-    pub stack: Option<ValueStack>,
+/// The part of a store that does not depend on the host's data type. (Public only so
+/// the sealed value-conversion traits can name it; not reachable from outside the crate.)
+#[doc(hidden)]
+pub struct StoreInner {
+    pub(crate) id: StoreId,
+    pub(crate) engine: Engine,
+    pub(crate) funcs: Vec<FuncEntity>,
+    pub(crate) instances: Vec<InstanceData>,
+    pub(crate) memories: Vec<MemoryEntity>,
+    pub(crate) tables: Vec<TableEntity>,
+    pub(crate) globals: Vec<super::global::GlobalEntity>,
+    /// Values of globals the host created (instances keep theirs in their contexts).
+    pub(crate) global_cells: CellArena,
+    /// The `funcref` of every function in `funcs`, by index.
+    pub(crate) funcrefs: FuncRefArena,
+    pub(crate) limits: StoreLimits,
+    pub(crate) interrupts: Arc<VMInterrupts>,
+    /// Where native code finds this store again.
+    pub(crate) vmstore: Box<VMStoreContext>,
+    pub(crate) stack: Option<ValueStack>,
     /// Frames of every active Wasm call, outermost first.
-    pub frames: Vec<Frame>,
+    pub(crate) frames: Vec<Frame>,
     /// First free value-stack slot: where a new (possibly nested) call starts.
-    pub stack_top: usize,
+    pub(crate) stack_top: usize,
     /// Nested host-to-Wasm calls currently active.
-    pub host_depth: usize,
+    pub(crate) host_depth: usize,
 }
 
 // SAFETY: the raw pointers a store holds (the value stack allocation and, inside frames,
@@ -148,10 +153,11 @@ impl<T> Store<T> {
                 memories: Vec::new(),
                 tables: Vec::new(),
                 globals: Vec::new(),
-                global_values: Vec::new(),
-                types: TypeRegistry::default(),
+                global_cells: CellArena::default(),
+                funcrefs: FuncRefArena::default(),
                 limits: StoreLimits::default(),
-                interrupt: Arc::new(AtomicBool::new(false)),
+                interrupts: Arc::new(VMInterrupts::new()),
+                vmstore: Box::new(VMStoreContext::new()),
                 stack: None,
                 frames: Vec::new(),
                 stack_top: 0,
@@ -200,17 +206,25 @@ impl<T> Store<T> {
     /// A handle that interrupts calls running in this store.
     pub fn interrupt_handle(&self) -> InterruptHandle {
         InterruptHandle {
-            flag: self.inner.interrupt.clone(),
+            interrupts: self.inner.interrupts.clone(),
         }
     }
 
     /// Withdraws a pending interrupt request.
     pub fn clear_interrupt(&self) {
-        self.inner.interrupt.store(false, Ordering::Relaxed);
+        self.inner.interrupts.take();
     }
 
     pub(crate) fn id(&self) -> StoreId {
         self.inner.id
+    }
+
+    /// Refuses a function reference from another store.
+    pub(crate) fn check_val(&self, v: &super::value::Val) -> Result<()> {
+        match v {
+            super::value::Val::FuncRef(Some(f)) => self.check_id(f.store),
+            _ => Ok(()),
+        }
     }
 
     pub(crate) fn check_id(&self, id: StoreId) -> Result<()> {
@@ -224,6 +238,24 @@ impl<T> Store<T> {
 }
 
 impl StoreInner {
+    /// Adds a function and its reference; returns its store index.
+    pub(crate) fn push_func(
+        &mut self,
+        entity: FuncEntity,
+        code: *const u8,
+        vmctx: *mut super::vmctx::VMContext,
+    ) -> u32 {
+        let index = self.funcs.len() as u32;
+        self.funcrefs.push(super::vmctx::VMFuncRef {
+            code,
+            vmctx,
+            type_id: entity.type_id(),
+            index,
+        });
+        self.funcs.push(entity);
+        index
+    }
+
     /// The value stack, allocated on first use.
     pub(crate) fn stack(&mut self) -> Result<&ValueStack> {
         if self.stack.is_none() {

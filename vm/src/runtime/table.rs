@@ -2,14 +2,18 @@
 
 use super::store::{AsContext, AsContextMut, StoreId};
 use super::value::Val;
+use super::vmctx::VMTable;
 use crate::error::{Error, Result};
 use crate::types::TableType;
 
-/// Elements are raw references: 0 is null, otherwise a function's store index + 1 or an
-/// `externref` + 1.
+/// Elements are raw references: 0 is null, otherwise the address of a function's
+/// [`VMFuncRef`](super::vmctx::VMFuncRef) or an `externref` + 1.
 pub(crate) struct TableEntity {
     pub ty: TableType,
+    /// The elements. Changing the length (only `grow` does) must refresh `vm`.
     pub elements: Vec<u64>,
+    /// Base and length of `elements`, where native code reads them.
+    vm: Box<VMTable>,
 }
 
 impl TableEntity {
@@ -20,10 +24,17 @@ impl TableEntity {
                 ty.limits.min
             )));
         }
-        Ok(TableEntity {
-            ty,
-            elements: vec![init; ty.limits.min as usize],
-        })
+        let mut elements = vec![init; ty.limits.min as usize];
+        let vm = Box::new(VMTable {
+            base: elements.as_mut_ptr(),
+            len: elements.len() as u64,
+        });
+        Ok(TableEntity { ty, elements, vm })
+    }
+
+    /// The table's base and length, at a stable address.
+    pub(crate) fn vm(&self) -> *const VMTable {
+        &*self.vm
     }
 
     /// `table.grow`: the old size, or `None` if the table cannot grow that far.
@@ -35,6 +46,8 @@ impl TableEntity {
             return None;
         }
         self.elements.resize(new as usize, init);
+        self.vm.base = self.elements.as_mut_ptr();
+        self.vm.len = self.elements.len() as u64;
         Some(old)
     }
 }
@@ -56,8 +69,9 @@ impl Table {
         if init.ty() != ty.element.into() {
             return Err(Error::usage("table initial value has the wrong type"));
         }
+        store.check_val(&init)?;
         let mut raw = [0u64; 2];
-        init.to_slots(store.id(), &mut raw);
+        init.to_slots(&store.inner, &mut raw);
         let entity = TableEntity::new(ty, raw[0], store.inner.limits.max_table_elements)?;
         store.inner.tables.push(entity);
         Ok(Table {
@@ -84,6 +98,6 @@ impl Table {
         let store = store.as_context();
         let e = self.entity(store);
         let raw = *e.elements.get(index as usize)?;
-        Some(Val::from_slots(e.ty.element.into(), store.id(), &[raw]))
+        Some(Val::from_slots(e.ty.element.into(), &store.inner, &[raw]))
     }
 }

@@ -1,7 +1,7 @@
 //! Values crossing the host boundary.
 
 use super::func::Func;
-use super::store::StoreId;
+use super::store::StoreInner;
 use crate::types::ValType;
 
 /// An opaque host reference (`externref`). The host chooses the number; the VM only
@@ -86,8 +86,8 @@ impl Val {
         }
     }
 
-    /// Writes this value into interpreter slots.
-    pub(crate) fn to_slots(self, store: StoreId, out: &mut [u64]) {
+    /// Writes this value into slots (a function reference must belong to `store`).
+    pub(crate) fn to_slots(self, store: &StoreInner, out: &mut [u64]) {
         match self {
             Val::I32(v) => out[0] = v as u32 as u64,
             Val::I64(v) => out[0] = v as u64,
@@ -102,8 +102,8 @@ impl Val {
         }
     }
 
-    /// Reads a value of type `ty` from interpreter slots.
-    pub(crate) fn from_slots(ty: ValType, store: StoreId, slots: &[u64]) -> Val {
+    /// Reads a value of type `ty` from slots.
+    pub(crate) fn from_slots(ty: ValType, store: &StoreInner, slots: &[u64]) -> Val {
         match ty {
             ValType::I32 => Val::I32(slots[0] as u32 as i32),
             ValType::I64 => Val::I64(slots[0] as i64),

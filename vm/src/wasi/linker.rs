@@ -122,10 +122,17 @@ pub fn add_to_linker<T: 'static>(
         MODULE,
         "poll_oneoff",
         move |mut caller: Caller<'_, T>, subs: i32, events: i32, n: i32, ret: i32| {
-            let flag = caller.store.inner.interrupt.clone();
+            let interrupts = caller.store.inner.interrupts.clone();
             let mut interrupted = false;
             let errno = with_memory(&mut caller, get, "poll_oneoff", |c, m| {
-                match c.poll_oneoff(m, subs as u32, events as u32, n as u32, ret as u32, &flag) {
+                match c.poll_oneoff(
+                    m,
+                    subs as u32,
+                    events as u32,
+                    n as u32,
+                    ret as u32,
+                    &interrupts.flag,
+                ) {
                     Ok(()) => Ok(()),
                     Err(PollError::Errno(e)) => Err(e),
                     Err(PollError::Interrupted) => {
