@@ -1,12 +1,38 @@
-//! The x86-64 compiler (work in progress: refuses every module for now).
+//! The x86-64 optimizing compiler.
+//!
+//! Per function, on all cores ([`compile_module`]):
+//!
+//! ```text
+//! validated body ─ frontend ─▶ SSA IR (ir) ─ passes ─▶ optimized IR ─ layout
+//!     ─ x64::lower ─▶ VCode (virtual registers) ─ regalloc ─▶ allocated VCode
+//!     ─ x64::emit (x64::asm) ─▶ machine code + relocations + trap sites
+//! ```
+//!
+//! then per module: entry trampolines and host adapters for every function type
+//! (`x64::trampolines`), linking into one image, and executable memory (`code`). At run
+//! time, `entry` calls into the code and back out to the runtime, `signals` turns
+//! faults into traps, and `libcalls` implements the operations compiled code leaves to
+//! the runtime. See docs/compiler.md for the design.
 
 use crate::decode::ModuleInfo;
 use crate::error::Error;
 use crate::runtime::vmctx::VMOffsets;
+use crate::validate;
+use x64::emit::{FuncCode, RelocTarget};
+use x64::inst::TrapKind;
 
+pub(crate) mod code;
 pub(crate) mod entry;
+pub(crate) mod frontend;
+pub(crate) mod ir;
+mod libcalls;
+pub(crate) mod passes;
+pub(crate) mod regalloc;
+pub(crate) mod signals;
+pub(crate) mod x64;
 
 /// Why a module was not compiled.
+#[derive(Debug)]
 pub(crate) enum CompileError {
     /// The module is malformed or invalid.
     Wasm(Error),
@@ -14,30 +40,302 @@ pub(crate) enum CompileError {
     Unsupported(String),
 }
 
-/// A module's machine code.
-pub(crate) struct NativeModule {}
+/// The CPU features the generated code may use (detected at run time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct CpuFeatures {
+    pub sse41: bool,
+    pub lzcnt: bool,
+    pub bmi1: bool,
+    pub popcnt: bool,
+}
+
+impl CpuFeatures {
+    pub(crate) fn detect() -> CpuFeatures {
+        CpuFeatures {
+            sse41: std::arch::is_x86_feature_detected!("sse4.1"),
+            lzcnt: std::arch::is_x86_feature_detected!("lzcnt"),
+            bmi1: std::arch::is_x86_feature_detected!("bmi1"),
+            popcnt: std::arch::is_x86_feature_detected!("popcnt"),
+        }
+    }
+}
+
+/// What compiling one function needs to know about its module.
+pub(crate) struct Env<'a> {
+    pub info: &'a ModuleInfo,
+    pub type_ids: &'a [u32],
+    pub offsets: &'a VMOffsets,
+    pub cpu: CpuFeatures,
+    /// Memory 0 has a guard region (accesses need no bounds checks).
+    pub memory0_guarded: bool,
+}
+
+const REG_INFO: regalloc::RegInfo = regalloc::RegInfo {
+    int_regs: &x64::inst::ALLOCATABLE_GPRS,
+    float_regs: &x64::inst::ALLOCATABLE_XMMS,
+    callee_saved: &x64::inst::CALLEE_SAVED,
+    int_scratch: x64::inst::Reg(11),
+    float_scratch: x64::inst::Reg(31),
+};
+
+/// A module's machine code, ready to run.
+pub(crate) struct NativeModule {
+    pub(crate) code: code::CodeMemory,
+    /// Start of each defined function, ascending.
+    funcs: Box<[u32]>,
+    /// Entry trampoline of each type index (`u32::MAX` if the type cannot be called).
+    entries: Box<[u32]>,
+    /// Trap sites, by offset.
+    traps: Box<[(u32, TrapKind)]>,
+    /// Code before this offset is stubs (trampolines, adapters).
+    pub(crate) stubs_end: u32,
+    trap_return: u32,
+}
 
 impl NativeModule {
     pub(crate) fn code_size(&self) -> usize {
-        0
+        self.code.len()
     }
 
-    pub(crate) fn func_entry(&self, _def: u32) -> *const u8 {
-        std::ptr::null()
+    pub(crate) fn func_entry(&self, def: u32) -> *const u8 {
+        // SAFETY: function offsets lie inside the mapped code.
+        unsafe { self.code.base().add(self.funcs[def as usize] as usize) }
+    }
+
+    pub(crate) fn entry_trampoline(
+        &self,
+        type_index: u32,
+    ) -> unsafe extern "C" fn(
+        *mut crate::runtime::vmctx::VMContext,
+        *const u8,
+        *mut u64,
+        *mut signals::EntryRecord,
+    ) -> u32 {
+        let off = self.entries[type_index as usize];
+        assert_ne!(off, u32::MAX, "no entry trampoline for this type");
+        // SAFETY: the offset is the start of an entry trampoline this module generated
+        // with exactly this signature (System V: vmctx, code, slots, record -> status).
+        unsafe { std::mem::transmute(self.code.base().add(off as usize)) }
+    }
+
+    pub(crate) fn trap_return(&self) -> usize {
+        self.code.base() as usize + self.trap_return as usize
+    }
+
+    /// The trap reported by the instruction at `offset`, if it is a trap site.
+    pub(crate) fn trap_at(&self, offset: u32) -> Option<TrapKind> {
+        let i = self.traps.binary_search_by_key(&offset, |t| t.0).ok()?;
+        Some(self.traps[i].1)
+    }
+
+    /// Each defined function's machine code (for disassembly in tests).
+    pub(crate) fn func_bytes(&self) -> Vec<&[u8]> {
+        // SAFETY: the mapping is readable; `len` bounds every function.
+        let all = unsafe { std::slice::from_raw_parts(self.code.base(), self.code.len()) };
+        (0..self.funcs.len())
+            .map(|i| {
+                let start = self.funcs[i] as usize;
+                let end = self.funcs.get(i + 1).map_or(all.len(), |&e| e as usize);
+                &all[start..end]
+            })
+            .collect()
+    }
+
+    /// The defined function containing `pc`.
+    pub(crate) fn func_at(&self, pc: usize) -> Option<u32> {
+        let off = pc.checked_sub(self.code.base() as usize)? as u32;
+        if off < self.stubs_end {
+            return None;
+        }
+        let i = self.funcs.partition_point(|&s| s <= off);
+        i.checked_sub(1).map(|i| i as u32)
     }
 }
 
-pub(crate) fn compile_module(
-    _info: &ModuleInfo,
-    _bytes: &[u8],
-    _type_ids: &[u32],
-    _offsets: &VMOffsets,
-) -> Result<NativeModule, CompileError> {
-    Err(CompileError::Unsupported(
-        "the x86-64 compiler is not built yet".into(),
-    ))
+impl std::fmt::Debug for NativeModule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NativeModule({} bytes)", self.code.len())
+    }
 }
 
+/// The library-call table for instance contexts.
 pub(crate) fn libcalls() -> *const usize {
-    std::ptr::null()
+    libcalls::table()
+}
+
+/// Compiles one defined function.
+pub(crate) fn compile_function(
+    cx: &validate::Context<'_>,
+    bytes: &[u8],
+    def: u32,
+    env: &Env<'_>,
+) -> Result<FuncCode, CompileError> {
+    let mut f = frontend::translate(cx, bytes, def)?;
+    passes::optimize(&mut f);
+    let order = passes::layout(&f);
+    let mut lowered = x64::lower::lower(&f, &order, env);
+    let alloc = if std::env::var_os("SANDLITE_REGALLOC_FEW").is_some() {
+        // A stress mode for tests: few registers, so spilling and splitting run often.
+        const FEW: regalloc::RegInfo = regalloc::RegInfo {
+            int_regs: &[0, 1, 2, 6, 7, 3],
+            float_regs: &[16, 17, 18],
+            callee_saved: &x64::inst::CALLEE_SAVED,
+            int_scratch: x64::inst::Reg(11),
+            float_scratch: x64::inst::Reg(31),
+        };
+        regalloc::allocate(&mut lowered.vcode, &FEW)
+    } else {
+        regalloc::allocate(&mut lowered.vcode, &REG_INFO)
+    };
+    Ok(x64::emit::emit(&lowered, &alloc))
+}
+
+/// Stack size of compiler threads: SSA construction recurses on deep control flow.
+const COMPILE_STACK: usize = 64 << 20;
+
+/// Compiles every function of a validated-to-be module.
+pub(crate) fn compile_module(
+    info: &ModuleInfo,
+    bytes: &[u8],
+    type_ids: &[u32],
+    offsets: &VMOffsets,
+) -> Result<NativeModule, CompileError> {
+    let cx = validate::validate_module(info)?;
+    let env = Env {
+        info,
+        type_ids,
+        offsets,
+        cpu: CpuFeatures::detect(),
+        memory0_guarded: true,
+    };
+    let n = info.bodies.len();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8)
+        .min(n.max(1));
+    let threads = if std::env::var_os("SANDLITE_TRACE_FRONTEND").is_some() { 1 } else { threads };
+    let (cx, env) = (&cx, &env);
+    let parts: Vec<Vec<(usize, Result<FuncCode, CompileError>)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                std::thread::Builder::new()
+                    .name("sandlite-compile".into())
+                    .stack_size(COMPILE_STACK)
+                    .spawn_scoped(s, move || {
+                        (t..n)
+                            .step_by(threads)
+                            .map(|i| (i, compile_function(cx, bytes, i as u32, env)))
+                            .collect::<Vec<_>>()
+                    })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| match h {
+                Ok(h) => h.join().unwrap_or_default(),
+                Err(_) => Vec::new(),
+            })
+            .collect()
+    });
+    let mut funcs: Vec<Option<FuncCode>> = (0..n).map(|_| None).collect();
+    let mut first_error: Option<(usize, CompileError)> = None;
+    for (i, r) in parts.into_iter().flatten() {
+        match r {
+            Ok(code) => funcs[i] = Some(code),
+            Err(e) => {
+                if first_error.as_ref().is_none_or(|(j, _)| i < *j) {
+                    first_error = Some((i, e));
+                }
+            }
+        }
+    }
+    if let Some((_, e)) = first_error {
+        return Err(e);
+    }
+    let funcs: Vec<FuncCode> = funcs
+        .into_iter()
+        .map(|f| f.ok_or_else(|| CompileError::Wasm(Error::resource("a compiler thread failed"))))
+        .collect::<Result<_, _>>()?;
+    link(info, funcs)
+}
+
+/// Lays out stubs and functions in one image and resolves calls between them.
+fn link(info: &ModuleInfo, funcs: Vec<FuncCode>) -> Result<NativeModule, CompileError> {
+    use x64::asm::Asm;
+    use x64::trampolines;
+    let mut a = Asm::new();
+    let mut traps: Vec<(u32, TrapKind)> = Vec::new();
+    let mut entries = Vec::with_capacity(info.types.len());
+    let mut adapters = Vec::with_capacity(info.types.len());
+    for ty in &info.types {
+        let params: Option<Vec<ir::Type>> =
+            ty.params().iter().map(|t| frontend::ir_type(*t).ok()).collect();
+        let results: Option<Vec<ir::Type>> =
+            ty.results().iter().map(|t| frontend::ir_type(*t).ok()).collect();
+        match (params, results) {
+            (Some(p), Some(r)) => {
+                align(&mut a, 16);
+                entries.push(a.pos());
+                trampolines::entry(&mut a, &p, &r);
+                align(&mut a, 16);
+                adapters.push(a.pos());
+                let ud2 = trampolines::adapter(&mut a, &p, &r);
+                traps.push((ud2, TrapKind::Pending));
+            }
+            _ => {
+                entries.push(u32::MAX);
+                adapters.push(u32::MAX);
+            }
+        }
+    }
+    align(&mut a, 16);
+    let trap_return = a.pos();
+    trampolines::trap_return(&mut a);
+    align(&mut a, 16);
+    let stack_check = a.pos();
+    let ud2 = trampolines::stack_check(&mut a, ir::Libcall::StackCheck as u32);
+    traps.push((ud2, TrapKind::Pending));
+    a.finish();
+    let stubs_end = a.pos();
+    let mut image = a.buf;
+    let mut starts = Vec::with_capacity(funcs.len());
+    for f in &funcs {
+        while image.len() % 16 != 0 {
+            image.push(0xcc);
+        }
+        let start = image.len() as u32;
+        starts.push(start);
+        image.extend_from_slice(&f.code);
+        traps.extend(f.traps.iter().map(|&(off, k)| (start + off, k)));
+    }
+    for (f, &start) in funcs.iter().zip(&starts) {
+        for r in &f.relocs {
+            let target = match r.target {
+                RelocTarget::Func(def) => starts[def as usize],
+                RelocTarget::Adapter(t) => adapters[t as usize],
+                RelocTarget::StackCheck => stack_check,
+            };
+            let at = start + r.at;
+            let rel = target as i64 - (at as i64 + 4);
+            image[at as usize..at as usize + 4].copy_from_slice(&(rel as i32).to_le_bytes());
+        }
+    }
+    traps.sort_unstable_by_key(|t| t.0);
+    traps.dedup_by_key(|t| t.0);
+    let code = code::CodeMemory::new(&image)
+        .map_err(|e| CompileError::Wasm(Error::resource(format!("cannot map code: {e}"))))?;
+    Ok(NativeModule {
+        code,
+        funcs: starts.into_boxed_slice(),
+        entries: entries.into_boxed_slice(),
+        traps: traps.into_boxed_slice(),
+        stubs_end,
+        trap_return,
+    })
+}
+
+fn align(a: &mut x64::asm::Asm, n: u32) {
+    while a.pos() % n != 0 {
+        a.int3();
+    }
 }

@@ -303,6 +303,13 @@ pub(crate) fn instantiate<T>(
         memories.push((store.inner.memories.len() - 1) as u32);
     }
 
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    if let backend::ModuleCode::Native(m) = &module.inner.code {
+        let p: *const crate::compile::NativeModule = m;
+        if !store.inner.native_modules.contains(&p) {
+            store.inner.native_modules.push(p);
+        }
+    }
     let vmctx = VMContextBox::new(module.inner.offsets);
     if let Some(&m) = memories.first() {
         let mem = &store.inner.memories[m as usize];

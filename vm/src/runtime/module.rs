@@ -263,6 +263,24 @@ impl Module {
         }
     }
 
+    /// The machine code of each defined function, with its name, for tests that
+    /// disassemble it (`None` on the interpreter). Not a stable interface.
+    #[doc(hidden)]
+    pub fn native_code(&self) -> Option<Vec<(String, Vec<u8>)>> {
+        #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+        if let ModuleCode::Native(m) = &self.inner.code {
+            let first = self.inner.info.num_imported_funcs;
+            return Some(
+                m.func_bytes()
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, b)| (self.func_name(first + i as u32), b.to_vec()))
+                    .collect(),
+            );
+        }
+        None
+    }
+
     /// The engine this module's code runs on: [`Strategy::Interpreter`] or
     /// [`Strategy::Compiler`].
     pub fn strategy(&self) -> Strategy {

@@ -125,6 +125,10 @@ pub struct StoreInner {
     pub(crate) stack_top: usize,
     /// Nested host-to-Wasm calls currently active.
     pub(crate) host_depth: usize,
+    /// The compiled modules instantiated in this store (where the signal handler looks
+    /// up trap sites).
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    pub(crate) native_modules: Vec<*const crate::compile::NativeModule>,
 }
 
 // SAFETY: the raw pointers a store holds (the value stack allocation and, inside frames,
@@ -162,6 +166,8 @@ impl<T> Store<T> {
                 frames: Vec::new(),
                 stack_top: 0,
                 host_depth: 0,
+                #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+                native_modules: Vec::new(),
             },
             host_funcs: Vec::new(),
             data,

@@ -123,6 +123,11 @@ pub(crate) struct VMStoreContext {
     ) -> u32,
     /// The innermost native entry on this store's thread (an engine-private record).
     pub entry: *mut (),
+    /// The store's runtime part (`StoreInner`) during a native call, for library calls.
+    pub inner: *mut (),
+    /// The real stack limit of the running native call (the shared one may be raised
+    /// by an interrupt).
+    pub stack_limit: usize,
     /// A trap raised outside machine code (host function, library call) while native
     /// code was running, waiting for the entry to pick it up.
     pub trap: Option<Trap>,
@@ -142,11 +147,15 @@ unsafe extern "C" fn no_call_func(
 }
 
 impl VMStoreContext {
+    pub(crate) const CALL_FUNC: u32 = 8;
+
     pub(crate) fn new() -> VMStoreContext {
         VMStoreContext {
             store: ptr::null_mut(),
             call_func: no_call_func,
             entry: ptr::null_mut(),
+            inner: ptr::null_mut(),
+            stack_limit: 0,
             trap: None,
             panic: None,
         }

@@ -1,0 +1,1403 @@
+//! Instruction selection: SSA IR → x86-64 VCode.
+//!
+//! One walk over the blocks in layout order. Each IR value gets a virtual register when
+//! first needed; constants get none and are folded into instructions as immediates or
+//! rematerialized right where a register is needed, so they never occupy a register
+//! across blocks. A comparison used once, by the branch, `select` or trap of its block,
+//! is emitted at that user as `cmp` + `jcc`/`cmov` instead of producing a 0/1 value.
+//! Two-address x86 forms are written as a copy and an in-place operation; the
+//! allocator's hints usually make the copy disappear.
+
+#![forbid(unsafe_code)]
+
+use super::abi::{ArgLoc, RET_AREA_REG, SYSV_ARGS, Sig};
+use super::asm::{Alu, BitOp, Cond, R10, R14, RAX, RCX, RDX, Shift, Size, SseOp};
+use super::inst::*;
+use crate::compile::Env;
+use crate::compile::frontend::ir_type;
+use crate::compile::ir::*;
+use crate::compile::regalloc::{VBlock, VCode};
+use crate::error::TrapCode;
+use crate::runtime::vmctx::{VMFuncRef, VMMemory, VMOffsets, VMTable};
+
+/// The lowered function and what the emitter needs to know about it.
+pub(crate) struct Lowered {
+    pub vcode: VCode,
+    pub sig: Sig,
+    /// Bytes below rsp used by outgoing call arguments and return areas.
+    pub outgoing: u32,
+    pub has_calls: bool,
+}
+
+struct Lower<'a> {
+    f: &'a Function,
+    env: &'a Env<'a>,
+    vc: VCode,
+    vregs: Vec<Reg>,
+    uses: Vec<u32>,
+    /// IR instructions emitted at their user instead (fused compares).
+    fused: Vec<bool>,
+    block_index: Vec<u32>,
+    sig: Sig,
+    ret_area: Option<Reg>,
+    outgoing: u32,
+    has_calls: bool,
+}
+
+const NO_REG: Reg = Reg(u32::MAX);
+
+fn size_of(ty: Type) -> Size {
+    if ty.is_64() { Size::S64 } else { Size::S32 }
+}
+
+fn class_of(ty: Type) -> Class {
+    if ty.is_float() { Class::Float } else { Class::Int }
+}
+
+fn int_cond(cc: IntCC) -> Cond {
+    match cc {
+        IntCC::Eq => Cond::E,
+        IntCC::Ne => Cond::Ne,
+        IntCC::LtS => Cond::L,
+        IntCC::LtU => Cond::B,
+        IntCC::GtS => Cond::G,
+        IntCC::GtU => Cond::A,
+        IntCC::LeS => Cond::Le,
+        IntCC::LeU => Cond::Be,
+        IntCC::GeS => Cond::Ge,
+        IntCC::GeU => Cond::Ae,
+    }
+}
+
+/// Lowers `f` (already optimized and laid out: `order` lists its blocks).
+pub(crate) fn lower(f: &Function, order: &[Block], env: &Env<'_>) -> Lowered {
+    let mut uses = vec![0u32; f.values.len()];
+    let mut count = |v: Value| {
+        if !v.is_none() {
+            uses[v.index()] += 1;
+        }
+    };
+    for &b in order {
+        let bd = &f.blocks[b.index()];
+        for &i in &bd.insts {
+            let d = &f.insts[i.index()];
+            d.args.iter().for_each(|a| count(*a));
+            if matches!(d.op, Opcode::Call | Opcode::Libcall(_)) {
+                f.calls[d.imm as usize].args.iter().for_each(|a| count(*a));
+            }
+        }
+        let mut t = bd.term.clone();
+        t.for_each_operand_mut(|v| count(*v));
+        bd.term.for_each_succ(|c| c.args.iter().for_each(|a| count(*a)));
+    }
+    let mut block_index = vec![u32::MAX; f.blocks.len()];
+    for (k, &b) in order.iter().enumerate() {
+        block_index[b.index()] = k as u32;
+    }
+    let sig = Sig::new(&f.params, &f.results);
+    let mut l = Lower {
+        f,
+        env,
+        vc: VCode::default(),
+        vregs: vec![NO_REG; f.values.len()],
+        uses,
+        fused: vec![false; f.insts.len()],
+        block_index,
+        sig,
+        ret_area: None,
+        outgoing: 0,
+        has_calls: false,
+    };
+    for (k, &b) in order.iter().enumerate() {
+        l.block(b, k == 0);
+    }
+    // Predecessors.
+    let n = l.vc.blocks.len();
+    for b in 0..n {
+        let succs: Vec<u32> = l.vc.blocks[b].succs.iter().map(|s| s.0).collect();
+        for s in succs {
+            l.vc.blocks[s as usize].preds.push(b as u32);
+        }
+    }
+    Lowered {
+        vcode: l.vc,
+        sig: l.sig,
+        outgoing: l.outgoing,
+        has_calls: l.has_calls,
+    }
+}
+
+impl Lower<'_> {
+    fn emit(&mut self, i: MInst) {
+        self.vc.insts.push(i);
+    }
+
+    fn new_reg(&mut self, ty: Type) -> Reg {
+        self.vc.new_vreg(class_of(ty))
+    }
+
+    fn int_reg(&mut self) -> Reg {
+        self.vc.new_vreg(Class::Int)
+    }
+
+    /// The register of `v` (materializing a constant here if `v` is one).
+    fn reg(&mut self, v: Value) -> Reg {
+        if let Some(c) = self.f.const_of(v) {
+            let ty = self.f.ty(v);
+            return self.materialize(ty, c);
+        }
+        let r = self.vregs[v.index()];
+        if r != NO_REG {
+            return r;
+        }
+        let r = self.new_reg(self.f.ty(v));
+        self.vregs[v.index()] = r;
+        r
+    }
+
+    /// The register that will hold the result `v`.
+    fn def(&mut self, v: Value) -> Reg {
+        self.reg(v)
+    }
+
+    fn materialize(&mut self, ty: Type, bits: u64) -> Reg {
+        if ty.is_float() {
+            let g = self.int_reg();
+            let size = size_of(ty);
+            self.emit(MInst::MovImm {
+                size,
+                dst: g,
+                imm: bits,
+            });
+            let x = self.vc.new_vreg(Class::Float);
+            self.emit(MInst::GprToXmm { size, dst: x, src: g });
+            x
+        } else {
+            let r = self.int_reg();
+            self.emit(MInst::MovImm {
+                size: size_of(ty),
+                dst: r,
+                imm: bits,
+            });
+            r
+        }
+    }
+
+    /// A constant usable as a 32-bit immediate for an operation of type `ty`.
+    fn imm(&self, v: Value, ty: Type) -> Option<i32> {
+        let c = self.f.const_of(v)?;
+        if ty == Type::I32 {
+            Some(c as u32 as i32)
+        } else if c as i64 == (c as i64 as i32) as i64 {
+            Some(c as i64 as i32)
+        } else {
+            None
+        }
+    }
+
+    fn rmi(&mut self, v: Value, ty: Type) -> RegMemImm {
+        match self.imm(v, ty) {
+            Some(i) => RegMemImm::Imm(i),
+            None => RegMemImm::Reg(self.reg(v)),
+        }
+    }
+
+    fn block(&mut self, b: Block, is_entry: bool) {
+        let bd = &self.f.blocks[b.index()];
+        let start = self.vc.insts.len() as u32;
+        let mut params = Vec::new();
+        if is_entry {
+            let regs = self.sig.entry_regs();
+            self.emit(MInst::Args { regs });
+            for (k, &p) in bd.params.iter().enumerate() {
+                let r = self.def(p);
+                match self.sig.params[k] {
+                    ArgLoc::Reg(src) => self.mov(r, src),
+                    ArgLoc::Stack(slot) => {
+                        let addr = Amode {
+                            base: Base::Frame,
+                            index: None,
+                            scale: 0,
+                            disp: 16 + 8 * slot as i32,
+                        };
+                        self.load_to(self.f.ty(p), r, addr);
+                    }
+                }
+            }
+            if self.sig.ret_area > 0 {
+                let r = self.int_reg();
+                self.mov(r, RET_AREA_REG);
+                self.ret_area = Some(r);
+            }
+        } else {
+            for &p in &bd.params {
+                params.push(self.def(p));
+            }
+        }
+        // Compares used only by this block's branch, select or trap are fused there.
+        self.find_fusions(b);
+        for &i in &bd.insts {
+            if !self.fused[i.index()] {
+                self.inst(i);
+            }
+        }
+        let succs = self.terminator(b);
+        let end = self.vc.insts.len() as u32;
+        self.vc.blocks.push(VBlock {
+            start,
+            end,
+            params,
+            succs,
+            preds: Vec::new(),
+            loop_depth: bd.loop_depth,
+        });
+    }
+
+    fn find_fusions(&mut self, b: Block) {
+        let bd = &self.f.blocks[b.index()];
+        let mut candidate = |v: Value, this: &mut Self| {
+            if v.is_none() || this.uses[v.index()] != 1 {
+                return;
+            }
+            if let Some(i) = this.f.def_inst(v) {
+                let d = &this.f.insts[i.index()];
+                if matches!(d.op, Opcode::Icmp(_) | Opcode::Fcmp(_)) && bd.insts.contains(&i) {
+                    this.fused[i.index()] = true;
+                }
+            }
+        };
+        if let Terminator::Branch { cond, .. } = &bd.term {
+            candidate(*cond, self);
+        }
+        for &i in &bd.insts {
+            let d = &self.f.insts[i.index()];
+            if matches!(d.op, Opcode::Select) && !self.f.ty(d.result).is_float() {
+                candidate(d.args[0], self);
+            }
+        }
+    }
+
+    fn mov(&mut self, dst: Reg, src: Reg) {
+        let class = if src.0 < 16 {
+            Class::Int
+        } else if src.0 < 32 {
+            Class::Float
+        } else {
+            self.vc.vregs[src.vindex()]
+        };
+        match class {
+            Class::Int => self.emit(MInst::Mov { dst, src }),
+            Class::Float => self.emit(MInst::XmmMov { dst, src }),
+        }
+    }
+
+    fn load_to(&mut self, ty: Type, dst: Reg, addr: Amode) {
+        match ty {
+            Type::F32 | Type::F64 => self.emit(MInst::XmmLoad {
+                double: ty == Type::F64,
+                dst,
+                addr,
+            }),
+            _ => self.emit(MInst::Load {
+                op: LoadOp::Zx(size_of(ty)),
+                dst,
+                addr,
+            }),
+        }
+    }
+
+    fn store_from(&mut self, ty: Type, src: Reg, addr: Amode) {
+        match ty {
+            Type::F32 | Type::F64 => self.emit(MInst::XmmStore {
+                double: ty == Type::F64,
+                src,
+                addr,
+            }),
+            _ => self.emit(MInst::Store {
+                size: size_of(ty),
+                src,
+                addr,
+            }),
+        }
+    }
+
+    /// Emits a compare for `cond` and returns the condition under which it is true.
+    fn condition(&mut self, cond: Value) -> CC {
+        if let Some(i) = self.f.def_inst(cond)
+            && self.fused[i.index()]
+        {
+            let d = self.f.insts[i.index()];
+            return match d.op {
+                Opcode::Icmp(cc) => self.int_compare(cc, d.ty, d.args[0], d.args[1]),
+                Opcode::Fcmp(cc) => self.float_compare(cc, d.ty, d.args[0], d.args[1]),
+                _ => unreachable!("only compares fuse"),
+            };
+        }
+        let r = self.reg(cond);
+        self.emit(MInst::Test {
+            size: Size::S32,
+            a: r,
+            b: r,
+        });
+        CC::Int(Cond::Ne)
+    }
+
+    fn int_compare(&mut self, cc: IntCC, ty: Type, a: Value, b: Value) -> CC {
+        let size = size_of(ty);
+        let (mut cc, mut a, mut b) = (cc, a, b);
+        if self.f.const_of(a).is_some() && self.f.const_of(b).is_none() {
+            std::mem::swap(&mut a, &mut b);
+            cc = cc.swap();
+        }
+        if self.f.const_of(b) == Some(0) && matches!(cc, IntCC::Eq | IntCC::Ne) {
+            let r = self.reg(a);
+            self.emit(MInst::Test { size, a: r, b: r });
+        } else {
+            let ra = self.reg(a);
+            let rb = self.rmi(b, ty);
+            self.emit(MInst::Cmp { size, a: ra, b: rb });
+        }
+        CC::Int(int_cond(cc))
+    }
+
+    fn float_compare(&mut self, cc: FloatCC, ty: Type, a: Value, b: Value) -> CC {
+        let double = ty == Type::F64;
+        let (x, y, c) = match cc {
+            FloatCC::Eq => (a, b, CC::FloatEq),
+            FloatCC::Ne => (a, b, CC::FloatNe),
+            FloatCC::Gt => (a, b, CC::Int(Cond::A)),
+            FloatCC::Ge => (a, b, CC::Int(Cond::Ae)),
+            FloatCC::Lt => (b, a, CC::Int(Cond::A)),
+            FloatCC::Le => (b, a, CC::Int(Cond::Ae)),
+        };
+        let (rx, ry) = (self.reg(x), self.reg(y));
+        self.emit(MInst::Ucomi {
+            double,
+            a: rx,
+            b: ry,
+        });
+        c
+    }
+
+    fn trap_if(&mut self, cc: CC, code: TrapCode) {
+        self.emit(MInst::TrapIf {
+            cc,
+            kind: TrapKind::Wasm(code),
+        });
+    }
+
+    /// `dst = a op b` for a two-address ALU op.
+    fn alu(&mut self, op: Alu, ty: Type, dst: Reg, a: Value, b: Value) {
+        let ra = self.reg(a);
+        let src = self.rmi(b, ty);
+        self.mov(dst, ra);
+        self.emit(MInst::Alu {
+            op,
+            size: size_of(ty),
+            dst,
+            src,
+        });
+    }
+
+    fn inst(&mut self, i: Inst) {
+        let d = self.f.insts[i.index()];
+        let ty = d.ty;
+        let size = size_of(ty);
+        let [a, b, c] = d.args;
+        use Opcode as O;
+        match d.op {
+            O::Const => {}
+            O::Add => {
+                let dst = self.def(d.result);
+                let ra = self.reg(a);
+                let addr = match self.imm(b, ty) {
+                    Some(k) => Amode::reg(ra, k),
+                    None => {
+                        let rb = self.reg(b);
+                        Amode {
+                            base: Base::Reg(ra),
+                            index: Some(rb),
+                            scale: 0,
+                            disp: 0,
+                        }
+                    }
+                };
+                self.emit(MInst::Lea { size, dst, addr });
+            }
+            O::Sub => {
+                let dst = self.def(d.result);
+                if self.f.const_of(a) == Some(0) {
+                    let rb = self.reg(b);
+                    self.mov(dst, rb);
+                    self.emit(MInst::Neg { size, dst });
+                } else if let Some(k) = self.imm(b, ty).filter(|k| *k != i32::MIN) {
+                    let ra = self.reg(a);
+                    self.emit(MInst::Lea {
+                        size,
+                        dst,
+                        addr: Amode::reg(ra, -k),
+                    });
+                } else {
+                    self.alu(Alu::Sub, ty, dst, a, b);
+                }
+            }
+            O::And => {
+                let dst = self.def(d.result);
+                self.alu(Alu::And, ty, dst, a, b);
+            }
+            O::Or => {
+                let dst = self.def(d.result);
+                self.alu(Alu::Or, ty, dst, a, b);
+            }
+            O::Xor => {
+                let dst = self.def(d.result);
+                if self.f.const_of(b) == Some(if ty == Type::I32 { 0xffff_ffff } else { u64::MAX }) {
+                    let ra = self.reg(a);
+                    self.mov(dst, ra);
+                    self.emit(MInst::Not { size, dst });
+                } else {
+                    self.alu(Alu::Xor, ty, dst, a, b);
+                }
+            }
+            O::Mul => {
+                let dst = self.def(d.result);
+                let ra = self.reg(a);
+                if let Some(k) = self.imm(b, ty) {
+                    self.emit(MInst::ImulImm {
+                        size,
+                        dst,
+                        src: ra,
+                        imm: k,
+                    });
+                } else {
+                    let rb = self.reg(b);
+                    self.mov(dst, ra);
+                    self.emit(MInst::Imul { size, dst, src: rb });
+                }
+            }
+            O::Shl | O::ShrS | O::ShrU | O::Rotl | O::Rotr => {
+                let op = match d.op {
+                    O::Shl => Shift::Shl,
+                    O::ShrS => Shift::Sar,
+                    O::ShrU => Shift::Shr,
+                    O::Rotl => Shift::Rol,
+                    _ => Shift::Ror,
+                };
+                let dst = self.def(d.result);
+                let bits = if ty == Type::I32 { 31 } else { 63 };
+                if let Some(k) = self.f.const_of(b) {
+                    let ra = self.reg(a);
+                    self.mov(dst, ra);
+                    let k = (k & bits) as u8;
+                    if k != 0 {
+                        self.emit(MInst::Shift {
+                            op,
+                            size,
+                            dst,
+                            amount: Some(k),
+                        });
+                    }
+                } else {
+                    let rb = self.reg(b);
+                    let ra = self.reg(a);
+                    self.mov(Reg::gpr(RCX), rb);
+                    self.mov(dst, ra);
+                    self.emit(MInst::Shift {
+                        op,
+                        size,
+                        dst,
+                        amount: None,
+                    });
+                }
+            }
+            O::DivS | O::DivU | O::RemS | O::RemU => self.div(d),
+            O::Clz | O::Ctz | O::Popcnt => {
+                let dst = self.def(d.result);
+                let src = self.reg(a);
+                let cpu = &self.env.cpu;
+                match d.op {
+                    O::Clz if cpu.lzcnt => self.emit(MInst::BitCount {
+                        op: BitOp::Lzcnt,
+                        size,
+                        dst,
+                        src,
+                    }),
+                    O::Ctz if cpu.bmi1 => self.emit(MInst::BitCount {
+                        op: BitOp::Tzcnt,
+                        size,
+                        dst,
+                        src,
+                    }),
+                    O::Clz | O::Ctz => self.emit(MInst::BitScanCount {
+                        leading: d.op == O::Clz,
+                        size,
+                        dst,
+                        src,
+                    }),
+                    _ => self.emit(MInst::BitCount {
+                        op: BitOp::Popcnt,
+                        size,
+                        dst,
+                        src,
+                    }),
+                }
+            }
+            O::Extend8S | O::Extend16S | O::Extend32S => {
+                let from = match d.op {
+                    O::Extend8S => Size::S8,
+                    O::Extend16S => Size::S16,
+                    _ => Size::S32,
+                };
+                let dst = self.def(d.result);
+                let src = self.reg(a);
+                self.emit(MInst::Extend {
+                    signed: true,
+                    from,
+                    to: size,
+                    dst,
+                    src,
+                });
+            }
+            O::Wrap => {
+                let dst = self.def(d.result);
+                let src = self.reg(a);
+                self.emit(MInst::Extend {
+                    signed: false,
+                    from: Size::S32,
+                    to: Size::S64,
+                    dst,
+                    src,
+                });
+            }
+            O::ExtendS => {
+                let dst = self.def(d.result);
+                let src = self.reg(a);
+                self.emit(MInst::Extend {
+                    signed: true,
+                    from: Size::S32,
+                    to: Size::S64,
+                    dst,
+                    src,
+                });
+            }
+            O::ExtendU => {
+                // i32 values are kept zero-extended: the bits are already right.
+                let src = self.reg(a);
+                let dst = self.def(d.result);
+                self.mov(dst, src);
+            }
+            O::Icmp(_) | O::Fcmp(_) => {
+                let dst = self.def(d.result);
+                let cc = match d.op {
+                    O::Icmp(cc) => self.int_compare(cc, ty, a, b),
+                    O::Fcmp(cc) => self.float_compare(cc, ty, a, b),
+                    _ => unreachable!(),
+                };
+                self.emit(MInst::Setcc { cc, dst });
+            }
+            O::Fadd | O::Fsub | O::Fmul | O::Fdiv => {
+                let op = match d.op {
+                    O::Fadd => SseOp::Add,
+                    O::Fsub => SseOp::Sub,
+                    O::Fmul => SseOp::Mul,
+                    _ => SseOp::Div,
+                };
+                let dst = self.def(d.result);
+                let (ra, rb) = (self.reg(a), self.reg(b));
+                self.mov(dst, ra);
+                self.emit(MInst::XmmOp {
+                    op,
+                    double: ty == Type::F64,
+                    dst,
+                    src: rb,
+                });
+            }
+            O::Fmin | O::Fmax => {
+                let dst = self.def(d.result);
+                let (ra, rb) = (self.reg(a), self.reg(b));
+                self.mov(dst, ra);
+                self.emit(MInst::XmmMinMax {
+                    max: d.op == O::Fmax,
+                    double: ty == Type::F64,
+                    dst,
+                    src: rb,
+                });
+            }
+            O::Fsqrt => {
+                let dst = self.def(d.result);
+                let ra = self.reg(a);
+                self.mov(dst, ra);
+                self.emit(MInst::XmmOp {
+                    op: SseOp::Sqrt,
+                    double: ty == Type::F64,
+                    dst,
+                    src: dst,
+                });
+            }
+            O::Fabs | O::Fneg | O::Fcopysign => self.float_sign(d),
+            O::Fceil | O::Ffloor | O::Ftrunc | O::Fnearest => {
+                let dst = self.def(d.result);
+                let src = self.reg(a);
+                let mode = match d.op {
+                    O::Fnearest => 0,
+                    O::Ffloor => 1,
+                    O::Fceil => 2,
+                    _ => 3,
+                };
+                if self.env.cpu.sse41 {
+                    self.emit(MInst::Round {
+                        double: ty == Type::F64,
+                        mode,
+                        dst,
+                        src,
+                    });
+                } else {
+                    let lib = match (ty == Type::F64, mode) {
+                        (false, 0) => Libcall::NearestF32,
+                        (false, 1) => Libcall::FloorF32,
+                        (false, 2) => Libcall::CeilF32,
+                        (false, _) => Libcall::TruncF32,
+                        (true, 0) => Libcall::NearestF64,
+                        (true, 1) => Libcall::FloorF64,
+                        (true, 2) => Libcall::CeilF64,
+                        (true, _) => Libcall::TruncF64,
+                    };
+                    let bits = self.int_reg();
+                    self.emit(MInst::XmmToGpr {
+                        size,
+                        dst: bits,
+                        src,
+                    });
+                    let out = self.lib_call(lib, &[bits], true);
+                    self.emit(MInst::GprToXmm {
+                        size,
+                        dst,
+                        src: out,
+                    });
+                }
+            }
+            O::TruncS | O::TruncU | O::TruncSatS | O::TruncSatU => {
+                let dst = self.def(d.result);
+                let src = self.reg(a);
+                let tmp = self.vc.new_vreg(Class::Float);
+                self.emit(MInst::Trunc {
+                    kind: TruncKind {
+                        signed: matches!(d.op, O::TruncS | O::TruncSatS),
+                        saturating: matches!(d.op, O::TruncSatS | O::TruncSatU),
+                        double: d.imm == 1,
+                        dst: size,
+                    },
+                    dst,
+                    src,
+                    tmp,
+                });
+            }
+            O::ConvertS | O::ConvertU => {
+                let dst = self.def(d.result);
+                let src = self.reg(a);
+                let from64 = d.imm == 1;
+                let double = ty == Type::F64;
+                if d.op == O::ConvertU && from64 {
+                    let tmp = self.int_reg();
+                    self.emit(MInst::CvtU64ToFloat {
+                        double,
+                        dst,
+                        src,
+                        tmp,
+                    });
+                } else {
+                    // Unsigned 32-bit values are zero-extended: convert them as i64.
+                    let src_size = if from64 || d.op == O::ConvertU {
+                        Size::S64
+                    } else {
+                        Size::S32
+                    };
+                    self.emit(MInst::CvtIntToFloat {
+                        double,
+                        src_size,
+                        dst,
+                        src,
+                    });
+                }
+            }
+            O::Demote | O::Promote => {
+                let dst = self.def(d.result);
+                let src = self.reg(a);
+                self.emit(MInst::CvtFloat {
+                    to_double: d.op == O::Promote,
+                    dst,
+                    src,
+                });
+            }
+            O::Bitcast => {
+                let dst = self.def(d.result);
+                let src = self.reg(a);
+                if ty.is_float() {
+                    self.emit(MInst::GprToXmm { size, dst, src });
+                } else {
+                    self.emit(MInst::XmmToGpr { size, dst, src });
+                }
+            }
+            O::Select => {
+                let dst = self.def(d.result);
+                if ty.is_float() {
+                    let (rf, rt, rcond) = (self.reg(c), self.reg(b), self.reg(a));
+                    self.mov(dst, rf);
+                    self.emit(MInst::XmmSelect {
+                        cond: rcond,
+                        dst,
+                        a: rt,
+                    });
+                } else {
+                    let (rt, rf) = (self.reg(b), self.reg(c));
+                    self.mov(dst, rf);
+                    let cc = self.condition(a);
+                    match cc {
+                        CC::Int(cond) => self.emit(MInst::Cmov {
+                            cc: cond,
+                            size,
+                            dst,
+                            src: rt,
+                        }),
+                        CC::FloatEq => {
+                            // Equal and ordered: take `rt` unless ZF=0 or PF=1.
+                            let tmp = self.int_reg();
+                            self.emit(MInst::Setcc {
+                                cc: CC::FloatEq,
+                                dst: tmp,
+                            });
+                            self.emit(MInst::Test {
+                                size: Size::S32,
+                                a: tmp,
+                                b: tmp,
+                            });
+                            self.emit(MInst::Cmov {
+                                cc: Cond::Ne,
+                                size,
+                                dst,
+                                src: rt,
+                            });
+                        }
+                        CC::FloatNe => {
+                            let tmp = self.int_reg();
+                            self.emit(MInst::Setcc {
+                                cc: CC::FloatNe,
+                                dst: tmp,
+                            });
+                            self.emit(MInst::Test {
+                                size: Size::S32,
+                                a: tmp,
+                                b: tmp,
+                            });
+                            self.emit(MInst::Cmov {
+                                cc: Cond::Ne,
+                                size,
+                                dst,
+                                src: rt,
+                            });
+                        }
+                    }
+                }
+            }
+            O::Load(kind) => self.load(d, kind),
+            O::Store(kind) => self.store(d, kind),
+            O::GlobalGet | O::GlobalSet => {
+                let g = d.imm as u32;
+                let off = self.env.offsets;
+                let addr = if g >= off.num_imported_globals {
+                    Amode::vmctx(off.defined_global_cell(g))
+                } else {
+                    let p = self.int_reg();
+                    self.emit(MInst::Load {
+                        op: LoadOp::Zx(Size::S64),
+                        dst: p,
+                        addr: Amode::vmctx(off.global(g)),
+                    });
+                    Amode::reg(p, 0)
+                };
+                if d.op == O::GlobalGet {
+                    let dst = self.def(d.result);
+                    self.load_to(ty, dst, addr);
+                } else if !ty.is_float()
+                    && let Some(k) = self.imm(a, ty)
+                {
+                    self.emit(MInst::StoreImm {
+                        size,
+                        imm: k,
+                        addr,
+                    });
+                } else {
+                    let src = self.reg(a);
+                    self.store_from(ty, src, addr);
+                }
+            }
+            O::MemorySize => {
+                let dst = self.def(d.result);
+                let m = self.int_reg();
+                self.emit(MInst::Load {
+                    op: LoadOp::Zx(Size::S64),
+                    dst: m,
+                    addr: Amode::vmctx(VMOffsets::MEMORY0),
+                });
+                self.emit(MInst::Load {
+                    op: LoadOp::Zx(Size::S64),
+                    dst,
+                    addr: Amode::reg(m, VMMemory::LEN as i32),
+                });
+                self.emit(MInst::Shift {
+                    op: Shift::Shr,
+                    size: Size::S64,
+                    dst,
+                    amount: Some(16),
+                });
+            }
+            O::FuncRef => {
+                let dst = self.def(d.result);
+                self.emit(MInst::Load {
+                    op: LoadOp::Zx(Size::S64),
+                    dst,
+                    addr: Amode::vmctx(self.env.offsets.func(d.imm as u32)),
+                });
+            }
+            O::Call => self.call(d),
+            O::Libcall(lib) => {
+                let call = &self.f.calls[d.imm as usize];
+                let args: Vec<Reg> = call.args.clone().iter().map(|a| self.reg(*a)).collect();
+                let out = self.lib_call(lib, &args, lib.has_result());
+                if lib.has_result() {
+                    let dst = self.def(d.result);
+                    self.mov(dst, out);
+                }
+            }
+            O::TrapNz | O::TrapZ => {
+                let r = self.reg(a);
+                self.emit(MInst::Test {
+                    size: Size::S32,
+                    a: r,
+                    b: r,
+                });
+                let code = trap_code(d.aux);
+                self.trap_if(
+                    CC::Int(if d.op == O::TrapNz { Cond::Ne } else { Cond::E }),
+                    code,
+                );
+            }
+            O::InterruptCheck => self.emit(MInst::InterruptCheck),
+        }
+    }
+
+    fn div(&mut self, d: InstData) {
+        use Opcode as O;
+        let ty = d.ty;
+        let size = size_of(ty);
+        let [a, b, _] = d.args;
+        let dst = self.def(d.result);
+        let signed = matches!(d.op, O::DivS | O::RemS);
+        let konst = self.f.const_of(b).map(|c| if ty == Type::I32 { c & 0xffff_ffff } else { c });
+        let minus_one = if ty == Type::I32 { 0xffff_ffff } else { u64::MAX };
+        if let Some(k) = konst {
+            if !signed && k.is_power_of_two() {
+                let ra = self.reg(a);
+                self.mov(dst, ra);
+                if d.op == O::DivU {
+                    let s = k.trailing_zeros() as u8;
+                    if s != 0 {
+                        self.emit(MInst::Shift {
+                            op: Shift::Shr,
+                            size,
+                            dst,
+                            amount: Some(s),
+                        });
+                    }
+                } else {
+                    let mask = k - 1;
+                    if mask <= i32::MAX as u64 {
+                        self.emit(MInst::Alu {
+                            op: Alu::And,
+                            size,
+                            dst,
+                            src: RegMemImm::Imm(mask as i32),
+                        });
+                    } else {
+                        let m = self.materialize(ty, mask);
+                        self.emit(MInst::Alu {
+                            op: Alu::And,
+                            size,
+                            dst,
+                            src: RegMemImm::Reg(m),
+                        });
+                    }
+                }
+                return;
+            }
+            if d.op == O::RemS && k == minus_one {
+                self.emit(MInst::MovImm { size, dst, imm: 0 });
+                return;
+            }
+        }
+        let rb = self.reg(b);
+        let ra = self.reg(a);
+        if konst.is_none_or(|k| k == 0) {
+            self.emit(MInst::Test {
+                size,
+                a: rb,
+                b: rb,
+            });
+            self.trap_if(CC::Int(Cond::E), TrapCode::IntegerDivisionByZero);
+        }
+        if d.op == O::DivS && konst.is_none_or(|k| k == minus_one) {
+            self.emit(MInst::CheckOverflow { size, a: ra, b: rb });
+        }
+        let kind = match d.op {
+            O::DivS => DivKind::DivS,
+            O::DivU => DivKind::DivU,
+            O::RemS => DivKind::RemS,
+            _ => DivKind::RemU,
+        };
+        self.mov(Reg::gpr(RAX), ra);
+        self.emit(MInst::Div {
+            kind,
+            size,
+            divisor: rb,
+        });
+        let out = if matches!(kind, DivKind::DivS | DivKind::DivU) {
+            RAX
+        } else {
+            RDX
+        };
+        self.mov(dst, Reg::gpr(out));
+    }
+
+    /// `fabs`, `fneg`, `fcopysign` on the bits, in general-purpose registers.
+    fn float_sign(&mut self, d: InstData) {
+        use Opcode as O;
+        let ty = d.ty;
+        let size = size_of(ty);
+        let bits = if ty == Type::F64 { 64 } else { 32 };
+        let dst = self.def(d.result);
+        let x = self.reg(d.args[0]);
+        let g = self.int_reg();
+        self.emit(MInst::XmmToGpr { size, dst: g, src: x });
+        match d.op {
+            O::Fabs => {
+                // Clear the sign: shift it out and back.
+                self.emit(MInst::Shift {
+                    op: Shift::Shl,
+                    size,
+                    dst: g,
+                    amount: Some(1),
+                });
+                self.emit(MInst::Shift {
+                    op: Shift::Shr,
+                    size,
+                    dst: g,
+                    amount: Some(1),
+                });
+            }
+            O::Fneg => {
+                let m = self.int_reg();
+                self.emit(MInst::MovImm {
+                    size,
+                    dst: m,
+                    imm: 1u64 << (bits - 1),
+                });
+                self.emit(MInst::Alu {
+                    op: Alu::Xor,
+                    size,
+                    dst: g,
+                    src: RegMemImm::Reg(m),
+                });
+            }
+            _ => {
+                let y = self.reg(d.args[1]);
+                let s = self.int_reg();
+                self.emit(MInst::XmmToGpr { size, dst: s, src: y });
+                // g = magnitude of x; s = sign of y; g |= s.
+                for (op, amount, r) in [
+                    (Shift::Shl, 1, g),
+                    (Shift::Shr, 1, g),
+                    (Shift::Shr, bits - 1, s),
+                    (Shift::Shl, bits - 1, s),
+                ] {
+                    self.emit(MInst::Shift {
+                        op,
+                        size,
+                        dst: r,
+                        amount: Some(amount as u8),
+                    });
+                }
+                self.emit(MInst::Alu {
+                    op: Alu::Or,
+                    size,
+                    dst: g,
+                    src: RegMemImm::Reg(s),
+                });
+            }
+        }
+        self.emit(MInst::GprToXmm { size, dst, src: g });
+    }
+
+    /// The address of a Wasm memory access: `[heap + addr + offset]` for memory 0 with
+    /// guard pages, else bounds-checked.
+    fn mem_addr(&mut self, memory: u32, addr: Value, offset: u64, bytes: u32) -> Amode {
+        let ra = self.reg(addr);
+        if memory == 0 && self.env.memory0_guarded {
+            if offset <= i32::MAX as u64 {
+                return Amode::heap(ra, offset as i32);
+            }
+            let t = self.int_reg();
+            self.emit(MInst::MovImm {
+                size: Size::S64,
+                dst: t,
+                imm: offset,
+            });
+            self.emit(MInst::Alu {
+                op: Alu::Add,
+                size: Size::S64,
+                dst: t,
+                src: RegMemImm::Reg(ra),
+            });
+            return Amode::heap(t, 0);
+        }
+        let base = self.int_reg();
+        let index = self.int_reg();
+        self.emit(MInst::CheckedAddr {
+            memory_offset: self.env.offsets.memory(memory),
+            addr: ra,
+            offset: offset as u32,
+            bytes,
+            base,
+            index,
+        });
+        Amode {
+            base: Base::Reg(base),
+            index: Some(index),
+            scale: 0,
+            disp: 0,
+        }
+    }
+
+    fn load(&mut self, d: InstData, kind: MemKind) {
+        let ty = d.ty;
+        let bytes = kind.bytes(ty);
+        let addr = self.mem_addr(d.aux, d.args[0], d.imm, bytes);
+        let dst = self.def(d.result);
+        let to = size_of(ty);
+        let op = match kind {
+            MemKind::Full => {
+                if ty.is_float() {
+                    self.emit(MInst::XmmLoad {
+                        double: ty == Type::F64,
+                        dst,
+                        addr,
+                    });
+                    return;
+                }
+                LoadOp::Zx(to)
+            }
+            MemKind::U8 => LoadOp::Zx(Size::S8),
+            MemKind::U16 => LoadOp::Zx(Size::S16),
+            MemKind::U32 => LoadOp::Zx(Size::S32),
+            MemKind::S8 => LoadOp::Sx { from: Size::S8, to },
+            MemKind::S16 => LoadOp::Sx { from: Size::S16, to },
+            MemKind::S32 => LoadOp::Sx { from: Size::S32, to },
+        };
+        self.emit(MInst::Load { op, dst, addr });
+    }
+
+    fn store(&mut self, d: InstData, kind: MemKind) {
+        let ty = d.ty;
+        let bytes = kind.bytes(ty);
+        let size = match bytes {
+            1 => Size::S8,
+            2 => Size::S16,
+            4 => Size::S32,
+            _ => Size::S64,
+        };
+        let value = d.args[1];
+        if !ty.is_float()
+            && let Some(k) = self.imm(value, ty)
+        {
+            let addr = self.mem_addr(d.aux, d.args[0], d.imm, bytes);
+            self.emit(MInst::StoreImm { size, imm: k, addr });
+            return;
+        }
+        let src = self.reg(value);
+        let addr = self.mem_addr(d.aux, d.args[0], d.imm, bytes);
+        if ty.is_float() {
+            self.emit(MInst::XmmStore {
+                double: ty == Type::F64,
+                src,
+                addr,
+            });
+        } else {
+            self.emit(MInst::Store { size, src, addr });
+        }
+    }
+
+    /// Calls a runtime function with the System V convention: the instance context and
+    /// `args`. Traps (via the stored trap) if it returns non-zero and can trap.
+    fn lib_call(&mut self, lib: Libcall, args: &[Reg], has_result: bool) -> Reg {
+        self.has_calls = true;
+        let mut uses = vec![SYSV_ARGS[0]];
+        self.emit(MInst::Mov {
+            dst: SYSV_ARGS[0],
+            src: Reg::gpr(R14),
+        });
+        for (k, &a) in args.iter().enumerate() {
+            self.mov(SYSV_ARGS[k + 1], a);
+            uses.push(SYSV_ARGS[k + 1]);
+        }
+        let rax = Reg::gpr(RAX);
+        self.emit(MInst::Call {
+            target: CallTarget::Lib(lib),
+            uses,
+            defs: vec![rax],
+            stack_bytes: 0,
+        });
+        let out = self.int_reg();
+        if lib == Libcall::TableGet || matches!(lib, Libcall::FloorF64 | Libcall::CeilF64 | Libcall::TruncF64 | Libcall::NearestF64) {
+            self.mov(out, rax);
+        } else if has_result || lib.can_trap() {
+            // A 32-bit result: the upper half of rax is undefined (System V).
+            self.emit(MInst::Extend {
+                signed: false,
+                from: Size::S32,
+                to: Size::S64,
+                dst: out,
+                src: rax,
+            });
+        }
+        if lib == Libcall::TableGet {
+            // Returns the reference, or u64::MAX (never a reference) after a trap.
+            self.emit(MInst::Cmp {
+                size: Size::S64,
+                a: out,
+                b: RegMemImm::Imm(-1),
+            });
+            self.emit(MInst::TrapIf {
+                cc: CC::Int(Cond::E),
+                kind: TrapKind::Pending,
+            });
+        } else if lib.can_trap() {
+            self.emit(MInst::Test {
+                size: Size::S32,
+                a: out,
+                b: out,
+            });
+            self.emit(MInst::TrapIf {
+                cc: CC::Int(Cond::Ne),
+                kind: TrapKind::Pending,
+            });
+        }
+        out
+    }
+
+    fn call(&mut self, d: InstData) {
+        self.has_calls = true;
+        let call = self.f.calls[d.imm as usize].clone();
+        let info = self.env.info;
+        let ty = &info.types[call.type_index as usize];
+        let params: Vec<Type> = ty
+            .params()
+            .iter()
+            .map(|t| ir_type(*t).expect("checked by the frontend"))
+            .collect();
+        let results: Vec<Type> = ty
+            .results()
+            .iter()
+            .map(|t| ir_type(*t).expect("checked by the frontend"))
+            .collect();
+        let sig = Sig::new(&params, &results);
+        let mut args: Vec<Reg> = call.args.iter().map(|a| self.reg(*a)).collect();
+        let target = match call.callee {
+            Callee::Direct(func) if func >= info.num_imported_funcs => {
+                CallTarget::Defined(func - info.num_imported_funcs)
+            }
+            Callee::Direct(func) => {
+                let fr = self.int_reg();
+                self.emit(MInst::Load {
+                    op: LoadOp::Zx(Size::S64),
+                    dst: fr,
+                    addr: Amode::vmctx(self.env.offsets.func(func)),
+                });
+                self.mov(Reg::gpr(R10), fr);
+                CallTarget::Ref {
+                    type_index: call.type_index,
+                }
+            }
+            Callee::Indirect { type_index, table } => {
+                let index = args.pop().expect("the element index");
+                let fr = self.indirect_funcref(table, type_index, index);
+                self.mov(Reg::gpr(R10), fr);
+                CallTarget::Ref { type_index }
+            }
+            Callee::Lib(_) => unreachable!("library calls are Opcode::Libcall"),
+        };
+        let mut uses = Vec::new();
+        if matches!(target, CallTarget::Ref { .. }) {
+            uses.push(Reg::gpr(R10));
+        }
+        for (k, &a) in args.iter().enumerate() {
+            match sig.params[k] {
+                ArgLoc::Reg(r) => {
+                    self.mov(r, a);
+                    uses.push(r);
+                }
+                ArgLoc::Stack(slot) => self.store_from(params[k], a, Amode::sp(8 * slot as i32)),
+            }
+        }
+        let area_off = 8 * sig.stack_args;
+        if sig.ret_area > 0 {
+            self.emit(MInst::Lea {
+                size: Size::S64,
+                dst: RET_AREA_REG,
+                addr: Amode::sp(area_off as i32),
+            });
+            uses.push(RET_AREA_REG);
+        }
+        self.outgoing = self.outgoing.max(8 * (sig.stack_args + sig.ret_area));
+        let defs: Vec<Reg> = sig
+            .results
+            .iter()
+            .filter_map(|l| match l {
+                ArgLoc::Reg(r) => Some(*r),
+                ArgLoc::Stack(_) => None,
+            })
+            .collect();
+        self.emit(MInst::Call {
+            target,
+            uses,
+            defs,
+            stack_bytes: sig.stack_arg_bytes(),
+        });
+        for (k, &v) in call.results.iter().enumerate() {
+            let dst = self.def(v);
+            match sig.results[k] {
+                ArgLoc::Reg(r) => self.mov(dst, r),
+                ArgLoc::Stack(slot) => self.load_to(
+                    results[k],
+                    dst,
+                    Amode::sp((area_off + 8 * slot) as i32),
+                ),
+            }
+        }
+    }
+
+    /// `call_indirect`'s checks: the element exists, is not null, has the type.
+    fn indirect_funcref(&mut self, table: u32, type_index: u32, index: Reg) -> Reg {
+        let t = self.int_reg();
+        self.emit(MInst::Load {
+            op: LoadOp::Zx(Size::S64),
+            dst: t,
+            addr: Amode::vmctx(self.env.offsets.table(table)),
+        });
+        self.emit(MInst::Cmp {
+            size: Size::S64,
+            a: index,
+            b: RegMemImm::Mem(Amode::reg(t, VMTable::LEN as i32)),
+        });
+        self.trap_if(CC::Int(Cond::Ae), TrapCode::UndefinedElement);
+        let base = self.int_reg();
+        self.emit(MInst::Load {
+            op: LoadOp::Zx(Size::S64),
+            dst: base,
+            addr: Amode::reg(t, VMTable::BASE as i32),
+        });
+        let fr = self.int_reg();
+        self.emit(MInst::Load {
+            op: LoadOp::Zx(Size::S64),
+            dst: fr,
+            addr: Amode {
+                base: Base::Reg(base),
+                index: Some(index),
+                scale: 3,
+                disp: 0,
+            },
+        });
+        self.emit(MInst::Test {
+            size: Size::S64,
+            a: fr,
+            b: fr,
+        });
+        self.trap_if(CC::Int(Cond::E), TrapCode::UninitializedElement);
+        let id = self.env.type_ids[type_index as usize];
+        let tid = self.int_reg();
+        self.emit(MInst::Load {
+            op: LoadOp::Zx(Size::S32),
+            dst: tid,
+            addr: Amode::reg(fr, VMFuncRef::TYPE_ID as i32),
+        });
+        self.emit(MInst::Cmp {
+            size: Size::S32,
+            a: tid,
+            b: RegMemImm::Imm(id as i32),
+        });
+        self.trap_if(CC::Int(Cond::Ne), TrapCode::IndirectCallTypeMismatch);
+        fr
+    }
+
+    /// Lowers `b`'s terminator; returns the successors with their argument registers.
+    fn terminator(&mut self, b: Block) -> Vec<(u32, Vec<Reg>)> {
+        let term = self.f.blocks[b.index()].term.clone();
+        let mut edge = |this: &mut Self, c: &BlockCall| -> (u32, Vec<Reg>) {
+            let args = c.args.iter().map(|a| this.reg(*a)).collect();
+            (this.block_index[c.block.index()], args)
+        };
+        match term {
+            Terminator::None => unreachable!("every block is terminated"),
+            Terminator::Jump(c) => {
+                let e = edge(self, &c);
+                self.emit(MInst::Jmp { target: e.0 });
+                vec![e]
+            }
+            Terminator::Branch { cond, then, else_ } => {
+                let t = edge(self, &then);
+                let e = edge(self, &else_);
+                let cc = self.condition(cond);
+                self.emit(MInst::Jcc {
+                    cc,
+                    taken: t.0,
+                    not_taken: e.0,
+                });
+                vec![t, e]
+            }
+            Terminator::BrTable { index, targets } => {
+                let edges: Vec<(u32, Vec<Reg>)> = targets.iter().map(|c| edge(self, c)).collect();
+                let r = self.reg(index);
+                let tmp = self.int_reg();
+                self.emit(MInst::JumpTable {
+                    index: r,
+                    tmp,
+                    targets: edges.iter().map(|e| e.0).collect(),
+                });
+                edges
+            }
+            Terminator::Return(vals) => {
+                let mut regs = Vec::new();
+                let vals: Vec<(Value, Reg)> = vals.iter().map(|v| (*v, self.reg(*v))).collect();
+                for (k, (v, r)) in vals.into_iter().enumerate() {
+                    match self.sig.results[k] {
+                        ArgLoc::Reg(p) => {
+                            self.mov(p, r);
+                            regs.push(p);
+                        }
+                        ArgLoc::Stack(slot) => {
+                            let area = self.ret_area.expect("a return area");
+                            self.store_from(self.f.ty(v), r, Amode::reg(area, 8 * slot as i32));
+                        }
+                    }
+                }
+                self.emit(MInst::Ret { regs });
+                Vec::new()
+            }
+            Terminator::Trap(code) => {
+                self.emit(MInst::Trap {
+                    kind: TrapKind::Wasm(code),
+                });
+                Vec::new()
+            }
+        }
+    }
+}
+
