@@ -121,6 +121,12 @@ fn main() -> ExitCode {
         print_quiet(&format!("{versions}\n"));
         return ExitCode::SUCCESS;
     }
+    // Ctrl-C interrupts the running statement instead of killing the shell.
+    let interrupt = conn.get_interrupt_handle();
+    sandlite::signals::set_action(move || interrupt.interrupt());
+    if let Err(e) = sandlite::signals::install() {
+        eprintln_quiet(&format!("sandlite: cannot handle Ctrl-C: {e}"));
+    }
     let mut shell = Shell::new(conn, Box::new(BufWriter::new(io::stdout())));
     if let Some(mode) = options.mode {
         shell.set_mode(mode);

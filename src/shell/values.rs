@@ -2,7 +2,7 @@
 //! display text (like SQLite's own `%!.15g` for reals), SQL literals that reproduce the
 //! value exactly, JSON.
 
-use sandlite::types::FromSqlResult;
+use sandlite::types::{FromSqlError, FromSqlResult};
 use sandlite::{FromSql, ValueRef};
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -24,10 +24,23 @@ impl FromSql for Cell {
             ValueRef::Null => Cell::Null,
             ValueRef::Integer(i) => Cell::Integer(i),
             ValueRef::Real(r) => Cell::Real(r),
-            ValueRef::Text(t) => Cell::Text(t.to_vec()),
-            ValueRef::Blob(b) => Cell::Blob(b.to_vec()),
+            ValueRef::Text(t) => Cell::Text(try_copy(t)?),
+            ValueRef::Blob(b) => Cell::Blob(try_copy(b)?),
         })
     }
+}
+
+/// A copy of a value's bytes (as large as SQLite's memory allows): an error, not an
+/// abort, when the host cannot allocate it.
+fn try_copy(bytes: &[u8]) -> FromSqlResult<Vec<u8>> {
+    let mut copy = Vec::new();
+    copy.try_reserve_exact(bytes.len()).map_err(|_| {
+        FromSqlError::Other(
+            format!("out of memory copying a value of {} bytes", bytes.len()).into(),
+        )
+    })?;
+    copy.extend_from_slice(bytes);
+    Ok(copy)
 }
 
 impl Cell {
@@ -40,12 +53,6 @@ impl Cell {
             Cell::Real(r) => Cow::Owned(format_real(*r).into_bytes()),
             Cell::Text(t) | Cell::Blob(t) => Cow::Borrowed(t),
         }
-    }
-
-    /// [`display_bytes`](Self::display_bytes) as text (invalid UTF-8 replaced), for
-    /// modes that measure widths.
-    pub fn display_text(&self) -> String {
-        String::from_utf8_lossy(&self.display_bytes("")).into_owned()
     }
 
     /// An SQL literal that evaluates to exactly this value (type and bytes), for `.dump`.

@@ -75,7 +75,10 @@ fn memories_fall_back_to_bounds_checks_under_an_address_space_limit() {
     assert_eq!(exercise(16 << 20), MemoryMode::GuardPages);
     let exe = std::env::current_exe().unwrap();
     let out = Command::new("sh")
-        .args(["-c", &format!("ulimit -v {LIMIT_KIB} && exec \"$0\" \"$@\"")])
+        .args([
+            "-c",
+            &format!("ulimit -v {LIMIT_KIB} && exec \"$0\" \"$@\""),
+        ])
         .arg(exe)
         .args([
             "--exact",
