@@ -231,24 +231,23 @@ enum FieldEnd {
     Record,
 }
 
-/// `field` as a CSV field: quoted when it is empty (so that it differs from NULL) or
-/// holds a quote, a comma, a space or a control character, like sqlite3's csv mode.
-pub fn quote_field(field: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+/// Writes `field` as a CSV field: quoted when it is empty (so that it differs from
+/// NULL) or holds a quote, a comma, a space or a control character, like sqlite3's csv
+/// mode; piece by piece, without a copy.
+pub fn write_csv_field(field: &[u8], out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let needs_quotes =
         field.is_empty() || field.iter().any(|&b| b <= b' ' || b == b'"' || b == b',');
     if !needs_quotes {
-        return std::borrow::Cow::Borrowed(field);
+        return out.write_all(field);
     }
-    let mut quoted = Vec::with_capacity(field.len() + 2);
-    quoted.push(b'"');
-    for &b in field {
-        if b == b'"' {
-            quoted.push(b'"');
+    out.write_all(b"\"")?;
+    for (i, part) in field.split(|&b| b == b'"').enumerate() {
+        if i > 0 {
+            out.write_all(b"\"\"")?;
         }
-        quoted.push(b);
+        out.write_all(part)?;
     }
-    quoted.push(b'"');
-    std::borrow::Cow::Owned(quoted)
+    out.write_all(b"\"")
 }
 
 #[cfg(test)]
@@ -353,10 +352,16 @@ mod tests {
 
     #[test]
     fn quoting_for_output() {
-        assert_eq!(&*quote_field(b"plain"), b"plain");
-        assert_eq!(&*quote_field(b""), b"\"\"");
-        assert_eq!(&*quote_field(b"a,b"), b"\"a,b\"");
-        assert_eq!(&*quote_field(b"say \"x\""), b"\"say \"\"x\"\"\"");
-        assert_eq!(&*quote_field(b"two\nlines"), b"\"two\nlines\"");
+        let quote_field = |field: &[u8]| {
+            let mut out = Vec::new();
+            write_csv_field(field, &mut out).unwrap();
+            out
+        };
+        assert_eq!(quote_field(b"plain"), b"plain");
+        assert_eq!(quote_field(b""), b"\"\"");
+        assert_eq!(quote_field(b"a,b"), b"\"a,b\"");
+        assert_eq!(quote_field(b"say \"x\""), b"\"say \"\"x\"\"\"");
+        assert_eq!(quote_field(b"two\nlines"), b"\"two\nlines\"");
+        assert_eq!(quote_field(b"\"\""), b"\"\"\"\"\"\"");
     }
 }

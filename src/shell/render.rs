@@ -1,6 +1,6 @@
 //! Output modes: how the rows of one statement are written.
 
-use super::csv::quote_field;
+use super::csv::write_csv_field;
 use super::values::{Cell, json_string};
 use std::io::{self, Write};
 
@@ -114,17 +114,15 @@ impl Renderer {
                 write_joined(out, fields, separator, csv)?;
             }
             Mode::Json => {
-                let mut text = String::from(if first { "[{" } else { ",\n{" });
+                out.write_all(if first { b"[{" } else { b",\n{" })?;
                 for (i, (name, cell)) in self.columns.iter().zip(cells).enumerate() {
-                    if i > 0 {
-                        text.push(',');
-                    }
-                    json_string(name, &mut text);
-                    text.push(':');
-                    cell.write_json(&mut text);
+                    let mut key = String::from(if i > 0 { "," } else { "" });
+                    json_string(name, &mut key);
+                    key.push(':');
+                    out.write_all(key.as_bytes())?;
+                    cell.write_json(out)?;
                 }
-                text.push('}');
-                out.write_all(text.as_bytes())?;
+                out.write_all(b"}")?;
             }
             Mode::Column | Mode::Table => {
                 if !self.hold(cells) {
@@ -142,19 +140,31 @@ impl Renderer {
     /// in [`MAX_LAYOUT_BYTES`] or memory runs out.
     fn hold(&mut self, cells: &[Cell]) -> bool {
         let (text_len, ends_len) = (self.held_text.len(), self.held_ends.len());
+        let fits = |held: &mut Renderer, piece: &str| {
+            let used = held.held_text.len() + held.held_ends.len() * size_of::<usize>();
+            used + piece.len() + size_of::<usize>() <= MAX_LAYOUT_BYTES
+                && held.held_text.try_reserve(piece.len()).is_ok()
+        };
         for cell in cells {
             let bytes = cell.display_bytes("");
-            let text = String::from_utf8_lossy(&bytes);
-            let used = self.held_text.len() + self.held_ends.len() * size_of::<usize>();
-            if used + text.len() + size_of::<usize>() > MAX_LAYOUT_BYTES
-                || self.held_text.try_reserve(text.len()).is_err()
-                || self.held_ends.try_reserve(1).is_err()
-            {
+            // Invalid UTF-8 shows as U+FFFD; appended chunk by chunk, never copied whole.
+            for chunk in bytes.utf8_chunks() {
+                let invalid = !chunk.invalid().is_empty();
+                if !fits(self, chunk.valid()) || (invalid && !fits(self, "\u{fffd}")) {
+                    self.held_text.truncate(text_len);
+                    self.held_ends.truncate(ends_len);
+                    return false;
+                }
+                self.held_text.push_str(chunk.valid());
+                if invalid {
+                    self.held_text.push(char::REPLACEMENT_CHARACTER);
+                }
+            }
+            if !fits(self, "") || self.held_ends.try_reserve(1).is_err() {
                 self.held_text.truncate(text_len);
                 self.held_ends.truncate(ends_len);
                 return false;
             }
-            self.held_text.push_str(&text);
             self.held_ends.push(self.held_text.len());
         }
         true
@@ -288,26 +298,25 @@ impl Renderer {
     }
 }
 
-/// One line of fields; `None` (NULL) is written as nothing.
+/// One line of fields; `None` (NULL) is written as nothing. Fields go to `out` as they
+/// are (a value of any size is not copied into a line).
 fn write_joined(
     out: &mut dyn Write,
     fields: impl Iterator<Item = Option<impl AsRef<[u8]>>>,
     separator: &[u8],
     csv: bool,
 ) -> io::Result<()> {
-    let mut line = Vec::new();
     for (i, field) in fields.enumerate() {
         if i > 0 {
-            line.extend_from_slice(separator);
+            out.write_all(separator)?;
         }
         match field {
-            Some(field) if csv => line.extend_from_slice(&quote_field(field.as_ref())),
-            Some(field) => line.extend_from_slice(field.as_ref()),
+            Some(field) if csv => write_csv_field(field.as_ref(), out)?,
+            Some(field) => out.write_all(field.as_ref())?,
             None => {}
         }
     }
-    line.push(b'\n');
-    out.write_all(&line)
+    out.write_all(b"\n")
 }
 
 /// Display width in characters.
