@@ -28,6 +28,13 @@ static INSTALLED: AtomicBool = AtomicBool::new(false);
 /// What a SIGINT does besides being counted: interrupts the current work.
 static ACTION: OnceLock<Box<dyn Fn() + Send + Sync>> = OnceLock::new();
 
+/// The signal [`interrupt_thread`] sends: its handler does nothing, it only makes a
+/// blocking system call in that thread return `EINTR`. SIGURG, because its default
+/// action is to ignore it (so a stray one harms nothing), as Go's runtime does.
+const WAKE_SIGNAL: libc::c_int = libc::SIGURG;
+
+extern "C" fn on_wake(_signal: libc::c_int) {}
+
 extern "C" fn on_sigint(_signal: libc::c_int) {
     // Only atomics and the action (itself atomic stores): async-signal-safe.
     let n = COUNT.fetch_add(1, Ordering::SeqCst) + 1;
@@ -40,9 +47,10 @@ extern "C" fn on_sigint(_signal: libc::c_int) {
     }
 }
 
-/// Installs the SIGINT handler (once; later calls do nothing). A SIGINT that was
-/// ignored when the process started (a job run in the background with `&`) stays
-/// ignored, as POSIX asks of interactive programs.
+/// Installs the SIGINT handler (once; later calls do nothing), and the wake-up handler
+/// [`interrupt_thread`] needs. A SIGINT that was ignored when the process started (a
+/// job run in the background with `&`) stays ignored, as POSIX asks of interactive
+/// programs.
 ///
 /// # Errors
 /// If `sigaction` fails.
@@ -50,29 +58,41 @@ pub fn install() -> io::Result<()> {
     if INSTALLED.swap(true, Ordering::SeqCst) {
         return Ok(());
     }
-    let handler: extern "C" fn(libc::c_int) = on_sigint;
+    let result = set_handler(WAKE_SIGNAL, on_wake).and_then(|_| {
+        let old = set_handler(libc::SIGINT, on_sigint)?;
+        if old.sa_sigaction == libc::SIG_IGN {
+            // SAFETY: `old` is the action sigaction returned; this puts it back.
+            unsafe { libc::sigaction(libc::SIGINT, &old, std::ptr::null_mut()) };
+        }
+        Ok(())
+    });
+    if result.is_err() {
+        INSTALLED.store(false, Ordering::SeqCst);
+    }
+    result
+}
+
+/// Sets `handler` for `signal` without `SA_RESTART` (a blocked read returns `EINTR`);
+/// returns the previous action.
+fn set_handler(
+    signal: libc::c_int,
+    handler: extern "C" fn(libc::c_int),
+) -> io::Result<libc::sigaction> {
     // SAFETY: an all-zero `sigaction` is a valid value (no handler, empty mask, no
-    // flags); every field is then set explicitly below.
+    // flags); the fields that matter are set below.
     let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
     action.sa_sigaction = handler as libc::sighandler_t;
-    // No SA_RESTART: a blocked read returns EINTR, so an idle prompt sees Ctrl-C.
     action.sa_flags = 0;
-    // SAFETY: zeroed: same as above; the old action is written into memory we own.
+    // SAFETY: as above, for the previous action sigaction writes back.
     let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
     // SAFETY: `action.sa_mask` is a valid sigset_t we own; sigemptyset only writes it.
     unsafe { libc::sigemptyset(&mut action.sa_mask) };
-    // SAFETY: both pointers are to valid `sigaction` values we own; the handler only
-    // performs async-signal-safe operations.
-    if unsafe { libc::sigaction(libc::SIGINT, &action, &mut old) } != 0 {
-        INSTALLED.store(false, Ordering::SeqCst);
+    // SAFETY: both pointers are to valid `sigaction` values we own; the handlers only
+    // perform async-signal-safe operations.
+    if unsafe { libc::sigaction(signal, &action, &mut old) } != 0 {
         return Err(io::Error::last_os_error());
     }
-    if old.sa_sigaction == libc::SIG_IGN {
-        // SAFETY: as above; this puts back the ignored disposition found at start.
-        unsafe { libc::sigaction(libc::SIGINT, &old, std::ptr::null_mut()) };
-        INSTALLED.store(false, Ordering::SeqCst);
-    }
-    Ok(())
+    Ok(old)
 }
 
 /// True once [`install`] has put the handler in place.
@@ -113,13 +133,13 @@ impl Drop for BusyGuard {
     }
 }
 
-/// Sends SIGINT to `thread` (when the handler is installed; otherwise it would kill the
-/// process), so that a blocking system call there returns `EINTR`.
+/// Wakes `thread` from a blocking system call (which returns `EINTR`), once
+/// [`install`] has set up the wake-up signal's handler; does nothing otherwise.
 pub fn interrupt_thread(thread: libc::pthread_t) {
     if installed() {
-        // SAFETY: `thread` is a live thread of this process (the caller's main thread,
-        // which outlives the watchdog that calls this) and SIGINT has our handler.
-        unsafe { libc::pthread_kill(thread, libc::SIGINT) };
+        // SAFETY: `thread` is a live thread of this process (the caller guarantees it
+        // outlives this call) and the wake-up signal has a handler that does nothing.
+        unsafe { libc::pthread_kill(thread, WAKE_SIGNAL) };
     }
 }
 

@@ -658,3 +658,183 @@ fn the_sandlite_binary_dispatches_run() {
         .status;
     assert_eq!(status.code(), Some(3));
 }
+
+/// Compiles `wat` into `dir/name.wasm` and returns its path.
+fn wat_module(dir: &Path, name: &str, wat: &str) -> String {
+    let buf = wast::parser::ParseBuffer::new(wat).unwrap();
+    let mut parsed = wast::parser::parse::<wast::Wat<'_>>(&buf).unwrap();
+    let path = dir.join(format!("{name}.wasm"));
+    fs::write(&path, parsed.encode().unwrap()).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+/// Writes "started\n" to stdout, then spins forever.
+const SPIN: &str = r#"(module
+    (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+    (memory (export "memory") 1)
+    (data (i32.const 16) "started\n")
+    (func (export "_start")
+        (i32.store (i32.const 0) (i32.const 16))
+        (i32.store (i32.const 4) (i32.const 8))
+        (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+        (loop $forever (br $forever))))"#;
+
+const LIMITS: &str = r#"(module
+    (memory (export "memory") 1)
+    (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+    (func $deep (export "deep") (param i32) (result i32)
+        (if (result i32) (i32.eqz (local.get 0))
+            (then (i32.const 0))
+            (else (i32.add (i32.const 1)
+                (call $deep (i32.sub (local.get 0) (i32.const 1))))))))"#;
+
+#[test]
+fn cli_timeout_stops_a_spinning_or_sleeping_guest_with_status_124() {
+    let dir = tempfile::tempdir().unwrap();
+    let spin = wat_module(dir.path(), "spin", SPIN);
+    let started = Instant::now();
+    let (status, out, err) = cli(&["--timeout", "300ms", &spin], "");
+    assert_eq!(status, sandlite::run::TIMEOUT_STATUS, "{err}");
+    assert_eq!(out, "started\n");
+    assert!(
+        err.ends_with("spin.wasm: timed out after 300ms (--timeout)\n"),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // A guest asleep in poll_oneoff is stopped at once, not after its minute.
+    let started = Instant::now();
+    let (status, out, _) = cli(
+        &["--timeout=0.2s", &wasm_path("guest"), "sleep", "60000"],
+        "",
+    );
+    assert_eq!((status, out.as_str()), (sandlite::run::TIMEOUT_STATUS, ""));
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // A guest that finishes in time is not affected.
+    let (status, out, _) = cli(
+        &["--timeout", "60s", &wasm_path("guest"), "sleep", "10"],
+        "",
+    );
+    assert_eq!((status, out.as_str()), (0, "slept at least 10 ms: true\n"));
+}
+
+#[test]
+fn cli_memory_call_depth_and_stack_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = wat_module(dir.path(), "limits", LIMITS);
+    // Default: up to 4 GiB.
+    assert_eq!(cli(&["--invoke", "grow", &m, "100"], "").1, "1\n");
+    // 2 MiB = 32 pages: growing to 32 works, past it memory.grow says -1.
+    assert_eq!(
+        cli(&["--max-memory", "2MiB", "--invoke", "grow", &m, "31"], "").1,
+        "1\n"
+    );
+    assert_eq!(
+        cli(&["--max-memory", "2MiB", "--invoke", "grow", &m, "32"], "").1,
+        "-1\n"
+    );
+    // A module whose initial memory exceeds the limit cannot be instantiated.
+    let big = wat_module(
+        dir.path(),
+        "big",
+        "(module (memory 32) (func (export \"_start\")))",
+    );
+    let (status, _, err) = cli(&["--max-memory", "1M", &big], "");
+    assert_eq!(status, 1, "{err}");
+    assert!(
+        err.contains("exceeds the store's limit of 1048576 bytes"),
+        "{err}"
+    );
+
+    assert_eq!(cli(&["--invoke", "deep", &m, "5000"], "").1, "5000\n");
+    for limit in [["--max-call-depth", "100"], ["--max-stack", "4K"]] {
+        let (status, _, err) = cli(&[limit[0], limit[1], "--invoke", "deep", &m, "5000"], "");
+        assert_eq!(status, TRAP_STATUS, "{limit:?}: {err}");
+        assert!(err.contains("call stack exhausted"), "{limit:?}: {err}");
+    }
+    assert_eq!(
+        cli(
+            &["--max-call-depth", "6000", "--invoke", "deep", &m, "5000"],
+            ""
+        )
+        .1,
+        "5000\n"
+    );
+}
+
+/// `sandlite run` as a process, with stdin piped and kept open.
+fn spawn_run(args: &[&str]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_sandlite"))
+        .arg("run")
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits (at most 30 s) for `child`, killing it if it does not end.
+fn finish(mut child: std::process::Child) -> (std::process::ExitStatus, String, String) {
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(30) {
+            child.kill().unwrap();
+            panic!("sandlite run did not stop");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status, text(&out.stdout), text(&out.stderr))
+}
+
+#[test]
+fn ctrl_c_stops_the_guest_with_status_130_keeping_its_output() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let spin = wat_module(dir.path(), "spin", SPIN);
+    for args in [
+        vec![spin.as_str()],
+        vec![&wasm_path("guest"), "sleep", "60000"],
+    ] {
+        let mut child = spawn_run(&args.iter().map(|s| &**s).collect::<Vec<_>>());
+        if args.len() == 1 {
+            let mut seen = [0u8; 8];
+            child
+                .stdout
+                .as_mut()
+                .unwrap()
+                .read_exact(&mut seen)
+                .unwrap();
+            assert_eq!(&seen, b"started\n");
+        } else {
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        let ok = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+        let (status, _, err) = finish(child);
+        assert_eq!(
+            status.code(),
+            Some(sandlite::run::INTERRUPTED_STATUS.into()),
+            "{args:?}: {status}: {err}"
+        );
+        assert!(err.ends_with(": interrupted\n"), "{err}");
+    }
+}
+
+#[test]
+fn the_timeout_also_wakes_a_guest_blocked_reading_stdin() {
+    // stdin is a pipe that stays open: the guest's read blocks in the kernel.
+    let child = spawn_run(&["--timeout", "300ms", &wasm_path("guest"), "stdio"]);
+    let (status, out, err) = finish(child);
+    assert_eq!(
+        status.code(),
+        Some(sandlite::run::TIMEOUT_STATUS.into()),
+        "{status}: {out} {err}"
+    );
+    assert!(err.contains("timed out after 300ms"), "{err}");
+}
