@@ -838,3 +838,69 @@ fn the_timeout_also_wakes_a_guest_blocked_reading_stdin() {
     );
     assert!(err.contains("timed out after 300ms"), "{err}");
 }
+
+/// `symlink(TARGET, PATH)` and `rename(FROM, TO)` below preopen 3, returning the errno;
+/// the strings are written into memory by the caller's arguments (offset, length).
+const LINKS: &str = r#"(module
+    (import "wasi_snapshot_preview1" "path_symlink"
+        (func $symlink (param i32 i32 i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "path_rename"
+        (func $rename (param i32 i32 i32 i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "path_link"
+        (func $link (param i32 i32 i32 i32 i32 i32 i32) (result i32)))
+    (memory (export "memory") 1)
+    (data (i32.const 0) "../../../../../../etc/shadow")
+    (data (i32.const 100) "x")
+    (data (i32.const 110) "../inside.txt")
+    (data (i32.const 130) "sub/y")
+    (data (i32.const 140) "../../outside.txt")
+    (data (i32.const 160) "sub/z")
+    (data (i32.const 170) "y")
+    (data (i32.const 180) "sub/deeper/w")
+    (data (i32.const 200) "a/../../outside.txt")
+    (func (export "symlink") (param i32 i32 i32 i32) (result i32)
+        (call $symlink (local.get 0) (local.get 1) (i32.const 3) (local.get 2) (local.get 3)))
+    (func (export "rename") (param i32 i32 i32 i32) (result i32)
+        (call $rename (i32.const 3) (local.get 0) (local.get 1)
+            (i32.const 3) (local.get 2) (local.get 3)))
+    (func (export "link") (param i32 i32 i32 i32) (result i32)
+        (call $link (i32.const 3) (i32.const 0) (local.get 0) (local.get 1)
+            (i32.const 3) (local.get 2) (local.get 3))))"#;
+
+#[test]
+fn a_guest_cannot_plant_a_relative_symlink_that_leads_out_of_its_preopen() {
+    let sandbox = Sandbox::new();
+    let dir = tempfile::tempdir().unwrap();
+    let m = wat_module(dir.path(), "links", LINKS);
+    let grant = format!("{}::/box", sandbox.root().display());
+    let call = |f: &str, args: [&str; 4]| -> String {
+        let mut argv = vec!["--dir", grant.as_str(), "--invoke", f, m.as_str()];
+        argv.extend(args);
+        let (status, out, err) = cli(&argv, "");
+        assert_eq!(status, 0, "{f} {args:?}: {err}");
+        out.trim().to_owned()
+    };
+    fs::create_dir(sandbox.root().join("sub/deeper")).unwrap();
+    let before = sandbox.snapshot();
+    // At the top of the preopen: any `..` leads out (issue: `head box/x` printed
+    // /etc/shadow from the host's side).
+    assert_eq!(call("symlink", ["0", "28", "100", "1"]), "63", "perm");
+    // One level down, one `..` stays inside; two do not.
+    assert_eq!(call("symlink", ["140", "17", "160", "5"]), "63");
+    // `a/..` is refused: `a` might be a link to `.`.
+    assert_eq!(call("symlink", ["200", "19", "180", "12"]), "63");
+    assert_eq!(sandbox.snapshot(), before, "nothing was created");
+    assert_eq!(call("symlink", ["110", "13", "130", "5"]), "0");
+    assert_eq!(
+        fs::read_to_string(sandbox.root().join("sub/y")).unwrap(),
+        "inside\n"
+    );
+    // Moving (or hard-linking) that link to the top would make it lead out: refused.
+    assert_eq!(call("rename", ["130", "5", "170", "1"]), "63");
+    assert_eq!(call("link", ["130", "5", "170", "1"]), "63");
+    assert!(sandbox.root().join("sub/y").is_symlink());
+    assert!(!sandbox.root().join("y").exists());
+    // Within the same depth it may move.
+    assert_eq!(call("rename", ["130", "5", "160", "5"]), "0");
+    assert!(sandbox.root().join("sub/z").is_symlink());
+}

@@ -144,6 +144,9 @@ pub(crate) struct Dir {
     pub file: File,
     /// The listing `fd_readdir` serves; refreshed whenever a listing starts at cookie 0.
     pub listing: Option<Vec<DirEntry>>,
+    /// Device and inode of the preopen this directory lies beneath (its own for a
+    /// preopen): how deep a new symbolic link sits is counted up to it.
+    pub root: (u64, u64),
 }
 
 /// One entry of a directory listing.
@@ -286,6 +289,8 @@ struct Preopen {
     guest: Vec<u8>,
     dir: File,
     perms: DirPerms,
+    /// Device and inode of `dir`.
+    id: (u64, u64),
 }
 
 /// Grants a guest its arguments, environment, standard streams and directories. By
@@ -468,8 +473,16 @@ impl WasiCtxBuilder {
                 path: host.to_owned(),
                 source,
             })?;
+        let meta = dir.metadata().map_err(|source| WasiError::Preopen {
+            path: host.to_owned(),
+            source,
+        })?;
         self.preopens.push(Preopen {
             guest: guest.as_bytes().to_vec(),
+            id: (
+                std::os::unix::fs::MetadataExt::dev(&meta),
+                std::os::unix::fs::MetadataExt::ino(&meta),
+            ),
             dir,
             perms,
         });
@@ -517,6 +530,7 @@ impl WasiCtxBuilder {
                 handle: Handle::Dir(Dir {
                     file: p.dir,
                     listing: None,
+                    root: p.id,
                 }),
                 base,
                 inheriting,
