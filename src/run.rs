@@ -18,6 +18,9 @@
 //!   --max-call-depth N       deepest Wasm call nesting (default 20000)
 //!   --max-stack SIZE         size of the value stack holding every active call's
 //!                            locals and operands (default 8MiB)
+//!   --allow-hard-links       let the guest open files with more than one hard link
+//!                            (refused by default: such a file may live outside the
+//!                            granted directories too)
 //! ```
 //!
 //! The guest gets exactly what the options grant: the host's stdin, stdout and stderr,
@@ -69,7 +72,7 @@ pub const INTERRUPTED_STATUS: u8 = 130;
 
 const USAGE: &str = "usage: sandlite run [--dir HOST[::GUEST]] [--dir-ro HOST[::GUEST]] \
 [--env NAME=VALUE] [--invoke NAME] [--timeout DURATION] [--max-memory SIZE] \
-[--max-call-depth N] [--max-stack SIZE] MODULE.wasm [ARGS...]";
+[--max-call-depth N] [--max-stack SIZE] [--allow-hard-links] MODULE.wasm [ARGS...]";
 
 /// A directory granted to the guest.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,6 +96,8 @@ pub struct RunOptions {
     pub max_call_depth: Option<usize>,
     /// `--max-stack`: the value stack's size in bytes.
     pub max_stack: Option<usize>,
+    /// `--allow-hard-links`: see `WasiCtxBuilder::allow_hard_links`.
+    pub allow_hard_links: bool,
     pub module: String,
     pub args: Vec<String>,
 }
@@ -152,6 +157,7 @@ impl RunOptions {
         let mut invoke = None;
         let (mut timeout, mut max_memory, mut max_call_depth, mut max_stack) =
             (None, None, None, None);
+        let mut allow_hard_links = false;
         let mut i = 0;
         let usage = |m: String| UsageError(format!("{m}\n{USAGE}"));
         while i < args.len() {
@@ -177,6 +183,7 @@ impl RunOptions {
                     .ok_or_else(|| usage(format!("option {name} needs a value")))
             };
             match name {
+                "--allow-hard-links" if inline.is_none() => allow_hard_links = true,
                 "--dir" | "--dir-ro" => {
                     let spec = value()?;
                     let (host, guest) = match spec.split_once("::") {
@@ -259,6 +266,7 @@ impl RunOptions {
             max_memory,
             max_call_depth,
             max_stack,
+            allow_hard_links,
             module,
             args: args[i + 1..].to_vec(),
         })
@@ -432,6 +440,7 @@ fn builder(opts: &RunOptions, io: &RunIo) -> Result<WasiCtxBuilder, wasi::WasiEr
     for d in &opts.dirs {
         b.preopened_dir(&d.host, &d.guest, d.perms)?;
     }
+    b.allow_hard_links(opts.allow_hard_links);
     Ok(b)
 }
 

@@ -171,9 +171,11 @@ fn stdin_stdout_and_stderr_are_separate_in_memory_streams() {
 #[test]
 fn files_and_directories_in_a_preopen() {
     let dir = tempfile::tempdir().unwrap();
+    // The program makes and reads a hard link of its own: allowed explicitly.
     let out = run(GUEST, &["g", "files", "/sandbox"], |b| {
         b.preopened_dir(dir.path(), "/sandbox", DirPerms::ReadWrite)
-            .unwrap();
+            .unwrap()
+            .allow_hard_links(true);
     });
     assert_eq!(out.end, End::Returned, "stdout:\n{}", out.stdout);
     assert_eq!(
@@ -903,4 +905,59 @@ fn a_guest_cannot_plant_a_relative_symlink_that_leads_out_of_its_preopen() {
     // Within the same depth it may move.
     assert_eq!(call("rename", ["130", "5", "160", "5"]), "0");
     assert!(sandbox.root().join("sub/z").is_symlink());
+}
+
+/// Opens `hard.txt` below preopen 3 to append and writes "appended\n": the first
+/// nonzero errno, or 0.
+const APPEND: &str = r#"(module
+    (import "wasi_snapshot_preview1" "path_open"
+        (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "fd_write"
+        (func $write (param i32 i32 i32 i32) (result i32)))
+    (memory (export "memory") 1)
+    (data (i32.const 0) "hard.txt")
+    (data (i32.const 16) "appended\n")
+    (func (export "append") (result i32) (local $e i32)
+        ;; rights: fd_write (1 << 6); fdflags: append (1)
+        (local.set $e (call $open (i32.const 3) (i32.const 1) (i32.const 0) (i32.const 8)
+            (i32.const 0) (i64.const 64) (i64.const 0) (i32.const 1) (i32.const 32)))
+        (if (local.get $e) (then (return (local.get $e))))
+        (i32.store (i32.const 40) (i32.const 16))
+        (i32.store (i32.const 44) (i32.const 9))
+        (call $write (i32.load (i32.const 32)) (i32.const 40) (i32.const 1) (i32.const 48))))"#;
+
+#[test]
+fn a_hard_link_in_a_preopen_to_an_outside_file_is_refused_unless_allowed() {
+    let sandbox = Sandbox::new();
+    let dir = tempfile::tempdir().unwrap();
+    let m = wat_module(dir.path(), "append", APPEND);
+    let outside = sandbox.tmp.path().join("outside.txt");
+    fs::hard_link(&outside, sandbox.root().join("hard.txt")).unwrap();
+    let grant = format!("{}::/box", sandbox.root().display());
+    let (status, out, err) = cli(&["--dir", &grant, "--invoke", "append", &m], "");
+    assert_eq!((status, out.as_str()), (0, "63\n"), "perm; {err}");
+    assert_eq!(fs::read_to_string(&outside).unwrap(), "outside\n");
+    // The host allowed it: the append goes through (to the outside file: the risk).
+    let (status, out, _) = cli(
+        &[
+            "--allow-hard-links",
+            "--dir",
+            &grant,
+            "--invoke",
+            "append",
+            &m,
+        ],
+        "",
+    );
+    assert_eq!((status, out.as_str()), (0, "0\n"));
+    assert_eq!(fs::read_to_string(&outside).unwrap(), "outside\nappended\n");
+    // A file with one name opens as before.
+    fs::remove_file(sandbox.root().join("hard.txt")).unwrap();
+    fs::write(sandbox.root().join("hard.txt"), "own\n").unwrap();
+    let (status, out, _) = cli(&["--dir", &grant, "--invoke", "append", &m], "");
+    assert_eq!((status, out.as_str()), (0, "0\n"));
+    assert_eq!(
+        fs::read_to_string(sandbox.root().join("hard.txt")).unwrap(),
+        "own\nappended\n"
+    );
 }

@@ -266,6 +266,8 @@ pub struct WasiCtx {
     pub(crate) args: Vec<Vec<u8>>,
     pub(crate) env: Vec<Vec<u8>>,
     pub(crate) table: FdTable,
+    /// See [`WasiCtxBuilder::allow_hard_links`].
+    pub(crate) allow_hard_links: bool,
 }
 
 impl std::fmt::Debug for WasiCtx {
@@ -304,6 +306,7 @@ pub struct WasiCtxBuilder {
     stderr: Output,
     preopens: Vec<Preopen>,
     max_open_fds: usize,
+    allow_hard_links: bool,
 }
 
 impl Default for WasiCtxBuilder {
@@ -341,6 +344,7 @@ impl WasiCtxBuilder {
             stderr: Output::Discard,
             preopens: Vec::new(),
             max_open_fds: 1024,
+            allow_hard_links: false,
         }
     }
 
@@ -496,6 +500,18 @@ impl WasiCtxBuilder {
         self
     }
 
+    /// Lets the guest open (and set the times of) regular files below a preopen that
+    /// have more than one hard link (default `false`: `path_open` and
+    /// `path_filestat_set_times` fail with `perm`). A hard link placed in a granted
+    /// directory may be another name of a file outside it, and no path resolution can
+    /// tell; refusing files with several names keeps the guest to the directory's own.
+    /// Allow it for programs that use hard links themselves, when nobody untrusted can
+    /// create links in the granted directories.
+    pub fn allow_hard_links(&mut self, allow: bool) -> &mut Self {
+        self.allow_hard_links = allow;
+        self
+    }
+
     /// The context. The builder is left empty (as from [`WasiCtxBuilder::new`]).
     pub fn build(&mut self) -> WasiCtx {
         let b = std::mem::take(self);
@@ -544,6 +560,7 @@ impl WasiCtxBuilder {
             args: b.args,
             env: b.env,
             table,
+            allow_hard_links: b.allow_hard_links,
         }
     }
 }

@@ -242,6 +242,16 @@ impl WasiCtx {
         Ok((entry, dir.file.as_fd()))
     }
 
+    /// `perm` for a regular file with several hard links (it may be a file outside the
+    /// preopen), unless allowed. Checked on the opened descriptor, so no race can swap
+    /// the file.
+    fn check_links(&self, st: &libc::stat) -> WasiResult {
+        if st.st_mode & libc::S_IFMT == libc::S_IFREG && st.st_nlink > 1 && !self.allow_hard_links {
+            return Err(Errno::Perm);
+        }
+        Ok(())
+    }
+
     /// The preopen identity of directory descriptor `fd` (see [`Dir::root`]).
     fn dir_root(&self, fd: u32) -> WasiResult<(u64, u64)> {
         match &self.table.get(fd)?.handle {
@@ -782,6 +792,7 @@ impl WasiCtx {
         let (a, m) = set_times_args(atim, mtim, fst)?;
         let path = guest_path(mem, ptr, len)?;
         let target = path::lookup(dir, &path, flags & lookupflags::SYMLINK_FOLLOW != 0)?;
+        self.check_links(&sys::fstat(target.as_fd())?)?;
         io(sys::set_times(target.as_fd(), a, m))
     }
 
@@ -902,6 +913,7 @@ impl WasiCtx {
         let path = guest_path(mem, ptr, len)?;
         let opened = path::open_beneath(dir, &path, flags, 0o666)?;
         let st = sys::fstat(opened.as_fd())?;
+        self.check_links(&st)?;
         let handle = if st.st_mode & libc::S_IFMT == libc::S_IFDIR {
             Handle::Dir(Dir {
                 file: File::from(opened),
