@@ -452,9 +452,17 @@ fn ctrl_c_at_a_terminal_interrupts_the_query_and_keeps_the_session() {
     term.type_keys("select x * 10 from t;\n");
     term.wait_for("\n50\r\n", 1);
     term.wait_for("sandlite> ", 4);
-    // One Ctrl-C at an idle prompt only gives a fresh prompt.
+    // A script run with .read is interrupted the same way.
+    std::fs::write(dir.path().join("loop.sql"), format!("{ENDLESS_COUNT};\n")).unwrap();
+    term.type_keys(".read loop.sql\n");
+    std::thread::sleep(Duration::from_millis(1500));
     term.type_keys("\x03");
+    term.wait_for("Error: near line 1 of loop.sql: interrupted", 1);
     term.wait_for("sandlite> ", 5);
+    // One Ctrl-C at an idle prompt only gives a fresh prompt (the ones that stopped
+    // statements do not count towards exiting).
+    term.type_keys("\x03");
+    term.wait_for("sandlite> ", 6);
     term.type_keys("select 6 * 7;\n");
     term.wait_for("\n42\r\n", 1);
     // Ctrl-D ends the session; an error happened, so the status is 1.

@@ -276,7 +276,13 @@ impl Shell {
                     continue;
                 }
                 if trimmed.starts_with('.') {
-                    match self.dot_command(trimmed) {
+                    let done = self.dot_command(trimmed);
+                    if source.interactive {
+                        // A Ctrl-C that interrupted the command (a `.read` script, say)
+                        // is used up.
+                        signals::take();
+                    }
+                    match done {
                         Ok(None) => {}
                         Ok(Some(flow)) => return Ok(flow),
                         Err(failure) => {
