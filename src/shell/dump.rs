@@ -6,7 +6,9 @@
 //! shadow tables are dumped as ordinary tables), so no module code runs on load.
 
 use super::Failure;
-use super::values::{Cell, exact_real_expression, quote_identifier, real_is_plain, real_literal};
+use super::values::{
+    Cell, exact_real_expression, quote_identifier, real_is_plain, real_literal, write_text_literal,
+};
 use sandlite::Connection;
 use std::io::Write;
 
@@ -58,15 +60,14 @@ fn dump_body(conn: &Connection, out: &mut dyn Write, pattern: Option<&str>) -> R
                 writeln!(out, "PRAGMA writable_schema=ON;")?;
                 writable_schema = true;
             }
-            let name_literal = Cell::Text(name.as_bytes().to_vec());
             out.write_all(
                 b"INSERT INTO sqlite_schema(type,name,tbl_name,rootpage,sql)VALUES('table',",
             )?;
-            name_literal.write_sql_literal(out)?;
+            write_text_literal(name.as_bytes(), out)?;
             out.write_all(b",")?;
-            name_literal.write_sql_literal(out)?;
+            write_text_literal(name.as_bytes(), out)?;
             out.write_all(b",0,")?;
-            Cell::Text(sql.as_bytes().to_vec()).write_sql_literal(out)?;
+            write_text_literal(sql.as_bytes(), out)?;
             out.write_all(b");\n")?;
             continue;
         } else if let Some(rest) = sql

@@ -394,26 +394,38 @@ impl Shell {
         Ok(!source.interactive)
     }
 
-    /// Runs every statement in `text`, stopping at the first error.
+    /// Runs every statement in `text`, stopping at the first error. Statements are found
+    /// one at a time: no list of them is made, whatever the text holds.
     fn run_sql(&mut self, text: &str) -> Result<(), Failure> {
-        let conn = &self.conn;
-        let statements = sql_text::split_statements(text, |s| conn.is_complete(s))?;
-        for range in statements {
-            let segment = &text[range.clone()];
-            let sql = segment.trim_start();
-            let start = range.start + (segment.len() - sql.len());
-            self.run_statement(sql).map_err(|failure| match failure {
-                Failure::Db(error) => Failure::Sql {
-                    error,
-                    sql: sql.to_owned(),
-                    start,
-                },
-                other => other,
-            })?;
-            // Ctrl-C after the statement's last step still stops what follows.
-            if signals::pending() > 0 {
-                return message("interrupted");
-            }
+        let mut at = 0;
+        loop {
+            let conn = &self.conn;
+            let Some(found) = sql_text::first_statement(&text[at..], |s| conn.is_complete(s))?
+            else {
+                return Ok(());
+            };
+            let range = at + found.start..at + found.end;
+            at = range.end;
+            self.run_one(text, range)?;
+        }
+    }
+
+    /// Runs the statement at `range` of `text`.
+    fn run_one(&mut self, text: &str, range: std::ops::Range<usize>) -> Result<(), Failure> {
+        let segment = &text[range.clone()];
+        let sql = segment.trim_start();
+        let start = range.start + (segment.len() - sql.len());
+        self.run_statement(sql).map_err(|failure| match failure {
+            Failure::Db(error) => Failure::Sql {
+                error,
+                sql: sql.to_owned(),
+                start,
+            },
+            other => other,
+        })?;
+        // Ctrl-C after the statement's last step still stops what follows.
+        if signals::pending() > 0 {
+            return message("interrupted");
         }
         Ok(())
     }

@@ -281,7 +281,7 @@ pub fn exact_real_expression(r: f64) -> String {
 /// Writes a text literal: `'...'` with quotes doubled; line breaks written as
 /// `char(10)` and `char(13)` so that line-oriented readers keep them; text that is not
 /// UTF-8 or holds NUL as `CAST(X'..' AS TEXT)`, which restores the bytes exactly.
-fn write_text_literal(bytes: &[u8], out: &mut dyn Write) -> io::Result<()> {
+pub fn write_text_literal(bytes: &[u8], out: &mut dyn Write) -> io::Result<()> {
     let text = match std::str::from_utf8(bytes) {
         Ok(t) if !t.contains('\0') => t,
         _ => {
