@@ -7,3 +7,5 @@ pub use sandlite_driver::*;
 pub use sandlite_vm as vm;
 
 pub mod run;
+#[doc(hidden)]
+pub mod signals;

@@ -16,7 +16,9 @@ use std::process::ExitCode;
 
 const USAGE: &str = "\
 Usage: sandlite [OPTIONS] [DATABASE] [SQL]...
-       sandlite run [--dir HOST[::GUEST]] [--dir-ro HOST[::GUEST]] [--env K=V] [--invoke FN] MODULE.wasm [ARGS]...
+       sandlite run [--dir HOST[::GUEST]] [--dir-ro HOST[::GUEST]] [--env K=V] [--invoke FN]
+                    [--timeout DURATION] [--max-memory SIZE] [--max-call-depth N]
+                    [--max-stack SIZE] MODULE.wasm [ARGS]...
 
 Opens DATABASE (created if missing; an in-memory database if omitted) and runs each
 SQL argument, or else reads SQL and dot-commands from standard input: interactively
@@ -25,7 +27,9 @@ for its dot-commands.
 
 A script (SQL arguments, piped standard input, .read files) stops at its first error;
 at a terminal errors are shown and the shell goes on. The exit status is 1 if any
-error happened, 0 otherwise (or the code given to .exit).
+error happened, 0 otherwise (or the code given to .exit). Ctrl-C interrupts the running
+statement; at an idle prompt, a second Ctrl-C in a row exits. A statement or input line
+may be at most 256 MiB; column and table modes lay out at most 128 MiB of a result.
 
 `sandlite run` runs a WebAssembly program (WASI preview 1) on Sandlite's VM, with access
 to nothing but the granted directories; `sandlite run --help` explains it.
@@ -120,6 +124,12 @@ fn main() -> ExitCode {
     if options.version {
         print_quiet(&format!("{versions}\n"));
         return ExitCode::SUCCESS;
+    }
+    // Ctrl-C interrupts the running statement instead of killing the shell.
+    let interrupt = conn.get_interrupt_handle();
+    sandlite::signals::set_action(move || interrupt.interrupt());
+    if let Err(e) = sandlite::signals::install() {
+        eprintln_quiet(&format!("sandlite: cannot handle Ctrl-C: {e}"));
     }
     let mut shell = Shell::new(conn, Box::new(BufWriter::new(io::stdout())));
     if let Some(mode) = options.mode {

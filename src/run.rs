@@ -11,6 +11,16 @@
 //!   --invoke NAME            call export NAME with ARGS parsed by its parameter types
 //!                            and print its results, one per line, instead of running
 //!                            `_start` (a reactor's `_initialize` runs first)
+//!   --timeout DURATION       stop the guest after DURATION of running (`500ms`, `10s`,
+//!                            `1.5m`, `2h`; a bare number is seconds; 0: no timeout)
+//!   --max-memory SIZE        most bytes each linear memory may grow to (default 4GiB;
+//!                            `64MiB`, `512K`, `1G`: K, M, G are 1024-based)
+//!   --max-call-depth N       deepest Wasm call nesting (default 20000)
+//!   --max-stack SIZE         size of the value stack holding every active call's
+//!                            locals and operands (default 8MiB)
+//!   --allow-hard-links       let the guest open files with more than one hard link
+//!                            (refused by default: such a file may live outside the
+//!                            granted directories too)
 //! ```
 //!
 //! The guest gets exactly what the options grant: the host's stdin, stdout and stderr,
@@ -22,15 +32,32 @@
 //! Exit status: the guest's `proc_exit` code (as POSIX `exit` does, only its low 8 bits
 //! reach the shell); 0 when `_start` or the invoked function returns; 134 when the guest
 //! traps (like a native program's `abort`), with the trap and the function it happened
-//! in on stderr; 1 when the module cannot be read, compiled or linked; 2 for a usage
-//! error.
+//! in on stderr; 124 when `--timeout` stopped it (as GNU `timeout` reports); 130 when
+//! Ctrl-C (SIGINT) stopped it; 1 when the module cannot be read, compiled, linked or
+//! instantiated (an initial memory larger than `--max-memory` included); 2 for a usage
+//! error. The limits themselves are the guest's to meet: past `--max-memory`,
+//! `memory.grow` fails as at a memory's own maximum (C's `malloc` returns NULL; Rust
+//! aborts, which is a trap: 134); past `--max-call-depth` or `--max-stack` the guest
+//! traps with `call stack exhausted` (134).
+//!
+//! Ctrl-C and the timeout stop the guest through the store's interrupt: at its next loop
+//! iteration or call, or at once when it waits in `poll_oneoff` (a sleep); a blocking
+//! read of standard input is woken by the signal. What the guest wrote to stdout and
+//! stderr has already reached them (they are not buffered on the host).
 
+use crate::signals;
 use sandlite_vm::wasi::{self, DirPerms, I32Exit, OutputBuffer, WasiCtx, WasiCtxBuilder};
-use sandlite_vm::{Engine, Error, Func, Linker, Module, Store, Val, ValType};
+use sandlite_vm::{
+    Engine, Error, Func, InterruptHandle, Linker, Module, Store, StoreLimits, TrapCode, Val,
+    ValType,
+};
 use std::fmt;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 /// Exit status when the guest traps (128 + SIGABRT, as for a native `abort`).
 pub const TRAP_STATUS: u8 = 134;
@@ -38,9 +65,14 @@ pub const TRAP_STATUS: u8 = 134;
 pub const FAILURE_STATUS: u8 = 1;
 /// Exit status for a command line that does not parse.
 pub const USAGE_STATUS: u8 = 2;
+/// Exit status when `--timeout` stopped the guest (GNU `timeout`'s).
+pub const TIMEOUT_STATUS: u8 = 124;
+/// Exit status when Ctrl-C (SIGINT) stopped the guest (128 + SIGINT).
+pub const INTERRUPTED_STATUS: u8 = 130;
 
 const USAGE: &str = "usage: sandlite run [--dir HOST[::GUEST]] [--dir-ro HOST[::GUEST]] \
-[--env NAME=VALUE] [--invoke NAME] MODULE.wasm [ARGS...]";
+[--env NAME=VALUE] [--invoke NAME] [--timeout DURATION] [--max-memory SIZE] \
+[--max-call-depth N] [--max-stack SIZE] [--allow-hard-links] MODULE.wasm [ARGS...]";
 
 /// A directory granted to the guest.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,8 +88,55 @@ pub struct RunOptions {
     pub dirs: Vec<DirGrant>,
     pub env: Vec<(String, String)>,
     pub invoke: Option<String>,
+    /// `--timeout`: how long the guest may run.
+    pub timeout: Option<Duration>,
+    /// `--max-memory`: the store's `max_memory_bytes`.
+    pub max_memory: Option<u64>,
+    /// `--max-call-depth`: the store's `max_call_depth`.
+    pub max_call_depth: Option<usize>,
+    /// `--max-stack`: the value stack's size in bytes.
+    pub max_stack: Option<usize>,
+    /// `--allow-hard-links`: see `WasiCtxBuilder::allow_hard_links`.
+    pub allow_hard_links: bool,
     pub module: String,
     pub args: Vec<String>,
+}
+
+/// `500ms`, `10s`, `1.5m`, `2h`, or a number of seconds.
+fn parse_duration(text: &str) -> Option<Duration> {
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let seconds_per_unit = match unit {
+        "ms" => 0.001,
+        "" | "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => return None,
+    };
+    if number.is_empty() || !number.bytes().next().is_some_and(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let value: f64 = number.parse().ok()?;
+    Duration::try_from_secs_f64(value * seconds_per_unit).ok()
+}
+
+/// `65536`, `512K`/`512KiB`, `64M`/`64MiB`, `4G`/`4GiB` (1024-based), in bytes.
+fn parse_size(text: &str) -> Option<u64> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let shift = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kib" | "kb" => 10,
+        "m" | "mib" | "mb" => 20,
+        "g" | "gib" | "gb" => 30,
+        _ => return None,
+    };
+    let value: u64 = number.parse().ok()?;
+    value.checked_mul(1 << shift)
 }
 
 /// A command line that does not parse.
@@ -76,6 +155,9 @@ impl RunOptions {
         let mut dirs = Vec::new();
         let mut env = Vec::new();
         let mut invoke = None;
+        let (mut timeout, mut max_memory, mut max_call_depth, mut max_stack) =
+            (None, None, None, None);
+        let mut allow_hard_links = false;
         let mut i = 0;
         let usage = |m: String| UsageError(format!("{m}\n{USAGE}"));
         while i < args.len() {
@@ -101,6 +183,7 @@ impl RunOptions {
                     .ok_or_else(|| usage(format!("option {name} needs a value")))
             };
             match name {
+                "--allow-hard-links" if inline.is_none() => allow_hard_links = true,
                 "--dir" | "--dir-ro" => {
                     let spec = value()?;
                     let (host, guest) = match spec.split_once("::") {
@@ -129,6 +212,44 @@ impl RunOptions {
                     env.push((k.to_owned(), v.to_owned()));
                 }
                 "--invoke" => invoke = Some(value()?),
+                "--timeout" => {
+                    let text = value()?;
+                    let d = parse_duration(&text).ok_or_else(|| {
+                        usage(format!(
+                            "--timeout {text}: expected a duration such as 500ms, 10s, 2m or 1h"
+                        ))
+                    })?;
+                    timeout = (!d.is_zero()).then_some(d);
+                }
+                "--max-memory" | "--max-stack" => {
+                    let text = value()?;
+                    let bytes = parse_size(&text).ok_or_else(|| {
+                        usage(format!(
+                            "{name} {text}: expected a size such as 65536, 512K, 64MiB or 1G"
+                        ))
+                    })?;
+                    if name == "--max-memory" {
+                        max_memory = Some(bytes);
+                    } else {
+                        let bytes = usize::try_from(bytes).map_err(|_| {
+                            usage(format!("{name} {text}: too large for this machine"))
+                        })?;
+                        max_stack = Some(bytes);
+                    }
+                }
+                "--max-call-depth" => {
+                    let text = value()?;
+                    let n = text
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|&n| n > 0)
+                        .ok_or_else(|| {
+                            usage(format!(
+                                "--max-call-depth {text}: expected a positive integer"
+                            ))
+                        })?;
+                    max_call_depth = Some(n);
+                }
                 _ => return Err(usage(format!("unknown option {arg}"))),
             }
             i += 1;
@@ -141,6 +262,11 @@ impl RunOptions {
             dirs,
             env,
             invoke,
+            timeout,
+            max_memory,
+            max_call_depth,
+            max_stack,
+            allow_hard_links,
             module,
             args: args[i + 1..].to_vec(),
         })
@@ -176,11 +302,16 @@ impl RunIo {
     }
 }
 
-/// `sandlite run` with the host's stdio: `args` are the arguments after `run`.
+/// `sandlite run` with the host's stdio: `args` are the arguments after `run`. Ctrl-C
+/// stops the guest (status 130) instead of killing the process.
 pub fn main(args: Vec<String>) -> ExitCode {
     if matches!(args.first().map(String::as_str), Some("-h" | "--help")) {
         println!("{USAGE}");
         return ExitCode::SUCCESS;
+    }
+    // The action (the running store's interrupt) is set once the store exists.
+    if let Err(e) = signals::install() {
+        eprintln!("sandlite run: cannot handle Ctrl-C: {e}");
     }
     ExitCode::from(run(&args, &RunIo::default()))
 }
@@ -196,13 +327,24 @@ pub fn run(args: &[String], io: &RunIo) -> u8 {
     };
     match execute(&opts, io) {
         Ok(status) => status,
-        Err(Failure::Trap(message)) => {
+        Err(Failure::Trap(message) | Failure::Stopped(message)) => {
             io.err(format_args!("sandlite run: {}: {message}", opts.module));
             TRAP_STATUS
         }
         Err(Failure::Usage(message)) => {
             io.err(format_args!("sandlite run: {message}"));
             USAGE_STATUS
+        }
+        Err(Failure::TimedOut(after)) => {
+            io.err(format_args!(
+                "sandlite run: {}: timed out after {after:?} (--timeout)",
+                opts.module
+            ));
+            TIMEOUT_STATUS
+        }
+        Err(Failure::Interrupted) => {
+            io.err(format_args!("sandlite run: {}: interrupted", opts.module));
+            INTERRUPTED_STATUS
         }
         Err(Failure::Other(message)) => {
             io.err(format_args!("sandlite run: {message}"));
@@ -215,6 +357,62 @@ enum Failure {
     Trap(String),
     Usage(String),
     Other(String),
+    /// `--timeout` stopped the guest after this long.
+    TimedOut(Duration),
+    /// Ctrl-C stopped the guest.
+    Interrupted,
+    /// An `Interrupted` trap: Ctrl-C or the timeout (decided by `execute`).
+    Stopped(String),
+}
+
+/// Stops the guest when `--timeout` expires: a thread that waits that long unless the
+/// run ends first, then requests the store's interrupt and wakes the running thread
+/// from a blocking system call.
+struct Watchdog {
+    stop: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+    fired: Arc<AtomicBool>,
+    after: Duration,
+}
+
+impl Watchdog {
+    fn start(after: Duration, interrupt: InterruptHandle) -> Watchdog {
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let fired = Arc::new(AtomicBool::new(false));
+        let flag = fired.clone();
+        let runner = signals::current_thread();
+        let thread = std::thread::spawn(move || {
+            use std::sync::mpsc::RecvTimeoutError::Timeout;
+            if stopped.recv_timeout(after) != Err(Timeout) {
+                return;
+            }
+            flag.store(true, Ordering::SeqCst);
+            // Until the run ends: the interrupt again (a WASI call may have consumed it
+            // before the guest reached a check) and a wake-up from a blocking read (the
+            // signal may have come just before the read started).
+            loop {
+                interrupt.interrupt();
+                // The runner joins this thread before it returns, so it is alive.
+                signals::interrupt_thread(runner);
+                if stopped.recv_timeout(Duration::from_millis(50)) != Err(Timeout) {
+                    return;
+                }
+            }
+        });
+        Watchdog {
+            stop,
+            thread,
+            fired,
+            after,
+        }
+    }
+
+    /// Ends the watch; true if the timeout had expired.
+    fn finish(self) -> bool {
+        drop(self.stop);
+        let _ = self.thread.join();
+        self.fired.load(Ordering::SeqCst)
+    }
 }
 
 fn other(e: impl fmt::Display) -> Failure {
@@ -242,6 +440,7 @@ fn builder(opts: &RunOptions, io: &RunIo) -> Result<WasiCtxBuilder, wasi::WasiEr
     for d in &opts.dirs {
         b.preopened_dir(&d.host, &d.guest, d.perms)?;
     }
+    b.allow_hard_links(opts.allow_hard_links);
     Ok(b)
 }
 
@@ -253,6 +452,9 @@ fn status_of(result: Result<(), Error>) -> Result<u8, Failure> {
             // Like POSIX exit(): the status is the code's low 8 bits.
             Some(t) => match t.downcast_ref::<I32Exit>() {
                 Some(exit) => Ok(exit.0 as u8),
+                None if t.code() == TrapCode::Interrupted => {
+                    Err(Failure::Stopped(describe_trap(t)))
+                }
                 None => Err(Failure::Trap(describe_trap(t))),
             },
             None => Err(other(e)),
@@ -310,35 +512,76 @@ fn execute(opts: &RunOptions, io: &RunIo) -> Result<u8, Failure> {
         .map_err(|e| Failure::Other(format!("{}: {e}", opts.module)))?;
     let ctx = builder(opts, io).map_err(other)?.build();
     let mut store = Store::new(&engine, ctx);
+    let defaults = StoreLimits::default();
+    store.set_limits(StoreLimits {
+        max_memory_bytes: opts.max_memory.unwrap_or(defaults.max_memory_bytes),
+        max_call_depth: opts.max_call_depth.unwrap_or(defaults.max_call_depth),
+        value_stack_slots: opts
+            .max_stack
+            .map_or(defaults.value_stack_slots, |bytes| bytes / 8),
+        ..defaults
+    });
+    let interrupt = store.interrupt_handle();
+    let on_sigint = interrupt.clone();
+    signals::set_action(move || on_sigint.interrupt());
+    // Ctrl-C and the timeout both stop the guest with an `Interrupted` trap; which one
+    // it was decides the status.
+    let watchdog = opts.timeout.map(|t| Watchdog::start(t, interrupt));
+    let busy = signals::busy();
+    let result = run_guest(opts, io, &module, &mut store);
+    drop(busy);
+    let timed_out = watchdog.map(|w| (w.after, w.finish()));
+    match result {
+        Err(Failure::Stopped(message)) => Err(match timed_out {
+            Some((after, true)) => Failure::TimedOut(after),
+            _ if signals::pending() > 0 => Failure::Interrupted,
+            // Interrupted by someone else holding the store's handle: a trap like any.
+            _ => Failure::Trap(message),
+        }),
+        other => other,
+    }
+}
+
+/// Instantiates `module` in `store` and runs it as the options say.
+fn run_guest(
+    opts: &RunOptions,
+    io: &RunIo,
+    module: &Module,
+    store: &mut Store<WasiCtx>,
+) -> Result<u8, Failure> {
+    let engine = store.engine().clone();
     let mut linker = Linker::new(&engine);
     wasi::add_to_linker(&mut linker, |ctx| ctx).map_err(other)?;
     let instance = linker
-        .instantiate(&mut store, &module)
+        .instantiate(&mut *store, module)
         .map_err(|e| match e.as_trap() {
+            Some(t) if t.code() == TrapCode::Interrupted => {
+                Failure::Stopped(format!("trap during instantiation: {t}"))
+            }
             Some(t) => Failure::Trap(format!("trap during instantiation: {t}")),
             None => Failure::Other(format!("{}: {e}", opts.module)),
         })?;
 
     let Some(name) = &opts.invoke else {
-        let start = instance.get_func(&store, "_start").ok_or_else(|| {
+        let start = instance.get_func(&*store, "_start").ok_or_else(|| {
             Failure::Usage(format!(
                 "{} has no `_start` export: call one of its functions with --invoke NAME",
                 opts.module
             ))
         })?;
-        return status_of(start.call(&mut store, &[], &mut []));
+        return status_of(start.call(&mut *store, &[], &mut []));
     };
 
-    if let Some(init) = instance.get_func(&store, "_initialize") {
-        let status = status_of(init.call(&mut store, &[], &mut []))?;
+    if let Some(init) = instance.get_func(&*store, "_initialize") {
+        let status = status_of(init.call(&mut *store, &[], &mut []))?;
         if status != 0 {
             return Ok(status);
         }
     }
     let func: Func = instance
-        .get_func(&store, name)
+        .get_func(&*store, name)
         .ok_or_else(|| Failure::Usage(format!("{} exports no function `{name}`", opts.module)))?;
-    let ty = func.ty(&store);
+    let ty = func.ty(&*store);
     if opts.args.len() != ty.params().len() {
         return Err(Failure::Usage(format!(
             "`{name}` has type {ty}: give {} arguments, not {}",
@@ -354,7 +597,7 @@ fn execute(opts: &RunOptions, io: &RunIo) -> Result<u8, Failure> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(Failure::Usage)?;
     let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
-    let status = status_of(func.call(&mut store, &params, &mut results))?;
+    let status = status_of(func.call(&mut *store, &params, &mut results))?;
     if status == 0 {
         for r in &results {
             io.out(format_args!("{}", show_val(r)));
@@ -470,6 +713,75 @@ mod tests {
             (&["--frob", "m.wasm"], "unknown option --frob"),
             (&["--dir", "::x", "m.wasm"], "empty directory"),
             (&[], "missing MODULE.wasm"),
+        ] {
+            let e = RunOptions::parse(&strings(args)).unwrap_err();
+            assert!(e.to_string().contains(says), "{args:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn limits_parse_with_units() {
+        let o = RunOptions::parse(&strings(&[
+            "--timeout",
+            "1.5s",
+            "--max-memory=64MiB",
+            "--max-call-depth",
+            "500",
+            "--max-stack",
+            "1M",
+            "m.wasm",
+        ]))
+        .unwrap();
+        assert_eq!(o.timeout, Some(Duration::from_millis(1500)));
+        assert_eq!(o.max_memory, Some(64 << 20));
+        assert_eq!(o.max_call_depth, Some(500));
+        assert_eq!(o.max_stack, Some(1 << 20));
+        for (text, d) in [
+            ("250ms", 250),
+            ("2", 2000),
+            ("1m", 60_000),
+            ("0.5h", 1_800_000),
+        ] {
+            assert_eq!(
+                parse_duration(text),
+                Some(Duration::from_millis(d)),
+                "{text}"
+            );
+        }
+        for bad in ["", "s", "-1s", "1x", "1.2.3", ".5s", "1e9", "inf"] {
+            assert_eq!(parse_duration(bad), None, "{bad:?}");
+        }
+        for (text, n) in [
+            ("65536", 65536),
+            ("512K", 512 << 10),
+            ("4GiB", 4 << 30),
+            ("1g", 1 << 30),
+        ] {
+            assert_eq!(parse_size(text), Some(n), "{text}");
+        }
+        for bad in ["", "M", "1.5M", "-1", "1T", "99999999999999999999G"] {
+            assert_eq!(parse_size(bad), None, "{bad:?}");
+        }
+        // 0 means no timeout, as for GNU timeout.
+        let o = RunOptions::parse(&strings(&["--timeout", "0", "m.wasm"])).unwrap();
+        assert_eq!(o.timeout, None);
+        for (args, says) in [
+            (
+                &["--timeout", "soon", "m.wasm"][..],
+                "--timeout soon: expected a duration",
+            ),
+            (
+                &["--max-memory", "lots", "m.wasm"],
+                "--max-memory lots: expected a size",
+            ),
+            (
+                &["--max-stack", "1T", "m.wasm"],
+                "--max-stack 1T: expected a size",
+            ),
+            (
+                &["--max-call-depth", "0", "m.wasm"],
+                "expected a positive integer",
+            ),
         ] {
             let e = RunOptions::parse(&strings(args)).unwrap_err();
             assert!(e.to_string().contains(says), "{args:?}: {e}");

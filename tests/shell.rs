@@ -12,14 +12,15 @@ struct Run {
     code: i32,
 }
 
-/// Runs the shell in `dir` with `args`, feeding `stdin`.
+/// Runs the shell in `dir` with `args`, feeding `stdin`, under a 4 GiB address-space
+/// limit (so a regression that buffers without bound fails instead of exhausting the
+/// machine, and the bounds-checked memory fallback carries every shell feature).
 fn shell(dir: &Path, args: &[&str], stdin: &str) -> Run {
-    run(
-        Command::new(env!("CARGO_BIN_EXE_sandlite")),
-        dir,
-        args,
-        stdin,
-    )
+    let mut command = Command::new("sh");
+    command
+        .args(["-c", "ulimit -v 4194304 && exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_sandlite"));
+    run(command, dir, args, stdin)
 }
 
 fn run(mut command: Command, dir: &Path, args: &[&str], stdin: &str) -> Run {

@@ -171,9 +171,11 @@ fn stdin_stdout_and_stderr_are_separate_in_memory_streams() {
 #[test]
 fn files_and_directories_in_a_preopen() {
     let dir = tempfile::tempdir().unwrap();
+    // The program makes and reads a hard link of its own: allowed explicitly.
     let out = run(GUEST, &["g", "files", "/sandbox"], |b| {
         b.preopened_dir(dir.path(), "/sandbox", DirPerms::ReadWrite)
-            .unwrap();
+            .unwrap()
+            .allow_hard_links(true);
     });
     assert_eq!(out.end, End::Returned, "stdout:\n{}", out.stdout);
     assert_eq!(
@@ -657,4 +659,305 @@ fn the_sandlite_binary_dispatches_run() {
         .unwrap()
         .status;
     assert_eq!(status.code(), Some(3));
+}
+
+/// Compiles `wat` into `dir/name.wasm` and returns its path.
+fn wat_module(dir: &Path, name: &str, wat: &str) -> String {
+    let buf = wast::parser::ParseBuffer::new(wat).unwrap();
+    let mut parsed = wast::parser::parse::<wast::Wat<'_>>(&buf).unwrap();
+    let path = dir.join(format!("{name}.wasm"));
+    fs::write(&path, parsed.encode().unwrap()).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+/// Writes "started\n" to stdout, then spins forever.
+const SPIN: &str = r#"(module
+    (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+    (memory (export "memory") 1)
+    (data (i32.const 16) "started\n")
+    (func (export "_start")
+        (i32.store (i32.const 0) (i32.const 16))
+        (i32.store (i32.const 4) (i32.const 8))
+        (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+        (loop $forever (br $forever))))"#;
+
+const LIMITS: &str = r#"(module
+    (memory (export "memory") 1)
+    (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+    (func $deep (export "deep") (param i32) (result i32)
+        (if (result i32) (i32.eqz (local.get 0))
+            (then (i32.const 0))
+            (else (i32.add (i32.const 1)
+                (call $deep (i32.sub (local.get 0) (i32.const 1))))))))"#;
+
+#[test]
+fn cli_timeout_stops_a_spinning_or_sleeping_guest_with_status_124() {
+    let dir = tempfile::tempdir().unwrap();
+    let spin = wat_module(dir.path(), "spin", SPIN);
+    let started = Instant::now();
+    let (status, out, err) = cli(&["--timeout", "300ms", &spin], "");
+    assert_eq!(status, sandlite::run::TIMEOUT_STATUS, "{err}");
+    assert_eq!(out, "started\n");
+    assert!(
+        err.ends_with("spin.wasm: timed out after 300ms (--timeout)\n"),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // A guest asleep in poll_oneoff is stopped at once, not after its minute.
+    let started = Instant::now();
+    let (status, out, _) = cli(
+        &["--timeout=0.2s", &wasm_path("guest"), "sleep", "60000"],
+        "",
+    );
+    assert_eq!((status, out.as_str()), (sandlite::run::TIMEOUT_STATUS, ""));
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // A guest that finishes in time is not affected.
+    let (status, out, _) = cli(
+        &["--timeout", "60s", &wasm_path("guest"), "sleep", "10"],
+        "",
+    );
+    assert_eq!((status, out.as_str()), (0, "slept at least 10 ms: true\n"));
+}
+
+#[test]
+fn cli_memory_call_depth_and_stack_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = wat_module(dir.path(), "limits", LIMITS);
+    // Default: up to 4 GiB.
+    assert_eq!(cli(&["--invoke", "grow", &m, "100"], "").1, "1\n");
+    // 2 MiB = 32 pages: growing to 32 works, past it memory.grow says -1.
+    assert_eq!(
+        cli(&["--max-memory", "2MiB", "--invoke", "grow", &m, "31"], "").1,
+        "1\n"
+    );
+    assert_eq!(
+        cli(&["--max-memory", "2MiB", "--invoke", "grow", &m, "32"], "").1,
+        "-1\n"
+    );
+    // A module whose initial memory exceeds the limit cannot be instantiated.
+    let big = wat_module(
+        dir.path(),
+        "big",
+        "(module (memory 32) (func (export \"_start\")))",
+    );
+    let (status, _, err) = cli(&["--max-memory", "1M", &big], "");
+    assert_eq!(status, 1, "{err}");
+    assert!(
+        err.contains("exceeds the store's limit of 1048576 bytes"),
+        "{err}"
+    );
+
+    assert_eq!(cli(&["--invoke", "deep", &m, "5000"], "").1, "5000\n");
+    for limit in [["--max-call-depth", "100"], ["--max-stack", "4K"]] {
+        let (status, _, err) = cli(&[limit[0], limit[1], "--invoke", "deep", &m, "5000"], "");
+        assert_eq!(status, TRAP_STATUS, "{limit:?}: {err}");
+        assert!(err.contains("call stack exhausted"), "{limit:?}: {err}");
+    }
+    assert_eq!(
+        cli(
+            &["--max-call-depth", "6000", "--invoke", "deep", &m, "5000"],
+            ""
+        )
+        .1,
+        "5000\n"
+    );
+}
+
+/// `sandlite run` as a process, with stdin piped and kept open.
+fn spawn_run(args: &[&str]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_sandlite"))
+        .arg("run")
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits (at most 30 s) for `child`, killing it if it does not end.
+fn finish(mut child: std::process::Child) -> (std::process::ExitStatus, String, String) {
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(30) {
+            child.kill().unwrap();
+            panic!("sandlite run did not stop");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status, text(&out.stdout), text(&out.stderr))
+}
+
+#[test]
+fn ctrl_c_stops_the_guest_with_status_130_keeping_its_output() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let spin = wat_module(dir.path(), "spin", SPIN);
+    for args in [
+        vec![spin.as_str()],
+        vec![&wasm_path("guest"), "sleep", "60000"],
+    ] {
+        let mut child = spawn_run(&args.iter().map(|s| &**s).collect::<Vec<_>>());
+        if args.len() == 1 {
+            let mut seen = [0u8; 8];
+            child
+                .stdout
+                .as_mut()
+                .unwrap()
+                .read_exact(&mut seen)
+                .unwrap();
+            assert_eq!(&seen, b"started\n");
+        } else {
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        let ok = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+        let (status, _, err) = finish(child);
+        assert_eq!(
+            status.code(),
+            Some(sandlite::run::INTERRUPTED_STATUS.into()),
+            "{args:?}: {status}: {err}"
+        );
+        assert!(err.ends_with(": interrupted\n"), "{err}");
+    }
+}
+
+#[test]
+fn the_timeout_also_wakes_a_guest_blocked_reading_stdin() {
+    // stdin is a pipe that stays open: the guest's read blocks in the kernel.
+    let child = spawn_run(&["--timeout", "300ms", &wasm_path("guest"), "stdio"]);
+    let (status, out, err) = finish(child);
+    assert_eq!(
+        status.code(),
+        Some(sandlite::run::TIMEOUT_STATUS.into()),
+        "{status}: {out} {err}"
+    );
+    assert!(err.contains("timed out after 300ms"), "{err}");
+}
+
+/// `symlink(TARGET, PATH)` and `rename(FROM, TO)` below preopen 3, returning the errno;
+/// the strings are written into memory by the caller's arguments (offset, length).
+const LINKS: &str = r#"(module
+    (import "wasi_snapshot_preview1" "path_symlink"
+        (func $symlink (param i32 i32 i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "path_rename"
+        (func $rename (param i32 i32 i32 i32 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "path_link"
+        (func $link (param i32 i32 i32 i32 i32 i32 i32) (result i32)))
+    (memory (export "memory") 1)
+    (data (i32.const 0) "../../../../../../etc/shadow")
+    (data (i32.const 100) "x")
+    (data (i32.const 110) "../inside.txt")
+    (data (i32.const 130) "sub/y")
+    (data (i32.const 140) "../../outside.txt")
+    (data (i32.const 160) "sub/z")
+    (data (i32.const 170) "y")
+    (data (i32.const 180) "sub/deeper/w")
+    (data (i32.const 200) "a/../../outside.txt")
+    (func (export "symlink") (param i32 i32 i32 i32) (result i32)
+        (call $symlink (local.get 0) (local.get 1) (i32.const 3) (local.get 2) (local.get 3)))
+    (func (export "rename") (param i32 i32 i32 i32) (result i32)
+        (call $rename (i32.const 3) (local.get 0) (local.get 1)
+            (i32.const 3) (local.get 2) (local.get 3)))
+    (func (export "link") (param i32 i32 i32 i32) (result i32)
+        (call $link (i32.const 3) (i32.const 0) (local.get 0) (local.get 1)
+            (i32.const 3) (local.get 2) (local.get 3))))"#;
+
+#[test]
+fn a_guest_cannot_plant_a_relative_symlink_that_leads_out_of_its_preopen() {
+    let sandbox = Sandbox::new();
+    let dir = tempfile::tempdir().unwrap();
+    let m = wat_module(dir.path(), "links", LINKS);
+    let grant = format!("{}::/box", sandbox.root().display());
+    let call = |f: &str, args: [&str; 4]| -> String {
+        let mut argv = vec!["--dir", grant.as_str(), "--invoke", f, m.as_str()];
+        argv.extend(args);
+        let (status, out, err) = cli(&argv, "");
+        assert_eq!(status, 0, "{f} {args:?}: {err}");
+        out.trim().to_owned()
+    };
+    fs::create_dir(sandbox.root().join("sub/deeper")).unwrap();
+    let before = sandbox.snapshot();
+    // At the top of the preopen: any `..` leads out (issue: `head box/x` printed
+    // /etc/shadow from the host's side).
+    assert_eq!(call("symlink", ["0", "28", "100", "1"]), "63", "perm");
+    // One level down, one `..` stays inside; two do not.
+    assert_eq!(call("symlink", ["140", "17", "160", "5"]), "63");
+    // `a/..` is refused: `a` might be a link to `.`.
+    assert_eq!(call("symlink", ["200", "19", "180", "12"]), "63");
+    assert_eq!(sandbox.snapshot(), before, "nothing was created");
+    assert_eq!(call("symlink", ["110", "13", "130", "5"]), "0");
+    assert_eq!(
+        fs::read_to_string(sandbox.root().join("sub/y")).unwrap(),
+        "inside\n"
+    );
+    // Moving (or hard-linking) that link to the top would make it lead out: refused.
+    assert_eq!(call("rename", ["130", "5", "170", "1"]), "63");
+    assert_eq!(call("link", ["130", "5", "170", "1"]), "63");
+    assert!(sandbox.root().join("sub/y").is_symlink());
+    assert!(!sandbox.root().join("y").exists());
+    // Within the same depth it may move.
+    assert_eq!(call("rename", ["130", "5", "160", "5"]), "0");
+    assert!(sandbox.root().join("sub/z").is_symlink());
+}
+
+/// Opens `hard.txt` below preopen 3 to append and writes "appended\n": the first
+/// nonzero errno, or 0.
+const APPEND: &str = r#"(module
+    (import "wasi_snapshot_preview1" "path_open"
+        (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "fd_write"
+        (func $write (param i32 i32 i32 i32) (result i32)))
+    (memory (export "memory") 1)
+    (data (i32.const 0) "hard.txt")
+    (data (i32.const 16) "appended\n")
+    (func (export "append") (result i32) (local $e i32)
+        ;; rights: fd_write (1 << 6); fdflags: append (1)
+        (local.set $e (call $open (i32.const 3) (i32.const 1) (i32.const 0) (i32.const 8)
+            (i32.const 0) (i64.const 64) (i64.const 0) (i32.const 1) (i32.const 32)))
+        (if (local.get $e) (then (return (local.get $e))))
+        (i32.store (i32.const 40) (i32.const 16))
+        (i32.store (i32.const 44) (i32.const 9))
+        (call $write (i32.load (i32.const 32)) (i32.const 40) (i32.const 1) (i32.const 48))))"#;
+
+#[test]
+fn a_hard_link_in_a_preopen_to_an_outside_file_is_refused_unless_allowed() {
+    let sandbox = Sandbox::new();
+    let dir = tempfile::tempdir().unwrap();
+    let m = wat_module(dir.path(), "append", APPEND);
+    let outside = sandbox.tmp.path().join("outside.txt");
+    fs::hard_link(&outside, sandbox.root().join("hard.txt")).unwrap();
+    let grant = format!("{}::/box", sandbox.root().display());
+    let (status, out, err) = cli(&["--dir", &grant, "--invoke", "append", &m], "");
+    assert_eq!((status, out.as_str()), (0, "63\n"), "perm; {err}");
+    assert_eq!(fs::read_to_string(&outside).unwrap(), "outside\n");
+    // The host allowed it: the append goes through (to the outside file: the risk).
+    let (status, out, _) = cli(
+        &[
+            "--allow-hard-links",
+            "--dir",
+            &grant,
+            "--invoke",
+            "append",
+            &m,
+        ],
+        "",
+    );
+    assert_eq!((status, out.as_str()), (0, "0\n"));
+    assert_eq!(fs::read_to_string(&outside).unwrap(), "outside\nappended\n");
+    // A file with one name opens as before.
+    fs::remove_file(sandbox.root().join("hard.txt")).unwrap();
+    fs::write(sandbox.root().join("hard.txt"), "own\n").unwrap();
+    let (status, out, _) = cli(&["--dir", &grant, "--invoke", "append", &m], "");
+    assert_eq!((status, out.as_str()), (0, "0\n"));
+    assert_eq!(
+        fs::read_to_string(sandbox.root().join("hard.txt")).unwrap(),
+        "own\nappended\n"
+    );
 }

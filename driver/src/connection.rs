@@ -6,7 +6,7 @@ use crate::params::Params;
 use crate::statement::{Row, Statement};
 use crate::types::ToSql;
 use sandlite_sqlite_wasm::{Config, Db, Sqlite, UpdateAction, ffi};
-use sandlite_vfs::Vfs;
+use sandlite_vfs::{SandboxOptions, Vfs};
 use std::cell::{Cell, RefCell, RefMut};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -70,6 +70,7 @@ pub struct OpenOptions {
     sandbox_root: Option<PathBuf>,
     memory_limit: u64,
     busy_timeout: Duration,
+    allow_hard_links: bool,
 }
 
 impl Default for OpenOptions {
@@ -79,6 +80,7 @@ impl Default for OpenOptions {
             sandbox_root: None,
             memory_limit: sandlite_sqlite_wasm::DEFAULT_MEMORY_LIMIT,
             busy_timeout: Connection::DEFAULT_BUSY_TIMEOUT,
+            allow_hard_links: false,
         }
     }
 }
@@ -129,8 +131,51 @@ impl OpenOptions {
 
     /// The directory SQLite may touch; every file it opens (database, journals, WAL,
     /// ATTACH targets) must be inside. Default: the database file's directory.
+    ///
+    /// # Untrusted names: always set a root
+    ///
+    /// Without this option the sandbox is *the directory of the path given*, whatever
+    /// that path is. A name built from untrusted input therefore chooses its own
+    /// sandbox: with `name = "../../home/alice/victim.db"`,
+    /// `Connection::open(format!("data/{name}"))` is confined to `data/../../home/alice`
+    /// (that is, `home/alice`), which the attacker picked, not to `data`. Only with an
+    /// explicit root is the name checked against a directory *you* chose: then `..` past
+    /// the root, absolute paths elsewhere and symbolic links leading out all fail with
+    /// `SQLITE_CANTOPEN`, and so does every `ATTACH` outside it.
+    ///
+    /// ```
+    /// # use sandlite_driver::OpenOptions;
+    /// # let dir = tempfile::tempdir()?;
+    /// # let data = dir.path().join("data");
+    /// # std::fs::create_dir(&data)?;
+    /// // `name` comes from a request: confine it to `data`, not to its own parent.
+    /// let open = |name: &str| OpenOptions::new().sandbox_root(&data).open(data.join(name));
+    /// assert!(open("tenant-1.db").is_ok());
+    /// let escape = open("../victim.db").unwrap_err();
+    /// assert_eq!(escape.sqlite_code(), Some(sandlite_driver::ffi::SQLITE_CANTOPEN));
+    /// assert!(!dir.path().join("victim.db").exists());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// What the sandbox does not defend: a file that already has a *hard link* inside
+    /// the root is inside as far as any path lookup can tell, even if its other name is
+    /// outside; such files are refused by default (see
+    /// [`allow_hard_links`](Self::allow_hard_links)). Anyone who can write the root
+    /// directory itself (rename files, replace the database) can of course change what
+    /// SQLite reads there.
     pub fn sandbox_root(mut self, root: impl Into<PathBuf>) -> Self {
         self.sandbox_root = Some(root.into());
+        self
+    }
+
+    /// Opens database, journal, WAL and `-shm` files that have more than one hard link
+    /// (default `false`: they fail with `SQLITE_CANTOPEN` and the reason). A hard link
+    /// placed in the sandbox root may be another name of a file outside it, and nothing
+    /// about its path shows it, so by default a file with several names is not trusted
+    /// to be the sandbox's own. Allow it only when nobody untrusted can create links in
+    /// the root.
+    pub fn allow_hard_links(mut self, allow: bool) -> Self {
+        self.allow_hard_links = allow;
         self
     }
 
@@ -290,6 +335,11 @@ impl Connection {
     /// Opens (creating if needed) the database at `path`, sandboxed to its directory.
     /// `":memory:"` opens a private in-memory database.
     ///
+    /// The sandbox is the directory of `path` *as given*: a path from an untrusted
+    /// source picks its own sandbox (`root/../outside/victim.db` is confined to
+    /// `root/../outside`). To confine untrusted names to a directory of your choice, use
+    /// [`OpenOptions::sandbox_root`].
+    ///
     /// # Errors
     /// `SQLITE_CANTOPEN` with the reason (missing directory, path outside the sandbox,
     /// ...), or a load failure of the SQLite module.
@@ -342,7 +392,8 @@ impl Connection {
             return Connection::open_inner(vfs, ":memory:", options, None);
         }
         let (root, name) = sandbox_parts(path, options.sandbox_root.as_deref())?;
-        let vfs = Vfs::new(&root).map_err(|e| Error::Sqlite {
+        let sandbox = SandboxOptions::new().allow_hard_links(options.allow_hard_links);
+        let vfs = Vfs::with_options(&root, &sandbox).map_err(|e| Error::Sqlite {
             code: e.primary_code(),
             extended_code: e.code(),
             message: format!("unable to open database file: {}", e.message()),

@@ -149,7 +149,6 @@ impl Error {
         self.sqlite_code() == Some(ffi::SQLITE_INTERRUPT)
     }
 
-    #[cfg(test)]
     pub(crate) fn from_code(code: i32) -> Error {
         Error::Sqlite {
             code: code & 0xff,

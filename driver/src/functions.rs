@@ -402,8 +402,16 @@ impl Connection {
     where
         C: Fn(&str, &str) -> Ordering + Send + 'static,
     {
-        let f = move |a: &[u8], b: &[u8]| {
-            compare(&String::from_utf8_lossy(a), &String::from_utf8_lossy(b))
+        let f = move |a: &[u8], b: &[u8]| match (std::str::from_utf8(a), std::str::from_utf8(b)) {
+            (Ok(a), Ok(b)) => compare(a, b),
+            _ => {
+                use sandlite_sqlite_wasm::alloc::string_lossy;
+                match (string_lossy(a), string_lossy(b)) {
+                    (Ok(a), Ok(b)) => compare(&a, &b),
+                    // The host cannot hold the copies: byte order rather than an abort.
+                    _ => a.cmp(b),
+                }
+            }
         };
         let mut inner = self.inner()?;
         let db = inner.db;

@@ -4,7 +4,7 @@ use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::params::{Params, count_mismatch};
 use crate::types::{FromSql, FromSqlError, ToSql, ToSqlOutput, ValueRef};
-use sandlite_sqlite_wasm::{Stmt, ValueType};
+use sandlite_sqlite_wasm::{Stmt, ValueType, ffi};
 use std::cell::{Cell, OnceCell};
 use std::sync::atomic::Ordering;
 
@@ -680,7 +680,7 @@ impl<'stmt> Row<'stmt> {
         if let Some(v) = cache[i].get() {
             return Ok(v.as_ref());
         }
-        let v = self.stmt.with_column(i, |v| OwnedValue::from(v))?;
+        let v = self.stmt.with_column(i, OwnedValue::copy)??;
         Ok(cache[i].get_or_init(|| v).as_ref())
     }
 
@@ -713,15 +713,22 @@ enum OwnedValue {
     Blob(Box<[u8]>),
 }
 
-impl From<ValueRef<'_>> for OwnedValue {
-    fn from(v: ValueRef<'_>) -> OwnedValue {
-        match v {
+impl OwnedValue {
+    /// A copy of `v`; `SQLITE_NOMEM` if the host cannot allocate it (its size is the
+    /// database's choice, so a failure must not abort).
+    fn copy(v: ValueRef<'_>) -> Result<OwnedValue> {
+        let copy = |b: &[u8]| {
+            sandlite_sqlite_wasm::alloc::copy(b)
+                .map(Vec::into_boxed_slice)
+                .map_err(|_| Error::from_code(ffi::SQLITE_NOMEM))
+        };
+        Ok(match v {
             ValueRef::Null => OwnedValue::Null,
             ValueRef::Integer(i) => OwnedValue::Integer(i),
             ValueRef::Real(r) => OwnedValue::Real(r),
-            ValueRef::Text(t) => OwnedValue::Text(t.into()),
-            ValueRef::Blob(b) => OwnedValue::Blob(b.into()),
-        }
+            ValueRef::Text(t) => OwnedValue::Text(copy(t)?),
+            ValueRef::Blob(b) => OwnedValue::Blob(copy(b)?),
+        })
     }
 }
 

@@ -96,7 +96,9 @@ impl ValueRef<'_> {
         }
     }
 
-    /// An owned copy.
+    /// An owned copy (text that is not UTF-8 gets U+FFFD). Like any Rust allocation it
+    /// aborts if the host cannot allocate the copy; `Value::column_result` (what
+    /// `row.get::<_, Value>` uses) reports that as an error instead.
     pub fn to_owned(&self) -> Value {
         match *self {
             ValueRef::Null => Value::Null,
@@ -184,22 +186,30 @@ impl FromSql for bool {
     }
 }
 
+/// A failed host allocation for a value (its size is the database's choice) as a
+/// conversion error instead of an abort.
+fn out_of_memory(e: sandlite_sqlite_wasm::alloc::OutOfMemory) -> FromSqlError {
+    FromSqlError::Other(Box::new(e))
+}
+
 impl FromSql for String {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        value.as_str().map(str::to_owned)
+        sandlite_sqlite_wasm::alloc::string(value.as_str()?).map_err(out_of_memory)
     }
 }
 
 impl FromSql for Box<str> {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        value.as_str().map(Into::into)
+        String::column_result(value).map(String::into_boxed_str)
     }
 }
 
 impl FromSql for Vec<u8> {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
         match value {
-            ValueRef::Blob(b) | ValueRef::Text(b) => Ok(b.to_vec()),
+            ValueRef::Blob(b) | ValueRef::Text(b) => {
+                sandlite_sqlite_wasm::alloc::copy(b).map_err(out_of_memory)
+            }
             _ => Err(FromSqlError::InvalidType),
         }
     }
@@ -225,7 +235,12 @@ impl<T: FromSql> FromSql for Option<T> {
 
 impl FromSql for Value {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        Ok(value.to_owned())
+        use sandlite_sqlite_wasm::alloc;
+        Ok(match value {
+            ValueRef::Text(t) => Value::Text(alloc::string_lossy(t).map_err(out_of_memory)?),
+            ValueRef::Blob(b) => Value::Blob(alloc::copy(b).map_err(out_of_memory)?),
+            other => other.to_owned(),
+        })
     }
 }
 

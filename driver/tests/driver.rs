@@ -854,3 +854,81 @@ fn pragmas_cache_and_close() {
     conn.set_prepared_statement_cache_capacity(2);
     conn.close().unwrap();
 }
+
+#[test]
+fn hard_links_into_the_sandbox_are_refused_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, outside) = (dir.path().join("box"), dir.path().join("outside"));
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    let victim = outside.join("victim.db");
+    let setup = Connection::open(&victim).unwrap();
+    setup
+        .execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES ('outside')")
+        .unwrap();
+    drop(setup);
+    let before = std::fs::read(&victim).unwrap();
+    std::fs::hard_link(&victim, root.join("hard.db")).unwrap();
+
+    // Opened directly, or ATTACHed from a database inside: refused with the reason.
+    let e = Connection::open(root.join("hard.db")).unwrap_err();
+    assert_eq!(e.sqlite_code(), Some(sandlite_driver::ffi::SQLITE_CANTOPEN));
+    assert!(e.to_string().contains("it has 2 hard links"), "{e}");
+    let conn = Connection::open(root.join("main.db")).unwrap();
+    let e = conn
+        .execute_batch("ATTACH 'hard.db' AS h; INSERT INTO h.t VALUES ('written')")
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("may be a file outside the sandbox root"),
+        "{e}"
+    );
+    assert_eq!(
+        e.sqlite_code(),
+        Some(sandlite_driver::ffi::SQLITE_CANTOPEN),
+        "{e}"
+    );
+    let reason = conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0));
+    assert_eq!(reason.unwrap(), 1, "the connection goes on");
+    drop(conn);
+    assert_eq!(
+        std::fs::read(&victim).unwrap(),
+        before,
+        "outside file unchanged"
+    );
+
+    // Allowed explicitly, it opens (and is the outside database).
+    let conn = OpenOptions::new()
+        .allow_hard_links(true)
+        .open(root.join("main.db"))
+        .unwrap();
+    conn.execute_batch("ATTACH 'hard.db' AS h").unwrap();
+    let x: String = conn
+        .query_row("SELECT x FROM h.t", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(x, "outside");
+}
+
+#[test]
+fn an_explicit_root_confines_untrusted_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    // Without a root, the path's own parent is the sandbox: `data/../victim.db` is
+    // confined to `data/..`, so it opens (by design; see OpenOptions::sandbox_root).
+    let name = "../victim.db";
+    Connection::open(data.join(name)).unwrap();
+    assert!(dir.path().join("victim.db").exists());
+    std::fs::remove_file(dir.path().join("victim.db")).unwrap();
+    // With the root set, the same name is refused and nothing is created.
+    let e = OpenOptions::new()
+        .sandbox_root(&data)
+        .open(data.join(name))
+        .unwrap_err();
+    assert_eq!(
+        e.sqlite_code(),
+        Some(sandlite_driver::ffi::SQLITE_CANTOPEN),
+        "{e}"
+    );
+    assert!(!dir.path().join("victim.db").exists());
+}

@@ -43,7 +43,13 @@ pub(crate) fn opt_str(mem: &[u8], ptr: u32) -> Result<Option<String>, Trap> {
     if ptr == 0 {
         return Ok(None);
     }
-    Ok(Some(String::from_utf8_lossy(c_str(mem, ptr)?).into_owned()))
+    lossy(c_str(mem, ptr)?).map(Some)
+}
+
+/// Guest bytes as host text (lossy for invalid UTF-8); a trap, not an abort, if the host
+/// cannot allocate the copy (its size is the guest's choice).
+pub(crate) fn lossy(bytes: &[u8]) -> Result<String, Trap> {
+    crate::alloc::string_lossy(bytes).map_err(|e| Trap::host_message(e.to_string()))
 }
 
 pub(crate) fn write_i32(mem: &mut [u8], ptr: u32, v: i32) -> Result<(), Trap> {

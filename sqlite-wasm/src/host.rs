@@ -164,7 +164,7 @@ fn code(r: Result<(), i32>) -> i32 {
 }
 
 fn name_arg(mem: &[u8], ptr: i32) -> Result<String, Trap> {
-    Ok(String::from_utf8_lossy(guest::c_str(mem, ptr as u32)?).into_owned())
+    guest::lossy(guest::c_str(mem, ptr as u32)?)
 }
 
 /// Seconds east of UTC of local time at `unix_seconds`.
@@ -226,6 +226,21 @@ enum Phase {
     Final,
 }
 
+/// The `argc` value pointers at `argv` of a user-function call. The guest chose
+/// `argc`: the array must lie inside its memory before the host allocates for it.
+fn read_args(mem: &[u8], argc: i32, argv: i32) -> Result<Vec<i32>, Trap> {
+    let argc = argc.max(0) as usize;
+    let array = guest::bytes(mem, argv as u32, argc.saturating_mul(4))?;
+    let mut args =
+        crate::alloc::vec_with_capacity(argc).map_err(|e| Trap::host_message(e.to_string()))?;
+    args.extend(
+        array
+            .chunks_exact(4)
+            .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+    );
+    Ok(args)
+}
+
 /// Dispatches one call of a user function.
 fn user_function(
     caller: &mut Caller<'_, HostState>,
@@ -237,13 +252,7 @@ fn user_function(
 ) -> Result<(), Trap> {
     let memory = memory(caller)?;
     let exports = exports(caller)?;
-    let mut args = Vec::with_capacity(argc.max(0) as usize);
-    {
-        let mem = memory.data(&*caller);
-        for i in 0..argc.max(0) as u32 {
-            args.push(guest::read_i32(mem, argv as u32 + 4 * i)?);
-        }
-    }
+    let args = read_args(memory.data(&*caller), argc, argv)?;
     with_callback(caller, handle, |caller, cb| {
         let mut call = FunctionCall {
             caller,
@@ -866,4 +875,22 @@ pub(crate) fn linker(engine: &sandlite_vm::Engine) -> VmResult<Linker<HostState>
         |_: C<'_>, _: i32, _: i32, _: i32, _: i32| -> i32 { 0 },
     )?;
     Ok(l)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_arguments_are_bounds_checked_before_any_allocation() {
+        let mut mem = vec![0u8; 64];
+        mem[8..12].copy_from_slice(&7i32.to_le_bytes());
+        mem[12..16].copy_from_slice(&(-2i32).to_le_bytes());
+        assert_eq!(read_args(&mem, 2, 8).unwrap(), [7, -2]);
+        assert_eq!(read_args(&mem, -5, 8).unwrap(), Vec::<i32>::new());
+        // A guest claiming 2^31 - 1 arguments gets a trap, not an 8 GiB allocation.
+        let trap = read_args(&mem, i32::MAX, 8).unwrap_err();
+        assert!(trap.to_string().contains("out-of-bounds"), "{trap}");
+        assert!(read_args(&mem, 1, 62).is_err());
+    }
 }

@@ -26,6 +26,7 @@
 //! (or a broken contract between guest and host) marks the instance broken: every later
 //! call returns [`Error::Broken`].
 
+pub mod alloc;
 mod callbacks;
 mod error;
 mod exports;

@@ -6,7 +6,9 @@
 //! shadow tables are dumped as ordinary tables), so no module code runs on load.
 
 use super::Failure;
-use super::values::{Cell, exact_real_expression, quote_identifier, real_is_plain, real_literal};
+use super::values::{
+    Cell, exact_real_expression, quote_identifier, real_is_plain, real_literal, write_text_literal,
+};
 use sandlite::Connection;
 use std::io::Write;
 
@@ -58,12 +60,15 @@ fn dump_body(conn: &Connection, out: &mut dyn Write, pattern: Option<&str>) -> R
                 writeln!(out, "PRAGMA writable_schema=ON;")?;
                 writable_schema = true;
             }
-            let name_literal = Cell::Text(name.as_bytes().to_vec()).sql_literal();
-            writeln!(
-                out,
-                "INSERT INTO sqlite_schema(type,name,tbl_name,rootpage,sql)VALUES('table',{name_literal},{name_literal},0,{});",
-                Cell::Text(sql.as_bytes().to_vec()).sql_literal()
+            out.write_all(
+                b"INSERT INTO sqlite_schema(type,name,tbl_name,rootpage,sql)VALUES('table',",
             )?;
+            write_text_literal(name.as_bytes(), out)?;
+            out.write_all(b",")?;
+            write_text_literal(name.as_bytes(), out)?;
+            out.write_all(b",0,")?;
+            write_text_literal(sql.as_bytes(), out)?;
+            out.write_all(b");\n")?;
             continue;
         } else if let Some(rest) = sql
             .strip_prefix("CREATE TABLE ")
@@ -141,12 +146,15 @@ fn dump_rows(conn: &Connection, out: &mut dyn Write, table: &str) -> Result<(), 
     ))?;
     let mut rows = stmt.query([])?;
     let mut chunk: Vec<Vec<Cell>> = Vec::with_capacity(CHUNK_ROWS);
+    let mut chunk_bytes = 0;
     while let Some(row) = rows.next()? {
-        let cells = (0..columns.len())
+        let cells: Vec<Cell> = (0..columns.len())
             .map(|i| row.get::<_, Cell>(i))
             .collect::<Result<_, _>>()?;
+        chunk_bytes += cells.iter().map(Cell::heap_bytes).sum::<usize>();
         chunk.push(cells);
-        if chunk.len() == CHUNK_ROWS {
+        if chunk.len() == CHUNK_ROWS || chunk_bytes >= CHUNK_BYTES {
+            chunk_bytes = 0;
             write_inserts(conn, out, &target, &chunk)?;
             chunk.clear();
         }
@@ -157,6 +165,9 @@ fn dump_rows(conn: &Connection, out: &mut dyn Write, table: &str) -> Result<(), 
 /// Rows are written in chunks so that one query checks all the real literals of a
 /// chunk.
 const CHUNK_ROWS: usize = 256;
+/// ... or fewer, when their text and blobs reach this many bytes (so big values are not
+/// held 256 at a time).
+const CHUNK_BYTES: usize = 16 << 20;
 /// Literals checked per query (SQLite allows 2000 result columns by default).
 const CHECKS_PER_QUERY: usize = 500;
 
@@ -175,25 +186,22 @@ fn write_inserts(
         })
         .collect();
     let mut real_literals = exact_real_literals(conn, &reals)?.into_iter();
-    let mut line = String::new();
+    // Written piece by piece: a value of any size is never copied into a line.
     for row in rows {
-        line.clear();
-        line.push_str("INSERT INTO ");
-        line.push_str(target);
-        line.push_str(" VALUES(");
+        write!(out, "INSERT INTO {target} VALUES(")?;
         for (i, cell) in row.iter().enumerate() {
             if i > 0 {
-                line.push(',');
+                out.write_all(b",")?;
             }
             match cell {
                 Cell::Real(r) if !real_is_plain(*r) => {
-                    line.push_str(&real_literals.next().unwrap_or_else(|| real_literal(*r)));
+                    let literal = real_literals.next().unwrap_or_else(|| real_literal(*r));
+                    out.write_all(literal.as_bytes())?;
                 }
-                other => line.push_str(&other.sql_literal()),
+                other => other.write_sql_literal(out)?,
             }
         }
-        line.push_str(");\n");
-        out.write_all(line.as_bytes())?;
+        out.write_all(b");\n")?;
     }
     Ok(())
 }

@@ -8,13 +8,16 @@
 mod cputime;
 mod csv;
 mod dump;
+mod input;
 mod render;
 mod sql_text;
 mod values;
 
+pub use input::MAX_STATEMENT_BYTES;
 pub use render::Mode;
 
-use sandlite::{Connection, params_from_iter};
+use input::Line;
+use sandlite::{Connection, params_from_iter, signals};
 use std::fmt;
 use std::io::{self, BufRead, Write};
 use std::time::Instant;
@@ -208,14 +211,57 @@ impl Shell {
                 self.print(prompt)?;
             }
             raw.clear();
-            match input.read_until(b'\n', &mut raw) {
-                Ok(0) => break,
-                Ok(_) => line_number += 1,
+            let room = MAX_STATEMENT_BYTES - buffer.len();
+            match input::read_line(input, &mut raw, room) {
+                Ok(Line::Eof) => break,
+                Ok(Line::Read) => line_number += 1,
+                Ok(Line::TooLong) => {
+                    line_number += 1;
+                    let what = if buffer.is_empty() {
+                        "line"
+                    } else {
+                        "statement"
+                    };
+                    let failure = Failure::Message(format!(
+                        "{what} longer than {MAX_STATEMENT_BYTES} bytes (the shell's limit)"
+                    ));
+                    let at = if buffer.is_empty() {
+                        line_number
+                    } else {
+                        buffer_line
+                    };
+                    if self.fail(failure, source, Some(at))? {
+                        return Ok(Flow::Bail);
+                    }
+                    // At a terminal: drop the statement and the rest of the line.
+                    buffer.clear();
+                    input::skip_line(input)?;
+                    continue;
+                }
+                Ok(Line::Interrupted) => {
+                    if !source.interactive {
+                        let failure = Failure::Message("interrupted".into());
+                        self.fail(failure, source, Some(line_number + 1))?;
+                        return Ok(Flow::Bail);
+                    }
+                    // Ctrl-C at the prompt drops what was typed; twice in a row exits,
+                    // as in sqlite3.
+                    self.print("\n")?;
+                    if signals::pending() >= 2 {
+                        return Ok(Flow::Quit(Some(1)));
+                    }
+                    buffer.clear();
+                    continue;
+                }
                 Err(e) => {
                     let failure = Failure::Message(format!("cannot read input: {e}"));
                     self.fail(failure, source, Some(line_number + 1))?;
                     return Ok(Flow::Bail);
                 }
+            }
+            // A line was read: an earlier Ctrl-C at the prompt is forgotten.
+            if source.interactive {
+                signals::take();
             }
             let Ok(line) = std::str::from_utf8(&raw) else {
                 let failure = Failure::Message("the line is not valid UTF-8".into());
@@ -230,7 +276,13 @@ impl Shell {
                     continue;
                 }
                 if trimmed.starts_with('.') {
-                    match self.dot_command(trimmed) {
+                    let done = self.dot_command(trimmed);
+                    if source.interactive {
+                        // A Ctrl-C that interrupted the command (a `.read` script, say)
+                        // is used up.
+                        signals::take();
+                    }
+                    match done {
                         Ok(None) => {}
                         Ok(Some(flow)) => return Ok(flow),
                         Err(failure) => {
@@ -243,11 +295,23 @@ impl Shell {
                 }
                 buffer_line = line_number;
             }
+            if buffer.try_reserve(line.len()).is_err() {
+                let failure = Failure::Message("out of memory".into());
+                if self.fail(failure, source, Some(buffer_line))? {
+                    return Ok(Flow::Bail);
+                }
+                buffer.clear();
+                continue;
+            }
             buffer.push_str(line);
             // Only a line with a `;` can complete a statement: this keeps long
             // multi-line statements from being re-checked on every line.
             if line.contains(';') && self.conn.is_complete(&buffer).unwrap_or(true) {
                 let result = self.run_sql(&buffer);
+                if source.interactive {
+                    // A Ctrl-C that interrupted the statement is used up.
+                    signals::take();
+                }
                 let text = std::mem::take(&mut buffer);
                 if let Err(failure) = result
                     && self.fail_in(failure, source, &text, buffer_line)?
@@ -330,22 +394,38 @@ impl Shell {
         Ok(!source.interactive)
     }
 
-    /// Runs every statement in `text`, stopping at the first error.
+    /// Runs every statement in `text`, stopping at the first error. Statements are found
+    /// one at a time: no list of them is made, whatever the text holds.
     fn run_sql(&mut self, text: &str) -> Result<(), Failure> {
-        let conn = &self.conn;
-        let statements = sql_text::split_statements(text, |s| conn.is_complete(s))?;
-        for range in statements {
-            let segment = &text[range.clone()];
-            let sql = segment.trim_start();
-            let start = range.start + (segment.len() - sql.len());
-            self.run_statement(sql).map_err(|failure| match failure {
-                Failure::Db(error) => Failure::Sql {
-                    error,
-                    sql: sql.to_owned(),
-                    start,
-                },
-                other => other,
-            })?;
+        let mut at = 0;
+        loop {
+            let conn = &self.conn;
+            let Some(found) = sql_text::first_statement(&text[at..], |s| conn.is_complete(s))?
+            else {
+                return Ok(());
+            };
+            let range = at + found.start..at + found.end;
+            at = range.end;
+            self.run_one(text, range)?;
+        }
+    }
+
+    /// Runs the statement at `range` of `text`.
+    fn run_one(&mut self, text: &str, range: std::ops::Range<usize>) -> Result<(), Failure> {
+        let segment = &text[range.clone()];
+        let sql = segment.trim_start();
+        let start = range.start + (segment.len() - sql.len());
+        self.run_statement(sql).map_err(|failure| match failure {
+            Failure::Db(error) => Failure::Sql {
+                error,
+                sql: sql.to_owned(),
+                start,
+            },
+            other => other,
+        })?;
+        // Ctrl-C after the statement's last step still stops what follows.
+        if signals::pending() > 0 {
+            return message("interrupted");
         }
         Ok(())
     }
@@ -355,6 +435,9 @@ impl Shell {
         let started = Instant::now();
         let cpu_before = cputime::cpu_times();
         {
+            // Ctrl-C interrupts the statement (through the connection's interrupt
+            // handle, see main.rs); a third one while it runs ends the shell.
+            let _busy = signals::busy();
             let mut stmt = self.conn.prepare(sql)?;
             let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
             let count = columns.len();
@@ -362,13 +445,29 @@ impl Shell {
             let mut rows = stmt.raw_query();
             let mut cells = Vec::with_capacity(count);
             loop {
+                if signals::pending() > 0 {
+                    renderer.finish(&mut *self.out)?;
+                    return message("interrupted");
+                }
                 match rows.next() {
                     Ok(Some(row)) if count > 0 => {
                         cells.clear();
                         for i in 0..count {
                             cells.push(row.get::<_, Cell>(i)?);
                         }
-                        renderer.row(&mut *self.out, &cells)?;
+                        match renderer.row(&mut *self.out, &cells) {
+                            Ok(()) => {}
+                            Err(render::RowError::Output(e)) => return Err(e.into()),
+                            Err(render::RowError::TooLarge { rows }) => {
+                                return message(format!(
+                                    "result too large for {} mode: it lays out at most \
+                                     {} bytes, the first {rows} rows shown above \
+                                     (list, csv and json modes stream any number of rows)",
+                                    self.mode.name(),
+                                    render::MAX_LAYOUT_BYTES
+                                ));
+                            }
+                        }
                     }
                     Ok(Some(_)) => {}
                     Ok(None) => break,
@@ -578,20 +677,15 @@ impl Shell {
         let &[file, table] = positional.as_slice() else {
             return message(usage);
         };
-        let bytes = match std::fs::read(file) {
-            Ok(b) => b,
+        let handle = match std::fs::File::open(file) {
+            Ok(f) => f,
             Err(e) => return message(format!("cannot open \"{file}\": {e}")),
         };
-        let Ok(text) = String::from_utf8(bytes) else {
-            return message(format!("{file} is not UTF-8 text"));
-        };
-        let records = match csv::parse(&text) {
-            Ok(r) => r,
-            Err(e) => return message(format!("{file}: {e}")),
-        };
-        let records: Vec<csv::Record> = records.into_iter().skip(skip).collect();
+        // Streamed record by record: a file of any size needs the memory of its longest
+        // record only.
+        let mut records = csv::Reader::new(io::BufReader::new(handle), MAX_STATEMENT_BYTES);
         self.conn.execute_batch("SAVEPOINT sandlite_import")?;
-        let result = self.import_records(file, table, records);
+        let result = self.import_records(file, table, &mut records, skip);
         let end = if result.is_ok() {
             "RELEASE sandlite_import"
         } else {
@@ -607,12 +701,21 @@ impl Shell {
         &mut self,
         file: &str,
         table: &str,
-        records: Vec<csv::Record>,
+        records: &mut csv::Reader<impl BufRead>,
+        skip: usize,
     ) -> Result<(), Failure> {
+        let next = |records: &mut csv::Reader<_>| match records.next_record() {
+            Ok(r) => Ok(r),
+            Err(e) => message(format!("{file}: {e}")),
+        };
+        for _ in 0..skip {
+            if next(records)?.is_none() {
+                break;
+            }
+        }
         let (existing, _) = dump::insertable_columns(&self.conn, table)?;
-        let mut records = records.into_iter();
         let columns = if existing.is_empty() {
-            let Some(header) = records.next() else {
+            let Some(header) = next(records)? else {
                 return message(format!(
                     "{file} is empty: no header row to create table {table} from"
                 ));
@@ -639,7 +742,7 @@ impl Shell {
             quoted.join(", "),
             vec!["?"; count].join(", ")
         ))?;
-        for record in records {
+        while let Some(record) = next(records)? {
             let found = record.fields.len();
             if found != count {
                 let what = if found < count {
@@ -658,6 +761,9 @@ impl Shell {
                 .collect();
             if let Err(e) = stmt.execute(params_from_iter(values)) {
                 return message(format!("{file}:{}: {}", record.line, error_text(&e)));
+            }
+            if signals::pending() > 0 {
+                return message(format!("{file}:{}: interrupted", record.line));
             }
         }
         Ok(())

@@ -1,6 +1,6 @@
 //! Output modes: how the rows of one statement are written.
 
-use super::csv::quote_field;
+use super::csv::write_csv_field;
 use super::values::{Cell, json_string};
 use std::io::{self, Write};
 
@@ -44,6 +44,28 @@ impl Mode {
     }
 }
 
+/// The most bytes column and table modes keep to lay out one statement's rows: the
+/// cells' display text plus 8 bytes per cell (128 MiB). A result beyond it is shown up
+/// to that point and then fails with [`RowError::TooLarge`]; list, csv and json modes
+/// stream rows and have no such limit.
+pub const MAX_LAYOUT_BYTES: usize = 128 << 20;
+
+/// Why a row could not be written.
+#[derive(Debug)]
+pub enum RowError {
+    /// Writing the output failed.
+    Output(io::Error),
+    /// Column or table mode holds [`MAX_LAYOUT_BYTES`] already (or memory ran out):
+    /// the rows held were written, the rest cannot be.
+    TooLarge { rows: usize },
+}
+
+impl From<io::Error> for RowError {
+    fn from(e: io::Error) -> RowError {
+        RowError::Output(e)
+    }
+}
+
 /// Writes the rows of one statement. List, csv and json stream each row; column and
 /// table keep the rows until [`finish`](Self::finish) because widths depend on all of
 /// them. Nothing is written for a statement without rows.
@@ -52,8 +74,10 @@ pub struct Renderer {
     headers: bool,
     columns: Vec<String>,
     rows_written: usize,
-    /// Column and table modes: every row's cells as display text.
-    held: Vec<Vec<String>>,
+    /// Column and table modes: every held cell's display text, back to back...
+    held_text: String,
+    /// ... and where each cell ends in `held_text`, row after row.
+    held_ends: Vec<usize>,
 }
 
 impl Renderer {
@@ -63,17 +87,18 @@ impl Renderer {
             headers,
             columns,
             rows_written: 0,
-            held: Vec::new(),
+            held_text: String::new(),
+            held_ends: Vec::new(),
         }
     }
 
     /// Writes (or keeps) one row.
     ///
     /// # Errors
-    /// Failure to write `out`.
-    pub fn row(&mut self, out: &mut dyn Write, cells: &[Cell]) -> io::Result<()> {
+    /// Failure to write `out`; [`RowError::TooLarge`] when column or table mode cannot
+    /// keep another row (after writing the rows it holds).
+    pub fn row(&mut self, out: &mut dyn Write, cells: &[Cell]) -> Result<(), RowError> {
         let first = self.rows_written == 0;
-        self.rows_written += 1;
         match self.mode {
             Mode::List | Mode::Csv => {
                 let csv = self.mode == Mode::Csv;
@@ -86,27 +111,63 @@ impl Renderer {
                 let fields = cells
                     .iter()
                     .map(|c| (*c != Cell::Null).then(|| c.display_bytes("")));
-                write_joined(out, fields, separator, csv)
+                write_joined(out, fields, separator, csv)?;
             }
             Mode::Json => {
-                let mut text = String::from(if first { "[{" } else { ",\n{" });
+                out.write_all(if first { b"[{" } else { b",\n{" })?;
                 for (i, (name, cell)) in self.columns.iter().zip(cells).enumerate() {
-                    if i > 0 {
-                        text.push(',');
-                    }
-                    json_string(name, &mut text);
-                    text.push(':');
-                    cell.write_json(&mut text);
+                    let mut key = String::from(if i > 0 { "," } else { "" });
+                    json_string(name, &mut key);
+                    key.push(':');
+                    out.write_all(key.as_bytes())?;
+                    cell.write_json(out)?;
                 }
-                text.push('}');
-                out.write_all(text.as_bytes())
+                out.write_all(b"}")?;
             }
             Mode::Column | Mode::Table => {
-                self.held
-                    .push(cells.iter().map(Cell::display_text).collect());
-                Ok(())
+                if !self.hold(cells) {
+                    let rows = self.rows_written;
+                    self.finish(out)?;
+                    return Err(RowError::TooLarge { rows });
+                }
             }
         }
+        self.rows_written += 1;
+        Ok(())
+    }
+
+    /// Keeps one row for the layout; false (keeping nothing of it) if it does not fit
+    /// in [`MAX_LAYOUT_BYTES`] or memory runs out.
+    fn hold(&mut self, cells: &[Cell]) -> bool {
+        let (text_len, ends_len) = (self.held_text.len(), self.held_ends.len());
+        let fits = |held: &mut Renderer, piece: &str| {
+            let used = held.held_text.len() + held.held_ends.len() * size_of::<usize>();
+            used + piece.len() + size_of::<usize>() <= MAX_LAYOUT_BYTES
+                && held.held_text.try_reserve(piece.len()).is_ok()
+        };
+        for cell in cells {
+            let bytes = cell.display_bytes("");
+            // Invalid UTF-8 shows as U+FFFD; appended chunk by chunk, never copied whole.
+            for chunk in bytes.utf8_chunks() {
+                let invalid = !chunk.invalid().is_empty();
+                if !fits(self, chunk.valid()) || (invalid && !fits(self, "\u{fffd}")) {
+                    self.held_text.truncate(text_len);
+                    self.held_ends.truncate(ends_len);
+                    return false;
+                }
+                self.held_text.push_str(chunk.valid());
+                if invalid {
+                    self.held_text.push(char::REPLACEMENT_CHARACTER);
+                }
+            }
+            if !fits(self, "") || self.held_ends.try_reserve(1).is_err() {
+                self.held_text.truncate(text_len);
+                self.held_ends.truncate(ends_len);
+                return false;
+            }
+            self.held_ends.push(self.held_text.len());
+        }
+        true
     }
 
     /// Ends the statement's output.
@@ -114,40 +175,51 @@ impl Renderer {
     /// # Errors
     /// Failure to write `out`.
     pub fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        match self.mode {
+        let result = match self.mode {
             Mode::Json if self.rows_written > 0 => out.write_all(b"]\n"),
-            Mode::Column if !self.held.is_empty() => self.write_columns(out),
-            Mode::Table if !self.held.is_empty() => self.write_table(out),
+            Mode::Column if !self.held_ends.is_empty() => self.write_columns(out),
+            Mode::Table if !self.held_ends.is_empty() => self.write_table(out),
             _ => Ok(()),
-        }
+        };
+        // Written: a second call writes nothing more.
+        self.rows_written = 0;
+        self.held_text = String::new();
+        self.held_ends = Vec::new();
+        result
     }
 
-    /// Each cell split into its lines, and each column's width in characters.
-    fn layout(&self) -> (Vec<Vec<Vec<&str>>>, Vec<usize>, bool) {
+    /// The held rows, each as its cells' text.
+    fn held_rows(&self) -> impl Iterator<Item = Vec<&str>> {
+        let n = self.columns.len().max(1);
+        self.held_ends.chunks(n).enumerate().map(move |(r, ends)| {
+            let mut start = if r == 0 { 0 } else { self.held_ends[r * n - 1] };
+            ends.iter()
+                .map(|&end| {
+                    let cell = &self.held_text[start..end];
+                    start = end;
+                    cell
+                })
+                .collect()
+        })
+    }
+
+    /// Each column's width in characters, and whether any cell spans several lines.
+    fn layout(&self) -> (Vec<usize>, bool) {
         let mut widths: Vec<usize> = self.columns.iter().map(|c| width(c)).collect();
         let mut multi_line = false;
-        let rows: Vec<Vec<Vec<&str>>> = self
-            .held
-            .iter()
-            .map(|row| {
-                row.iter()
-                    .enumerate()
-                    .map(|(i, cell)| {
-                        let lines: Vec<&str> = cell.split('\n').collect();
-                        multi_line |= lines.len() > 1;
-                        for line in &lines {
-                            widths[i] = widths[i].max(width(line));
-                        }
-                        lines
-                    })
-                    .collect()
-            })
-            .collect();
-        (rows, widths, multi_line)
+        for row in self.held_rows() {
+            for (i, cell) in row.iter().enumerate() {
+                for (k, line) in cell.split('\n').enumerate() {
+                    multi_line |= k > 0;
+                    widths[i] = widths[i].max(width(line));
+                }
+            }
+        }
+        (widths, multi_line)
     }
 
     fn write_columns(&self, out: &mut dyn Write) -> io::Result<()> {
-        let (rows, widths, multi_line) = self.layout();
+        let (widths, multi_line) = self.layout();
         let pad_line = |cells: &mut dyn Iterator<Item = (usize, &str)>| -> String {
             cells
                 .map(|(i, s)| pad(s, widths[i]))
@@ -163,10 +235,11 @@ impl Renderer {
                 .join("  ");
             writeln!(out, "{header}\n{rule}")?;
         }
-        for (r, row) in rows.iter().enumerate() {
+        for (r, row) in self.held_rows().enumerate() {
             if r > 0 && multi_line {
                 writeln!(out)?;
             }
+            let row: Vec<Vec<&str>> = row.iter().map(|c| c.split('\n').collect()).collect();
             let height = row.iter().map(Vec::len).max().unwrap_or(1);
             for l in 0..height {
                 let line = pad_line(
@@ -182,7 +255,7 @@ impl Renderer {
     }
 
     fn write_table(&self, out: &mut dyn Write) -> io::Result<()> {
-        let (rows, widths, multi_line) = self.layout();
+        let (widths, multi_line) = self.layout();
         let border = format!(
             "+{}+",
             widths
@@ -206,10 +279,11 @@ impl Renderer {
             })
             .collect();
         writeln!(out, "{border}\n| {} |\n{border}", header.join(" | "))?;
-        for (r, row) in rows.iter().enumerate() {
+        for (r, row) in self.held_rows().enumerate() {
             if r > 0 && multi_line {
                 writeln!(out, "{border}")?;
             }
+            let row: Vec<Vec<&str>> = row.iter().map(|c| c.split('\n').collect()).collect();
             let height = row.iter().map(Vec::len).max().unwrap_or(1);
             for l in 0..height {
                 let cells: Vec<String> = row
@@ -224,26 +298,25 @@ impl Renderer {
     }
 }
 
-/// One line of fields; `None` (NULL) is written as nothing.
+/// One line of fields; `None` (NULL) is written as nothing. Fields go to `out` as they
+/// are (a value of any size is not copied into a line).
 fn write_joined(
     out: &mut dyn Write,
     fields: impl Iterator<Item = Option<impl AsRef<[u8]>>>,
     separator: &[u8],
     csv: bool,
 ) -> io::Result<()> {
-    let mut line = Vec::new();
     for (i, field) in fields.enumerate() {
         if i > 0 {
-            line.extend_from_slice(separator);
+            out.write_all(separator)?;
         }
         match field {
-            Some(field) if csv => line.extend_from_slice(&quote_field(field.as_ref())),
-            Some(field) => line.extend_from_slice(field.as_ref()),
+            Some(field) if csv => write_csv_field(field.as_ref(), out)?,
+            Some(field) => out.write_all(field.as_ref())?,
             None => {}
         }
     }
-    line.push(b'\n');
-    out.write_all(&line)
+    out.write_all(b"\n")
 }
 
 /// Display width in characters.
@@ -302,6 +375,32 @@ mod tests {
         for mode in [Mode::List, Mode::Csv, Mode::Column, Mode::Table, Mode::Json] {
             assert_eq!(render(mode, true, &[]), "", "{mode:?}");
         }
+    }
+
+    #[test]
+    fn column_modes_stop_at_the_layout_limit_after_showing_what_they_hold() {
+        let wide = Cell::Text(vec![b'x'; 1 << 20]);
+        let mut r = Renderer::new(Mode::Table, true, vec!["a".into()]);
+        let mut out = Vec::new();
+        let mut held = 0;
+        let rows = loop {
+            match r.row(&mut out, std::slice::from_ref(&wide)) {
+                Ok(()) => held += 1,
+                Err(RowError::TooLarge { rows }) => break rows,
+                Err(RowError::Output(e)) => panic!("{e}"),
+            }
+            assert!(held < 1000, "never stopped");
+        };
+        assert_eq!(rows, held);
+        assert_eq!(held, MAX_LAYOUT_BYTES / ((1 << 20) + 8));
+        let text = String::from_utf8(out).unwrap();
+        // Header (3 lines), the rows, the closing border.
+        assert_eq!(text.lines().count(), 3 + held + 1);
+        assert!(text.ends_with("-+\n"));
+        // Finished: nothing more is written.
+        let mut more = Vec::new();
+        r.finish(&mut more).unwrap();
+        assert!(more.is_empty());
     }
 
     #[test]

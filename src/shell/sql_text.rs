@@ -4,60 +4,61 @@
 use std::ops::Range;
 
 /// Byte positions of every `;` that is outside string literals, quoted identifiers and
-/// comments: the only places a statement can end.
-fn semicolons(text: &str) -> Vec<usize> {
+/// comments: the only places a statement can end. Found one at a time, so a text of
+/// any number of `;` needs no list of them.
+fn semicolons(text: &str) -> impl Iterator<Item = usize> + '_ {
     let bytes = text.as_bytes();
-    let mut found = Vec::new();
     let mut i = 0;
     // Skips to just past the next `close` at or after `from` (or to the end).
-    let skip_past = |from: usize, close: &[u8]| -> usize {
+    let skip_past = move |from: usize, close: &[u8]| -> usize {
         bytes[from..]
             .windows(close.len())
             .position(|w| w == close)
             .map_or(bytes.len(), |p| from + p + close.len())
     };
-    while i < bytes.len() {
-        i = match bytes[i] {
-            b'\'' => skip_past(i + 1, b"'"),
-            b'"' => skip_past(i + 1, b"\""),
-            b'`' => skip_past(i + 1, b"`"),
-            b'[' => skip_past(i + 1, b"]"),
-            b'-' if bytes.get(i + 1) == Some(&b'-') => skip_past(i + 2, b"\n"),
-            b'/' if bytes.get(i + 1) == Some(&b'*') => skip_past(i + 2, b"*/"),
-            b';' => {
-                found.push(i);
-                i + 1
-            }
-            _ => i + 1,
-        };
-    }
-    found
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            let at = i;
+            i = match bytes[i] {
+                b'\'' => skip_past(i + 1, b"'"),
+                b'"' => skip_past(i + 1, b"\""),
+                b'`' => skip_past(i + 1, b"`"),
+                b'[' => skip_past(i + 1, b"]"),
+                b'-' if bytes.get(i + 1) == Some(&b'-') => skip_past(i + 2, b"\n"),
+                b'/' if bytes.get(i + 1) == Some(&b'*') => skip_past(i + 2, b"*/"),
+                b';' => {
+                    i += 1;
+                    return Some(at);
+                }
+                _ => i + 1,
+            };
+        }
+        None
+    })
 }
 
-/// Splits `text` into statements (byte ranges, each ending after its `;` when it has
-/// one), leaving out empty ones. `is_complete` is SQLite's `sqlite3_complete`: it
-/// decides which `;` really ends a statement (one inside a trigger body does not).
+/// The first statement of `text` (a byte range, ending after its `;` when it has one),
+/// skipping empty ones; `None` when only whitespace, `;` and comments are left.
+/// `is_complete` is SQLite's `sqlite3_complete`: it decides which `;` really ends a
+/// statement (one inside a trigger body does not). Called again on the rest of the text,
+/// it walks every statement without a list of them, whatever the text holds.
 ///
 /// # Errors
 /// What `is_complete` returns.
-pub fn split_statements<E>(
+pub fn first_statement<E>(
     text: &str,
     mut is_complete: impl FnMut(&str) -> Result<bool, E>,
-) -> Result<Vec<Range<usize>>, E> {
-    let mut statements = Vec::new();
+) -> Result<Option<Range<usize>>, E> {
     let mut start = 0;
     for end in semicolons(text) {
         if is_complete(&text[start..=end])? {
             if !only_comments(&text[start..=end]) {
-                statements.push(start..end + 1);
+                return Ok(Some(start..end + 1));
             }
             start = end + 1;
         }
     }
-    if !only_comments(&text[start..]) {
-        statements.push(start..text.len());
-    }
-    Ok(statements)
+    Ok((!only_comments(&text[start..])).then_some(start..text.len()))
 }
 
 /// True for text holding nothing but whitespace, `;` and comments.
@@ -123,6 +124,19 @@ mod tests {
     /// A stand-in for `sqlite3_complete` that knows no triggers.
     fn ends_with_semicolon(s: &str) -> Result<bool, ()> {
         Ok(s.trim_end().ends_with(';'))
+    }
+
+    fn split_statements<E>(
+        text: &str,
+        mut is_complete: impl FnMut(&str) -> Result<bool, E>,
+    ) -> Result<Vec<Range<usize>>, E> {
+        let mut found = Vec::new();
+        let mut at = 0;
+        while let Some(r) = first_statement(&text[at..], &mut is_complete)? {
+            found.push(at + r.start..at + r.end);
+            at += r.end;
+        }
+        Ok(found)
     }
 
     fn split(text: &str) -> Vec<&str> {

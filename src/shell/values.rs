@@ -2,10 +2,11 @@
 //! display text (like SQLite's own `%!.15g` for reals), SQL literals that reproduce the
 //! value exactly, JSON.
 
-use sandlite::types::FromSqlResult;
+use sandlite::types::{FromSqlError, FromSqlResult};
 use sandlite::{FromSql, ValueRef};
 use std::borrow::Cow;
 use std::fmt::Write as _;
+use std::io::{self, Write};
 
 /// A result value with its exact bytes. The driver's own `Value` turns text that is not
 /// UTF-8 into U+FFFD; a dump must reproduce the bytes, so the shell keeps them.
@@ -24,13 +25,34 @@ impl FromSql for Cell {
             ValueRef::Null => Cell::Null,
             ValueRef::Integer(i) => Cell::Integer(i),
             ValueRef::Real(r) => Cell::Real(r),
-            ValueRef::Text(t) => Cell::Text(t.to_vec()),
-            ValueRef::Blob(b) => Cell::Blob(b.to_vec()),
+            ValueRef::Text(t) => Cell::Text(try_copy(t)?),
+            ValueRef::Blob(b) => Cell::Blob(try_copy(b)?),
         })
     }
 }
 
+/// A copy of a value's bytes (as large as SQLite's memory allows): an error, not an
+/// abort, when the host cannot allocate it.
+fn try_copy(bytes: &[u8]) -> FromSqlResult<Vec<u8>> {
+    let mut copy = Vec::new();
+    copy.try_reserve_exact(bytes.len()).map_err(|_| {
+        FromSqlError::Other(
+            format!("out of memory copying a value of {} bytes", bytes.len()).into(),
+        )
+    })?;
+    copy.extend_from_slice(bytes);
+    Ok(copy)
+}
+
 impl Cell {
+    /// Bytes this value holds on the heap (its text or blob).
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Cell::Text(b) | Cell::Blob(b) => b.len(),
+            _ => 0,
+        }
+    }
+
     /// The bytes `sqlite3` prints for this value in list, csv, column and table modes:
     /// text and blobs raw, reals with 15 significant digits, NULL as `null_text`.
     pub fn display_bytes<'a>(&'a self, null_text: &'a str) -> Cow<'a, [u8]> {
@@ -42,78 +64,121 @@ impl Cell {
         }
     }
 
-    /// [`display_bytes`](Self::display_bytes) as text (invalid UTF-8 replaced), for
-    /// modes that measure widths.
-    pub fn display_text(&self) -> String {
-        String::from_utf8_lossy(&self.display_bytes("")).into_owned()
+    /// An SQL literal that evaluates to exactly this value (type and bytes), for `.dump`.
+    #[cfg(test)]
+    pub fn sql_literal(&self) -> String {
+        let mut out = Vec::new();
+        self.write_sql_literal(&mut out)
+            .expect("writing to a Vec cannot fail");
+        String::from_utf8(out).expect("literals are UTF-8")
     }
 
-    /// An SQL literal that evaluates to exactly this value (type and bytes), for `.dump`.
-    pub fn sql_literal(&self) -> String {
+    /// Writes [`sql_literal`](Self::sql_literal) to `out`, piece by piece: a value of any
+    /// size needs no copy.
+    ///
+    /// # Errors
+    /// Failure to write `out`.
+    pub fn write_sql_literal(&self, out: &mut dyn Write) -> io::Result<()> {
         match self {
-            Cell::Null => "NULL".to_owned(),
-            Cell::Integer(i) => i.to_string(),
-            Cell::Real(r) => real_literal(*r),
-            Cell::Text(t) => text_literal(t),
-            Cell::Blob(b) => format!("X'{}'", hex(b)),
+            Cell::Null => out.write_all(b"NULL"),
+            Cell::Integer(i) => write!(out, "{i}"),
+            Cell::Real(r) => out.write_all(real_literal(*r).as_bytes()),
+            Cell::Text(t) => write_text_literal(t, out),
+            Cell::Blob(b) => {
+                out.write_all(b"X'")?;
+                write_hex(b, out)?;
+                out.write_all(b"'")
+            }
         }
     }
 
     /// The value as JSON: numbers as numbers, NULL as `null`, text as a string, blobs as
     /// a string of lower-case hex digits.
-    pub fn write_json(&self, out: &mut String) {
+    ///
+    /// # Errors
+    /// Failure to write `out`.
+    pub fn write_json(&self, out: &mut dyn Write) -> io::Result<()> {
         match self {
-            Cell::Null => out.push_str("null"),
-            Cell::Integer(i) => {
-                let _ = write!(out, "{i}");
-            }
-            Cell::Real(r) if r.is_nan() => out.push_str("null"),
+            Cell::Null => out.write_all(b"null"),
+            Cell::Integer(i) => write!(out, "{i}"),
+            Cell::Real(r) if r.is_nan() => out.write_all(b"null"),
             // The JSON grammar accepts 1e999; parsers read it as infinity (as sqlite3's
             // json mode writes it).
             Cell::Real(r) if r.is_infinite() => {
-                out.push_str(if *r > 0.0 { "1e999" } else { "-1e999" })
+                out.write_all(if *r > 0.0 { b"1e999" } else { b"-1e999" })
             }
-            Cell::Real(r) => {
-                let _ = write!(out, "{r:?}");
+            Cell::Real(r) => write!(out, "{r:?}"),
+            Cell::Text(t) => {
+                // Invalid UTF-8 becomes U+FFFD, chunk by chunk, without a copy.
+                out.write_all(b"\"")?;
+                for chunk in t.utf8_chunks() {
+                    write_json_chars(chunk.valid(), out)?;
+                    if !chunk.invalid().is_empty() {
+                        out.write_all("\u{fffd}".as_bytes())?;
+                    }
+                }
+                out.write_all(b"\"")
             }
-            Cell::Text(t) => json_string(&String::from_utf8_lossy(t), out),
             Cell::Blob(b) => {
-                out.push('"');
-                out.push_str(&hex(b));
-                out.push('"');
+                out.write_all(b"\"")?;
+                write_hex(b, out)?;
+                out.write_all(b"\"")
             }
         }
     }
 }
 
-/// Lower-case hex digits of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
+/// Writes the lower-case hex digits of `bytes`, through a small buffer.
+pub fn write_hex(bytes: &[u8], out: &mut dyn Write) -> io::Result<()> {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [0u8; 4096];
+    for chunk in bytes.chunks(buf.len() / 2) {
+        for (pair, b) in buf.chunks_exact_mut(2).zip(chunk) {
+            pair[0] = DIGITS[usize::from(b >> 4)];
+            pair[1] = DIGITS[usize::from(b & 0xf)];
+        }
+        out.write_all(&buf[..2 * chunk.len()])?;
     }
-    s
+    Ok(())
 }
 
 /// Writes `text` as a JSON string literal.
 pub fn json_string(text: &str, out: &mut String) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if u32::from(c) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
+    let mut bytes = Vec::new();
+    bytes.push(b'"');
+    // Writing to a Vec cannot fail.
+    let _ = write_json_chars(text, &mut bytes);
+    bytes.push(b'"');
+    out.push_str(&String::from_utf8_lossy(&bytes));
+}
+
+/// Writes `text` escaped for the inside of a JSON string: runs of plain characters as
+/// they are, escapes between them.
+fn write_json_chars(text: &str, out: &mut dyn Write) -> io::Result<()> {
+    let mut plain = 0;
+    for (at, c) in text.char_indices() {
+        let escape: Option<&str> = match c {
+            '"' => Some("\\\""),
+            '\\' => Some("\\\\"),
+            '\n' => Some("\\n"),
+            '\r' => Some("\\r"),
+            '\t' => Some("\\t"),
+            '\u{8}' => Some("\\b"),
+            '\u{c}' => Some("\\f"),
+            c if u32::from(c) < 0x20 => Some(""),
+            _ => None,
+        };
+        if let Some(escape) = escape {
+            out.write_all(&text.as_bytes()[plain..at])?;
+            if escape.is_empty() {
+                write!(out, "\\u{:04x}", u32::from(c))?;
+            } else {
+                out.write_all(escape.as_bytes())?;
             }
-            c => out.push(c),
+            plain = at + c.len_utf8();
         }
     }
-    out.push('"');
+    out.write_all(&text.as_bytes()[plain..])
 }
 
 /// A real as SQLite prints it (`printf("%!.15g")`): 15 significant digits, trailing
@@ -213,39 +278,53 @@ pub fn exact_real_expression(r: f64) -> String {
     text
 }
 
-/// A text literal: `'...'` with quotes doubled; line breaks written as `char(10)` and
-/// `char(13)` so that line-oriented readers keep them; text that is not UTF-8 or holds
-/// NUL as `CAST(X'..' AS TEXT)`, which restores the bytes exactly.
-fn text_literal(bytes: &[u8]) -> String {
+/// Writes a text literal: `'...'` with quotes doubled; line breaks written as
+/// `char(10)` and `char(13)` so that line-oriented readers keep them; text that is not
+/// UTF-8 or holds NUL as `CAST(X'..' AS TEXT)`, which restores the bytes exactly.
+pub fn write_text_literal(bytes: &[u8], out: &mut dyn Write) -> io::Result<()> {
     let text = match std::str::from_utf8(bytes) {
         Ok(t) if !t.contains('\0') => t,
-        _ => return format!("CAST(X'{}' AS TEXT)", hex(bytes)),
-    };
-    if !text.contains(['\n', '\r']) {
-        return quote_text(text);
-    }
-    let mut parts = Vec::new();
-    let mut piece = String::new();
-    for c in text.chars() {
-        match c {
-            '\n' | '\r' => {
-                if !piece.is_empty() {
-                    parts.push(quote_text(&piece));
-                    piece.clear();
-                }
-                parts.push(format!("char({})", u32::from(c)));
-            }
-            c => piece.push(c),
+        _ => {
+            out.write_all(b"CAST(X'")?;
+            write_hex(bytes, out)?;
+            return out.write_all(b"' AS TEXT)");
         }
+    };
+    // Pieces between line breaks, quoted, joined with `||` to `char(N)` for each break.
+    let mut first = true;
+    let mut rest = text;
+    loop {
+        let end = rest.find(['\n', '\r']).unwrap_or(rest.len());
+        let piece = &rest[..end];
+        if !piece.is_empty() || (first && end == rest.len()) {
+            if !first {
+                out.write_all(b"||")?;
+            }
+            write_quoted(piece, out)?;
+            first = false;
+        }
+        let Some(c) = rest[end..].chars().next() else {
+            return Ok(());
+        };
+        if !first {
+            out.write_all(b"||")?;
+        }
+        write!(out, "char({})", u32::from(c))?;
+        first = false;
+        rest = &rest[end + 1..];
     }
-    if !piece.is_empty() {
-        parts.push(quote_text(&piece));
-    }
-    parts.join("||")
 }
 
-fn quote_text(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
+/// Writes `'text'` with each `'` doubled.
+fn write_quoted(text: &str, out: &mut dyn Write) -> io::Result<()> {
+    out.write_all(b"'")?;
+    for (i, part) in text.split('\'').enumerate() {
+        if i > 0 {
+            out.write_all(b"''")?;
+        }
+        out.write_all(part.as_bytes())?;
+    }
+    out.write_all(b"'")
 }
 
 /// SQLite's keywords (<https://sqlite.org/lang_keywords.html>): names that must be
@@ -489,14 +568,29 @@ mod tests {
 
     #[test]
     fn json_escapes() {
-        let mut s = String::new();
-        Cell::Text("a\"b\\c\n\u{1}é".as_bytes().to_vec()).write_json(&mut s);
-        assert_eq!(s, r#""a\"b\\c\n\u0001é""#);
-        s.clear();
-        Cell::Real(f64::INFINITY).write_json(&mut s);
-        Cell::Blob(vec![1, 2]).write_json(&mut s);
-        Cell::Real(2.0).write_json(&mut s);
-        assert_eq!(s, "1e999\"0102\"2.0");
+        let json = |cells: &[Cell]| {
+            let mut out = Vec::new();
+            for c in cells {
+                c.write_json(&mut out).unwrap();
+            }
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(
+            json(&[Cell::Text("a\"b\\c\n\u{1}é".as_bytes().to_vec())]),
+            r#""a\"b\\c\n\u0001é""#
+        );
+        assert_eq!(
+            json(&[
+                Cell::Real(f64::INFINITY),
+                Cell::Blob(vec![1, 2]),
+                Cell::Real(2.0)
+            ]),
+            "1e999\"0102\"2.0"
+        );
+        assert_eq!(json(&[Cell::Text(b"x\xffy".to_vec())]), "\"x\u{fffd}y\"");
+        let mut name = String::new();
+        json_string("k\"\t", &mut name);
+        assert_eq!(name, r#""k\"\t""#);
     }
 
     #[test]

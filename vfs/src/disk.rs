@@ -17,7 +17,7 @@ use crate::error::VfsError;
 use crate::file::ReadOutcome;
 use crate::flags::{OpenFlags, SyncFlags};
 use crate::lock::{self, LockLevel, LockRegion, RangeLocks};
-use crate::sandbox::{RelPath, Sandbox, escape_error, is_escape};
+use crate::sandbox::{RelPath, Sandbox, check_links, escape_error, is_escape};
 use crate::shm::{Shm, ShmRegion};
 use crate::sys::{self, LockType};
 
@@ -177,6 +177,9 @@ impl DiskFile {
                 format!("cannot open {name}: not a regular file"),
             ));
         }
+        // Checked on the opened descriptor: no rename or link race can change which
+        // file this is.
+        check_links(sandbox, &name, meta.nlink())?;
         let mut opened = Self::new(sandbox, file, Some(rel), name);
         opened.dir_sync_pending = new_journal;
         if flags.contains(OpenFlags::DELETEONCLOSE) {

@@ -30,6 +30,13 @@
 //! with `SQLITE_CANTOPEN` and a message naming the reason. Symbolic links inside the
 //! root work if they are relative and stay inside.
 //!
+//! What no path resolution can see is a *hard link*: a name inside the root for a file
+//! that also has a name outside it. So a database, journal, WAL or `-shm` file whose link
+//! count is above 1 is refused too (`SQLITE_CANTOPEN`, checked on the opened descriptor,
+//! so no race changes the answer), unless [`SandboxOptions::allow_hard_links`] says
+//! otherwise ([`Vfs::with_options`]). The sandbox does not defend against whoever can
+//! write the root directory itself: they decide what its files contain.
+//!
 //! **Path names** are host paths. Relative names are relative to the root (not to the
 //! process's working directory). Absolute names must lie inside the root.
 //! [`Vfs::full_pathname`] returns the canonical absolute host path (root resolved,
@@ -111,7 +118,7 @@ pub use flags::{AccessCheck, OpenFlags, ShmLockFlags, SyncFlags};
 pub use lock::LockLevel;
 pub use mapping::ShmMapping;
 pub use os::UNIX_EPOCH_JULIAN_MS;
-pub use sandbox::MAX_PATHNAME;
+pub use sandbox::{MAX_PATHNAME, SandboxOptions};
 pub use shm::ShmRegion;
 pub use vfs::{FullPathname, Vfs};
 

@@ -41,6 +41,47 @@ pub(crate) struct Sandbox {
     /// The root as the caller named it, made absolute, when it differs from `root_path`
     /// (for instance through a symlink); absolute names under it are accepted too.
     alias: Option<String>,
+    /// Open files that have more than one name (see [`SandboxOptions`]).
+    allow_hard_links: bool,
+}
+
+/// How a disk [`Vfs`](crate::Vfs) guards its root, beyond what `openat2` enforces.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SandboxOptions {
+    /// Open database, journal, WAL and `-shm` files whose link count is above 1
+    /// (default `false`). A hard link inside the root may name a file that also lives
+    /// outside it, and no path resolution (not even `RESOLVE_BENEATH`) can tell: the
+    /// file *is* inside. Refusing every file with more than one name closes that hole;
+    /// allow it only when nobody untrusted can create links in the root.
+    pub allow_hard_links: bool,
+}
+
+impl SandboxOptions {
+    /// The defaults: hard links refused.
+    pub fn new() -> SandboxOptions {
+        SandboxOptions::default()
+    }
+
+    /// See [`SandboxOptions::allow_hard_links`].
+    pub fn allow_hard_links(mut self, allow: bool) -> SandboxOptions {
+        self.allow_hard_links = allow;
+        self
+    }
+}
+
+/// The `SQLITE_CANTOPEN` error for a file with `links` names, unless allowed.
+pub(crate) fn check_links(sandbox: &Sandbox, name: &str, links: u64) -> Result<(), VfsError> {
+    if links <= 1 || sandbox.allow_hard_links {
+        return Ok(());
+    }
+    Err(VfsError::new(
+        SQLITE_CANTOPEN,
+        format!(
+            "refusing to open {name}: it has {links} hard links, so it may be a file \
+             outside the sandbox root (allow_hard_links permits it)"
+        ),
+    ))
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -153,7 +194,7 @@ pub(crate) fn escape_error(path: &str, err: &io::Error) -> VfsError {
 
 impl Sandbox {
     /// Open `root` (which must be an existing directory) as a sandbox.
-    pub(crate) fn open(root: &Path) -> Result<Sandbox, VfsError> {
+    pub(crate) fn open(root: &Path, options: &SandboxOptions) -> Result<Sandbox, VfsError> {
         let shown = root.display();
         let dir = File::options()
             .read(true)
@@ -196,6 +237,7 @@ impl Sandbox {
             root: root_fd,
             root_path,
             alias,
+            allow_hard_links: options.allow_hard_links,
         })
     }
 

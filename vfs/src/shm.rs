@@ -27,7 +27,7 @@ use crate::codes::{
 };
 use crate::error::VfsError;
 use crate::flags::ShmLockFlags;
-use crate::sandbox::{RelPath, Sandbox, escape_error, is_escape};
+use crate::sandbox::{RelPath, Sandbox, check_links, escape_error, is_escape};
 use crate::sys::{self, LockType};
 
 /// The page size SQLite's unix VFS grows `-shm` files by, one written byte per page.
@@ -327,5 +327,6 @@ fn open_shm_file(
             format!("cannot open {name}: not a regular file"),
         ));
     }
+    check_links(sandbox, name, std::os::unix::fs::MetadataExt::nlink(&meta))?;
     Ok((OwnedFd::from(file), read_only))
 }

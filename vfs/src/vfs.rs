@@ -17,7 +17,7 @@ use crate::file::{VfsFile, validate_open_flags};
 use crate::flags::{AccessCheck, OpenFlags};
 use crate::memdb::{self, Namespace};
 use crate::os;
-use crate::sandbox::{Sandbox, escape_error, is_escape};
+use crate::sandbox::{Sandbox, SandboxOptions, escape_error, is_escape};
 use crate::sys;
 
 /// A VFS instance: either a sandbox rooted at a directory, or a named in-memory
@@ -59,8 +59,18 @@ impl Vfs {
     /// `SQLITE_CANTOPEN` if `root` is not an accessible directory or its path is not
     /// UTF-8.
     pub fn new(root: impl AsRef<Path>) -> Result<Vfs, VfsError> {
+        Vfs::with_options(root, &SandboxOptions::default())
+    }
+
+    /// [`Vfs::new`] with [`SandboxOptions`] (whether files with several hard links may
+    /// be opened).
+    ///
+    /// # Errors
+    ///
+    /// As [`Vfs::new`].
+    pub fn with_options(root: impl AsRef<Path>, options: &SandboxOptions) -> Result<Vfs, VfsError> {
         Ok(Vfs {
-            backend: Backend::Disk(Arc::new(Sandbox::open(root.as_ref())?)),
+            backend: Backend::Disk(Arc::new(Sandbox::open(root.as_ref(), options)?)),
         })
     }
 
@@ -100,7 +110,8 @@ impl Vfs {
     /// # Errors
     ///
     /// `SQLITE_CANTOPEN` with the reason if the path leaves the sandbox, does not exist
-    /// (without `CREATE`), exists (with `EXCLUSIVE`), or cannot be opened;
+    /// (without `CREATE`), exists (with `EXCLUSIVE`), has more than one hard link
+    /// (unless [`SandboxOptions::allow_hard_links`]), or cannot be opened;
     /// `SQLITE_CANTOPEN_ISDIR` for a directory; `SQLITE_READONLY_DIRECTORY` when a new
     /// journal cannot be created in a read-only directory.
     pub fn open(&self, path: Option<&str>, flags: OpenFlags) -> Result<VfsFile, VfsError> {

@@ -311,3 +311,57 @@ fn a_missing_root_is_an_error() {
     assert_eq!(err.code(), SQLITE_CANTOPEN);
     assert!(err.message().contains("cannot open sandbox root"), "{err}");
 }
+
+#[test]
+fn hard_links_are_refused_unless_allowed() {
+    use sandlite_vfs::SandboxOptions;
+    let l = layout();
+    let victim = l.outside.join("victim.db");
+    std::fs::write(&victim, b"outside data").unwrap();
+    // Names inside the root for an outside file: no path resolution can see this.
+    for name in ["hard.db", "db-journal", "db-wal", "db-shm"] {
+        std::fs::hard_link(&victim, l.root.join(name)).unwrap();
+    }
+    let vfs = Vfs::new(&l.root).unwrap();
+    let kinds = [
+        ("hard.db", main_db_flags()),
+        (
+            "db-journal",
+            OpenFlags::READWRITE | OpenFlags::CREATE | OpenFlags::MAIN_JOURNAL,
+        ),
+        (
+            "db-wal",
+            OpenFlags::READWRITE | OpenFlags::CREATE | OpenFlags::WAL,
+        ),
+    ];
+    for (name, flags) in kinds {
+        let full = vfs.full_pathname(name).unwrap().path;
+        assert_cantopen(vfs.open(Some(&full), flags), "it has 5 hard links");
+        let read_only = OpenFlags::READONLY | OpenFlags::MAIN_DB;
+        assert_cantopen(vfs.open(Some(&full), read_only), "may be a file outside");
+    }
+    // The -shm file of a database "db" (itself an ordinary file) is refused too.
+    let mut db = open_db(&vfs, "db");
+    let shm = db.shm_map(0, 32768, true);
+    assert_cantopen(shm, "refusing to open");
+    drop(db);
+    assert_eq!(std::fs::read(&victim).unwrap(), b"outside data");
+
+    // Allowed explicitly, the same file opens (and writes reach the outside file).
+    let vfs = Vfs::with_options(&l.root, &SandboxOptions::new().allow_hard_links(true)).unwrap();
+    let full = vfs.full_pathname("hard.db").unwrap().path;
+    let mut file = vfs.open(Some(&full), main_db_flags()).unwrap();
+    file.write(b"through the link", 0).unwrap();
+    drop(file);
+    assert!(
+        std::fs::read(&victim)
+            .unwrap()
+            .starts_with(b"through the link")
+    );
+
+    // A file with one name opens as before.
+    let vfs = Vfs::new(&l.root).unwrap();
+    std::fs::remove_file(l.root.join("db-shm")).unwrap();
+    let mut db = open_db(&vfs, "fresh.db");
+    db.write(b"x", 0).unwrap();
+}

@@ -44,7 +44,7 @@ pub use runtime::func::{
 };
 pub use runtime::global::Global;
 pub use runtime::instance::{Extern, Instance, Linker};
-pub use runtime::memory::{Memory, MemoryAccessError};
+pub use runtime::memory::{Memory, MemoryAccessError, MemoryMode};
 pub use runtime::module::{Config, Engine, ExportType, ImportType, Module, Strategy};
 pub use runtime::store::{AsContext, AsContextMut, InterruptHandle, Store, StoreId, StoreLimits};
 pub use runtime::table::Table;

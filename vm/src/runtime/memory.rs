@@ -12,16 +12,50 @@ use std::os::fd::BorrowedFd;
 /// this instead of bounds checks), plus a page for wide accesses at the very end.
 pub(crate) const RESERVATION: usize = (8 << 30) + 65536;
 
+/// Inaccessible bytes kept after the largest size a bounds-checked memory may reach.
+pub(crate) const GUARD: usize = 65536;
+
+/// How a linear memory keeps accesses inside it, decided when the memory is created.
+///
+/// Every memory first tries to reserve [`GuardPages`](MemoryMode::GuardPages) worth of
+/// address space (8 GiB + 64 KiB). Where that is refused (an address-space limit such
+/// as `ulimit -v` or `prlimit --as`, common on shared hosts and in containers), it
+/// reserves only up to the largest size it may ever reach, the smaller of its declared
+/// maximum and the store's [`max_memory_bytes`](crate::StoreLimits::max_memory_bytes),
+/// plus a 64 KiB guard, and runs [`BoundsChecked`](MemoryMode::BoundsChecked). The base
+/// address never moves in either mode.
+///
+/// The interpreter checks every access explicitly (`address + width <= size`) in both
+/// modes, so only code that relies on faults instead of checks (a native compiler) has
+/// to tell them apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MemoryMode {
+    /// The whole 8 GiB + 64 KiB range that any 32-bit address plus 32-bit offset can
+    /// reach is reserved: an access outside the memory lands on an inaccessible page,
+    /// so compiled code may omit bounds checks.
+    GuardPages,
+    /// Only the memory's reachable maximum plus a 64 KiB guard is reserved: accesses
+    /// must be bounds-checked explicitly, and the memory cannot grow past what was
+    /// reserved (raising the store's limit later does not enlarge it).
+    BoundsChecked,
+}
+
 pub(crate) struct MemoryEntity {
     pub ty: MemoryType,
     map: Reservation,
     pages: u32,
+    guarded: bool,
     /// Base and length, where native code reads them.
     vm: Box<VMMemory>,
 }
 
 impl MemoryEntity {
     pub(crate) fn new(ty: MemoryType, max_bytes: u64) -> Result<MemoryEntity> {
+        Self::create(ty, max_bytes, true)
+    }
+
+    /// `new`, with `try_guarded` false skipping the full reservation (as if refused).
+    fn create(ty: MemoryType, max_bytes: u64, try_guarded: bool) -> Result<MemoryEntity> {
         let min_bytes = u64::from(ty.limits.min) * PAGE_SIZE;
         if min_bytes > max_bytes {
             return Err(Error::resource(format!(
@@ -29,8 +63,24 @@ impl MemoryEntity {
                 ty.limits.min
             )));
         }
-        let mut map = Reservation::new(RESERVATION)
-            .map_err(|e| Error::resource(format!("cannot reserve memory: {e}")))?;
+        let full = if try_guarded {
+            Reservation::new(RESERVATION)
+        } else {
+            Err(std::io::Error::from(std::io::ErrorKind::OutOfMemory))
+        };
+        let (mut map, guarded) = match full {
+            Ok(map) => (map, true),
+            Err(full_error) => {
+                let reserve = bounded_reservation(&ty, max_bytes);
+                let map = Reservation::new(reserve).map_err(|e| {
+                    Error::resource(format!(
+                        "cannot reserve memory: {full_error} (for {RESERVATION} bytes), \
+                         and {e} for the {reserve} bytes of a bounds-checked memory"
+                    ))
+                })?;
+                (map, false)
+            }
+        };
         map.grow_to(min_bytes as usize)
             .map_err(|e| Error::resource(format!("cannot commit memory: {e}")))?;
         let vm = Box::new(VMMemory {
@@ -41,6 +91,7 @@ impl MemoryEntity {
             ty,
             map,
             pages: ty.limits.min,
+            guarded,
             vm,
         })
     }
@@ -48,6 +99,13 @@ impl MemoryEntity {
     /// The memory's base and length, at a stable address.
     pub(crate) fn vm(&self) -> *const VMMemory {
         &*self.vm
+    }
+
+    /// True when the memory has the full guard reservation ([`MemoryMode::GuardPages`]);
+    /// false when only its reachable maximum is reserved and accesses need explicit
+    /// bounds checks.
+    pub(crate) fn is_guarded(&self) -> bool {
+        self.guarded
     }
 
     pub(crate) fn base(&self) -> *mut u8 {
@@ -74,6 +132,11 @@ impl MemoryEntity {
         if delta == 0 {
             return Some(old);
         }
+        // A bounds-checked memory keeps its guard: it never grows into the last
+        // `GUARD` bytes of its reservation (the store's limit may have been raised since).
+        if !self.guarded && new * PAGE_SIZE + GUARD as u64 > self.map.reserved() as u64 {
+            return None;
+        }
         self.map.grow_to((new * PAGE_SIZE) as usize).ok()?;
         self.pages = new as u32;
         self.vm.len = new * PAGE_SIZE;
@@ -91,6 +154,16 @@ impl MemoryEntity {
         // SAFETY: as in `data`, and `&mut self` makes this the only access.
         unsafe { std::slice::from_raw_parts_mut(self.base(), self.len()) }
     }
+}
+
+/// Bytes to reserve for a bounds-checked memory: the largest size `memory.grow` can
+/// reach (its declared maximum, the 4 GiB of 32-bit memories and the store's limit,
+/// whichever is least, in whole pages) plus [`GUARD`].
+fn bounded_reservation(ty: &MemoryType, max_bytes: u64) -> usize {
+    let max_pages = u64::from(ty.limits.max.unwrap_or(MAX_PAGES).min(MAX_PAGES));
+    let reachable = (max_pages * PAGE_SIZE).min(max_bytes / PAGE_SIZE * PAGE_SIZE);
+    // At most 4 GiB, so this fits a 64-bit usize.
+    reachable as usize + GUARD
 }
 
 /// A linear memory, owned by a store.
@@ -147,6 +220,17 @@ impl Memory {
     /// Current size in bytes.
     pub fn data_size(&self, store: impl AsContext) -> usize {
         self.entity(store.as_context()).len()
+    }
+
+    /// How this memory keeps accesses inside it: the full guard-page reservation, or
+    /// a reservation of only its reachable maximum with explicit bounds checks (when
+    /// the address space was too small for the full one). See [`MemoryMode`].
+    pub fn mode(&self, store: impl AsContext) -> MemoryMode {
+        if self.entity(store.as_context()).is_guarded() {
+            MemoryMode::GuardPages
+        } else {
+            MemoryMode::BoundsChecked
+        }
     }
 
     /// The memory's bytes.
@@ -264,5 +348,47 @@ fn checked_range(
     match offset.checked_add(len) {
         Some(end) if end <= size => Ok(offset..end),
         _ => Err(MemoryAccessError { offset, len, size }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::Limits;
+
+    fn ty(min: u32, max: Option<u32>) -> MemoryType {
+        MemoryType {
+            limits: Limits { min, max },
+        }
+    }
+
+    #[test]
+    fn full_reservation_is_guarded() {
+        let m = MemoryEntity::new(ty(1, None), 1 << 32).unwrap();
+        assert!(m.is_guarded());
+        assert_eq!(m.map.reserved(), RESERVATION);
+    }
+
+    #[test]
+    fn bounds_checked_memory_reserves_its_reachable_maximum_and_keeps_its_base() {
+        // The store's limit (3.5 pages) binds: 3 whole pages are reachable.
+        let mut m = MemoryEntity::create(ty(1, None), 3 * PAGE_SIZE + 100, false).unwrap();
+        assert!(!m.is_guarded());
+        assert_eq!(m.map.reserved(), 3 * PAGE_SIZE as usize + GUARD);
+        let base = m.base();
+        m.data_mut()[PAGE_SIZE as usize - 1] = 7;
+        assert_eq!(m.grow(2, 1 << 32), Some(1));
+        assert_eq!(m.base(), base);
+        assert_eq!(m.len(), 3 * PAGE_SIZE as usize);
+        assert_eq!(m.data()[PAGE_SIZE as usize - 1], 7);
+        m.data_mut()[3 * PAGE_SIZE as usize - 1] = 9;
+        // Past the reservation: refused, even though the limit given to grow is higher.
+        assert_eq!(m.grow(1, 1 << 32), None);
+        assert_eq!(m.pages(), 3);
+        // The declared maximum binds when it is smaller.
+        let m = MemoryEntity::create(ty(0, Some(2)), 1 << 32, false).unwrap();
+        assert_eq!(m.map.reserved(), 2 * PAGE_SIZE as usize + GUARD);
+        // A minimum beyond the store's limit is still refused.
+        assert!(MemoryEntity::create(ty(5, None), 4 * PAGE_SIZE, false).is_err());
     }
 }

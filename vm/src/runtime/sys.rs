@@ -60,6 +60,11 @@ impl Reservation {
         self.map.as_ptr().cast_mut()
     }
 
+    /// Bytes of address space reserved (a multiple of the host page size).
+    pub(crate) fn reserved(&self) -> usize {
+        self.map.len()
+    }
+
     /// Makes the first `len` bytes readable and writable (new pages read as zero).
     pub(crate) fn grow_to(&mut self, len: usize) -> io::Result<()> {
         if len <= self.accessible {

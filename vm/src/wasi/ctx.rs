@@ -144,6 +144,9 @@ pub(crate) struct Dir {
     pub file: File,
     /// The listing `fd_readdir` serves; refreshed whenever a listing starts at cookie 0.
     pub listing: Option<Vec<DirEntry>>,
+    /// Device and inode of the preopen this directory lies beneath (its own for a
+    /// preopen): how deep a new symbolic link sits is counted up to it.
+    pub root: (u64, u64),
 }
 
 /// One entry of a directory listing.
@@ -263,6 +266,8 @@ pub struct WasiCtx {
     pub(crate) args: Vec<Vec<u8>>,
     pub(crate) env: Vec<Vec<u8>>,
     pub(crate) table: FdTable,
+    /// See [`WasiCtxBuilder::allow_hard_links`].
+    pub(crate) allow_hard_links: bool,
 }
 
 impl std::fmt::Debug for WasiCtx {
@@ -286,6 +291,8 @@ struct Preopen {
     guest: Vec<u8>,
     dir: File,
     perms: DirPerms,
+    /// Device and inode of `dir`.
+    id: (u64, u64),
 }
 
 /// Grants a guest its arguments, environment, standard streams and directories. By
@@ -299,6 +306,7 @@ pub struct WasiCtxBuilder {
     stderr: Output,
     preopens: Vec<Preopen>,
     max_open_fds: usize,
+    allow_hard_links: bool,
 }
 
 impl Default for WasiCtxBuilder {
@@ -336,6 +344,7 @@ impl WasiCtxBuilder {
             stderr: Output::Discard,
             preopens: Vec::new(),
             max_open_fds: 1024,
+            allow_hard_links: false,
         }
     }
 
@@ -468,8 +477,16 @@ impl WasiCtxBuilder {
                 path: host.to_owned(),
                 source,
             })?;
+        let meta = dir.metadata().map_err(|source| WasiError::Preopen {
+            path: host.to_owned(),
+            source,
+        })?;
         self.preopens.push(Preopen {
             guest: guest.as_bytes().to_vec(),
+            id: (
+                std::os::unix::fs::MetadataExt::dev(&meta),
+                std::os::unix::fs::MetadataExt::ino(&meta),
+            ),
             dir,
             perms,
         });
@@ -480,6 +497,18 @@ impl WasiCtxBuilder {
     /// stdio and preopens; opening more fails with `mfile`.
     pub fn max_open_fds(&mut self, max: usize) -> &mut Self {
         self.max_open_fds = max;
+        self
+    }
+
+    /// Lets the guest open (and set the times of) regular files below a preopen that
+    /// have more than one hard link (default `false`: `path_open` and
+    /// `path_filestat_set_times` fail with `perm`). A hard link placed in a granted
+    /// directory may be another name of a file outside it, and no path resolution can
+    /// tell; refusing files with several names keeps the guest to the directory's own.
+    /// Allow it for programs that use hard links themselves, when nobody untrusted can
+    /// create links in the granted directories.
+    pub fn allow_hard_links(&mut self, allow: bool) -> &mut Self {
+        self.allow_hard_links = allow;
         self
     }
 
@@ -517,6 +546,7 @@ impl WasiCtxBuilder {
                 handle: Handle::Dir(Dir {
                     file: p.dir,
                     listing: None,
+                    root: p.id,
                 }),
                 base,
                 inheriting,
@@ -530,6 +560,7 @@ impl WasiCtxBuilder {
             args: b.args,
             env: b.env,
             table,
+            allow_hard_links: b.allow_hard_links,
         }
     }
 }

@@ -223,7 +223,13 @@ fn write_sizes(mem: &mut GuestMemory<'_>, list: &[Vec<u8>], count: u32, size: u3
 
 /// A guest path, copied out of its memory.
 fn guest_path(mem: &GuestMemory<'_>, ptr: u32, len: u32) -> WasiResult<Vec<u8>> {
-    Ok(mem.slice(ptr, len)?.to_vec())
+    let bytes = mem.slice(ptr, len)?;
+    // No host path (or symlink target) can be this long; refusing it here also keeps
+    // the guest from sizing a host allocation.
+    if bytes.len() >= path::PATH_MAX {
+        return Err(Errno::Nametoolong);
+    }
+    Ok(bytes.to_vec())
 }
 
 impl WasiCtx {
@@ -234,6 +240,24 @@ impl WasiCtx {
         };
         entry.require(needed)?;
         Ok((entry, dir.file.as_fd()))
+    }
+
+    /// `perm` for a regular file with several hard links (it may be a file outside the
+    /// preopen), unless allowed. Checked on the opened descriptor, so no race can swap
+    /// the file.
+    fn check_links(&self, st: &libc::stat) -> WasiResult {
+        if st.st_mode & libc::S_IFMT == libc::S_IFREG && st.st_nlink > 1 && !self.allow_hard_links {
+            return Err(Errno::Perm);
+        }
+        Ok(())
+    }
+
+    /// The preopen identity of directory descriptor `fd` (see [`Dir::root`]).
+    fn dir_root(&self, fd: u32) -> WasiResult<(u64, u64)> {
+        match &self.table.get(fd)?.handle {
+            Handle::Dir(dir) => Ok(dir.root),
+            _ => Err(Errno::Notdir),
+        }
     }
 
     pub(crate) fn args_get(&self, mem: &mut GuestMemory<'_>, argv: u32, buf: u32) -> WasiResult {
@@ -768,6 +792,7 @@ impl WasiCtx {
         let (a, m) = set_times_args(atim, mtim, fst)?;
         let path = guest_path(mem, ptr, len)?;
         let target = path::lookup(dir, &path, flags & lookupflags::SYMLINK_FOLLOW != 0)?;
+        self.check_links(&sys::fstat(target.as_fd())?)?;
         io(sys::set_times(target.as_fd(), a, m))
     }
 
@@ -782,6 +807,7 @@ impl WasiCtx {
         new_ptr: u32,
         new_len: u32,
     ) -> WasiResult {
+        let new_root = self.dir_root(new_fd)?;
         let (_, old_dir) = self.dir(old_fd, rights::PATH_LINK_SOURCE)?;
         let (_, new_dir) = self.dir(new_fd, rights::PATH_LINK_TARGET)?;
         // Following a final symlink would need linkat(AT_EMPTY_PATH), a privileged call.
@@ -804,6 +830,8 @@ impl WasiCtx {
         if old.trailing_slash || new.trailing_slash {
             return Err(trailing_slash_error(old_parent.fd(), &old, Errno::Perm));
         }
+        // A hard link to a symbolic link is that link at a new place.
+        path::check_moved_link(old_parent.fd(), &old.name_c()?, new_parent.fd(), new_root)?;
         io(sys::linkat(
             old_parent.fd(),
             &old.name_c()?,
@@ -825,6 +853,7 @@ impl WasiCtx {
         fdflags: u16,
         ret: u32,
     ) -> WasiResult {
+        let root = self.dir_root(fd)?;
         let (entry, dir) = self.dir(fd, rights::PATH_OPEN)?;
         if oflags & !oflags::ALL != 0 || fdflags & !fdflags::ALL != 0 {
             return Err(Errno::Inval);
@@ -884,10 +913,12 @@ impl WasiCtx {
         let path = guest_path(mem, ptr, len)?;
         let opened = path::open_beneath(dir, &path, flags, 0o666)?;
         let st = sys::fstat(opened.as_fd())?;
+        self.check_links(&st)?;
         let handle = if st.st_mode & libc::S_IFMT == libc::S_IFDIR {
             Handle::Dir(Dir {
                 file: File::from(opened),
                 listing: None,
+                root,
             })
         } else {
             Handle::File(File::from(opened))
@@ -964,6 +995,7 @@ impl WasiCtx {
         new_ptr: u32,
         new_len: u32,
     ) -> WasiResult {
+        let new_root = self.dir_root(new_fd)?;
         let (_, old_dir) = self.dir(fd, rights::PATH_RENAME_SOURCE)?;
         let (_, new_dir) = self.dir(new_fd, rights::PATH_RENAME_TARGET)?;
         let old_path = guest_path(mem, old_ptr, old_len)?;
@@ -985,6 +1017,7 @@ impl WasiCtx {
                 return Err(Errno::Notdir);
             }
         }
+        path::check_moved_link(old_parent.fd(), &old.name_c()?, new_parent.fd(), new_root)?;
         io(sys::renameat(
             old_parent.fd(),
             &old.name_c()?,
@@ -1002,13 +1035,15 @@ impl WasiCtx {
         new_ptr: u32,
         new_len: u32,
     ) -> WasiResult {
+        let root = self.dir_root(fd)?;
         let (_, dir) = self.dir(fd, rights::PATH_SYMLINK)?;
         let target = guest_path(mem, old_ptr, old_len)?;
-        // A link is only text and following it is confined anyway; still, an absolute
-        // target can only point outside, so the guest may not plant one (the host
-        // might follow it).
+        // A link is only text and following it is confined anyway; still, the guest
+        // may not plant one that points outside (the host might follow it): absolute
+        // targets are refused, and relative ones that climb above the preopen from
+        // where the link is (see `path::check_link_target`).
         path::check(&target)?;
-        let target = std::ffi::CString::new(target).map_err(|_| Errno::Inval)?;
+        let target_c = std::ffi::CString::new(target.clone()).map_err(|_| Errno::Inval)?;
         let path = guest_path(mem, new_ptr, new_len)?;
         let split = Split::new(&path)?;
         if split.dots() {
@@ -1018,7 +1053,8 @@ impl WasiCtx {
         if split.trailing_slash {
             return Err(trailing_slash_error(parent.fd(), &split, Errno::Exist));
         }
-        io(sys::symlinkat(&target, parent.fd(), &split.name_c()?))
+        path::check_link_target(&target, path::depth_below(parent.fd(), root)?)?;
+        io(sys::symlinkat(&target_c, parent.fd(), &split.name_c()?))
     }
 
     pub(crate) fn path_unlink_file(

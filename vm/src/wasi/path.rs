@@ -131,6 +131,81 @@ pub(crate) fn parent<'a>(dir: BorrowedFd<'a>, split: &Split<'_>) -> Result<Paren
     Ok(Parent::Opened(fd))
 }
 
+/// Linux's `PATH_MAX`: no path (with its NUL) or symlink target is longer.
+pub(crate) const PATH_MAX: usize = 4096;
+
+/// Deepest directory nesting [`depth_below`] walks before giving up.
+const MAX_DEPTH: usize = PATH_MAX / 2;
+
+/// How many directories `dir` lies below the directory with device and inode `root`
+/// (0 for `root` itself), found by walking `..` up from `dir` until `root` is reached:
+/// what the kernel will resolve, whatever symbolic links led to `dir`. `ESCAPE` if
+/// `root` is never reached (`dir` was moved out from under it meanwhile).
+pub(crate) fn depth_below(dir: BorrowedFd<'_>, root: (u64, u64)) -> Result<usize, Errno> {
+    let id = |st: &libc::stat| (st.st_dev, st.st_ino);
+    let mut current = sys::fstat(dir)?;
+    let mut up: Option<OwnedFd> = None;
+    for depth in 0..MAX_DEPTH {
+        if id(&current) == root {
+            return Ok(depth);
+        }
+        let from = up.as_ref().map_or(dir, AsFd::as_fd);
+        // Deliberately not confined: the walk goes up towards `root`, and stops there.
+        let parent = sys::openat2(from, c"..", libc::O_PATH | libc::O_DIRECTORY, 0, 0)
+            .map_err(|e| Errno::from_io(&e))?;
+        let st = sys::fstat(parent.as_fd())?;
+        if id(&st) == id(&current) {
+            // `/`: its parent is itself, and `root` was not on the way.
+            return Err(ESCAPE);
+        }
+        current = st;
+        up = Some(parent);
+    }
+    Err(ESCAPE)
+}
+
+/// Refuses (with `ESCAPE`) a relative symbolic-link target that could resolve outside
+/// the preopen from a link `depth` directories below it. Checked lexically, at creation:
+/// leading `..` components may climb at most `depth` levels; a `..` after a name
+/// (`a/../b`) is refused too, since `a` may itself be a symbolic link and `..` would then
+/// climb from wherever it leads. `.` and empty components are ignored.
+pub(crate) fn check_link_target(target: &[u8], depth: usize) -> Result<(), Errno> {
+    let mut room = depth;
+    let mut named = false;
+    for part in target.split(|&b| b == b'/') {
+        match part {
+            b"" | b"." => {}
+            b".." if named => return Err(ESCAPE),
+            b".." => room = room.checked_sub(1).ok_or(ESCAPE)?,
+            _ => named = true,
+        }
+    }
+    Ok(())
+}
+
+/// When the entry `name` in `from` is a symbolic link about to be renamed or linked into
+/// `to` (beneath the preopen `root`), its target is checked as if created there.
+pub(crate) fn check_moved_link(
+    from: BorrowedFd<'_>,
+    name: &std::ffi::CStr,
+    to: BorrowedFd<'_>,
+    root: (u64, u64),
+) -> Result<(), Errno> {
+    let st = match sys::lstatat(from, name) {
+        Ok(st) => st,
+        // Missing and the like: the rename or link itself reports it.
+        Err(_) => return Ok(()),
+    };
+    if st.st_mode & libc::S_IFMT != libc::S_IFLNK {
+        return Ok(());
+    }
+    let target = sys::readlinkat(from, name).map_err(|e| Errno::from_io(&e))?;
+    if target.first() == Some(&b'/') {
+        return Err(ESCAPE);
+    }
+    check_link_target(&target, depth_below(to, root)?)
+}
+
 /// For a path whose last component is `.` or `..`: the error the caller's operation
 /// gives, unless the path leaves `dir` (an escape) or does not exist.
 pub(crate) fn dots_error(dir: BorrowedFd<'_>, path: &[u8], error: Errno) -> Errno {
@@ -263,6 +338,57 @@ mod tests {
         assert!(!f.outside.join("new").exists());
         assert_eq!(dots_error(dir, b"sub/../..", Errno::Exist), ESCAPE);
         assert_eq!(dots_error(dir, b"sub/..", Errno::Exist), Errno::Exist);
+    }
+
+    #[test]
+    fn link_targets_may_not_climb_above_the_preopen() {
+        for (target, depth) in [
+            ("file", 0),
+            ("./sub/file", 0),
+            ("../file", 1),
+            ("../../a/b", 2),
+            ("sub//./x", 0),
+        ] {
+            assert_eq!(
+                check_link_target(target.as_bytes(), depth),
+                Ok(()),
+                "{target}"
+            );
+        }
+        for (target, depth) in [
+            ("..", 0),
+            ("../../../../../../etc/shadow", 0),
+            ("../../x", 1),
+            ("./../x", 0),
+            // `a` could be a link to `.`: `a/..` would then leave.
+            ("a/../b", 3),
+            ("sub/..", 5),
+        ] {
+            assert_eq!(
+                check_link_target(target.as_bytes(), depth),
+                Err(ESCAPE),
+                "{target} at depth {depth}"
+            );
+        }
+    }
+
+    #[test]
+    fn depth_is_counted_up_to_the_preopen_through_symlinks() {
+        let f = fixture();
+        let dir = f.root.as_fd();
+        let st = sys::fstat(dir).unwrap();
+        let root = (st.st_dev, st.st_ino);
+        assert_eq!(depth_below(dir, root), Ok(0));
+        let sub = open_beneath(dir, b"sub", libc::O_PATH | libc::O_DIRECTORY, 0).unwrap();
+        assert_eq!(depth_below(sub.as_fd(), root), Ok(1));
+        fs::create_dir_all(f._tmp.path().join("root/sub/deeper/still")).unwrap();
+        symlink("sub/deeper", f._tmp.path().join("root/short")).unwrap();
+        // Reached through a link at the top, the directory is still 3 levels down.
+        let still = open_beneath(dir, b"short/still", libc::O_PATH | libc::O_DIRECTORY, 0).unwrap();
+        assert_eq!(depth_below(still.as_fd(), root), Ok(3));
+        // A directory that is not below the preopen never reaches it.
+        let outside = fs::File::open(&f.outside).unwrap();
+        assert_eq!(depth_below(outside.as_fd(), root), Err(ESCAPE));
     }
 
     #[test]
