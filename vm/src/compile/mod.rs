@@ -90,6 +90,8 @@ pub(crate) struct NativeModule {
     /// Code before this offset is stubs (trampolines, adapters).
     pub(crate) stubs_end: u32,
     trap_return: u32,
+    /// The code accesses memory 0 without bounds checks (it must have guard pages).
+    pub(crate) memory0_guarded: bool,
 }
 
 impl NativeModule {
@@ -206,7 +208,8 @@ pub(crate) fn compile_module(
         type_ids,
         offsets,
         cpu: CpuFeatures::detect(),
-        memory0_guarded: true,
+        // Under an address-space limit memories are bounds-checked: check every access.
+        memory0_guarded: crate::runtime::memory::MemoryEntity::guard_pages_available(),
     };
     let n = info.bodies.len();
     let threads = std::thread::available_parallelism()
@@ -256,7 +259,9 @@ pub(crate) fn compile_module(
         .into_iter()
         .map(|f| f.ok_or_else(|| CompileError::Wasm(Error::resource("a compiler thread failed"))))
         .collect::<Result<_, _>>()?;
-    link(info, funcs)
+    let mut m = link(info, funcs)?;
+    m.memory0_guarded = env.memory0_guarded;
+    Ok(m)
 }
 
 /// Lays out stubs and functions in one image and resolves calls between them.
@@ -331,6 +336,7 @@ fn link(info: &ModuleInfo, funcs: Vec<FuncCode>) -> Result<NativeModule, Compile
         traps: traps.into_boxed_slice(),
         stubs_end,
         trap_return,
+        memory0_guarded: false,
     })
 }
 

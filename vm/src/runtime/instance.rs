@@ -305,6 +305,16 @@ pub(crate) fn instantiate<T>(
 
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
     if let backend::ModuleCode::Native(m) = &module.inner.code {
+        if m.memory0_guarded
+            && let Some(&mem) = memories.first()
+            && !store.inner.memories[mem as usize].is_guarded()
+        {
+            return Err(Error::resource(
+                "this module was compiled for memories with guard pages, but its memory 0 \
+                 is bounds-checked (the address space is limited); compile the module again \
+                 under the same limits, or use Strategy::Interpreter",
+            ));
+        }
         let p: *const crate::compile::NativeModule = m;
         if !store.inner.native_modules.contains(&p) {
             store.inner.native_modules.push(p);

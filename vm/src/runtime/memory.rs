@@ -54,6 +54,12 @@ impl MemoryEntity {
         Self::create(ty, max_bytes, true)
     }
 
+    /// Whether a memory created now would get guard pages (the address space has room
+    /// for the full reservation). Compiled code is generated for what this says.
+    pub(crate) fn guard_pages_available() -> bool {
+        Reservation::new(RESERVATION).is_ok()
+    }
+
     /// `new`, with `try_guarded` false skipping the full reservation (as if refused).
     fn create(ty: MemoryType, max_bytes: u64, try_guarded: bool) -> Result<MemoryEntity> {
         let min_bytes = u64::from(ty.limits.min) * PAGE_SIZE;
