@@ -1,4 +1,5 @@
-//! SQL workloads through `sandlite-driver` (SQLite on the interpreter).
+//! SQL workloads through `sandlite-driver`, with SQLite on the compiler and on the
+//! interpreter (groups `sql-compiler` and `sql-interpreter`).
 //!
 //! Six workloads, each mirrored statement for statement by `benches/native_sql.py` on the
 //! system's native SQLite, so the two can be compared side by side:
@@ -22,8 +23,8 @@
 //! native figures are recorded in BENCHMARKS.md.
 
 use criterion::{BatchSize, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use sandlite_driver::Connection;
 use sandlite_driver::service::ServicePool;
+use sandlite_driver::{Connection, OpenOptions, Strategy};
 use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -91,9 +92,19 @@ fn range_starts() -> Vec<i64> {
         .collect()
 }
 
-/// Opens `path` with the pragmas every file workload uses.
-fn open_file(path: &Path) -> Connection {
-    let conn = Connection::open(path).expect("open the bench database");
+/// The engines every workload runs on, with their group names.
+const ENGINES: [(&str, Strategy); 2] = [
+    ("sql-compiler", Strategy::Compiler),
+    ("sql-interpreter", Strategy::Interpreter),
+];
+
+/// Opens `path` on `strategy` with the pragmas every file workload uses.
+fn open_file(path: &Path, strategy: Strategy) -> Connection {
+    let conn = OpenOptions::new()
+        .strategy(strategy)
+        .open(path)
+        .expect("open the bench database");
+    assert_eq!(conn.strategy(), strategy, "engine");
     let mode: String = conn
         .query_row("PRAGMA journal_mode = WAL", (), |r| r.get(0))
         .expect("set WAL mode");
@@ -207,11 +218,27 @@ fn check_answers(conn: &Connection, rows: &[(i64, String, f64)]) {
 fn sql(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     let rows: Vec<_> = (1..=ROWS).map(t_row).collect();
-    let conn = open_file(&dir.path().join("read.db"));
-    fill(&conn, &rows);
-    check_answers(&conn, &rows);
+    fill(
+        &open_file(&dir.path().join("read.db"), Strategy::Compiler),
+        &rows,
+    );
+    for (name, strategy) in ENGINES {
+        sql_on(c, name, strategy, dir.path(), &rows);
+    }
+}
 
-    let mut group = c.benchmark_group("sql");
+/// Every single-connection workload on one engine.
+fn sql_on(
+    c: &mut Criterion,
+    name: &str,
+    strategy: Strategy,
+    dir: &Path,
+    rows: &[(i64, String, f64)],
+) {
+    let conn = open_file(&dir.join("read.db"), strategy);
+    check_answers(&conn, rows);
+
+    let mut group = c.benchmark_group(name);
 
     group.bench_function("select_1", |b| {
         b.iter(|| {
@@ -226,9 +253,10 @@ fn sql(c: &mut Criterion) {
 
     // A new connection to an existing file (module already compiled): what a pool pays
     // to grow. Includes the close.
-    let path = dir.path().join("read.db");
+    let path = dir.join("read.db");
+    let options = OpenOptions::new().strategy(strategy);
     group.bench_function("open_connection", |b| {
-        b.iter(|| black_box(Connection::open(&path).expect("open")))
+        b.iter(|| black_box(options.open(&path).expect("open")))
     });
 
     let keys = point_keys();
@@ -249,12 +277,12 @@ fn sql(c: &mut Criterion) {
 
     // Each iteration takes about a second on the interpreter: ten flat samples.
     group.sampling_mode(SamplingMode::Flat).sample_size(10);
-    let insert_path = dir.path().join("insert.db");
+    let insert_path = dir.join("insert.db");
     group.bench_function("insert_100k", |b| {
         b.iter_batched(
-            || fresh_insert_db(&insert_path),
+            || fresh_insert_db(&insert_path, strategy),
             |fresh| {
-                insert_rows(&fresh, &rows);
+                insert_rows(&fresh, rows);
                 fresh
             },
             // Dropping (closing) the connection happens after the timer stops.
@@ -266,7 +294,7 @@ fn sql(c: &mut Criterion) {
     group.bench_function("insert_select_100k", |b| {
         b.iter_batched(
             || {
-                let fresh = fresh_insert_db(&insert_path);
+                let fresh = fresh_insert_db(&insert_path, strategy);
                 // Paths are relative to the sandbox root: the temporary directory.
                 fresh
                     .execute_batch("ATTACH 'read.db' AS src")
@@ -287,13 +315,13 @@ fn sql(c: &mut Criterion) {
 }
 
 /// A new, empty `t` in a new database file at `path` (any old one deleted).
-fn fresh_insert_db(path: &Path) -> Connection {
+fn fresh_insert_db(path: &Path, strategy: Strategy) -> Connection {
     for suffix in ["", "-wal", "-shm"] {
         let mut file = path.to_owned().into_os_string();
         file.push(suffix);
         let _ = std::fs::remove_file(file);
     }
-    let fresh = open_file(path);
+    let fresh = open_file(path, strategy);
     fresh.execute_batch(SCHEMA_T).expect("create t");
     fresh
 }
@@ -305,7 +333,7 @@ fn pool(c: &mut Criterion) {
     let path = dir.path().join("pool.db");
     {
         let rows: Vec<_> = (1..=ROWS).map(t_row).collect();
-        fill(&open_file(&path), &rows);
+        fill(&open_file(&path, Strategy::Compiler), &rows);
     }
     let pool = ServicePool::open(&path, POOL_READERS).expect("open the pool");
     let keys = point_keys();

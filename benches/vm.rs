@@ -1,9 +1,10 @@
-//! VM kernels: the interpreter against native Rust on the same algorithms.
+//! VM kernels: the compiler and the interpreter against native Rust on the same
+//! algorithms.
 //!
 //! Each kernel of `benches/kernels/` (C compiled to WebAssembly by `build.sh`, and its
-//! Rust twin in `kernels.rs`) gets one criterion group with two functions,
-//! `interpreter` and `native`, on an input sized to take roughly 1–50 ms on the
-//! interpreter. Before timing, the bench asserts that both produce the same result.
+//! Rust twin in `kernels.rs`) gets one criterion group with three functions,
+//! `compiler`, `interpreter` and `native`, on an input sized to take roughly 1–50 ms on
+//! the interpreter. Before timing, the bench asserts that all produce the same result.
 //!
 //! `cargo bench --bench vm -- --warm-up-time 1 --measurement-time 3`; results and
 //! ratios are recorded in BENCHMARKS.md.
@@ -15,6 +16,7 @@ mod simd_kernels;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 use kernels::{Guest, native};
+use sandlite::vm::{Strategy, WasmParams, WasmResults};
 use std::fmt::Debug;
 use std::hint::black_box;
 use std::time::Duration;
@@ -32,12 +34,13 @@ const SORT_KEYS: u32 = 100_000;
 /// Seed of the keys sorted by `sort_hash`.
 const SORT_SEED: u32 = 0x5eed;
 
-/// Times `interpreted` and `native` in one group named `kernel`, after checking that
-/// they compute the same value.
+/// Times `compiled`, `interpreted` and `native` in one group named `kernel`, after
+/// checking that they compute the same value.
 fn compare<R: PartialEq + Debug>(
     c: &mut Criterion,
     kernel: &str,
     input: &str,
+    mut compiled: impl FnMut() -> R,
     mut interpreted: impl FnMut() -> R,
     mut native: impl FnMut() -> R,
 ) {
@@ -46,9 +49,17 @@ fn compare<R: PartialEq + Debug>(
         on_vm, in_rust,
         "{kernel}({input}): the interpreter and native Rust disagree"
     );
+    assert_eq!(
+        compiled(),
+        in_rust,
+        "{kernel}({input}): the compiler and native Rust disagree"
+    );
     let mut group = c.benchmark_group(kernel);
     // Interpreted iterations take milliseconds: equal-sized samples keep the run short.
     group.sampling_mode(SamplingMode::Flat).sample_size(20);
+    group.bench_function(BenchmarkId::new("compiler", input), |b| {
+        b.iter(&mut compiled)
+    });
     group.bench_function(BenchmarkId::new("interpreter", input), |b| {
         b.iter(&mut interpreted)
     });
@@ -56,38 +67,57 @@ fn compare<R: PartialEq + Debug>(
     group.finish();
 }
 
+/// The kernel `export` of `wasm` on the compiler and on the interpreter.
+fn guests<P: WasmParams, R: WasmResults>(wasm: &[u8], export: &str) -> (Guest<P, R>, Guest<P, R>) {
+    (
+        Guest::on(wasm, export, Strategy::Compiler).expect("compiles"),
+        Guest::on(wasm, export, Strategy::Interpreter).expect("translates"),
+    )
+}
+
 fn fib(c: &mut Criterion) {
-    let mut guest = Guest::<u32, u32>::new(kernels::FIB_WASM, "fib").expect("fib.wasm loads");
+    let (mut native_guest, mut guest) = guests::<u32, u32>(kernels::FIB_WASM, "fib");
     compare(
         c,
         "fib",
         &FIB_N.to_string(),
+        || native_guest.call(black_box(FIB_N)).expect("fib runs"),
         || guest.call(black_box(FIB_N)).expect("fib runs"),
         || native::fib(black_box(FIB_N)),
     );
 }
 
 fn sieve(c: &mut Criterion) {
-    let mut guest = Guest::<u32, i32>::new(kernels::SIEVE_WASM, "sieve").expect("sieve.wasm loads");
+    let (mut native_guest, mut guest) = guests::<u32, i32>(kernels::SIEVE_WASM, "sieve");
     let mut composite = native::sieve_buffer();
     compare(
         c,
         "sieve",
         &SIEVE_LIMIT.to_string(),
+        || {
+            native_guest
+                .call(black_box(SIEVE_LIMIT))
+                .expect("sieve runs")
+        },
         || guest.call(black_box(SIEVE_LIMIT)).expect("sieve runs"),
         || native::sieve(&mut composite, black_box(SIEVE_LIMIT)),
     );
 }
 
 fn matmul(c: &mut Criterion) {
-    let mut guest =
-        Guest::<u32, f64>::new(kernels::MATMUL_WASM, "matmul").expect("matmul.wasm loads");
+    let (mut native_guest, mut guest) = guests::<u32, f64>(kernels::MATMUL_WASM, "matmul");
     let mut matrices = native::Matrices::new();
     compare(
         c,
         "matmul",
         &MATMUL_N.to_string(),
         // Compare bit patterns: every value is exact, so they must match exactly.
+        || {
+            native_guest
+                .call(black_box(MATMUL_N))
+                .expect("matmul runs")
+                .to_bits()
+        },
         || {
             guest
                 .call(black_box(MATMUL_N))
@@ -99,24 +129,29 @@ fn matmul(c: &mut Criterion) {
 }
 
 fn calls(c: &mut Criterion) {
-    let mut guest = Guest::<u32, u32>::new(kernels::CALLS_WASM, "calls").expect("calls.wasm loads");
+    let (mut native_guest, mut guest) = guests::<u32, u32>(kernels::CALLS_WASM, "calls");
     compare(
         c,
         "calls",
         &CALLS_N.to_string(),
+        || native_guest.call(black_box(CALLS_N)).expect("calls runs"),
         || guest.call(black_box(CALLS_N)).expect("calls runs"),
         || native::calls(black_box(CALLS_N)),
     );
 }
 
 fn sort(c: &mut Criterion) {
-    let mut guest =
-        Guest::<(u32, u32), u32>::new(kernels::SORT_WASM, "sort_hash").expect("sort.wasm loads");
+    let (mut native_guest, mut guest) = guests::<(u32, u32), u32>(kernels::SORT_WASM, "sort_hash");
     let mut keys = native::sort_buffer();
     compare(
         c,
         "sort",
         &SORT_KEYS.to_string(),
+        || {
+            native_guest
+                .call((black_box(SORT_KEYS), black_box(SORT_SEED)))
+                .expect("sort_hash runs")
+        },
         || {
             guest
                 .call((black_box(SORT_KEYS), black_box(SORT_SEED)))

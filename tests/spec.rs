@@ -681,7 +681,16 @@ fn main() {
                 );
                 continue;
             }
-            all_ok &= run_suite(suite, &files, &suite_config, engine_name, strategy, &filter, verbose, &watchdog);
+            all_ok &= run_suite(
+                suite,
+                &files,
+                &suite_config,
+                engine_name,
+                strategy,
+                &filter,
+                verbose,
+                &watchdog,
+            );
         }
     }
     if !all_ok {

@@ -6,7 +6,9 @@
 //! `tests/kernels.rs`, which checks that they agree. Keep each Rust twin line for line
 //! with its C source: the comparison is only honest while both run the same algorithm.
 
-use sandlite::vm::{Engine, Linker, Module, Result, Store, TypedFunc, WasmParams, WasmResults};
+use sandlite::vm::{
+    Config, Engine, Linker, Module, Result, Store, Strategy, TypedFunc, WasmParams, WasmResults,
+};
 
 /// `unsigned fib(unsigned n)`: recursive Fibonacci.
 pub const FIB_WASM: &[u8] = include_bytes!("fib.wasm");
@@ -37,8 +39,14 @@ impl<P: WasmParams, R: WasmResults> Guest<P, R> {
     ///
     /// # Errors
     /// If the module does not load or the export is missing or has another signature.
+    #[allow(dead_code)] // tests/kernels.rs uses it; the bench picks its engines
     pub fn new(wasm: &[u8], export: &str) -> Result<Self> {
-        let engine = Engine::default();
+        Self::on(wasm, export, Strategy::Auto)
+    }
+
+    /// As [`Guest::new`], on the engine `strategy` picks.
+    pub fn on(wasm: &[u8], export: &str, strategy: Strategy) -> Result<Self> {
+        let engine = Engine::new(Config::default().strategy(strategy));
         let module = Module::new(&engine, wasm)?;
         let mut store = Store::new(&engine, ());
         let instance = Linker::new(&engine).instantiate(&mut store, &module)?;

@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::params::Params;
 use crate::statement::{Row, Statement};
 use crate::types::ToSql;
-use sandlite_sqlite_wasm::{Config, Db, Sqlite, UpdateAction, ffi};
+use sandlite_sqlite_wasm::{Config, Db, Sqlite, Strategy, UpdateAction, ffi};
 use sandlite_vfs::{SandboxOptions, Vfs};
 use std::cell::{Cell, RefCell, RefMut};
 use std::path::{Path, PathBuf};
@@ -71,6 +71,7 @@ pub struct OpenOptions {
     memory_limit: u64,
     busy_timeout: Duration,
     allow_hard_links: bool,
+    strategy: Strategy,
 }
 
 impl Default for OpenOptions {
@@ -81,6 +82,7 @@ impl Default for OpenOptions {
             memory_limit: sandlite_sqlite_wasm::DEFAULT_MEMORY_LIMIT,
             busy_timeout: Connection::DEFAULT_BUSY_TIMEOUT,
             allow_hard_links: false,
+            strategy: Strategy::Auto,
         }
     }
 }
@@ -88,6 +90,16 @@ impl Default for OpenOptions {
 impl OpenOptions {
     pub fn new() -> OpenOptions {
         OpenOptions::default()
+    }
+
+    /// Which engine runs SQLite for this connection: `Strategy::Auto` (the default:
+    /// the native compiler on x86-64 Linux, the interpreter elsewhere),
+    /// `Strategy::Compiler` or `Strategy::Interpreter`. The environment variable
+    /// `SANDLITE_STRATEGY` replaces `Auto` process-wide. [`Connection::strategy`] says
+    /// which one a connection got.
+    pub fn strategy(mut self, strategy: Strategy) -> Self {
+        self.strategy = strategy;
+        self
     }
 
     /// Replaces the `SQLITE_OPEN_*` flags.
@@ -411,6 +423,7 @@ impl Connection {
         let mut sqlite = Sqlite::new(Config {
             vfs,
             memory_limit: options.memory_limit,
+            strategy: options.strategy,
         })?;
         let db = sqlite.open(name, options.flags.bits())?;
         let conn = Connection {
@@ -444,6 +457,14 @@ impl Connection {
     }
 
     /// True when a trap inside SQLite has made this connection unusable.
+    /// The engine running this connection's SQLite: `Strategy::Compiler` (native code)
+    /// or `Strategy::Interpreter`.
+    pub fn strategy(&self) -> Strategy {
+        self.inner
+            .try_borrow()
+            .map_or(Strategy::Auto, |i| i.sqlite.strategy())
+    }
+
     pub fn is_broken(&self) -> bool {
         self.inner
             .try_borrow()

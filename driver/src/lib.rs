@@ -50,7 +50,7 @@ pub use connection::{
 };
 pub use error::{Error, OptionalExtension, Result};
 pub use params::{Params, ParamsFromIter, params_from_iter};
-pub use sandlite_sqlite_wasm::ffi;
+pub use sandlite_sqlite_wasm::{Strategy, ffi};
 pub use statement::{AndThenRows, MappedRows, Row, RowIndex, Rows, Statement};
 pub use transaction::{DropBehavior, Savepoint, Transaction, TransactionBehavior};
 pub use types::{FromSql, Null, ToSql, ToSqlOutput, Value, ValueRef, ZeroBlob};

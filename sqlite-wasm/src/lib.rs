@@ -40,6 +40,7 @@ pub use callbacks::{
     ProgressHandler, RollbackHook, ScalarFunction, UpdateAction, UpdateHook, ValueType,
 };
 pub use error::{Error, Result};
+pub use sandlite_vm::Strategy;
 pub use sqlite::{
     Backup, Blob, Config, DEFAULT_MEMORY_LIMIT, Db, Function, Prepared, SQLITE_WASM, Sqlite, Stmt,
     preload,

@@ -10,7 +10,9 @@ use crate::ffi;
 use crate::guest;
 use crate::host::{self, HostState};
 use sandlite_vfs::Vfs;
-use sandlite_vm::{Engine, Linker, Memory, Module, Store, StoreLimits};
+use sandlite_vm::{
+    Config as VmConfig, Engine, Linker, Memory, Module, Store, StoreLimits, Strategy,
+};
 use std::sync::{Arc, OnceLock};
 
 /// The committed SQLite module.
@@ -28,11 +30,17 @@ struct Loaded {
     linker: Linker<HostState>,
 }
 
-/// Compiles `sqlite3.wasm` once per process.
-fn loaded() -> Result<&'static Loaded> {
-    static LOADED: OnceLock<Result<Loaded, String>> = OnceLock::new();
-    let loaded = LOADED.get_or_init(|| {
-        let engine = Engine::default();
+/// Compiles `sqlite3.wasm` once per process and strategy.
+fn loaded(strategy: Strategy) -> Result<&'static Loaded> {
+    static LOADED: [OnceLock<Result<Loaded, String>>; 3] =
+        [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let slot = match strategy {
+        Strategy::Interpreter => &LOADED[1],
+        Strategy::Compiler => &LOADED[2],
+        _ => &LOADED[0],
+    };
+    let loaded = slot.get_or_init(|| {
+        let engine = Engine::new(VmConfig::default().strategy(strategy));
         let module = Module::new(&engine, SQLITE_WASM).map_err(|e| e.to_string())?;
         let linker = host::linker(&engine).map_err(|e| e.to_string())?;
         Ok(Loaded {
@@ -46,12 +54,12 @@ fn loaded() -> Result<&'static Loaded> {
         .map_err(|e| Error::Misuse(format!("cannot load sqlite3.wasm: {e}")))
 }
 
-/// Compiles the module now (it is otherwise compiled on first use).
+/// Compiles the module now for `Strategy::Auto` (it is otherwise compiled on first use).
 ///
 /// # Errors
 /// If the module does not load.
 pub fn preload() -> Result<()> {
-    loaded().map(|_| ())
+    loaded(Strategy::Auto).map(|_| ())
 }
 
 /// How to set up an instance.
@@ -62,6 +70,8 @@ pub struct Config {
     /// Most guest memory the instance may use, in bytes. Past it SQLite gets
     /// `SQLITE_NOMEM` and the connection survives.
     pub memory_limit: u64,
+    /// Which engine runs SQLite (see [`Strategy`]); `Auto` compiles where it can.
+    pub strategy: Strategy,
 }
 
 impl Config {
@@ -69,6 +79,7 @@ impl Config {
         Config {
             vfs,
             memory_limit: DEFAULT_MEMORY_LIMIT,
+            strategy: Strategy::Auto,
         }
     }
 }
@@ -134,6 +145,8 @@ enum HookKind {
 /// SQLite running on Sandlite's VM: one guest instance with its own memory and VFS.
 /// It may hold several connections (`Db`s), which share its VFS.
 pub struct Sqlite {
+    /// The engine running this instance (`Interpreter` or `Compiler`).
+    strategy: Strategy,
     store: Store<HostState>,
     exports: Arc<Exports>,
     memory: Memory,
@@ -152,12 +165,17 @@ impl std::fmt::Debug for Sqlite {
 }
 
 impl Sqlite {
+    /// The engine this instance runs on: `Strategy::Interpreter` or `Strategy::Compiler`.
+    pub fn strategy(&self) -> Strategy {
+        self.strategy
+    }
+
     /// Instantiates SQLite in a new sandbox.
     ///
     /// # Errors
     /// If the module does not load or SQLite fails to initialize.
     pub fn new(config: Config) -> Result<Sqlite> {
-        let loaded = loaded()?;
+        let loaded = loaded(config.strategy)?;
         let mut store = Store::new(&loaded.engine, HostState::new(config.vfs));
         store.set_limits(StoreLimits {
             max_memory_bytes: config.memory_limit,
@@ -187,6 +205,7 @@ impl Sqlite {
             return Err(Error::from_code(ffi::SQLITE_NOMEM));
         }
         Ok(Sqlite {
+            strategy: loaded.module.strategy(),
             store,
             exports,
             memory,

@@ -54,8 +54,12 @@ fn args(types: &[ValType], seed: u64) -> Vec<Val> {
 
 fn same(a: &Val, b: &Val) -> bool {
     match (a, b) {
-        (Val::F32(x), Val::F32(y)) => x == y || f32::from_bits(*x).is_nan() && f32::from_bits(*y).is_nan(),
-        (Val::F64(x), Val::F64(y)) => x == y || f64::from_bits(*x).is_nan() && f64::from_bits(*y).is_nan(),
+        (Val::F32(x), Val::F32(y)) => {
+            x == y || f32::from_bits(*x).is_nan() && f32::from_bits(*y).is_nan()
+        }
+        (Val::F64(x), Val::F64(y)) => {
+            x == y || f64::from_bits(*x).is_nan() && f64::from_bits(*y).is_nan()
+        }
         (Val::FuncRef(x), Val::FuncRef(y)) => x.is_some() == y.is_some(),
         _ => a == b,
     }
@@ -63,13 +67,14 @@ fn same(a: &Val, b: &Val) -> bool {
 
 fn same_event(a: &Event, b: &Event) -> bool {
     match (a, b) {
-        (Event::Compiled(x), Event::Compiled(y)) | (Event::Instantiated(x), Event::Instantiated(y)) => {
-            x.is_ok() == y.is_ok()
-        }
+        (Event::Compiled(x), Event::Compiled(y))
+        | (Event::Instantiated(x), Event::Instantiated(y)) => x.is_ok() == y.is_ok(),
         (Event::Call(n, x), Event::Call(m, y)) => {
             n == m
                 && match (x, y) {
-                    (Ok(x), Ok(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b)),
+                    (Ok(x), Ok(y)) => {
+                        x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+                    }
                     (Err(x), Err(y)) => x == y,
                     _ => false,
                 }
@@ -100,7 +105,9 @@ fn run(wasm: &[u8], strategy: Strategy, seed: u64) -> Vec<Event> {
             i
         }
         Err(e) => {
-            let why = e.as_trap().map_or_else(|| e.to_string(), |t| t.code().to_string());
+            let why = e
+                .as_trap()
+                .map_or_else(|| e.to_string(), |t| t.code().to_string());
             events.push(Event::Instantiated(Err(why)));
             return events;
         }
@@ -114,7 +121,9 @@ fn run(wasm: &[u8], strategy: Strategy, seed: u64) -> Vec<Event> {
         let r = f.call(&mut store, &params, &mut results);
         let r = match r {
             Ok(()) => Ok(results),
-            Err(e) => Err(e.as_trap().map_or_else(|| e.to_string(), |t| t.code().to_string())),
+            Err(e) => Err(e
+                .as_trap()
+                .map_or_else(|| e.to_string(), |t| t.code().to_string())),
         };
         events.push(Event::Call(name.clone(), r));
         for (n, e) in &exports {
@@ -192,8 +201,14 @@ fn engines_agree_on_random_modules() {
     if !cfg!(all(target_arch = "x86_64", target_os = "linux")) {
         return;
     }
-    let n: u64 = std::env::var("DIFF_MODULES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
-    let first: u64 = std::env::var("DIFF_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+    let n: u64 = std::env::var("DIFF_MODULES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let first: u64 = std::env::var("DIFF_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     let mut failures = Vec::new();
     let mut tested = 0;
     for seed in first..first + n {
@@ -209,8 +224,14 @@ fn engines_agree_on_random_modules() {
             }
         }
     }
-    println!("DIFF {tested} modules from seed {first}: {} divergent", failures.len());
-    assert!(tested > n / 2, "wasm-smith produced too few modules ({tested} of {n})");
+    println!(
+        "DIFF {tested} modules from seed {first}: {} divergent",
+        failures.len()
+    );
+    assert!(
+        tested > n / 2,
+        "wasm-smith produced too few modules ({tested} of {n})"
+    );
     assert!(failures.is_empty(), "divergent seeds: {failures:?}");
 }
 
@@ -221,7 +242,9 @@ fn regressions() {
         return;
     }
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzzcases");
-    let Ok(entries) = std::fs::read_dir(&dir) else { return };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
     let mut n = 0;
     for e in entries.flatten() {
         let path = e.path();

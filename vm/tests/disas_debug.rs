@@ -4,9 +4,14 @@ use sandlite_vm::{Config, Engine, Module, Strategy};
 
 #[test]
 fn disas_env() {
-    let Ok(path) = std::env::var("SANDLITE_DISAS") else { return };
+    let Ok(path) = std::env::var("SANDLITE_DISAS") else {
+        return;
+    };
     let text = std::fs::read_to_string(path).unwrap();
-    let wasm = wast::parser::parse::<wast::Wat>(&wast::parser::ParseBuffer::new(&text).unwrap()).unwrap().encode().unwrap();
+    let wasm = wast::parser::parse::<wast::Wat>(&wast::parser::ParseBuffer::new(&text).unwrap())
+        .unwrap()
+        .encode()
+        .unwrap();
     let engine = Engine::new(Config::default().strategy(Strategy::Compiler));
     let m = Module::new(&engine, &wasm).unwrap();
     for (name, code) in m.native_code().unwrap() {
@@ -24,7 +29,9 @@ fn disas_env() {
 
 #[test]
 fn compile_file_env() {
-    let Ok(path) = std::env::var("SANDLITE_COMPILE") else { return };
+    let Ok(path) = std::env::var("SANDLITE_COMPILE") else {
+        return;
+    };
     let wasm = std::fs::read(path).unwrap();
     let engine = Engine::new(Config::default().strategy(Strategy::Compiler));
     match Module::new(&engine, &wasm) {
@@ -35,7 +42,9 @@ fn compile_file_env() {
 
 #[test]
 fn disas_file_env() {
-    let Ok(path) = std::env::var("SANDLITE_DISAS_WASM") else { return };
+    let Ok(path) = std::env::var("SANDLITE_DISAS_WASM") else {
+        return;
+    };
     let wasm = std::fs::read(path).unwrap();
     let engine = Engine::new(Config::default().strategy(Strategy::Compiler));
     let m = Module::new(&engine, &wasm).unwrap();

@@ -23,9 +23,6 @@ const MAX_NESTED_CALLS: usize = 100;
 /// Stack left below the deepest Wasm frame for host functions and the runtime.
 const STACK_MARGIN: usize = 256 * 1024;
 
-/// The entry trampoline: `(vmctx, code, slots, record) -> status`.
-type EntryFn = unsafe extern "C" fn(*mut VMContext, *const u8, *mut u64, *mut EntryRecord) -> u32;
-
 thread_local! {
     /// The lowest usable address of this thread's stack, once known.
     static STACK_LOW: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
@@ -64,18 +61,32 @@ fn approximate_sp() -> usize {
     std::ptr::addr_of!(marker) as usize
 }
 
-/// The stack limit for native code entered now from the host.
-fn stack_limit() -> usize {
+/// Native stack bytes a unit of `max_call_depth` buys compiled code.
+const BYTES_PER_CALL: usize = 128;
+
+/// The stack limit for native code entered now from the host, within the store's
+/// limits (see `StoreLimits::max_call_depth`).
+fn stack_limit(limits: &crate::runtime::store::StoreLimits) -> usize {
     let sp = approximate_sp();
-    match stack_low() {
+    let budget = limits
+        .max_call_depth
+        .saturating_mul(BYTES_PER_CALL)
+        .min(limits.value_stack_slots.saturating_mul(8));
+    let floor = match stack_low() {
         0 => sp.saturating_sub(1 << 20),
         low => (low + STACK_MARGIN).min(sp.saturating_sub(64 * 1024)),
-    }
+    };
+    sp.saturating_sub(budget).max(floor)
 }
 
 /// Runs native function `func` (a defined function of an instance whose module is
 /// compiled) with its arguments in the value stack at `base` (`n_slots` slots in use).
-pub(crate) fn call<T>(store: &mut Store<T>, func: u32, base: usize, n_slots: usize) -> Result<(), Trap> {
+pub(crate) fn call<T>(
+    store: &mut Store<T>,
+    func: u32,
+    base: usize,
+    n_slots: usize,
+) -> Result<(), Trap> {
     let FuncEntity::Wasm { instance, def, .. } = store.inner.funcs[func as usize] else {
         unreachable!("native calls are to Wasm functions");
     };
@@ -94,14 +105,23 @@ pub(crate) fn call<T>(store: &mut Store<T>, func: u32, base: usize, n_slots: usi
     let type_index = module.inner.info.funcs[(module.inner.info.num_imported_funcs + def) as usize];
     let code = native.func_entry(def);
     let trampoline = native.entry_trampoline(type_index);
-    let slots = store.inner.stack.as_ref().expect("allocated by the caller").ptr();
+    let slots = store
+        .inner
+        .stack
+        .as_ref()
+        .expect("allocated by the caller")
+        .ptr();
     // SAFETY: the caller checked `base + n_slots` fits in the value stack.
     let slots = unsafe { slots.add(base) };
 
     let outermost = store.inner.vmstore.entry.is_null();
-    let saved = (store.inner.vmstore.store, store.inner.vmstore.inner, store.inner.vmstore.stack_limit);
+    let saved = (
+        store.inner.vmstore.store,
+        store.inner.vmstore.inner,
+        store.inner.vmstore.stack_limit,
+    );
     if outermost {
-        let limit = stack_limit();
+        let limit = stack_limit(&store.inner.limits);
         store.inner.vmstore.stack_limit = limit;
         let interrupts = &store.inner.interrupts;
         interrupts.stack_limit.store(limit, Ordering::SeqCst);
@@ -205,7 +225,10 @@ pub(crate) unsafe extern "C" fn call_func<T>(
     unsafe {
         let store = &mut *(*vmstore).store.cast::<Store<T>>();
         let func = (*funcref).index;
-        let instance = *caller.cast::<u8>().add(VMOffsets::INSTANCE as usize).cast::<u32>();
+        let instance = *caller
+            .cast::<u8>()
+            .add(VMOffsets::INSTANCE as usize)
+            .cast::<u32>();
         let n = store.inner.funcs[func as usize].slots() as usize;
         let slots = std::slice::from_raw_parts_mut(slots, n);
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -226,7 +249,12 @@ pub(crate) unsafe extern "C" fn call_func<T>(
 }
 
 /// Calls a host or interpreted function from native code.
-fn call_store_func<T>(store: &mut Store<T>, func: u32, slots: &mut [u64], caller: u32) -> Result<(), Trap> {
+fn call_store_func<T>(
+    store: &mut Store<T>,
+    func: u32,
+    slots: &mut [u64],
+    caller: u32,
+) -> Result<(), Trap> {
     if let FuncEntity::Host { host, .. } = store.inner.funcs[func as usize] {
         let top = store.inner.stack_top;
         return backend::call_host(store, host, Some(caller), top, slots);
@@ -234,7 +262,10 @@ fn call_store_func<T>(store: &mut Store<T>, func: u32, slots: &mut [u64], caller
     // An interpreted (or other) Wasm function takes its arguments on the value stack.
     let base = store.inner.stack_top;
     let n = slots.len();
-    let stack = store.inner.stack().map_err(|_| Trap::new(TrapCode::StackOverflow))?;
+    let stack = store
+        .inner
+        .stack()
+        .map_err(|_| Trap::new(TrapCode::StackOverflow))?;
     if base + n > stack.len() {
         return Err(Trap::new(TrapCode::StackOverflow));
     }
@@ -259,8 +290,12 @@ pub(crate) unsafe extern "C" fn stack_check(vmctx: *mut VMContext) -> u32 {
     // interrupts, which outlive the call.
     unsafe {
         let base = vmctx.cast::<u8>();
-        let vmstore = &mut **base.add(VMOffsets::STORE as usize).cast::<*mut VMStoreContext>();
-        let interrupts = &*(*base.add(VMOffsets::INTERRUPTS as usize).cast::<*const crate::runtime::vmctx::VMInterrupts>());
+        let vmstore = &mut **base
+            .add(VMOffsets::STORE as usize)
+            .cast::<*mut VMStoreContext>();
+        let interrupts = &*(*base
+            .add(VMOffsets::INTERRUPTS as usize)
+            .cast::<*const crate::runtime::vmctx::VMInterrupts>());
         let real = vmstore.stack_limit;
         if interrupts.take() {
             interrupts.stack_limit.store(real, Ordering::SeqCst);
@@ -289,7 +324,9 @@ pub(crate) unsafe fn store_inner<'a>(vmctx: *mut VMContext) -> &'a mut StoreInne
     // store's runtime part, used by nothing else while the library call runs.
     unsafe {
         let base = vmctx.cast::<u8>();
-        let vmstore = &**base.add(VMOffsets::STORE as usize).cast::<*mut VMStoreContext>();
+        let vmstore = &**base
+            .add(VMOffsets::STORE as usize)
+            .cast::<*mut VMStoreContext>();
         &mut *vmstore.inner.cast::<StoreInner>()
     }
 }
@@ -300,5 +337,10 @@ pub(crate) unsafe fn store_inner<'a>(vmctx: *mut VMContext) -> &'a mut StoreInne
 /// `vmctx` must be a live instance context.
 pub(crate) unsafe fn instance_of(vmctx: *mut VMContext) -> u32 {
     // SAFETY: the header of a live context holds its instance index.
-    unsafe { *vmctx.cast::<u8>().add(VMOffsets::INSTANCE as usize).cast::<u32>() }
+    unsafe {
+        *vmctx
+            .cast::<u8>()
+            .add(VMOffsets::INSTANCE as usize)
+            .cast::<u32>()
+    }
 }

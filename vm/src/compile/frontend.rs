@@ -186,7 +186,15 @@ pub(crate) fn translate(
         let op = r.operator(features, has_data_count)?;
         v.visit(&op, at)?;
         if std::env::var_os("SANDLITE_TRACE_FRONTEND").is_some() {
-            eprintln!("{at:#x} {op:?} stack={} reachable={} frames={:?}", b.stack.len(), b.reachable, b.frames.iter().map(|f| (f.height, f.reachable_at_entry)).collect::<Vec<_>>());
+            eprintln!(
+                "{at:#x} {op:?} stack={} reachable={} frames={:?}",
+                b.stack.len(),
+                b.reachable,
+                b.frames
+                    .iter()
+                    .map(|f| (f.height, f.reachable_at_entry))
+                    .collect::<Vec<_>>()
+            );
         }
         b.op(&op, &v)?;
     }
@@ -324,7 +332,12 @@ impl Builder<'_> {
             aux,
             result: Value::NONE,
         };
-        if op.is_pure() || matches!(op, Opcode::DivS | Opcode::DivU | Opcode::RemS | Opcode::RemU) {
+        if op.is_pure()
+            || matches!(
+                op,
+                Opcode::DivS | Opcode::DivU | Opcode::RemS | Opcode::RemU
+            )
+        {
             match super::passes::simplify(&self.f, &mut data) {
                 Some(super::passes::Simple::Value(v)) => return v,
                 Some(super::passes::Simple::Const(c)) => return self.iconst(ty, c),
@@ -333,11 +346,7 @@ impl Builder<'_> {
         }
         let has_result = !matches!(
             op,
-            Opcode::Store(_)
-                | Opcode::GlobalSet
-                | Opcode::TrapNz
-                | Opcode::TrapZ
-                | Opcode::InterruptCheck
+            Opcode::Store(_) | Opcode::GlobalSet | Opcode::InterruptCheck
         );
         self.f.push_inst(self.cur, data, has_result)
     }
@@ -422,7 +431,11 @@ impl Builder<'_> {
         Terminator::Return(self.top_n(n))
     }
 
-    fn block_arity(&self, v: &FuncValidator<'_>, ty: BlockType) -> Result<(Vec<Type>, Vec<Type>), CompileError> {
+    fn block_arity(
+        &self,
+        v: &FuncValidator<'_>,
+        ty: BlockType,
+    ) -> Result<(Vec<Type>, Vec<Type>), CompileError> {
         let params = v
             .block_params(ty)
             .iter()
@@ -512,7 +525,10 @@ impl Builder<'_> {
                 });
                 if self.preds[taken_block.index()].len() == 1
                     && self.f.blocks[taken_block.index()].params.is_empty()
-                    && matches!(self.f.blocks[taken_block.index()].term, Terminator::Return(_))
+                    && matches!(
+                        self.f.blocks[taken_block.index()].term,
+                        Terminator::Return(_)
+                    )
                 {
                     self.seal(taken_block);
                 }
@@ -667,7 +683,11 @@ impl Builder<'_> {
                 let args = self.pop_n(3);
                 let m = self.iconst(Type::I32, u64::from(*memory));
                 let d = self.iconst(Type::I32, u64::from(*data));
-                self.libcall(Libcall::MemoryInit, Type::I32, &[m, d, args[0], args[1], args[2]]);
+                self.libcall(
+                    Libcall::MemoryInit,
+                    Type::I32,
+                    &[m, d, args[0], args[1], args[2]],
+                );
             }
             O::DataDrop(d) => {
                 let d = self.iconst(Type::I32, u64::from(*d));
@@ -677,18 +697,30 @@ impl Builder<'_> {
                 let args = self.pop_n(3);
                 let dm = self.iconst(Type::I32, u64::from(*dst));
                 let sm = self.iconst(Type::I32, u64::from(*src));
-                self.libcall(Libcall::MemoryCopy, Type::I32, &[dm, sm, args[0], args[1], args[2]]);
+                self.libcall(
+                    Libcall::MemoryCopy,
+                    Type::I32,
+                    &[dm, sm, args[0], args[1], args[2]],
+                );
             }
             O::MemoryFill(mem) => {
                 let args = self.pop_n(3);
                 let m = self.iconst(Type::I32, u64::from(*mem));
-                self.libcall(Libcall::MemoryFill, Type::I32, &[m, args[0], args[1], args[2]]);
+                self.libcall(
+                    Libcall::MemoryFill,
+                    Type::I32,
+                    &[m, args[0], args[1], args[2]],
+                );
             }
             O::TableInit { elem, table } => {
                 let args = self.pop_n(3);
                 let t = self.iconst(Type::I32, u64::from(*table));
                 let e = self.iconst(Type::I32, u64::from(*elem));
-                self.libcall(Libcall::TableInit, Type::I32, &[t, e, args[0], args[1], args[2]]);
+                self.libcall(
+                    Libcall::TableInit,
+                    Type::I32,
+                    &[t, e, args[0], args[1], args[2]],
+                );
             }
             O::ElemDrop(e) => {
                 let e = self.iconst(Type::I32, u64::from(*e));
@@ -698,7 +730,11 @@ impl Builder<'_> {
                 let args = self.pop_n(3);
                 let dt = self.iconst(Type::I32, u64::from(*dst));
                 let st = self.iconst(Type::I32, u64::from(*src));
-                self.libcall(Libcall::TableCopy, Type::I32, &[dt, st, args[0], args[1], args[2]]);
+                self.libcall(
+                    Libcall::TableCopy,
+                    Type::I32,
+                    &[dt, st, args[0], args[1], args[2]],
+                );
             }
             O::TableGrow(t) => {
                 let args = self.pop_n(2);
@@ -714,7 +750,11 @@ impl Builder<'_> {
             O::TableFill(t) => {
                 let args = self.pop_n(3);
                 let tv = self.iconst(Type::I32, u64::from(*t));
-                self.libcall(Libcall::TableFill, Type::I32, &[tv, args[0], args[1], args[2]]);
+                self.libcall(
+                    Libcall::TableFill,
+                    Type::I32,
+                    &[tv, args[0], args[1], args[2]],
+                );
             }
             O::V128Load(..)
             | O::V128Store(_)
@@ -817,7 +857,13 @@ impl Builder<'_> {
             L::I64U32 => (Type::I64, MemKind::U32),
         };
         let addr = self.pop();
-        let r = self.ins(Opcode::Load(mk), ty, &[addr], u64::from(arg.offset), arg.memory);
+        let r = self.ins(
+            Opcode::Load(mk),
+            ty,
+            &[addr],
+            u64::from(arg.offset),
+            arg.memory,
+        );
         self.push(r);
     }
 
@@ -836,7 +882,13 @@ impl Builder<'_> {
         };
         let x = self.pop();
         let addr = self.pop();
-        self.ins(Opcode::Store(mk), ty, &[addr, x], u64::from(arg.offset), arg.memory);
+        self.ins(
+            Opcode::Store(mk),
+            ty,
+            &[addr, x],
+            u64::from(arg.offset),
+            arg.memory,
+        );
     }
 
     fn num(&mut self, n: NumOp) -> Result<(), CompileError> {

@@ -106,23 +106,6 @@ pub(crate) enum IntCC {
 }
 
 impl IntCC {
-    /// The condition that holds exactly when this one does not.
-    pub(crate) fn inverse(self) -> IntCC {
-        use IntCC::*;
-        match self {
-            Eq => Ne,
-            Ne => Eq,
-            LtS => GeS,
-            LtU => GeU,
-            GtS => LeS,
-            GtU => LeU,
-            LeS => GtS,
-            LeU => GtU,
-            GeS => LtS,
-            GeU => LtU,
-        }
-    }
-
     /// The condition with its operands swapped (`a < b` is `b > a`).
     pub(crate) fn swap(self) -> IntCC {
         use IntCC::*;
@@ -264,8 +247,15 @@ impl Libcall {
         use Libcall::*;
         matches!(
             self,
-            MemoryCopy | MemoryFill | MemoryInit | TableGet | TableSet | TableFill | TableCopy
-                | TableInit | StackCheck
+            MemoryCopy
+                | MemoryFill
+                | MemoryInit
+                | TableGet
+                | TableSet
+                | TableFill
+                | TableCopy
+                | TableInit
+                | StackCheck
         )
     }
 
@@ -379,10 +369,6 @@ pub(crate) enum Opcode {
     Call,
     /// A call to the runtime: args in [`Function::calls`] entry `imm`.
     Libcall(Libcall),
-    /// Trap with code `aux` when `args[0]` (i32) is non-zero.
-    TrapNz,
-    /// Trap with code `aux` when `args[0]` (i32) is zero.
-    TrapZ,
     /// Trap with `Interrupted` if the store's interrupt flag is set (loop headers).
     InterruptCheck,
 }
@@ -405,8 +391,6 @@ impl Opcode {
                 | MemorySize
                 | Call
                 | Libcall(_)
-                | TrapNz
-                | TrapZ
                 | InterruptCheck
         )
     }
@@ -430,12 +414,6 @@ pub(crate) struct InstData {
     pub aux: u32,
     /// The (first) result, or `Value::NONE`.
     pub result: Value,
-}
-
-impl InstData {
-    pub(crate) fn num_args(&self) -> usize {
-        self.args.iter().take_while(|a| !a.is_none()).count()
-    }
 }
 
 /// Who a call calls.
@@ -629,7 +607,12 @@ impl Function {
     }
 
     /// Appends an instruction to `block`; returns its result (or `Value::NONE`).
-    pub(crate) fn push_inst(&mut self, block: Block, mut data: InstData, has_result: bool) -> Value {
+    pub(crate) fn push_inst(
+        &mut self,
+        block: Block,
+        mut data: InstData,
+        has_result: bool,
+    ) -> Value {
         let inst = Inst(self.insts.len() as u32);
         // Compares carry their operand type; their result is an i32.
         let result_ty = match data.op {
@@ -685,7 +668,8 @@ impl Function {
     pub(crate) fn predecessors(&self) -> Vec<Vec<Block>> {
         let mut preds = vec![Vec::new(); self.blocks.len()];
         for (i, b) in self.blocks.iter().enumerate() {
-            b.term.for_each_succ(|c| preds[c.block.index()].push(Block(i as u32)));
+            b.term
+                .for_each_succ(|c| preds[c.block.index()].push(Block(i as u32)));
         }
         preds
     }
@@ -748,7 +732,6 @@ impl fmt::Display for Function {
                             write!(f, " -> {:?}", c.results)?;
                         }
                     }
-                    Opcode::TrapNz | Opcode::TrapZ => write!(f, " {:?}", trap_code(d.aux))?,
                     _ => {}
                 }
                 writeln!(f)?;
@@ -799,35 +782,3 @@ impl fmt::Display for Function {
         Ok(())
     }
 }
-
-/// Trap codes as stored in [`InstData::aux`].
-pub(crate) fn trap_code(aux: u32) -> TrapCode {
-    TRAP_CODES
-        .get(aux as usize)
-        .copied()
-        .unwrap_or(TrapCode::Unreachable)
-}
-
-/// The index of `code` in [`TRAP_CODES`].
-pub(crate) fn trap_aux(code: TrapCode) -> u32 {
-    TRAP_CODES
-        .iter()
-        .position(|&c| c == code)
-        .expect("every trap code is listed") as u32
-}
-
-const TRAP_CODES: [TrapCode; 13] = [
-    TrapCode::Unreachable,
-    TrapCode::MemoryOutOfBounds,
-    TrapCode::TableOutOfBounds,
-    TrapCode::UndefinedElement,
-    TrapCode::UninitializedElement,
-    TrapCode::IndirectCallTypeMismatch,
-    TrapCode::IntegerOverflow,
-    TrapCode::IntegerDivisionByZero,
-    TrapCode::InvalidConversionToInteger,
-    TrapCode::StackOverflow,
-    TrapCode::NullReference,
-    TrapCode::Interrupted,
-    TrapCode::Host,
-];

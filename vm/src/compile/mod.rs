@@ -216,7 +216,11 @@ pub(crate) fn compile_module(
         .map_or(1, |n| n.get())
         .clamp(1, 8)
         .min(n.max(1));
-    let threads = if std::env::var_os("SANDLITE_TRACE_FRONTEND").is_some() { 1 } else { threads };
+    let threads = if std::env::var_os("SANDLITE_TRACE_FRONTEND").is_some() {
+        1
+    } else {
+        threads
+    };
     let (cx, env) = (&cx, &env);
     let parts: Vec<Vec<(usize, Result<FuncCode, CompileError>)>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
@@ -273,10 +277,16 @@ fn link(info: &ModuleInfo, funcs: Vec<FuncCode>) -> Result<NativeModule, Compile
     let mut entries = Vec::with_capacity(info.types.len());
     let mut adapters = Vec::with_capacity(info.types.len());
     for ty in &info.types {
-        let params: Option<Vec<ir::Type>> =
-            ty.params().iter().map(|t| frontend::ir_type(*t).ok()).collect();
-        let results: Option<Vec<ir::Type>> =
-            ty.results().iter().map(|t| frontend::ir_type(*t).ok()).collect();
+        let params: Option<Vec<ir::Type>> = ty
+            .params()
+            .iter()
+            .map(|t| frontend::ir_type(*t).ok())
+            .collect();
+        let results: Option<Vec<ir::Type>> = ty
+            .results()
+            .iter()
+            .map(|t| frontend::ir_type(*t).ok())
+            .collect();
         match (params, results) {
             (Some(p), Some(r)) => {
                 align(&mut a, 16);
@@ -305,7 +315,7 @@ fn link(info: &ModuleInfo, funcs: Vec<FuncCode>) -> Result<NativeModule, Compile
     let mut image = a.buf;
     let mut starts = Vec::with_capacity(funcs.len());
     for f in &funcs {
-        while image.len() % 16 != 0 {
+        while !image.len().is_multiple_of(16) {
             image.push(0xcc);
         }
         let start = image.len() as u32;
@@ -341,7 +351,7 @@ fn link(info: &ModuleInfo, funcs: Vec<FuncCode>) -> Result<NativeModule, Compile
 }
 
 fn align(a: &mut x64::asm::Asm, n: u32) {
-    while a.pos() % n != 0 {
+    while !a.pos().is_multiple_of(n) {
         a.int3();
     }
 }

@@ -100,12 +100,12 @@ pub(crate) fn simplify(f: &Function, d: &mut InstData) -> Option<Simple> {
             _ => return None,
         },
         O::Shl | O::ShrS | O::ShrU | O::Rotl | O::Rotr => {
-            let Some(s) = cb else { return None };
+            let s = cb?;
             let s = (s % bits) as u32;
             if s == 0 {
                 return Some(Simple::Value(a));
             }
-            let Some(x) = ca else { return None };
+            let x = ca?;
             k(match (d.op, ty) {
                 (O::Shl, _) => mask(ty, x << s),
                 (O::ShrU, _) => x >> s,
@@ -150,7 +150,7 @@ pub(crate) fn simplify(f: &Function, d: &mut InstData) -> Option<Simple> {
             })
         }
         O::Clz | O::Ctz | O::Popcnt => {
-            let Some(x) = ca else { return None };
+            let x = ca?;
             k(u64::from(match (d.op, ty) {
                 (O::Clz, Type::I32) => (x as u32).leading_zeros(),
                 (O::Clz, _) => x.leading_zeros(),
@@ -160,7 +160,7 @@ pub(crate) fn simplify(f: &Function, d: &mut InstData) -> Option<Simple> {
             }))
         }
         O::Extend8S | O::Extend16S | O::Extend32S => {
-            let Some(x) = ca else { return None };
+            let x = ca?;
             let v = match d.op {
                 O::Extend8S => x as u8 as i8 as i64,
                 O::Extend16S => x as u16 as i16 as i64,
@@ -272,7 +272,9 @@ pub(crate) fn reverse_postorder(f: &Function) -> Vec<Block> {
     visited[f.entry.index()] = true;
     while let Some(&mut (b, ref mut next)) = stack.last_mut() {
         let mut succs = Vec::new();
-        f.blocks[b.index()].term.for_each_succ(|c| succs.push(c.block));
+        f.blocks[b.index()]
+            .term
+            .for_each_succ(|c| succs.push(c.block));
         if *next < succs.len() {
             let s = succs[*next];
             *next += 1;
@@ -457,9 +459,13 @@ pub(crate) fn remove_aliased_params(f: &mut Function) {
                 .collect()
         })
         .collect();
-    for b in 0..f.blocks.len() {
-        let mut term = std::mem::replace(&mut f.blocks[b].term, Terminator::None);
-        term.for_each_succ_mut(|c| {
+    drop_params(f, &keep);
+}
+
+/// Keeps the block parameters `keep` marks, and the matching arguments on every edge.
+fn drop_params(f: &mut Function, keep: &[Vec<bool>]) {
+    for block in &mut f.blocks {
+        block.term.for_each_succ_mut(|c| {
             let k = &keep[c.block.index()];
             if k.iter().all(|x| *x) {
                 return;
@@ -471,20 +477,18 @@ pub(crate) fn remove_aliased_params(f: &mut Function) {
                 r
             });
         });
-        f.blocks[b].term = term;
     }
-    for b in 0..f.blocks.len() {
-        let params = std::mem::take(&mut f.blocks[b].params);
-        let kept: Vec<Value> = params
+    for (b, (block, k)) in f.blocks.iter_mut().zip(keep).enumerate() {
+        let params = std::mem::take(&mut block.params);
+        block.params = params
             .into_iter()
-            .zip(&keep[b])
+            .zip(k)
             .filter(|(_, k)| **k)
             .map(|(p, _)| p)
             .collect();
-        for (n, p) in kept.iter().enumerate() {
+        for (n, p) in block.params.iter().enumerate() {
             f.values[p.index()].def = ValueDef::Param(Block(b as u32), n as u32);
         }
-        f.blocks[b].params = kept;
     }
 }
 
@@ -506,7 +510,9 @@ pub(crate) fn merge_blocks(f: &mut Function) {
                 if !t.insts.is_empty() || !t.params.is_empty() || c.block.index() == b {
                     break;
                 }
-                let Terminator::Jump(next) = &t.term else { break };
+                let Terminator::Jump(next) = &t.term else {
+                    break;
+                };
                 if next.block == c.block {
                     break;
                 }
@@ -519,8 +525,7 @@ pub(crate) fn merge_blocks(f: &mut Function) {
     }
     // Merging, in reverse postorder so chains collapse into their head.
     for b in reverse_postorder(f) {
-        loop {
-            let Terminator::Jump(c) = &f.blocks[b.index()].term else { break };
+        while let Terminator::Jump(c) = &f.blocks[b.index()].term {
             let s = c.block;
             if s == b || s == f.entry || npreds[s.index()] != 1 {
                 break;
@@ -577,7 +582,11 @@ pub(crate) fn dominators(f: &Function, rpo: &[Block]) -> Vec<Block> {
                 if idom[p.index()].is_none() {
                     continue;
                 }
-                new = if new.is_none() { p } else { intersect(&idom, p, new) };
+                new = if new.is_none() {
+                    p
+                } else {
+                    intersect(&idom, p, new)
+                };
             }
             if !new.is_none() && idom[b.index()] != new {
                 idom[b.index()] = new;
@@ -604,31 +613,32 @@ pub(crate) fn gvn(f: &mut Function) {
     let mut table: FastMap<Key, Value> = FastMap::default();
     // Entries to take out again when leaving a block's subtree.
     let mut undo: Vec<Key> = Vec::new();
-    let mut number = |f: &mut Function, b: Block, table: &mut FastMap<Key, Value>, undo: &mut Vec<Key>| {
-        let insts = std::mem::take(&mut f.blocks[b.index()].insts);
-        let mut kept = Vec::with_capacity(insts.len());
-        for i in insts {
-            let mut d = f.insts[i.index()];
-            if !d.op.is_pure() {
-                kept.push(i);
-                continue;
-            }
-            for a in &mut d.args {
-                if !a.is_none() {
-                    *a = f.resolve(*a);
+    let number =
+        |f: &mut Function, b: Block, table: &mut FastMap<Key, Value>, undo: &mut Vec<Key>| {
+            let insts = std::mem::take(&mut f.blocks[b.index()].insts);
+            let mut kept = Vec::with_capacity(insts.len());
+            for i in insts {
+                let mut d = f.insts[i.index()];
+                if !d.op.is_pure() {
+                    kept.push(i);
+                    continue;
                 }
+                for a in &mut d.args {
+                    if !a.is_none() {
+                        *a = f.resolve(*a);
+                    }
+                }
+                let key = (d.op, d.ty, d.args, d.imm, d.aux);
+                if let Some(&v) = table.get(&key) {
+                    f.alias(d.result, v);
+                    continue;
+                }
+                table.insert(key, d.result);
+                undo.push(key);
+                kept.push(i);
             }
-            let key = (d.op, d.ty, d.args, d.imm, d.aux);
-            if let Some(&v) = table.get(&key) {
-                f.alias(d.result, v);
-                continue;
-            }
-            table.insert(key, d.result);
-            undo.push(key);
-            kept.push(i);
-        }
-        f.blocks[b.index()].insts = kept;
-    };
+            f.blocks[b.index()].insts = kept;
+        };
     number(f, f.entry, &mut table, &mut undo);
     let mut stack: Vec<(Block, usize, usize)> = vec![(f.entry, 0, 0)];
     while let Some(top) = stack.last_mut() {
@@ -654,7 +664,7 @@ pub(crate) fn dce(f: &mut Function) {
     let mut live = vec![false; nv];
     let mut inst_live = vec![false; f.insts.len()];
     let mut work: Vec<Value> = Vec::new();
-    let mut mark = |v: Value, live: &mut Vec<bool>, work: &mut Vec<Value>| {
+    let mark = |v: Value, live: &mut Vec<bool>, work: &mut Vec<Value>| {
         if !v.is_none() && !live[v.index()] {
             live[v.index()] = true;
             work.push(v);
@@ -708,41 +718,21 @@ pub(crate) fn dce(f: &mut Function) {
     for b in &mut f.blocks {
         b.insts.retain(|i| inst_live[i.index()]);
     }
-    // Dead parameters: dropped with their arguments.
-    // The entry block's parameters are the function's: they always stay.
+    // Dead parameters go with their arguments; the entry block's are the function's
+    // and always stay.
     let entry = f.entry.index();
     let keep: Vec<Vec<bool>> = f
         .blocks
         .iter()
         .enumerate()
-        .map(|(i, b)| b.params.iter().map(|p| i == entry || live[p.index()]).collect())
+        .map(|(i, b)| {
+            b.params
+                .iter()
+                .map(|p| i == entry || live[p.index()])
+                .collect()
+        })
         .collect();
-    for b in 0..f.blocks.len() {
-        let mut term = std::mem::replace(&mut f.blocks[b].term, Terminator::None);
-        term.for_each_succ_mut(|c| {
-            let k = &keep[c.block.index()];
-            let mut i = 0;
-            c.args.retain(|_| {
-                let r = k.get(i).copied().unwrap_or(true);
-                i += 1;
-                r
-            });
-        });
-        f.blocks[b].term = term;
-    }
-    for b in 0..f.blocks.len() {
-        let params = std::mem::take(&mut f.blocks[b].params);
-        let kept: Vec<Value> = params
-            .into_iter()
-            .zip(&keep[b])
-            .filter(|(_, k)| **k)
-            .map(|(p, _)| p)
-            .collect();
-        for (n, p) in kept.iter().enumerate() {
-            f.values[p.index()].def = ValueDef::Param(Block(b as u32), n as u32);
-        }
-        f.blocks[b].params = kept;
-    }
+    drop_params(f, &keep);
 }
 
 /// Blocks that end in a trap are cold.
@@ -803,8 +793,9 @@ pub(crate) fn split_critical_edges(f: &mut Function) {
 /// The final block order: reverse postorder with cold blocks moved to the end.
 pub(crate) fn layout(f: &Function) -> Vec<Block> {
     let rpo = reverse_postorder(f);
-    let (mut hot, cold): (Vec<Block>, Vec<Block>) =
-        rpo.into_iter().partition(|b| !f.blocks[b.index()].cold || *b == f.entry);
+    let (mut hot, cold): (Vec<Block>, Vec<Block>) = rpo
+        .into_iter()
+        .partition(|b| !f.blocks[b.index()].cold || *b == f.entry);
     hot.extend(cold);
     hot
 }

@@ -27,8 +27,8 @@
 #![forbid(unsafe_code)]
 
 use super::x64::inst::{Class, FIRST_VIRTUAL, MInst, Reg, Use};
-use std::collections::BinaryHeap;
 use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 /// A block of the code being allocated.
 #[derive(Clone, Debug, Default)]
@@ -243,10 +243,23 @@ pub(crate) fn allocate(code: &mut VCode, info: &RegInfo) -> Allocation {
             eprintln!("{:4} {inst:?}", 2 * i);
         }
         for b in &code.blocks {
-            eprintln!("block {}..{} params {:?} succs {:?} preds {:?}", b.start, b.end, b.params, b.succs, b.preds);
+            eprintln!(
+                "block {}..{} params {:?} succs {:?} preds {:?}",
+                b.start, b.end, b.params, b.succs, b.preds
+            );
         }
         for it in &a.intervals {
-            eprintln!("v{} {:?} reg {:?} spilled {} uses {:?}", it.vreg as i64, it.ranges.iter().map(|r| (r.start, r.end)).collect::<Vec<_>>(), it.reg, it.spilled, it.uses.iter().map(|u| u.pos).collect::<Vec<_>>());
+            eprintln!(
+                "v{} {:?} reg {:?} spilled {} uses {:?}",
+                it.vreg as i64,
+                it.ranges
+                    .iter()
+                    .map(|r| (r.start, r.end))
+                    .collect::<Vec<_>>(),
+                it.reg,
+                it.spilled,
+                it.uses.iter().map(|u| u.pos).collect::<Vec<_>>()
+            );
         }
     }
     let alloc = a.resolve().0;
@@ -294,7 +307,8 @@ impl Allocator<'_> {
                         hints[dst.vindex()] = Some(src.0);
                     } else if dst.is_virtual() && src.is_virtual() {
                         hint_vregs[dst.vindex()] = Some(src.vindex() as u32);
-                    } else if !dst.is_virtual() && src.is_virtual() && hints[src.vindex()].is_none() {
+                    } else if !dst.is_virtual() && src.is_virtual() && hints[src.vindex()].is_none()
+                    {
                         hints[src.vindex()] = Some(dst.0);
                     }
                 }
@@ -503,7 +517,8 @@ impl Allocator<'_> {
                 hint_vreg: hint_vregs[v],
             });
             self.children[v].push(id);
-            self.unhandled.push(Reverse((self.intervals[id].start(), id)));
+            self.unhandled
+                .push(Reverse((self.intervals[id].start(), id)));
         }
         for (r, mut rs) in fixed_ranges.into_iter().enumerate() {
             if rs.is_empty() {
@@ -735,7 +750,7 @@ impl Allocator<'_> {
             .copied()
             .filter(|&id| {
                 let it = &self.intervals[id];
-                it.class == class && it.reg == Some(best as u32) && id != cur
+                it.class == class && it.reg == Some(best) && id != cur
             })
             .collect();
         for id in holders {
@@ -759,10 +774,18 @@ impl Allocator<'_> {
         let last_use = {
             let it = &self.intervals[id];
             let k = it.uses.partition_point(|u| u.pos < at);
-            if k > 0 { it.uses[k - 1].pos + 1 } else { it_start + 1 }
+            if k > 0 {
+                it.uses[k - 1].pos + 1
+            } else {
+                it_start + 1
+            }
         };
         let min = (last_use.max(it_start + 1) + 1) & !1;
-        let pos = if min >= at { at & !1 } else { self.split_pos(min, at) };
+        let pos = if min >= at {
+            at & !1
+        } else {
+            self.split_pos(min, at)
+        };
         let tail = if pos <= it_start || (at <= it_start) {
             // The whole interval: spill it entirely.
             self.active.retain(|&x| x != id);
@@ -782,7 +805,8 @@ impl Allocator<'_> {
             if u < end && u > tstart {
                 let pos = self.split_pos(tstart.max(at) + 1, u).max(tstart + 1);
                 let again = self.split(tail, pos);
-                self.unhandled.push(Reverse((self.intervals[again].start(), again)));
+                self.unhandled
+                    .push(Reverse((self.intervals[again].start(), again)));
             } else if u == tstart {
                 // Needs a register right at its start: allocate it normally.
                 self.intervals[tail].spilled = false;
@@ -808,7 +832,8 @@ impl Allocator<'_> {
             return;
         }
         let child = self.split(id, pos);
-        self.unhandled.push(Reverse((self.intervals[child].start(), child)));
+        self.unhandled
+            .push(Reverse((self.intervals[child].start(), child)));
     }
 
     /// Where to split between `min` and `max` (exclusive): at `max`, or at the start of
@@ -954,7 +979,8 @@ impl Allocator<'_> {
                 let succ_start = 2 * sblk.start;
                 let mut moves = Vec::new();
                 for &v in &self.live_in[*s as usize] {
-                    let (Some(src), Some(dst)) = (self.loc_at(v, pred_end), self.loc_at(v, succ_start))
+                    let (Some(src), Some(dst)) =
+                        (self.loc_at(v, pred_end), self.loc_at(v, succ_start))
                     else {
                         continue;
                     };
@@ -969,7 +995,8 @@ impl Allocator<'_> {
                 }
                 for (p, a) in sblk.params.iter().zip(args) {
                     let (pv, av) = (p.vindex() as u32, a.vindex() as u32);
-                    let (Some(src), Some(dst)) = (self.loc_at(av, pred_end), self.loc_at(pv, succ_start))
+                    let (Some(src), Some(dst)) =
+                        (self.loc_at(av, pred_end), self.loc_at(pv, succ_start))
                     else {
                         continue;
                     };
@@ -1038,9 +1065,11 @@ fn sequentialize(moves: &[Move], info: &RegInfo, out: &mut Vec<Move>) {
     let mut pending: Vec<Move> = moves.to_vec();
     while !pending.is_empty() {
         // A move whose destination no other pending move reads can go now.
-        if let Some(k) = (0..pending.len())
-            .find(|&k| !pending.iter().any(|m| m.src == pending[k].dst && *m != pending[k]))
-        {
+        if let Some(k) = (0..pending.len()).find(|&k| {
+            !pending
+                .iter()
+                .any(|m| m.src == pending[k].dst && *m != pending[k])
+        }) {
             out.push(pending.swap_remove(k));
             continue;
         }

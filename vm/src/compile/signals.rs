@@ -75,7 +75,9 @@ static PREVIOUS: OnceLock<Result<Previous, String>> = OnceLock::new();
 pub(crate) fn init() -> Result<(), Error> {
     let installed = PREVIOUS.get_or_init(install);
     if let Err(e) = installed {
-        return Err(Error::resource(format!("cannot install signal handlers: {e}")));
+        return Err(Error::resource(format!(
+            "cannot install signal handlers: {e}"
+        )));
     }
     ensure_alt_stack()
 }
@@ -220,7 +222,9 @@ unsafe fn trap_here(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc
                 let addr = (*info).si_addr() as usize;
                 let heap = gregs[libc::REG_R15 as usize] as usize;
                 let vmctx = gregs[libc::REG_R14 as usize] as usize as *const u8;
-                let mem = *vmctx.add(VMOffsets::MEMORY0 as usize).cast::<*const VMMemory>();
+                let mem = *vmctx
+                    .add(VMOffsets::MEMORY0 as usize)
+                    .cast::<*const VMMemory>();
                 if mem.is_null() {
                     return false;
                 }

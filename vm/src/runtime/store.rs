@@ -32,8 +32,14 @@ pub struct StoreLimits {
     /// Largest number of elements a table may grow to.
     pub max_table_elements: u32,
     /// Deepest Wasm call nesting before a `call stack exhausted` trap.
+    ///
+    /// The interpreter counts frames. Compiled code runs on the native stack and checks
+    /// a byte limit instead: 128 bytes per call of this depth (compiled frames are
+    /// usually smaller, so at least this many calls nest), never more than the thread's
+    /// stack allows.
     pub max_call_depth: usize,
     /// Size of the value stack (locals and operands of all active frames) in 64-bit slots.
+    /// Compiled code, which keeps frames on the native stack, gets 8 bytes of it per slot.
     pub value_stack_slots: usize,
 }
 

@@ -269,7 +269,7 @@ impl VMContextBox {
     }
 
     fn word(&self, offset: u32) -> *mut u64 {
-        assert!(offset % 8 == 0 && (offset as usize) < self.words.len() * 8);
+        assert!(offset.is_multiple_of(8) && (offset as usize) < self.words.len() * 8);
         self.words[(offset / 8) as usize].get()
     }
 
@@ -344,6 +344,7 @@ impl GlobalCell {
 /// Cells for globals the host creates, at stable addresses.
 #[derive(Default)]
 pub(crate) struct CellArena {
+    #[allow(clippy::vec_box)] // each cell must stay where it is
     cells: Vec<Box<UnsafeCell<[u64; 2]>>>,
 }
 
@@ -370,7 +371,7 @@ impl FuncRefArena {
     /// Adds the reference of the next store function (whose index is the arena's length).
     pub(crate) fn push(&mut self, funcref: VMFuncRef) -> *const VMFuncRef {
         debug_assert_eq!(funcref.index as usize, self.len);
-        if self.len % CHUNK == 0 {
+        if self.len.is_multiple_of(CHUNK) {
             let chunk = (0..CHUNK)
                 .map(|_| {
                     UnsafeCell::new(VMFuncRef {
@@ -418,7 +419,7 @@ impl FuncRefArena {
         let size = std::mem::size_of::<UnsafeCell<VMFuncRef>>();
         let chunk = self.chunks.iter().find(|c| {
             let start = c.as_ptr() as usize;
-            addr >= start && addr < start + CHUNK * size && (addr - start) % size == 0
+            addr >= start && addr < start + CHUNK * size && (addr - start).is_multiple_of(size)
         })?;
         let _ = chunk;
         // SAFETY: `p` is an element of one of this arena's chunks (checked above).

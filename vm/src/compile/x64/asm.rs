@@ -39,17 +39,6 @@ pub(crate) enum Size {
     S64,
 }
 
-impl Size {
-    pub(crate) fn bytes(self) -> u32 {
-        match self {
-            Size::S8 => 1,
-            Size::S16 => 2,
-            Size::S32 => 4,
-            Size::S64 => 8,
-        }
-    }
-}
-
 /// A memory operand: `[base + index * scale + disp]`, or `[rip + disp]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Mem {
@@ -179,7 +168,6 @@ pub(crate) enum SseOp {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum SseBit {
     And = 0x54,
-    Andn = 0x55,
     Or = 0x56,
     Xor = 0x57,
 }
@@ -221,10 +209,6 @@ impl Asm {
     pub(crate) fn bind(&mut self, l: Label) {
         debug_assert!(self.labels[l.0 as usize].is_none(), "label bound twice");
         self.labels[l.0 as usize] = Some(self.pos());
-    }
-
-    pub(crate) fn label_pos(&self, l: Label) -> Option<u32> {
-        self.labels[l.0 as usize]
     }
 
     /// Resolves every jump to a label. Panics on an unbound label (a compiler bug).
@@ -339,20 +323,32 @@ impl Asm {
 
     /// `op dst, src` on registers.
     pub(crate) fn alu_rr(&mut self, op: Alu, size: Size, dst: Gpr, src: Gpr) {
-        let opc = if size == Size::S8 { op.rm_r() - 1 } else { op.rm_r() };
-        self.op(Self::size_prefix(size), Self::w(size), &[opc], src.0, Rm::Reg(dst.0), size == Size::S8);
+        let opc = if size == Size::S8 {
+            op.rm_r() - 1
+        } else {
+            op.rm_r()
+        };
+        self.op(
+            Self::size_prefix(size),
+            Self::w(size),
+            &[opc],
+            src.0,
+            Rm::Reg(dst.0),
+            size == Size::S8,
+        );
     }
 
     /// `op dst, [mem]`.
     pub(crate) fn alu_rm(&mut self, op: Alu, size: Size, dst: Gpr, mem: Mem) {
         let opc = op.rm_r() + 2 - u8::from(size == Size::S8);
-        self.op(Self::size_prefix(size), Self::w(size), &[opc], dst.0, Rm::Mem(mem), size == Size::S8);
-    }
-
-    /// `op [mem], src`.
-    pub(crate) fn alu_mr(&mut self, op: Alu, size: Size, mem: Mem, src: Gpr) {
-        let opc = op.rm_r() - u8::from(size == Size::S8);
-        self.op(Self::size_prefix(size), Self::w(size), &[opc], src.0, Rm::Mem(mem), size == Size::S8);
+        self.op(
+            Self::size_prefix(size),
+            Self::w(size),
+            &[opc],
+            dst.0,
+            Rm::Mem(mem),
+            size == Size::S8,
+        );
     }
 
     fn alu_imm(&mut self, op: Alu, size: Size, rm: Rm, imm: i32) {
@@ -360,10 +356,24 @@ impl Asm {
             self.op(None, false, &[0x80], op.digit(), rm, true);
             self.byte(imm as u8);
         } else if (-128..128).contains(&imm) {
-            self.op(Self::size_prefix(size), Self::w(size), &[0x83], op.digit(), rm, false);
+            self.op(
+                Self::size_prefix(size),
+                Self::w(size),
+                &[0x83],
+                op.digit(),
+                rm,
+                false,
+            );
             self.byte(imm as i8 as u8);
         } else {
-            self.op(Self::size_prefix(size), Self::w(size), &[0x81], op.digit(), rm, false);
+            self.op(
+                Self::size_prefix(size),
+                Self::w(size),
+                &[0x81],
+                op.digit(),
+                rm,
+                false,
+            );
             if size == Size::S16 {
                 self.bytes(&(imm as i16).to_le_bytes());
             } else {
@@ -385,36 +395,34 @@ impl Asm {
     /// `test a, b`.
     pub(crate) fn test_rr(&mut self, size: Size, a: Gpr, b: Gpr) {
         let opc = if size == Size::S8 { 0x84 } else { 0x85 };
-        self.op(Self::size_prefix(size), Self::w(size), &[opc], b.0, Rm::Reg(a.0), size == Size::S8);
-    }
-
-    /// `test a, imm`.
-    pub(crate) fn test_ri(&mut self, size: Size, a: Gpr, imm: i32) {
-        if size == Size::S8 {
-            self.op(None, false, &[0xf6], 0, Rm::Reg(a.0), true);
-            self.byte(imm as u8);
-        } else {
-            self.op(Self::size_prefix(size), Self::w(size), &[0xf7], 0, Rm::Reg(a.0), false);
-            self.i32(imm);
-        }
-    }
-
-    /// `test byte [mem], imm8`.
-    pub(crate) fn test_mi8(&mut self, mem: Mem, imm: u8) {
-        self.op(None, false, &[0xf6], 0, Rm::Mem(mem), false);
-        self.byte(imm);
+        self.op(
+            Self::size_prefix(size),
+            Self::w(size),
+            &[opc],
+            b.0,
+            Rm::Reg(a.0),
+            size == Size::S8,
+        );
     }
 
     /// `mov dst, src` (32-bit zero-extends into the upper half).
     pub(crate) fn mov_rr(&mut self, size: Size, dst: Gpr, src: Gpr) {
-        let size = if size == Size::S64 { Size::S64 } else { Size::S32 };
+        let size = if size == Size::S64 {
+            Size::S64
+        } else {
+            Size::S32
+        };
         self.op(None, Self::w(size), &[0x89], src.0, Rm::Reg(dst.0), false);
     }
 
     /// `mov dst, imm`, in the shortest form that gives the 64-bit register the value
     /// `imm` (for 32-bit operations, `imm`'s low half zero-extended).
     pub(crate) fn mov_ri(&mut self, size: Size, dst: Gpr, imm: u64) {
-        let imm = if size == Size::S64 { imm } else { imm & 0xffff_ffff };
+        let imm = if size == Size::S64 {
+            imm
+        } else {
+            imm & 0xffff_ffff
+        };
         if imm <= u64::from(u32::MAX) {
             if dst.0 >= 8 {
                 self.byte(0x41);
@@ -500,7 +508,14 @@ impl Asm {
 
     /// `imul dst, src`.
     pub(crate) fn imul_rr(&mut self, size: Size, dst: Gpr, src: Gpr) {
-        self.op(None, Self::w(size), &[0x0f, 0xaf], dst.0, Rm::Reg(src.0), false);
+        self.op(
+            None,
+            Self::w(size),
+            &[0x0f, 0xaf],
+            dst.0,
+            Rm::Reg(src.0),
+            false,
+        );
     }
 
     /// `imul dst, src, imm`.
@@ -516,7 +531,14 @@ impl Asm {
 
     /// `div`/`idiv src` (rdx:rax / src → rax, remainder rdx).
     pub(crate) fn div(&mut self, signed: bool, size: Size, src: Gpr) {
-        self.op(None, Self::w(size), &[0xf7], if signed { 7 } else { 6 }, Rm::Reg(src.0), false);
+        self.op(
+            None,
+            Self::w(size),
+            &[0xf7],
+            if signed { 7 } else { 6 },
+            Rm::Reg(src.0),
+            false,
+        );
     }
 
     /// `cdq`/`cqo`: sign-extend rax into rdx.
@@ -539,23 +561,51 @@ impl Asm {
 
     /// Shift or rotate `dst` by `cl`.
     pub(crate) fn shift_cl(&mut self, op: Shift, size: Size, dst: Gpr) {
-        self.op(None, Self::w(size), &[0xd3], op as u8, Rm::Reg(dst.0), false);
+        self.op(
+            None,
+            Self::w(size),
+            &[0xd3],
+            op as u8,
+            Rm::Reg(dst.0),
+            false,
+        );
     }
 
     /// Shift or rotate `dst` by an immediate.
     pub(crate) fn shift_ri(&mut self, op: Shift, size: Size, dst: Gpr, amount: u8) {
-        self.op(None, Self::w(size), &[0xc1], op as u8, Rm::Reg(dst.0), false);
+        self.op(
+            None,
+            Self::w(size),
+            &[0xc1],
+            op as u8,
+            Rm::Reg(dst.0),
+            false,
+        );
         self.byte(amount);
     }
 
     /// `setcc dst8`.
     pub(crate) fn setcc(&mut self, cond: Cond, dst: Gpr) {
-        self.op(None, false, &[0x0f, 0x90 + cond as u8], 0, Rm::Reg(dst.0), true);
+        self.op(
+            None,
+            false,
+            &[0x0f, 0x90 + cond as u8],
+            0,
+            Rm::Reg(dst.0),
+            true,
+        );
     }
 
     /// `cmovcc dst, src`.
     pub(crate) fn cmov(&mut self, cond: Cond, size: Size, dst: Gpr, src: Gpr) {
-        self.op(None, Self::w(size), &[0x0f, 0x40 + cond as u8], dst.0, Rm::Reg(src.0), false);
+        self.op(
+            None,
+            Self::w(size),
+            &[0x0f, 0x40 + cond as u8],
+            dst.0,
+            Rm::Reg(src.0),
+            false,
+        );
     }
 
     /// `lzcnt`, `tzcnt` (`F3 0F BD`/`BC`), `popcnt` (`F3 0F B8`), `bsr`, `bsf`.
@@ -567,7 +617,14 @@ impl Asm {
             BitOp::Bsr => (None, 0xbd),
             BitOp::Bsf => (None, 0xbc),
         };
-        self.op(prefix, Self::w(size), &[0x0f, opc], dst.0, Rm::Reg(src.0), false);
+        self.op(
+            prefix,
+            Self::w(size),
+            &[0x0f, opc],
+            dst.0,
+            Rm::Reg(src.0),
+            false,
+        );
     }
 
     pub(crate) fn push(&mut self, r: Gpr) {
@@ -636,13 +693,6 @@ impl Asm {
         at
     }
 
-    /// `call label`.
-    pub(crate) fn call_label(&mut self, l: Label) {
-        self.byte(0xe8);
-        self.fixups.push((self.pos(), l));
-        self.u32(0);
-    }
-
     /// `call reg`.
     pub(crate) fn call_r(&mut self, r: Gpr) {
         self.op(None, false, &[0xff], 2, Rm::Reg(r.0), false);
@@ -698,12 +748,24 @@ impl Asm {
 
     /// `addss`/`addsd` and friends: `dst = dst op src`.
     pub(crate) fn sse_op(&mut self, op: SseOp, double: bool, dst: Xmm, src: Xmm) {
-        self.sse(Some(Self::scalar_prefix(double)), false, &[0x0f, op as u8], dst.0, Rm::Reg(src.0));
+        self.sse(
+            Some(Self::scalar_prefix(double)),
+            false,
+            &[0x0f, op as u8],
+            dst.0,
+            Rm::Reg(src.0),
+        );
     }
 
     /// Packed bitwise op (`andps`/`andpd`, ...).
     pub(crate) fn sse_bit(&mut self, op: SseBit, double: bool, dst: Xmm, src: Xmm) {
-        self.sse(double.then_some(0x66), false, &[0x0f, op as u8], dst.0, Rm::Reg(src.0));
+        self.sse(
+            double.then_some(0x66),
+            false,
+            &[0x0f, op as u8],
+            dst.0,
+            Rm::Reg(src.0),
+        );
     }
 
     /// `movaps dst, src`.
@@ -713,12 +775,24 @@ impl Asm {
 
     /// `movss`/`movsd dst, [mem]`.
     pub(crate) fn sse_load(&mut self, double: bool, dst: Xmm, mem: Mem) {
-        self.sse(Some(Self::scalar_prefix(double)), false, &[0x0f, 0x10], dst.0, Rm::Mem(mem));
+        self.sse(
+            Some(Self::scalar_prefix(double)),
+            false,
+            &[0x0f, 0x10],
+            dst.0,
+            Rm::Mem(mem),
+        );
     }
 
     /// `movss`/`movsd [mem], src`.
     pub(crate) fn sse_store(&mut self, double: bool, mem: Mem, src: Xmm) {
-        self.sse(Some(Self::scalar_prefix(double)), false, &[0x0f, 0x11], src.0, Rm::Mem(mem));
+        self.sse(
+            Some(Self::scalar_prefix(double)),
+            false,
+            &[0x0f, 0x11],
+            src.0,
+            Rm::Mem(mem),
+        );
     }
 
     /// `movdqu dst, [mem]` (16 bytes).
@@ -733,17 +807,35 @@ impl Asm {
 
     /// `ucomiss`/`ucomisd a, b`.
     pub(crate) fn ucomi(&mut self, double: bool, a: Xmm, b: Xmm) {
-        self.sse(double.then_some(0x66), false, &[0x0f, 0x2e], a.0, Rm::Reg(b.0));
+        self.sse(
+            double.then_some(0x66),
+            false,
+            &[0x0f, 0x2e],
+            a.0,
+            Rm::Reg(b.0),
+        );
     }
 
     /// `movd`/`movq xmm, gpr`.
     pub(crate) fn gpr_to_xmm(&mut self, size: Size, dst: Xmm, src: Gpr) {
-        self.sse(Some(0x66), size == Size::S64, &[0x0f, 0x6e], dst.0, Rm::Reg(src.0));
+        self.sse(
+            Some(0x66),
+            size == Size::S64,
+            &[0x0f, 0x6e],
+            dst.0,
+            Rm::Reg(src.0),
+        );
     }
 
     /// `movd`/`movq gpr, xmm`.
     pub(crate) fn xmm_to_gpr(&mut self, size: Size, dst: Gpr, src: Xmm) {
-        self.sse(Some(0x66), size == Size::S64, &[0x0f, 0x7e], src.0, Rm::Reg(dst.0));
+        self.sse(
+            Some(0x66),
+            size == Size::S64,
+            &[0x0f, 0x7e],
+            src.0,
+            Rm::Reg(dst.0),
+        );
     }
 
     /// `cvtsi2ss`/`cvtsi2sd dst, src` (`src_size` 32 or 64 bits, signed).
@@ -770,13 +862,25 @@ impl Asm {
 
     /// `cvtss2sd` (`to_double`) or `cvtsd2ss`.
     pub(crate) fn cvt_float(&mut self, to_double: bool, dst: Xmm, src: Xmm) {
-        self.sse(Some(Self::scalar_prefix(!to_double)), false, &[0x0f, 0x5a], dst.0, Rm::Reg(src.0));
+        self.sse(
+            Some(Self::scalar_prefix(!to_double)),
+            false,
+            &[0x0f, 0x5a],
+            dst.0,
+            Rm::Reg(src.0),
+        );
     }
 
     /// `roundss`/`roundsd dst, src, mode` (SSE4.1; mode 0 nearest, 1 down, 2 up, 3
     /// toward zero; bit 3 suppresses the precision exception).
     pub(crate) fn round(&mut self, double: bool, dst: Xmm, src: Xmm, mode: u8) {
-        self.sse(Some(0x66), false, &[0x0f, 0x3a, if double { 0x0b } else { 0x0a }], dst.0, Rm::Reg(src.0));
+        self.sse(
+            Some(0x66),
+            false,
+            &[0x0f, 0x3a, if double { 0x0b } else { 0x0a }],
+            dst.0,
+            Rm::Reg(src.0),
+        );
         self.byte(mode | 8);
     }
 }

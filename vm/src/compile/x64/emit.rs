@@ -8,7 +8,7 @@ use super::abi::VMCTX_SLOT;
 use super::asm::*;
 use super::inst::*;
 use super::lower::Lowered;
-use crate::compile::regalloc::{Allocation, Loc, Move, VCode};
+use crate::compile::regalloc::{Allocation, Loc, Move};
 use crate::error::TrapCode;
 use crate::runtime::vmctx::{VMFuncRef, VMInterrupts, VMMemory, VMOffsets};
 
@@ -41,8 +41,6 @@ pub(crate) struct FuncCode {
 
 struct Emitter<'a> {
     a: Asm,
-    vc: &'a VCode,
-    alloc: &'a Allocation,
     lowered: &'a Lowered,
     block_labels: Vec<Label>,
     trap_labels: Vec<(TrapKind, Label)>,
@@ -68,8 +66,6 @@ pub(crate) fn emit(lowered: &Lowered, alloc: &Allocation) -> FuncCode {
     let frame_size = (fixed + 8 * alloc.num_slots + lowered.outgoing).div_ceil(16) * 16;
     let mut e = Emitter {
         a,
-        vc,
-        alloc,
         lowered,
         block_labels,
         trap_labels: Vec::new(),
@@ -114,7 +110,7 @@ pub(crate) fn emit(lowered: &Lowered, alloc: &Allocation) -> FuncCode {
     }
     let tables = std::mem::take(&mut e.tables);
     for (table, targets) in tables {
-        while e.a.pos() % 4 != 0 {
+        while !e.a.pos().is_multiple_of(4) {
             e.a.int3();
         }
         e.a.bind(table);
@@ -214,7 +210,8 @@ impl Emitter<'_> {
 
     fn epilogue(&mut self) {
         for (k, &r) in self.saved.iter().enumerate() {
-            self.a.load(Size::S64, r, Mem::base(RBP, -16 - 8 * k as i32));
+            self.a
+                .load(Size::S64, r, Mem::base(RBP, -16 - 8 * k as i32));
         }
         self.a.mov_rr(Size::S64, RSP, RBP);
         self.a.pop(RBP);
@@ -224,7 +221,9 @@ impl Emitter<'_> {
     fn mov(&mut self, m: Move) {
         match (m.class, m.src, m.dst) {
             (_, s, d) if s == d => {}
-            (Class::Int, Loc::Reg(s), Loc::Reg(d)) => self.a.mov_rr(Size::S64, d.as_gpr(), s.as_gpr()),
+            (Class::Int, Loc::Reg(s), Loc::Reg(d)) => {
+                self.a.mov_rr(Size::S64, d.as_gpr(), s.as_gpr())
+            }
             (Class::Float, Loc::Reg(s), Loc::Reg(d)) => self.a.movaps(d.as_xmm(), s.as_xmm()),
             (Class::Int, Loc::Reg(s), Loc::Stack(k)) => {
                 let m = self.slot(k);
@@ -397,7 +396,9 @@ impl Emitter<'_> {
                 to,
                 dst,
                 src,
-            } => self.a.extend(*signed, *from, *to, dst.as_gpr(), src.as_gpr()),
+            } => self
+                .a
+                .extend(*signed, *from, *to, dst.as_gpr(), src.as_gpr()),
             MInst::BitCount { op, size, dst, src } => {
                 self.a.bit_count(*op, *size, dst.as_gpr(), src.as_gpr())
             }
@@ -439,12 +440,6 @@ impl Emitter<'_> {
                 dst,
                 src,
             } => self.a.sse_op(*op, *double, dst.as_xmm(), src.as_xmm()),
-            MInst::XmmBit {
-                op,
-                double,
-                dst,
-                src,
-            } => self.a.sse_bit(*op, *double, dst.as_xmm(), src.as_xmm()),
             MInst::XmmMinMax {
                 max,
                 double,
@@ -452,7 +447,8 @@ impl Emitter<'_> {
                 src,
             } => {
                 let (d, s) = (dst.as_xmm(), src.as_xmm());
-                let (nan, ordinary, done) = (self.a.new_label(), self.a.new_label(), self.a.new_label());
+                let (nan, ordinary, done) =
+                    (self.a.new_label(), self.a.new_label(), self.a.new_label());
                 self.a.ucomi(*double, d, s);
                 self.a.jcc(Cond::P, nan);
                 self.a.jcc(Cond::Ne, ordinary);
@@ -545,21 +541,30 @@ impl Emitter<'_> {
             } => {
                 let (b, i) = (base.as_gpr(), index.as_gpr());
                 let trap = self.wasm_trap(TrapCode::MemoryOutOfBounds);
-                self.a.load(Size::S64, b, Mem::base(R14, *memory_offset as i32));
+                self.a
+                    .load(Size::S64, b, Mem::base(R14, *memory_offset as i32));
                 self.a.mov_rr(Size::S32, i, addr.as_gpr());
                 if *offset != 0 {
                     self.a.mov_ri(Size::S32, R11, u64::from(*offset));
                     self.a.alu_rr(Alu::Add, Size::S64, i, R11);
                 }
                 self.a.lea(Size::S64, R11, Mem::base(i, *bytes as i32));
-                self.a.alu_rm(Alu::Cmp, Size::S64, R11, Mem::base(b, VMMemory::LEN as i32));
+                self.a
+                    .alu_rm(Alu::Cmp, Size::S64, R11, Mem::base(b, VMMemory::LEN as i32));
                 self.a.jcc(Cond::A, trap);
-                self.a.load(Size::S64, b, Mem::base(b, VMMemory::BASE as i32));
+                self.a
+                    .load(Size::S64, b, Mem::base(b, VMMemory::BASE as i32));
             }
             MInst::InterruptCheck => {
                 let trap = self.wasm_trap(TrapCode::Interrupted);
-                self.a.load(Size::S64, R11, Mem::base(R14, VMOffsets::INTERRUPTS as i32));
-                self.a.alu_mi(Alu::Cmp, Size::S8, Mem::base(R11, VMInterrupts::FLAG as i32), 0);
+                self.a
+                    .load(Size::S64, R11, Mem::base(R14, VMOffsets::INTERRUPTS as i32));
+                self.a.alu_mi(
+                    Alu::Cmp,
+                    Size::S8,
+                    Mem::base(R11, VMInterrupts::FLAG as i32),
+                    0,
+                );
                 self.a.jcc(Cond::Ne, trap);
             }
             MInst::Jmp { target } => {
@@ -628,11 +633,14 @@ impl Emitter<'_> {
                     }
                     CallTarget::Ref { type_index } => {
                         let (adapter, after) = (self.a.new_label(), self.a.new_label());
-                        self.a.load(Size::S64, R11, Mem::base(R10, VMFuncRef::CODE as i32));
+                        self.a
+                            .load(Size::S64, R11, Mem::base(R10, VMFuncRef::CODE as i32));
                         self.a.test_rr(Size::S64, R11, R11);
                         self.a.jcc(Cond::E, adapter);
-                        self.a.load(Size::S64, R14, Mem::base(R10, VMFuncRef::VMCTX as i32));
-                        self.a.load(Size::S64, R15, Mem::base(R14, VMOffsets::HEAP_BASE as i32));
+                        self.a
+                            .load(Size::S64, R14, Mem::base(R10, VMFuncRef::VMCTX as i32));
+                        self.a
+                            .load(Size::S64, R15, Mem::base(R14, VMOffsets::HEAP_BASE as i32));
                         self.a.call_r(R11);
                         self.a.jmp(after);
                         self.a.bind(adapter);
@@ -643,10 +651,12 @@ impl Emitter<'_> {
                         });
                         self.a.bind(after);
                         self.a.load(Size::S64, R14, Mem::base(RBP, VMCTX_SLOT));
-                        self.a.load(Size::S64, R15, Mem::base(R14, VMOffsets::HEAP_BASE as i32));
+                        self.a
+                            .load(Size::S64, R15, Mem::base(R14, VMOffsets::HEAP_BASE as i32));
                     }
                     CallTarget::Lib(lib) => {
-                        self.a.load(Size::S64, R11, Mem::base(R14, VMOffsets::LIBCALLS as i32));
+                        self.a
+                            .load(Size::S64, R11, Mem::base(R14, VMOffsets::LIBCALLS as i32));
                         self.a.call_m(Mem::base(R11, 8 * *lib as i32));
                     }
                 }
@@ -685,7 +695,11 @@ impl Emitter<'_> {
                 self.a.sse_bit(SseBit::Xor, false, t, t);
                 self.a.ucomi(double, s, t);
                 self.a.jcc(Cond::B, done); // negative: the minimum is right
-                let max = if size == Size::S64 { i64::MAX as u64 } else { i32::MAX as u64 };
+                let max = if size == Size::S64 {
+                    i64::MAX as u64
+                } else {
+                    i32::MAX as u64
+                };
                 self.a.mov_ri(size, d, max);
                 self.a.jmp(done);
                 self.a.bind(nan_or_zero);
@@ -700,7 +714,11 @@ impl Emitter<'_> {
                     self.a.ucomi(double, s, t);
                     self.a.jcc(Cond::Be, l);
                 } else {
-                    let min = if size == Size::S64 { -9223372036854775808.0 } else { -2147483648.0 };
+                    let min = if size == Size::S64 {
+                        -9223372036854775808.0
+                    } else {
+                        -2147483648.0
+                    };
                     self.fconst(double, t, min);
                     self.a.ucomi(double, s, t);
                     self.a.jcc(Cond::B, l);
@@ -713,7 +731,11 @@ impl Emitter<'_> {
             return;
         }
         // Unsigned.
-        let limit = if size == Size::S64 { 18446744073709551616.0 } else { 4294967296.0 };
+        let limit = if size == Size::S64 {
+            18446744073709551616.0
+        } else {
+            4294967296.0
+        };
         let max_label = self.a.new_label();
         self.a.ucomi(double, s, s);
         if k.saturating {
@@ -756,7 +778,11 @@ impl Emitter<'_> {
         }
         self.a.jmp(done);
         self.a.bind(max_label);
-        let max = if size == Size::S64 { u64::MAX } else { u64::from(u32::MAX) };
+        let max = if size == Size::S64 {
+            u64::MAX
+        } else {
+            u64::from(u32::MAX)
+        };
         self.a.mov_ri(size, d, max);
         self.a.jmp(done);
         self.a.bind(nan_or_zero);

@@ -10,7 +10,7 @@
 
 #![forbid(unsafe_code)]
 
-use super::asm::{Alu, BitOp, Cond, Gpr, Shift, Size, SseBit, SseOp, Xmm};
+use super::asm::{Alu, BitOp, Cond, Gpr, Shift, Size, SseOp, Xmm};
 use crate::compile::ir::Libcall;
 use crate::error::TrapCode;
 
@@ -39,12 +39,18 @@ impl Reg {
     }
 
     pub(crate) fn as_gpr(self) -> Gpr {
-        debug_assert!(self.0 < 16, "not an allocated general-purpose register: {self:?}");
+        debug_assert!(
+            self.0 < 16,
+            "not an allocated general-purpose register: {self:?}"
+        );
         Gpr(self.0 as u8)
     }
 
     pub(crate) fn as_xmm(self) -> Xmm {
-        debug_assert!((16..32).contains(&self.0), "not an allocated SSE register: {self:?}");
+        debug_assert!(
+            (16..32).contains(&self.0),
+            "not an allocated SSE register: {self:?}"
+        );
         Xmm((self.0 - 16) as u8)
     }
 }
@@ -198,7 +204,9 @@ pub(crate) enum CallTarget {
     /// Defined function `def` of this module, directly.
     Defined(u32),
     /// Through the `funcref` in r10; `type_index` picks the host adapter.
-    Ref { type_index: u32 },
+    Ref {
+        type_index: u32,
+    },
     Lib(Libcall),
 }
 
@@ -225,84 +233,264 @@ pub(crate) enum DivKind {
 #[derive(Clone, Debug)]
 pub(crate) enum MInst {
     /// The incoming argument registers, defined at function entry.
-    Args { regs: Vec<Reg> },
+    Args {
+        regs: Vec<Reg>,
+    },
     /// `dst = src` within a class (`size` 64 moves the whole register).
-    Mov { dst: Reg, src: Reg },
-    MovImm { size: Size, dst: Reg, imm: u64 },
+    Mov {
+        dst: Reg,
+        src: Reg,
+    },
+    MovImm {
+        size: Size,
+        dst: Reg,
+        imm: u64,
+    },
     /// `dst op= src`.
-    Alu { op: Alu, size: Size, dst: Reg, src: RegMemImm },
-    Cmp { size: Size, a: Reg, b: RegMemImm },
-    Test { size: Size, a: Reg, b: Reg },
-    Imul { size: Size, dst: Reg, src: Reg },
-    ImulImm { size: Size, dst: Reg, src: Reg, imm: i32 },
+    Alu {
+        op: Alu,
+        size: Size,
+        dst: Reg,
+        src: RegMemImm,
+    },
+    Cmp {
+        size: Size,
+        a: Reg,
+        b: RegMemImm,
+    },
+    Test {
+        size: Size,
+        a: Reg,
+        b: Reg,
+    },
+    Imul {
+        size: Size,
+        dst: Reg,
+        src: Reg,
+    },
+    ImulImm {
+        size: Size,
+        dst: Reg,
+        src: Reg,
+        imm: i32,
+    },
     /// Shift `dst` by `amount`, or by cl (which must hold the count) when `None`.
-    Shift { op: Shift, size: Size, dst: Reg, amount: Option<u8> },
-    Neg { size: Size, dst: Reg },
-    Not { size: Size, dst: Reg },
+    Shift {
+        op: Shift,
+        size: Size,
+        dst: Reg,
+        amount: Option<u8>,
+    },
+    Neg {
+        size: Size,
+        dst: Reg,
+    },
+    Not {
+        size: Size,
+        dst: Reg,
+    },
     /// Divide rdx:rax (prepared by the instruction) by `divisor`: quotient in rax,
     /// remainder in rdx.
-    Div { kind: DivKind, size: Size, divisor: Reg },
+    Div {
+        kind: DivKind,
+        size: Size,
+        divisor: Reg,
+    },
     /// Traps `IntegerOverflow` when `a` is the minimum value and `b` is -1.
-    CheckOverflow { size: Size, a: Reg, b: Reg },
-    Load { op: LoadOp, dst: Reg, addr: Amode },
-    Store { size: Size, src: Reg, addr: Amode },
-    StoreImm { size: Size, imm: i32, addr: Amode },
-    Lea { size: Size, dst: Reg, addr: Amode },
+    CheckOverflow {
+        size: Size,
+        a: Reg,
+        b: Reg,
+    },
+    Load {
+        op: LoadOp,
+        dst: Reg,
+        addr: Amode,
+    },
+    Store {
+        size: Size,
+        src: Reg,
+        addr: Amode,
+    },
+    StoreImm {
+        size: Size,
+        imm: i32,
+        addr: Amode,
+    },
+    Lea {
+        size: Size,
+        dst: Reg,
+        addr: Amode,
+    },
     /// `dst = cc ? 1 : 0` (from the flags).
-    Setcc { cc: CC, dst: Reg },
-    Cmov { cc: Cond, size: Size, dst: Reg, src: Reg },
+    Setcc {
+        cc: CC,
+        dst: Reg,
+    },
+    Cmov {
+        cc: Cond,
+        size: Size,
+        dst: Reg,
+        src: Reg,
+    },
     /// `movzx`/`movsx`/`movsxd`; a 32→64 zero extension is `mov r32, r32`.
-    Extend { signed: bool, from: Size, to: Size, dst: Reg, src: Reg },
-    BitCount { op: BitOp, size: Size, dst: Reg, src: Reg },
+    Extend {
+        signed: bool,
+        from: Size,
+        to: Size,
+        dst: Reg,
+        src: Reg,
+    },
+    BitCount {
+        op: BitOp,
+        size: Size,
+        dst: Reg,
+        src: Reg,
+    },
     /// Count leading/trailing zeros without lzcnt/tzcnt (bsr/bsf + cmov).
-    BitScanCount { leading: bool, size: Size, dst: Reg, src: Reg },
+    BitScanCount {
+        leading: bool,
+        size: Size,
+        dst: Reg,
+        src: Reg,
+    },
 
-    XmmMov { dst: Reg, src: Reg },
-    XmmLoad { double: bool, dst: Reg, addr: Amode },
-    XmmStore { double: bool, src: Reg, addr: Amode },
-    XmmOp { op: SseOp, double: bool, dst: Reg, src: Reg },
-    XmmBit { op: SseBit, double: bool, dst: Reg, src: Reg },
+    XmmMov {
+        dst: Reg,
+        src: Reg,
+    },
+    XmmLoad {
+        double: bool,
+        dst: Reg,
+        addr: Amode,
+    },
+    XmmStore {
+        double: bool,
+        src: Reg,
+        addr: Amode,
+    },
+    XmmOp {
+        op: SseOp,
+        double: bool,
+        dst: Reg,
+        src: Reg,
+    },
     /// `dst = min/max(dst, src)` with Wasm's NaN and signed-zero rules.
-    XmmMinMax { max: bool, double: bool, dst: Reg, src: Reg },
-    Ucomi { double: bool, a: Reg, b: Reg },
-    GprToXmm { size: Size, dst: Reg, src: Reg },
-    XmmToGpr { size: Size, dst: Reg, src: Reg },
-    CvtIntToFloat { double: bool, src_size: Size, dst: Reg, src: Reg },
+    XmmMinMax {
+        max: bool,
+        double: bool,
+        dst: Reg,
+        src: Reg,
+    },
+    Ucomi {
+        double: bool,
+        a: Reg,
+        b: Reg,
+    },
+    GprToXmm {
+        size: Size,
+        dst: Reg,
+        src: Reg,
+    },
+    XmmToGpr {
+        size: Size,
+        dst: Reg,
+        src: Reg,
+    },
+    CvtIntToFloat {
+        double: bool,
+        src_size: Size,
+        dst: Reg,
+        src: Reg,
+    },
     /// Unsigned 64-bit integer to float (`tmp` is a scratch register).
-    CvtU64ToFloat { double: bool, dst: Reg, src: Reg, tmp: Reg },
-    CvtFloat { to_double: bool, dst: Reg, src: Reg },
-    Round { double: bool, mode: u8, dst: Reg, src: Reg },
+    CvtU64ToFloat {
+        double: bool,
+        dst: Reg,
+        src: Reg,
+        tmp: Reg,
+    },
+    CvtFloat {
+        to_double: bool,
+        dst: Reg,
+        src: Reg,
+    },
+    Round {
+        double: bool,
+        mode: u8,
+        dst: Reg,
+        src: Reg,
+    },
     /// Float to integer with Wasm's trapping or saturating rules.
-    Trunc { kind: TruncKind, dst: Reg, src: Reg, tmp: Reg },
+    Trunc {
+        kind: TruncKind,
+        dst: Reg,
+        src: Reg,
+        tmp: Reg,
+    },
     /// `dst = cond != 0 ? a : dst` for SSE registers (a branch; no cmov there).
-    XmmSelect { cond: Reg, dst: Reg, a: Reg },
+    XmmSelect {
+        cond: Reg,
+        dst: Reg,
+        a: Reg,
+    },
 
     /// `dst = [vmctx + offset]` and a bounds check of `addr + offset + bytes` against
     /// memory `memory`'s length, for memories accessed with explicit checks: on return
     /// `base` holds the memory's base and `index` the address plus offset.
-    CheckedAddr { memory_offset: u32, addr: Reg, offset: u32, bytes: u32, base: Reg, index: Reg },
+    CheckedAddr {
+        memory_offset: u32,
+        addr: Reg,
+        offset: u32,
+        bytes: u32,
+        base: Reg,
+        index: Reg,
+    },
     /// Traps `Interrupted` if the store's interrupt flag is set.
     InterruptCheck,
 
-    Jmp { target: u32 },
-    Jcc { cc: CC, taken: u32, not_taken: u32 },
+    Jmp {
+        target: u32,
+    },
+    Jcc {
+        cc: CC,
+        taken: u32,
+        not_taken: u32,
+    },
     /// Traps with `kind` when `cc` holds.
-    TrapIf { cc: CC, kind: TrapKind },
-    Trap { kind: TrapKind },
+    TrapIf {
+        cc: CC,
+        kind: TrapKind,
+    },
+    Trap {
+        kind: TrapKind,
+    },
     /// Jumps to `targets[min(index, len - 1)]`.
-    JumpTable { index: Reg, tmp: Reg, targets: Vec<u32> },
+    JumpTable {
+        index: Reg,
+        tmp: Reg,
+        targets: Vec<u32>,
+    },
     /// Returns; `regs` are the result registers it reads; pops `stack_args` bytes.
-    Ret { regs: Vec<Reg> },
+    Ret {
+        regs: Vec<Reg>,
+    },
     /// A call: reads `uses` (argument registers), defines `defs` (result registers),
     /// clobbers every other caller-saved register.
-    Call { target: CallTarget, uses: Vec<Reg>, defs: Vec<Reg>, stack_bytes: u32 },
+    Call {
+        target: CallTarget,
+        uses: Vec<Reg>,
+        defs: Vec<Reg>,
+        stack_bytes: u32,
+    },
 }
 
 /// General-purpose registers the allocator may assign, in order of preference
 /// (caller-saved first, so leaf code needs no saves).
 pub(crate) const ALLOCATABLE_GPRS: [u32; 11] = [0, 1, 2, 6, 7, 8, 9, 10, 3, 12, 13];
 /// SSE registers the allocator may assign (xmm15 is the scratch register).
-pub(crate) const ALLOCATABLE_XMMS: [u32; 15] = [16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30];
+pub(crate) const ALLOCATABLE_XMMS: [u32; 15] =
+    [16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30];
 /// Registers a call preserves: rbx, r12, r13 (rbp, rsp, r14, r15 are never allocated).
 pub(crate) const CALLEE_SAVED: [u32; 3] = [3, 12, 13];
 /// Registers a call clobbers.
@@ -409,9 +597,7 @@ impl MInst {
                 f(src, Use::Read);
                 f(dst, Use::Early);
             }
-            MInst::XmmOp { dst, src, .. }
-            | MInst::XmmBit { dst, src, .. }
-            | MInst::XmmMinMax { dst, src, .. } => {
+            MInst::XmmOp { dst, src, .. } | MInst::XmmMinMax { dst, src, .. } => {
                 f(src, Use::Read);
                 f(dst, Use::Modify);
             }
@@ -472,9 +658,5 @@ impl MInst {
             MInst::Mov { dst, src } | MInst::XmmMov { dst, src } => Some((dst, src)),
             _ => None,
         }
-    }
-
-    pub(crate) fn is_call(&self) -> bool {
-        matches!(self, MInst::Call { .. })
     }
 }

@@ -51,7 +51,11 @@ fn size_of(ty: Type) -> Size {
 }
 
 fn class_of(ty: Type) -> Class {
-    if ty.is_float() { Class::Float } else { Class::Int }
+    if ty.is_float() {
+        Class::Float
+    } else {
+        Class::Int
+    }
 }
 
 fn int_cond(cc: IntCC) -> Cond {
@@ -88,7 +92,8 @@ pub(crate) fn lower(f: &Function, order: &[Block], env: &Env<'_>) -> Lowered {
         }
         let mut t = bd.term.clone();
         t.for_each_operand_mut(|v| count(*v));
-        bd.term.for_each_succ(|c| c.args.iter().for_each(|a| count(*a)));
+        bd.term
+            .for_each_succ(|c| c.args.iter().for_each(|a| count(*a)));
     }
     let mut block_index = vec![u32::MAX; f.blocks.len()];
     for (k, &b) in order.iter().enumerate() {
@@ -170,7 +175,11 @@ impl Lower<'_> {
                 imm: bits,
             });
             let x = self.vc.new_vreg(Class::Float);
-            self.emit(MInst::GprToXmm { size, dst: x, src: g });
+            self.emit(MInst::GprToXmm {
+                size,
+                dst: x,
+                src: g,
+            });
             x
         } else {
             let r = self.int_reg();
@@ -255,7 +264,7 @@ impl Lower<'_> {
 
     fn find_fusions(&mut self, b: Block) {
         let bd = &self.f.blocks[b.index()];
-        let mut candidate = |v: Value, this: &mut Self| {
+        let candidate = |v: Value, this: &mut Self| {
             if v.is_none() || this.uses[v.index()] != 1 {
                 return;
             }
@@ -451,7 +460,13 @@ impl Lower<'_> {
             }
             O::Xor => {
                 let dst = self.def(d.result);
-                if self.f.const_of(b) == Some(if ty == Type::I32 { 0xffff_ffff } else { u64::MAX }) {
+                if self.f.const_of(b)
+                    == Some(if ty == Type::I32 {
+                        0xffff_ffff
+                    } else {
+                        u64::MAX
+                    })
+                {
                     let ra = self.reg(a);
                     self.mov(dst, ra);
                     self.emit(MInst::Not { size, dst });
@@ -821,11 +836,7 @@ impl Lower<'_> {
                 } else if !ty.is_float()
                     && let Some(k) = self.imm(a, ty)
                 {
-                    self.emit(MInst::StoreImm {
-                        size,
-                        imm: k,
-                        addr,
-                    });
+                    self.emit(MInst::StoreImm { size, imm: k, addr });
                 } else {
                     let src = self.reg(a);
                     self.store_from(ty, src, addr);
@@ -869,19 +880,6 @@ impl Lower<'_> {
                     self.mov(dst, out);
                 }
             }
-            O::TrapNz | O::TrapZ => {
-                let r = self.reg(a);
-                self.emit(MInst::Test {
-                    size: Size::S32,
-                    a: r,
-                    b: r,
-                });
-                let code = trap_code(d.aux);
-                self.trap_if(
-                    CC::Int(if d.op == O::TrapNz { Cond::Ne } else { Cond::E }),
-                    code,
-                );
-            }
             O::InterruptCheck => self.emit(MInst::InterruptCheck),
         }
     }
@@ -893,8 +891,15 @@ impl Lower<'_> {
         let [a, b, _] = d.args;
         let dst = self.def(d.result);
         let signed = matches!(d.op, O::DivS | O::RemS);
-        let konst = self.f.const_of(b).map(|c| if ty == Type::I32 { c & 0xffff_ffff } else { c });
-        let minus_one = if ty == Type::I32 { 0xffff_ffff } else { u64::MAX };
+        let konst = self
+            .f
+            .const_of(b)
+            .map(|c| if ty == Type::I32 { c & 0xffff_ffff } else { c });
+        let minus_one = if ty == Type::I32 {
+            0xffff_ffff
+        } else {
+            u64::MAX
+        };
         if let Some(k) = konst {
             if !signed && k.is_power_of_two() {
                 let ra = self.reg(a);
@@ -938,11 +943,7 @@ impl Lower<'_> {
         let rb = self.reg(b);
         let ra = self.reg(a);
         if konst.is_none_or(|k| k == 0) {
-            self.emit(MInst::Test {
-                size,
-                a: rb,
-                b: rb,
-            });
+            self.emit(MInst::Test { size, a: rb, b: rb });
             self.trap_if(CC::Int(Cond::E), TrapCode::IntegerDivisionByZero);
         }
         if d.op == O::DivS && konst.is_none_or(|k| k == minus_one) {
@@ -977,7 +978,11 @@ impl Lower<'_> {
         let dst = self.def(d.result);
         let x = self.reg(d.args[0]);
         let g = self.int_reg();
-        self.emit(MInst::XmmToGpr { size, dst: g, src: x });
+        self.emit(MInst::XmmToGpr {
+            size,
+            dst: g,
+            src: x,
+        });
         match d.op {
             O::Fabs => {
                 // Clear the sign: shift it out and back.
@@ -1011,7 +1016,11 @@ impl Lower<'_> {
             _ => {
                 let y = self.reg(d.args[1]);
                 let s = self.int_reg();
-                self.emit(MInst::XmmToGpr { size, dst: s, src: y });
+                self.emit(MInst::XmmToGpr {
+                    size,
+                    dst: s,
+                    src: y,
+                });
                 // g = magnitude of x; s = sign of y; g |= s.
                 for (op, amount, r) in [
                     (Shift::Shl, 1, g),
@@ -1099,8 +1108,14 @@ impl Lower<'_> {
             MemKind::U16 => LoadOp::Zx(Size::S16),
             MemKind::U32 => LoadOp::Zx(Size::S32),
             MemKind::S8 => LoadOp::Sx { from: Size::S8, to },
-            MemKind::S16 => LoadOp::Sx { from: Size::S16, to },
-            MemKind::S32 => LoadOp::Sx { from: Size::S32, to },
+            MemKind::S16 => LoadOp::Sx {
+                from: Size::S16,
+                to,
+            },
+            MemKind::S32 => LoadOp::Sx {
+                from: Size::S32,
+                to,
+            },
         };
         self.emit(MInst::Load { op, dst, addr });
     }
@@ -1156,7 +1171,12 @@ impl Lower<'_> {
             stack_bytes: 0,
         });
         let out = self.int_reg();
-        if lib == Libcall::TableGet || matches!(lib, Libcall::FloorF64 | Libcall::CeilF64 | Libcall::TruncF64 | Libcall::NearestF64) {
+        if lib == Libcall::TableGet
+            || matches!(
+                lib,
+                Libcall::FloorF64 | Libcall::CeilF64 | Libcall::TruncF64 | Libcall::NearestF64
+            )
+        {
             self.mov(out, rax);
         } else if has_result || lib.can_trap() {
             // A 32-bit result: the upper half of rax is undefined (System V).
@@ -1275,11 +1295,9 @@ impl Lower<'_> {
             let dst = self.def(v);
             match sig.results[k] {
                 ArgLoc::Reg(r) => self.mov(dst, r),
-                ArgLoc::Stack(slot) => self.load_to(
-                    results[k],
-                    dst,
-                    Amode::sp((area_off + 8 * slot) as i32),
-                ),
+                ArgLoc::Stack(slot) => {
+                    self.load_to(results[k], dst, Amode::sp((area_off + 8 * slot) as i32))
+                }
             }
         }
     }
@@ -1340,7 +1358,7 @@ impl Lower<'_> {
     /// Lowers `b`'s terminator; returns the successors with their argument registers.
     fn terminator(&mut self, b: Block) -> Vec<(u32, Vec<Reg>)> {
         let term = self.f.blocks[b.index()].term.clone();
-        let mut edge = |this: &mut Self, c: &BlockCall| -> (u32, Vec<Reg>) {
+        let edge = |this: &mut Self, c: &BlockCall| -> (u32, Vec<Reg>) {
             let args = c.args.iter().map(|a| this.reg(*a)).collect();
             (this.block_index[c.block.index()], args)
         };
@@ -1400,4 +1418,3 @@ impl Lower<'_> {
         }
     }
 }
-
