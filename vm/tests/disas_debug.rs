@@ -14,7 +14,11 @@ fn disas_env() {
         .unwrap();
     let engine = Engine::new(Config::default().strategy(Strategy::Compiler));
     let m = Module::new(&engine, &wasm).unwrap();
+    let only = std::env::var("SANDLITE_DISAS_FUNC").ok();
     for (name, code) in m.native_code().unwrap() {
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
         println!("{name}:");
         let mut d = Decoder::with_ip(64, &code, 0, DecoderOptions::NONE);
         let mut f = IntelFormatter::new();
@@ -48,7 +52,11 @@ fn disas_file_env() {
     let wasm = std::fs::read(path).unwrap();
     let engine = Engine::new(Config::default().strategy(Strategy::Compiler));
     let m = Module::new(&engine, &wasm).unwrap();
+    let only = std::env::var("SANDLITE_DISAS_FUNC").ok();
     for (name, code) in m.native_code().unwrap() {
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
         println!("{name}:");
         let mut d = Decoder::with_ip(64, &code, 0, DecoderOptions::NONE);
         let mut f = IntelFormatter::new();

@@ -15,7 +15,6 @@ use crate::runtime::backend::{self, ModuleCode};
 use crate::runtime::func::FuncEntity;
 use crate::runtime::store::{Store, StoreInner};
 use crate::runtime::vmctx::{VMContext, VMFuncRef, VMOffsets, VMStoreContext};
-use std::sync::atomic::Ordering;
 
 /// How many host→Wasm calls may nest (shared with the interpreter's limit).
 const MAX_NESTED_CALLS: usize = 100;
@@ -123,11 +122,7 @@ pub(crate) fn call<T>(
     if outermost {
         let limit = stack_limit(&store.inner.limits);
         store.inner.vmstore.stack_limit = limit;
-        let interrupts = &store.inner.interrupts;
-        interrupts.stack_limit.store(limit, Ordering::SeqCst);
-        if interrupts.flag.load(Ordering::SeqCst) {
-            interrupts.stack_limit.store(usize::MAX, Ordering::SeqCst);
-        }
+        store.inner.interrupts.set_stack_limit(limit);
     }
     store.inner.vmstore.call_func = call_func::<T>;
     let mut record = EntryRecord {
@@ -298,7 +293,6 @@ pub(crate) unsafe extern "C" fn stack_check(vmctx: *mut VMContext) -> u32 {
             .cast::<*const crate::runtime::vmctx::VMInterrupts>());
         let real = vmstore.stack_limit;
         if interrupts.take() {
-            interrupts.stack_limit.store(real, Ordering::SeqCst);
             vmstore.trap = Some(Trap::new(TrapCode::Interrupted));
             return 1;
         }
@@ -307,10 +301,7 @@ pub(crate) unsafe extern "C" fn stack_check(vmctx: *mut VMContext) -> u32 {
             return 1;
         }
         // An interrupt that was withdrawn left the limit raised: restore it.
-        interrupts.stack_limit.store(real, Ordering::SeqCst);
-        if interrupts.flag.load(Ordering::SeqCst) {
-            interrupts.stack_limit.store(usize::MAX, Ordering::SeqCst);
-        }
+        interrupts.set_stack_limit(real);
         0
     }
 }

@@ -265,7 +265,42 @@ pub(crate) fn compile_module(
         .collect::<Result<_, _>>()?;
     let mut m = link(info, funcs)?;
     m.memory0_guarded = env.memory0_guarded;
+    if std::env::var_os("SANDLITE_PERF_MAP").is_some() {
+        write_perf_map(info, &m);
+    }
     Ok(m)
+}
+
+/// Appends the module's functions to `/tmp/perf-<pid>.map`, where `perf report` finds
+/// names for JIT code (set `SANDLITE_PERF_MAP=1`; a profiling aid).
+fn write_perf_map(info: &ModuleInfo, m: &NativeModule) {
+    use std::io::Write;
+    let path = format!("/tmp/perf-{}.map", std::process::id());
+    let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    else {
+        return;
+    };
+    let base = m.code.base() as usize;
+    let mut out = String::new();
+    for (i, &start) in m.funcs.iter().enumerate() {
+        let end = m.funcs.get(i + 1).map_or(m.code.len() as u32, |&e| e);
+        let index = info.num_imported_funcs + i as u32;
+        let name = info
+            .func_names
+            .get(&index)
+            .cloned()
+            .unwrap_or_else(|| format!("wasm-func[{index}]"));
+        out.push_str(&format!(
+            "{:x} {:x} {name}\n",
+            base + start as usize,
+            end - start
+        ));
+    }
+    out.push_str(&format!("{base:x} {:x} wasm-stubs\n", m.stubs_end));
+    let _ = file.write_all(out.as_bytes());
 }
 
 /// Lays out stubs and functions in one image and resolves calls between them.

@@ -83,6 +83,8 @@ pub(crate) fn simplify(f: &Function, d: &mut InstData) -> Option<Simple> {
             (Some(x), Some(y)) => k(x & y),
             (_, Some(0)) => k(0),
             (_, Some(m)) if m == all_ones(ty) => Simple::Value(a),
+            // Clearing bits that are zero anyway (`load8_u(p) & 0xff`).
+            (_, Some(m)) if m | known_zero(f, a) == all_ones(ty) => Simple::Value(a),
             _ if a == b => Simple::Value(a),
             _ => return None,
         },
@@ -212,6 +214,40 @@ pub(crate) fn simplify(f: &Function, d: &mut InstData) -> Option<Simple> {
         },
         _ => return None,
     })
+}
+
+/// Bits of `v` known to be zero (a conservative answer: 0 when nothing is known).
+fn known_zero(f: &Function, v: Value) -> u64 {
+    let ty = f.ty(v);
+    let Some(i) = f.def_inst(v) else {
+        return 0;
+    };
+    let d = &f.insts[i.index()];
+    let upper = |bits: u32| mask(ty, !0u64 << bits);
+    match d.op {
+        Opcode::Load(MemKind::U8) => upper(8),
+        Opcode::Load(MemKind::U16) => upper(16),
+        Opcode::Load(MemKind::U32) => upper(32),
+        Opcode::Icmp(_) | Opcode::Fcmp(_) => upper(1),
+        Opcode::ExtendU => upper(32),
+        Opcode::And => match f.const_of(d.args[1]) {
+            Some(c) => mask(ty, !c),
+            None => 0,
+        },
+        Opcode::ShrU => match f.const_of(d.args[1]) {
+            Some(s) => {
+                let bits = if ty == Type::I32 { 32 } else { 64 };
+                let s = (s % bits) as u32;
+                if s == 0 {
+                    0
+                } else {
+                    mask(ty, !(all_ones(ty) >> s))
+                }
+            }
+            None => 0,
+        },
+        _ => 0,
+    }
 }
 
 /// Runs the passes after construction.

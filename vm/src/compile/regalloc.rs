@@ -356,9 +356,19 @@ impl Allocator<'_> {
                     }
                 });
             }
-            // Jump arguments are read by the terminator.
+            // Jump arguments are read by the terminator; a parameter and its arguments
+            // prefer one register, so the edge needs no move.
             let t = 2 * (blk.end - 1);
-            for (_, args) in &blk.succs {
+            for (succ, args) in &blk.succs {
+                for (p, a) in code.blocks[*succ as usize].params.iter().zip(args) {
+                    let (pv, av) = (p.vindex(), a.vindex());
+                    if hint_vregs[av].is_none() {
+                        hint_vregs[av] = Some(pv as u32);
+                    }
+                    if hint_vregs[pv].is_none() {
+                        hint_vregs[pv] = Some(av as u32);
+                    }
+                }
                 for a in args {
                     uses[a.vindex()].push((t, b));
                     use_pos[a.vindex()].push(UsePos {
@@ -671,6 +681,12 @@ impl Allocator<'_> {
         if fu <= start + 1 {
             return false;
         }
+        // A register lost (to a call, say) before the interval's next use buys nothing:
+        // it would only be stored and reloaded. Stay in memory up to that use.
+        let next_use = self.intervals[cur].next_reg_use(start);
+        if fu < end && next_use.is_none_or(|u| u >= fu) && self.spill_until_use(cur, next_use) {
+            return true;
+        }
         self.intervals[cur].reg = Some(best);
         if fu < end {
             // Free only for a while: keep the register up to there, the rest later.
@@ -678,6 +694,28 @@ impl Allocator<'_> {
             self.split_to_unhandled(cur, pos);
         }
         true
+    }
+
+    /// Leaves `cur` in memory up to its next use needing a register (if any), from
+    /// where the rest is allocated again. False if `cur` needs a register at its start.
+    fn spill_until_use(&mut self, cur: Id, next_use: Option<u32>) -> bool {
+        let start = self.intervals[cur].start();
+        match next_use {
+            None => {
+                self.intervals[cur].spilled = true;
+                true
+            }
+            Some(u) if u > start + 1 => {
+                let pos = self.split_pos(start + 1, u);
+                if pos <= start || pos >= self.intervals[cur].end() {
+                    return false;
+                }
+                self.intervals[cur].spilled = true;
+                self.split_to_unhandled(cur, pos);
+                true
+            }
+            Some(_) => false,
+        }
     }
 
     fn alloc_blocked_reg(&mut self, cur: Id) {
@@ -887,11 +925,80 @@ impl Allocator<'_> {
         }
     }
 
+    /// Groups of virtual registers that may share a spill slot: block parameters with
+    /// their arguments, where no two members are live at once. Returns each register's
+    /// group representative.
+    fn slot_groups(&self) -> Vec<u32> {
+        let nv = self.code.vregs.len();
+        let mut parent: Vec<u32> = (0..nv as u32).collect();
+        fn find(parent: &mut [u32], mut v: u32) -> u32 {
+            while parent[v as usize] != v {
+                let up = parent[parent[v as usize] as usize];
+                parent[v as usize] = up;
+                v = up;
+            }
+            v
+        }
+        // Live ranges of each group (only built for registers that take part).
+        let mut ranges: std::collections::HashMap<u32, Vec<Range>> = Default::default();
+        let ranges_of = |v: usize| -> Vec<Range> {
+            let mut r: Vec<Range> = self.children[v]
+                .iter()
+                .flat_map(|&c| self.intervals[c].ranges.iter().copied())
+                .collect();
+            r.sort_unstable_by_key(|x| x.start);
+            r
+        };
+        let overlap = |a: &[Range], b: &[Range]| {
+            let (mut i, mut j) = (0, 0);
+            while i < a.len() && j < b.len() {
+                if a[i].start < b[j].end && b[j].start < a[i].end {
+                    return true;
+                }
+                if a[i].end <= b[j].end {
+                    i += 1;
+                } else {
+                    j += 1;
+                }
+            }
+            false
+        };
+        for blk in &self.code.blocks {
+            for (succ, args) in &blk.succs {
+                for (p, a) in self.code.blocks[*succ as usize].params.iter().zip(args) {
+                    let (gp, ga) = (
+                        find(&mut parent, p.vindex() as u32),
+                        find(&mut parent, a.vindex() as u32),
+                    );
+                    if gp == ga || self.code.vregs[p.vindex()] != self.code.vregs[a.vindex()] {
+                        continue;
+                    }
+                    let rp = ranges.remove(&gp).unwrap_or_else(|| ranges_of(gp as usize));
+                    let ra = ranges.remove(&ga).unwrap_or_else(|| ranges_of(ga as usize));
+                    if overlap(&rp, &ra) {
+                        ranges.insert(gp, rp);
+                        ranges.insert(ga, ra);
+                        continue;
+                    }
+                    let mut merged: Vec<Range> = rp.into_iter().chain(ra).collect();
+                    merged.sort_unstable_by_key(|x| x.start);
+                    parent[ga as usize] = gp;
+                    ranges.insert(gp, merged);
+                }
+            }
+        }
+        (0..nv as u32).map(|v| find(&mut parent, v)).collect()
+    }
+
     fn resolve(&mut self) -> (Allocation, Vec<u32>) {
         let code = self.code;
         let n = code.insts.len();
         let nv = code.vregs.len();
-        // Spill slots: one per virtual register that is ever on the stack.
+        // Spill slots: one per virtual register that is ever on the stack, shared by a
+        // block parameter and its arguments when their lifetimes do not overlap (then a
+        // phi between spilled values needs no move).
+        let group = self.slot_groups();
+        let mut group_slot = vec![u32::MAX; nv];
         let mut slot = vec![u32::MAX; nv];
         let mut num_slots = 0;
         for (v, list) in self.children.iter().enumerate() {
@@ -899,8 +1006,12 @@ impl Allocator<'_> {
                 let it = &self.intervals[c];
                 it.spilled || it.reg.is_none()
             }) {
-                slot[v] = num_slots;
-                num_slots += 1;
+                let g = group[v] as usize;
+                if group_slot[g] == u32::MAX {
+                    group_slot[g] = num_slots;
+                    num_slots += 1;
+                }
+                slot[v] = group_slot[g];
             }
         }
         let fix = |l: Loc, v: u32| match l {

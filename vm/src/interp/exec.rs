@@ -22,7 +22,7 @@ use crate::runtime::backend;
 use crate::runtime::func::FuncEntity;
 use crate::runtime::memory::MemoryEntity;
 use crate::runtime::store::{Store, StoreInner};
-use crate::runtime::vmctx::{GlobalCell, funcref_of};
+use crate::runtime::vmctx::{GlobalCell, VMInterrupts, funcref_of};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A suspended caller.
@@ -162,7 +162,8 @@ unsafe fn execute<T>(
         let stack_ptr = stack.ptr();
         let stack_end = stack_ptr.add(stack.len());
         // The store owns the flag for the whole call; no need to clone its `Arc`.
-        let interrupt: *const AtomicBool = &store.inner.interrupts.flag;
+        let interrupts: *const VMInterrupts = &*store.inner.interrupts;
+        let interrupt: *const AtomicBool = &(*interrupts).flag;
         let max_depth = store.inner.limits.max_call_depth;
         let max_memory = store.inner.limits.max_memory_bytes;
         let max_table = store.inner.limits.max_table_elements;
@@ -190,7 +191,7 @@ unsafe fn execute<T>(
         macro_rules! check_interrupt {
             () => {
                 if (*interrupt).load(Ordering::Relaxed) {
-                    (*interrupt).store(false, Ordering::Relaxed);
+                    (*interrupts).take();
                     trap!(TrapCode::Interrupted);
                 }
             };

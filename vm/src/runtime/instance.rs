@@ -333,6 +333,7 @@ pub(crate) fn instantiate<T>(
     );
     vmctx.set_header(VMOffsets::LIBCALLS, backend::libcalls() as usize);
     vmctx.set_header(VMOffsets::INSTANCE, instance_index as usize);
+    store.inner.interrupts.add_context(vmctx.as_ptr());
     for (i, &f) in funcs.iter().enumerate() {
         vmctx.set_func(i as u32, store.inner.funcrefs.get(f));
     }

@@ -249,6 +249,14 @@ impl<T> Store<T> {
     }
 }
 
+impl Drop for StoreInner {
+    fn drop(&mut self) {
+        // Interrupt handles may outlive the store: they must stop writing into the
+        // instance contexts freed now.
+        self.interrupts.forget_contexts();
+    }
+}
+
 impl StoreInner {
     /// Adds a function and its reference; returns its store index.
     pub(crate) fn push_func(

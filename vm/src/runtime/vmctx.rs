@@ -72,37 +72,99 @@ impl VMTable {
 
 /// A store's interrupt state, shared with every [`InterruptHandle`](crate::InterruptHandle).
 ///
-/// Compiled code compares the stack pointer with `stack_limit` in each function's
-/// prologue and tests `flag` at loop headers. An interrupt sets the flag and raises the
-/// limit to the top of the address space, so the next prologue's stack check fails too
-/// and its slow path reports the interrupt.
-#[repr(C)]
+/// The interpreter tests `flag`. Compiled code reads copies kept in each instance's
+/// context, with one load each: the flag byte at loop headers (`INTERRUPT_FLAG`), and
+/// the stack limit in each function's prologue (`STACK_LIMIT`). An interrupt sets the
+/// flags and raises the limits to the top of the address space, so the next prologue's
+/// stack check fails too and its slow path reports the interrupt.
 #[derive(Debug)]
 pub(crate) struct VMInterrupts {
-    pub stack_limit: AtomicUsize,
     pub flag: AtomicBool,
+    state: std::sync::Mutex<Copies>,
+}
+
+#[derive(Debug, Default)]
+struct Copies {
+    /// Addresses of the contexts holding copies. Emptied when the store goes away, so a
+    /// late interrupt writes nowhere.
+    contexts: Vec<usize>,
+    /// The stack limit of the running native call.
+    limit: usize,
 }
 
 impl VMInterrupts {
-    pub(crate) const STACK_LIMIT: u32 = 0;
-    pub(crate) const FLAG: u32 = 8;
-
     pub(crate) fn new() -> VMInterrupts {
         VMInterrupts {
-            stack_limit: AtomicUsize::new(0),
             flag: AtomicBool::new(false),
+            state: std::sync::Mutex::new(Copies::default()),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, Copies> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Writes the flag and limit copies of one context.
+    fn write(context: usize, flag: bool, limit: usize) {
+        // SAFETY: registered contexts are live instance contexts of the store (the store
+        // unregisters them, under the lock the callers hold, before freeing them); the
+        // copies are atomics as compiled code reads them.
+        unsafe {
+            let base = context as *const u8;
+            (*base
+                .add(VMOffsets::INTERRUPT_FLAG as usize)
+                .cast::<std::sync::atomic::AtomicU8>())
+            .store(u8::from(flag), Ordering::SeqCst);
+            (*base
+                .add(VMOffsets::STACK_LIMIT as usize)
+                .cast::<AtomicUsize>())
+            .store(if flag { usize::MAX } else { limit }, Ordering::SeqCst);
+        }
+    }
+
+    fn write_all(&self, state: &Copies) {
+        let flag = self.flag.load(Ordering::SeqCst);
+        for &c in &state.contexts {
+            Self::write(c, flag, state.limit);
         }
     }
 
     /// Requests an interrupt (any thread).
     pub(crate) fn interrupt(&self) {
+        let state = self.state();
         self.flag.store(true, Ordering::SeqCst);
-        self.stack_limit.store(usize::MAX, Ordering::SeqCst);
+        self.write_all(&state);
     }
 
     /// Takes a pending request: true if there was one.
     pub(crate) fn take(&self) -> bool {
-        self.flag.swap(false, Ordering::SeqCst)
+        let state = self.state();
+        let was = self.flag.swap(false, Ordering::SeqCst);
+        self.write_all(&state);
+        was
+    }
+
+    /// Sets the stack limit compiled code checks (raised while an interrupt is pending).
+    pub(crate) fn set_stack_limit(&self, limit: usize) {
+        let mut state = self.state();
+        state.limit = limit;
+        self.write_all(&state);
+    }
+
+    /// Keeps the copies in the context at `context` up to date.
+    pub(crate) fn add_context(&self, context: *mut VMContext) {
+        let mut state = self.state();
+        state.contexts.push(context as usize);
+        Self::write(
+            context as usize,
+            self.flag.load(Ordering::SeqCst),
+            state.limit,
+        );
+    }
+
+    /// Forgets every context (the store and its contexts are going away).
+    pub(crate) fn forget_contexts(&self) {
+        self.state().contexts.clear();
     }
 }
 
@@ -200,7 +262,11 @@ impl VMOffsets {
     pub(crate) const LIBCALLS: u32 = 32;
     /// The instance's index in its store (u32).
     pub(crate) const INSTANCE: u32 = 40;
-    const HEADER: u32 = 48;
+    /// A copy of the store's interrupt flag (one byte; see [`VMInterrupts`]).
+    pub(crate) const INTERRUPT_FLAG: u32 = 48;
+    /// A copy of the stack limit compiled prologues check (see [`VMInterrupts`]).
+    pub(crate) const STACK_LIMIT: u32 = 56;
+    const HEADER: u32 = 64;
 
     pub(crate) fn funcs(&self) -> u32 {
         Self::HEADER

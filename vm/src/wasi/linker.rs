@@ -131,7 +131,7 @@ pub fn add_to_linker<T: 'static>(
                     events as u32,
                     n as u32,
                     ret as u32,
-                    &interrupts.flag,
+                    &interrupts,
                 ) {
                     Ok(()) => Ok(()),
                     Err(PollError::Errno(e)) => Err(e),

@@ -15,7 +15,7 @@ use super::ops::now;
 use super::sys;
 use std::io::Seek;
 use std::os::fd::{AsFd, BorrowedFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+
 use std::time::{Duration, Instant};
 
 /// Longest wait between two looks at the interrupt flag.
@@ -131,7 +131,7 @@ impl WasiCtx {
         events: u32,
         count: u32,
         ret: u32,
-        interrupt: &AtomicBool,
+        interrupt: &crate::runtime::vmctx::VMInterrupts,
     ) -> Result<(), PollError> {
         if count == 0 {
             return Err(Errno::Inval.into());
@@ -194,7 +194,7 @@ impl WasiCtx {
         let deadline = clocks.iter().filter_map(|c| c.1).min();
         while ready.is_empty() {
             // Take the request, as the interpreter does when it traps.
-            if interrupt.swap(false, Ordering::Relaxed) {
+            if interrupt.take() {
                 return Err(PollError::Interrupted);
             }
             let now = Instant::now();

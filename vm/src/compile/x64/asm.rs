@@ -405,6 +405,24 @@ impl Asm {
         );
     }
 
+    /// `test a, imm` (the byte form when the immediate fits in the low byte register).
+    pub(crate) fn test_ri(&mut self, size: Size, a: Gpr, imm: i32) {
+        if (0..256).contains(&imm) && size != Size::S16 {
+            self.op(None, false, &[0xf6], 0, Rm::Reg(a.0), true);
+            self.byte(imm as u8);
+        } else {
+            self.op(
+                Self::size_prefix(size),
+                Self::w(size),
+                &[0xf7],
+                0,
+                Rm::Reg(a.0),
+                false,
+            );
+            self.i32(imm);
+        }
+    }
+
     /// `mov dst, src` (32-bit zero-extends into the upper half).
     pub(crate) fn mov_rr(&mut self, size: Size, dst: Gpr, src: Gpr) {
         let size = if size == Size::S64 {

@@ -10,7 +10,7 @@ use super::inst::*;
 use super::lower::Lowered;
 use crate::compile::regalloc::{Allocation, Loc, Move};
 use crate::error::TrapCode;
-use crate::runtime::vmctx::{VMFuncRef, VMInterrupts, VMMemory, VMOffsets};
+use crate::runtime::vmctx::{VMFuncRef, VMMemory, VMOffsets};
 
 /// A call or address inside the module that linking fills in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,13 +52,45 @@ struct Emitter<'a> {
     saved: Vec<Gpr>,
     /// The prologue's stack-check slow path: (its label, where it returns to).
     stack_slow: Option<(Label, Label)>,
+    /// Per block, the label of the next block emitted after it.
+    next_label: Vec<Option<Label>>,
 }
 
 /// Emits the function. `Lowered::vcode` has been allocated into `alloc`.
 pub(crate) fn emit(lowered: &Lowered, alloc: &Allocation) -> FuncCode {
     let vc = &lowered.vcode;
     let mut a = Asm::new();
-    let block_labels = (0..vc.blocks.len()).map(|_| a.new_label()).collect();
+    let mut block_labels: Vec<Label> = (0..vc.blocks.len()).map(|_| a.new_label()).collect();
+    // A block that is only a jump (no moves) is bypassed: jumps to it go to its target.
+    let forwards = |b: usize| -> Option<u32> {
+        let blk = &vc.blocks[b];
+        let i = blk.start as usize;
+        match vc.insts.get(i) {
+            Some(MInst::Jmp { target })
+                if b != 0
+                    && blk.end == blk.start + 1
+                    && alloc.before[i].is_empty()
+                    && alloc.after[i].is_empty() =>
+            {
+                Some(*target)
+            }
+            _ => None,
+        }
+    };
+    let mut skipped = vec![false; vc.blocks.len()];
+    for b in 0..vc.blocks.len() {
+        let mut t = b;
+        for _ in 0..16 {
+            match forwards(t) {
+                Some(next) if next as usize != t => t = next as usize,
+                _ => break,
+            }
+        }
+        if t != b {
+            block_labels[b] = block_labels[t];
+            skipped[b] = true;
+        }
+    }
     let saved: Vec<Gpr> = alloc.used_callee_saved.iter().map(|r| r.as_gpr()).collect();
     // Frame: vmctx slot, callee-saved registers, spill slots, outgoing area.
     let fixed = 8 + 8 * saved.len() as u32;
@@ -76,9 +108,22 @@ pub(crate) fn emit(lowered: &Lowered, alloc: &Allocation) -> FuncCode {
         frame_size,
         saved,
         stack_slow: None,
+        next_label: Vec::new(),
     };
+    let mut following = None;
+    let mut next_label = vec![None; vc.blocks.len()];
+    for b in (0..vc.blocks.len()).rev() {
+        next_label[b] = following;
+        if !skipped[b] {
+            following = Some(e.block_labels[b]);
+        }
+    }
+    e.next_label = next_label;
     e.prologue();
     for b in 0..vc.blocks.len() {
+        if skipped[b] {
+            continue;
+        }
         let l = e.block_labels[b];
         e.a.bind(l);
         let blk = &vc.blocks[b];
@@ -192,12 +237,11 @@ impl Emitter<'_> {
         }
         if self.lowered.has_calls || self.frame_size > 4096 {
             // The limit also turns into "interrupted" when an interrupt is requested.
-            a.load(Size::S64, R11, Mem::base(R14, VMOffsets::INTERRUPTS as i32));
             a.alu_rm(
                 Alu::Cmp,
                 Size::S64,
                 RSP,
-                Mem::base(R11, VMInterrupts::STACK_LIMIT as i32),
+                Mem::base(R14, VMOffsets::STACK_LIMIT as i32),
             );
             let slow = a.new_label();
             let back = a.new_label();
@@ -249,8 +293,9 @@ impl Emitter<'_> {
         }
     }
 
-    fn next_block(&self, b: u32) -> u32 {
-        b + 1
+    /// The label of the code right after block `b` (where a jump can fall through).
+    fn fallthrough(&self, b: u32) -> Option<Label> {
+        self.next_label.get(b as usize).copied().flatten()
     }
 
     fn jcc_cc(&mut self, cc: CC, target: Label) {
@@ -295,6 +340,7 @@ impl Emitter<'_> {
                 RegMemImm::Imm(k) => self.a.alu_ri(Alu::Cmp, *size, a.as_gpr(), *k),
             },
             MInst::Test { size, a, b } => self.a.test_rr(*size, a.as_gpr(), b.as_gpr()),
+            MInst::TestImm { size, a, imm } => self.a.test_ri(*size, a.as_gpr(), *imm),
             MInst::Imul { size, dst, src } => self.a.imul_rr(*size, dst.as_gpr(), src.as_gpr()),
             MInst::ImulImm {
                 size,
@@ -557,19 +603,17 @@ impl Emitter<'_> {
             }
             MInst::InterruptCheck => {
                 let trap = self.wasm_trap(TrapCode::Interrupted);
-                self.a
-                    .load(Size::S64, R11, Mem::base(R14, VMOffsets::INTERRUPTS as i32));
                 self.a.alu_mi(
                     Alu::Cmp,
                     Size::S8,
-                    Mem::base(R11, VMInterrupts::FLAG as i32),
+                    Mem::base(R14, VMOffsets::INTERRUPT_FLAG as i32),
                     0,
                 );
                 self.a.jcc(Cond::Ne, trap);
             }
             MInst::Jmp { target } => {
-                if *target != self.next_block(block) {
-                    let l = self.block_labels[*target as usize];
+                let l = self.block_labels[*target as usize];
+                if Some(l) != self.fallthrough(block) {
                     self.a.jmp(l);
                 }
             }
@@ -578,16 +622,16 @@ impl Emitter<'_> {
                 taken,
                 not_taken,
             } => {
-                let next = self.next_block(block);
+                let next = self.fallthrough(block);
                 let (lt, ln) = (
                     self.block_labels[*taken as usize],
                     self.block_labels[*not_taken as usize],
                 );
-                if *taken == next {
+                if Some(lt) == next {
                     self.jcc_cc(cc.invert(), ln);
                 } else {
                     self.jcc_cc(*cc, lt);
-                    if *not_taken != next {
+                    if Some(ln) != next {
                         self.a.jmp(ln);
                     }
                 }

@@ -263,6 +263,11 @@ pub(crate) enum MInst {
         a: Reg,
         b: Reg,
     },
+    TestImm {
+        size: Size,
+        a: Reg,
+        imm: i32,
+    },
     Imul {
         size: Size,
         dst: Reg,
@@ -537,6 +542,7 @@ impl MInst {
                 f(a, Use::Read);
                 f(b, Use::Read);
             }
+            MInst::TestImm { a, .. } => f(a, Use::Read),
             MInst::Imul { dst, src, .. } => {
                 f(src, Use::Read);
                 f(dst, Use::Modify);

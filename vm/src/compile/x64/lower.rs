@@ -37,6 +37,8 @@ struct Lower<'a> {
     uses: Vec<u32>,
     /// IR instructions emitted at their user instead (fused compares).
     fused: Vec<bool>,
+    /// The block of each IR instruction (filled block by block as lowering goes).
+    inst_block: Vec<u32>,
     block_index: Vec<u32>,
     sig: Sig,
     ret_area: Option<Reg>,
@@ -107,6 +109,7 @@ pub(crate) fn lower(f: &Function, order: &[Block], env: &Env<'_>) -> Lowered {
         vregs: vec![NO_REG; f.values.len()],
         uses,
         fused: vec![false; f.insts.len()],
+        inst_block: vec![u32::MAX; f.insts.len()],
         block_index,
         sig,
         ret_area: None,
@@ -264,17 +267,40 @@ impl Lower<'_> {
 
     fn find_fusions(&mut self, b: Block) {
         let bd = &self.f.blocks[b.index()];
+        for &i in &bd.insts {
+            self.inst_block[i.index()] = b.0;
+        }
         let candidate = |v: Value, this: &mut Self| {
             if v.is_none() || this.uses[v.index()] != 1 {
                 return;
             }
             if let Some(i) = this.f.def_inst(v) {
                 let d = &this.f.insts[i.index()];
-                if matches!(d.op, Opcode::Icmp(_) | Opcode::Fcmp(_)) && bd.insts.contains(&i) {
+                let and_fits = d.op == Opcode::And
+                    && (this.f.const_of(d.args[1]).is_none()
+                        || this.imm(d.args[1], d.ty).is_some());
+                if (matches!(d.op, Opcode::Icmp(_) | Opcode::Fcmp(_)) || and_fits)
+                    && this.inst_block[i.index()] == b.0
+                {
                     this.fused[i.index()] = true;
                 }
             }
         };
+        // `(x & y) == 0` and `!= 0` test `x & y` with `test`, without computing it.
+        for &i in &bd.insts {
+            let d = &self.f.insts[i.index()];
+            if let Opcode::Icmp(IntCC::Eq | IntCC::Ne) = d.op
+                && self.f.const_of(d.args[1]) == Some(0)
+                && self.uses[d.args[0].index()] == 1
+                && let Some(and) = self.f.def_inst(d.args[0])
+                && self.f.insts[and.index()].op == Opcode::And
+                && self.inst_block[and.index()] == b.0
+                && (self.f.const_of(self.f.insts[and.index()].args[1]).is_none()
+                    || self.imm(self.f.insts[and.index()].args[1], d.ty).is_some())
+            {
+                self.fused[and.index()] = true;
+            }
+        }
         if let Terminator::Branch { cond, .. } = &bd.term {
             candidate(*cond, self);
         }
@@ -339,7 +365,12 @@ impl Lower<'_> {
             return match d.op {
                 Opcode::Icmp(cc) => self.int_compare(cc, d.ty, d.args[0], d.args[1]),
                 Opcode::Fcmp(cc) => self.float_compare(cc, d.ty, d.args[0], d.args[1]),
-                _ => unreachable!("only compares fuse"),
+                // A branch on `x & y`: test them (the And itself is fused).
+                Opcode::And => {
+                    self.test_and(d, d.ty);
+                    CC::Int(Cond::Ne)
+                }
+                _ => unreachable!("only compares and ands fuse"),
             };
         }
         let r = self.reg(cond);
@@ -359,14 +390,40 @@ impl Lower<'_> {
             cc = cc.swap();
         }
         if self.f.const_of(b) == Some(0) && matches!(cc, IntCC::Eq | IntCC::Ne) {
-            let r = self.reg(a);
-            self.emit(MInst::Test { size, a: r, b: r });
+            match self.f.def_inst(a) {
+                Some(and) if self.fused[and.index()] => {
+                    let d = self.f.insts[and.index()];
+                    self.test_and(d, ty);
+                }
+                _ => {
+                    let r = self.reg(a);
+                    self.emit(MInst::Test { size, a: r, b: r });
+                }
+            }
         } else {
             let ra = self.reg(a);
             let rb = self.rmi(b, ty);
             self.emit(MInst::Cmp { size, a: ra, b: rb });
         }
         CC::Int(int_cond(cc))
+    }
+
+    /// `test x, y` for a fused `x & y` (sets ZF as the And's result would).
+    fn test_and(&mut self, and: InstData, ty: Type) {
+        let size = size_of(ty);
+        let [x, y, _] = and.args;
+        let rx = self.reg(x);
+        match self.imm(y, ty) {
+            Some(k) => self.emit(MInst::TestImm {
+                size,
+                a: rx,
+                imm: k,
+            }),
+            None => {
+                let ry = self.reg(y);
+                self.emit(MInst::Test { size, a: rx, b: ry });
+            }
+        }
     }
 
     fn float_compare(&mut self, cc: FloatCC, ty: Type, a: Value, b: Value) -> CC {
