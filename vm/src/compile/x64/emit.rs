@@ -120,13 +120,12 @@ pub(crate) fn emit(lowered: &Lowered, alloc: &Allocation) -> FuncCode {
     }
     e.next_label = next_label;
     e.prologue();
-    for b in 0..vc.blocks.len() {
+    for (b, blk) in vc.blocks.iter().enumerate() {
         if skipped[b] {
             continue;
         }
         let l = e.block_labels[b];
         e.a.bind(l);
-        let blk = &vc.blocks[b];
         for i in blk.start..blk.end {
             for m in &alloc.before[i as usize] {
                 e.mov(*m);
