@@ -14,7 +14,9 @@
 #                                     every result is byte-identical to the committed file
 #
 # Toolchain (Debian 12 "bookworm" with bookworm-backports or later):
-#   apt-get install -y clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32
+#   apt-get install -y clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32 binaryen
+#   (clang runs binaryen's wasm-opt from PATH when it links with -O2: raw.wasm and
+#   bench.wasm depend on it being there, at version 108)
 #   rustup target add wasm32-wasip1          # rustc 1.95.0
 #   apt-get install -y wabt                  # optional: wasm-validate structural check
 #
@@ -32,7 +34,7 @@ RUSTC=${RUSTC:-rustc}
 WASI_SYSROOT=${WASI_SYSROOT:-/usr}
 # Versions the committed modules were built with. Others may still produce the same
 # bytes; --check decides, these only explain a failure.
-EXPECTED_PACKAGES="clang-19=1:19.1.7-3~deb12u1 lld-19=1:19.1.7-3~deb12u1 wasi-libc=0.0~git20220510.9886d3d-2 libclang-rt-19-dev-wasm32=1:19.1.7-3~deb12u1"
+EXPECTED_PACKAGES="clang-19=1:19.1.7-3~deb12u1 lld-19=1:19.1.7-3~deb12u1 wasi-libc=0.0~git20220510.9886d3d-2 libclang-rt-19-dev-wasm32=1:19.1.7-3~deb12u1 binaryen=108-1"
 EXPECTED_RUSTC="rustc 1.95.0 (59807616e 2026-04-14)"
 
 SQLITE_CRATE=sqlite3-src
@@ -81,6 +83,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 
 check_toolchain() {
   have "$CLANG" || die "$CLANG not found (apt-get install clang-19)"
+  have wasm-opt || die "wasm-opt not found: clang optimizes -O2 links with it (apt-get install binaryen)"
   have "$RUSTC" || die "$RUSTC not found"
   "$CLANG" --version | head -n1 | grep -q 'clang version 19\.' \
     || die "$CLANG is not clang 19: $("$CLANG" --version | head -n1)"

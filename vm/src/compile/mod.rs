@@ -50,6 +50,14 @@ pub(crate) struct CpuFeatures {
 }
 
 impl CpuFeatures {
+    /// What every x86-64 CPU has (SSE2).
+    pub(crate) const BASELINE: CpuFeatures = CpuFeatures {
+        sse41: false,
+        lzcnt: false,
+        bmi1: false,
+        popcnt: false,
+    };
+
     pub(crate) fn detect() -> CpuFeatures {
         CpuFeatures {
             sse41: std::arch::is_x86_feature_detected!("sse4.1"),
@@ -201,13 +209,18 @@ pub(crate) fn compile_module(
     bytes: &[u8],
     type_ids: &[u32],
     offsets: &VMOffsets,
+    baseline_cpu: bool,
 ) -> Result<NativeModule, CompileError> {
     let cx = validate::validate_module(info)?;
     let env = Env {
         info,
         type_ids,
         offsets,
-        cpu: CpuFeatures::detect(),
+        cpu: if baseline_cpu {
+            CpuFeatures::BASELINE
+        } else {
+            CpuFeatures::detect()
+        },
         // Under an address-space limit memories are bounds-checked: check every access.
         memory0_guarded: crate::runtime::memory::MemoryEntity::guard_pages_available(),
     };

@@ -77,6 +77,7 @@ pub(crate) const HAS_COMPILER: bool = cfg!(all(target_arch = "x86_64", target_os
 /// still be `Auto`: the compiler where there is one, with the interpreter for what it
 /// cannot compile yet).
 pub(crate) fn compile(
+    config: &super::module::Config,
     strategy: Strategy,
     info: &ModuleInfo,
     bytes: &[u8],
@@ -103,7 +104,7 @@ pub(crate) fn compile(
     };
     if native {
         #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-        match compile::compile_module(info, bytes, type_ids, offsets) {
+        match compile::compile_module(info, bytes, type_ids, offsets, config.is_baseline_cpu()) {
             Ok(m) => return Ok(ModuleCode::Native(m)),
             Err(compile::CompileError::Wasm(e)) => return Err(e),
             Err(compile::CompileError::Unsupported(why)) => {
@@ -119,7 +120,7 @@ pub(crate) fn compile(
             }
         }
     }
-    let _ = (type_ids, offsets);
+    let _ = (type_ids, offsets, config);
     Ok(ModuleCode::Interpreted(translate_all(info, bytes)?))
 }
 

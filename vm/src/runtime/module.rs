@@ -84,6 +84,7 @@ impl Strategy {
 pub struct Config {
     multi_memory: bool,
     strategy: Strategy,
+    baseline_cpu: bool,
 }
 
 impl Config {
@@ -92,6 +93,19 @@ impl Config {
     pub fn strategy(mut self, strategy: Strategy) -> Config {
         self.strategy = strategy;
         self
+    }
+
+    /// Compiles for the baseline x86-64 CPU (SSE2) even where the machine has more
+    /// (SSE4.1, LZCNT, BMI1, POPCNT). For tests that compare generated code.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn baseline_cpu(mut self, baseline: bool) -> Config {
+        self.baseline_cpu = baseline;
+        self
+    }
+
+    pub(crate) fn is_baseline_cpu(&self) -> bool {
+        self.baseline_cpu
     }
 
     /// The strategy as configured (`Auto` stays `Auto`; see [`Module::strategy`] for the
@@ -189,6 +203,7 @@ impl Module {
             num_memories: info.memories.len() as u32,
         };
         let compiled = backend::compile(
+            &engine.config,
             engine.config.strategy.resolve(),
             &info,
             bytes,

@@ -49,6 +49,7 @@ struct Emitter<'a> {
     traps: Vec<(u32, TrapKind)>,
     spill_base: i32,
     frame_size: u32,
+    spill_slots: u32,
     saved: Vec<Gpr>,
     /// The prologue's stack-check slow path: (its label, where it returns to).
     stack_slow: Option<(Label, Label)>,
@@ -106,6 +107,7 @@ pub(crate) fn emit(lowered: &Lowered, alloc: &Allocation) -> FuncCode {
         traps: Vec::new(),
         spill_base,
         frame_size,
+        spill_slots: alloc.num_slots,
         saved,
         stack_slow: None,
         next_label: Vec::new(),
@@ -223,14 +225,28 @@ impl Emitter<'_> {
         }
     }
 
+    /// A leaf without spills, saved registers or stack arguments needs no frame.
+    fn frameless(&self) -> bool {
+        !self.lowered.has_calls
+            && self.spill_slots == 0
+            && self.saved.is_empty()
+            && self.lowered.outgoing == 0
+            && self.lowered.sig.stack_args == 0
+    }
+
     fn prologue(&mut self) {
+        if self.frameless() {
+            return;
+        }
         let a = &mut self.a;
         a.push(RBP);
         a.mov_rr(Size::S64, RBP, RSP);
         if self.frame_size > 0 {
             a.alu_ri(Alu::Sub, Size::S64, RSP, self.frame_size as i32);
         }
-        a.store(Size::S64, Mem::base(RBP, VMCTX_SLOT), R14);
+        if self.lowered.has_ref_calls {
+            a.store(Size::S64, Mem::base(RBP, VMCTX_SLOT), R14);
+        }
         for (k, &r) in self.saved.iter().enumerate() {
             a.store(Size::S64, Mem::base(RBP, -16 - 8 * k as i32), r);
         }
@@ -252,6 +268,10 @@ impl Emitter<'_> {
     }
 
     fn epilogue(&mut self) {
+        if self.frameless() {
+            self.a.ret(0);
+            return;
+        }
         for (k, &r) in self.saved.iter().enumerate() {
             self.a
                 .load(Size::S64, r, Mem::base(RBP, -16 - 8 * k as i32));
@@ -465,6 +485,47 @@ impl Emitter<'_> {
                     self.a.bit_count(BitOp::Bsf, *size, d, src.as_gpr());
                     self.a.cmov(Cond::E, *size, d, R11);
                 }
+            }
+            MInst::PopcntSoft {
+                size,
+                dst,
+                src,
+                tmp,
+            } => {
+                let (d, t, size) = (dst.as_gpr(), tmp.as_gpr(), *size);
+                let wide = size == Size::S64;
+                let pattern = |byte: u64| {
+                    if wide {
+                        byte * 0x0101_0101_0101_0101
+                    } else {
+                        byte * 0x0101_0101
+                    }
+                };
+                self.a.mov_rr(size, d, src.as_gpr());
+                // d -= (d >> 1) & 0x55..
+                self.a.mov_rr(size, t, d);
+                self.a.shift_ri(Shift::Shr, size, t, 1);
+                self.a.mov_ri(Size::S64, R11, pattern(0x55));
+                self.a.alu_rr(Alu::And, size, t, R11);
+                self.a.alu_rr(Alu::Sub, size, d, t);
+                // d = (d & 0x33..) + ((d >> 2) & 0x33..)
+                self.a.mov_rr(size, t, d);
+                self.a.shift_ri(Shift::Shr, size, t, 2);
+                self.a.mov_ri(Size::S64, R11, pattern(0x33));
+                self.a.alu_rr(Alu::And, size, t, R11);
+                self.a.alu_rr(Alu::And, size, d, R11);
+                self.a.alu_rr(Alu::Add, size, d, t);
+                // d = (d + (d >> 4)) & 0x0f..
+                self.a.mov_rr(size, t, d);
+                self.a.shift_ri(Shift::Shr, size, t, 4);
+                self.a.alu_rr(Alu::Add, size, d, t);
+                self.a.mov_ri(Size::S64, R11, pattern(0x0f));
+                self.a.alu_rr(Alu::And, size, d, R11);
+                // The byte sums add up in the top byte.
+                self.a.mov_ri(Size::S64, R11, pattern(0x01));
+                self.a.imul_rr(size, d, R11);
+                self.a
+                    .shift_ri(Shift::Shr, size, d, if wide { 56 } else { 24 });
             }
             MInst::XmmMov { dst, src } => {
                 if dst != src {

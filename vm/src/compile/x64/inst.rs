@@ -359,6 +359,13 @@ pub(crate) enum MInst {
         dst: Reg,
         src: Reg,
     },
+    /// Population count without POPCNT (the SWAR sum of bits; `tmp` is scratch).
+    PopcntSoft {
+        size: Size,
+        dst: Reg,
+        src: Reg,
+        tmp: Reg,
+    },
 
     XmmMov {
         dst: Reg,
@@ -601,6 +608,11 @@ impl MInst {
             }
             MInst::BitScanCount { dst, src, .. } => {
                 f(src, Use::Read);
+                f(dst, Use::Early);
+            }
+            MInst::PopcntSoft { dst, src, tmp, .. } => {
+                f(src, Use::Read);
+                f(tmp, Use::Early);
                 f(dst, Use::Early);
             }
             MInst::XmmOp { dst, src, .. } | MInst::XmmMinMax { dst, src, .. } => {

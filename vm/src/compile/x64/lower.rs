@@ -27,6 +27,9 @@ pub(crate) struct Lowered {
     /// Bytes below rsp used by outgoing call arguments and return areas.
     pub outgoing: u32,
     pub has_calls: bool,
+    /// Calls through a `funcref` (which may switch instances and need the context
+    /// restored from the frame).
+    pub has_ref_calls: bool,
 }
 
 struct Lower<'a> {
@@ -44,6 +47,7 @@ struct Lower<'a> {
     ret_area: Option<Reg>,
     outgoing: u32,
     has_calls: bool,
+    has_ref_calls: bool,
 }
 
 const NO_REG: Reg = Reg(u32::MAX);
@@ -115,6 +119,7 @@ pub(crate) fn lower(f: &Function, order: &[Block], env: &Env<'_>) -> Lowered {
         ret_area: None,
         outgoing: 0,
         has_calls: false,
+        has_ref_calls: false,
     };
     for (k, &b) in order.iter().enumerate() {
         l.block(b, k == 0);
@@ -132,6 +137,7 @@ pub(crate) fn lower(f: &Function, order: &[Block], env: &Env<'_>) -> Lowered {
         sig: l.sig,
         outgoing: l.outgoing,
         has_calls: l.has_calls,
+        has_ref_calls: l.has_ref_calls,
     }
 }
 
@@ -222,6 +228,9 @@ impl Lower<'_> {
             let regs = self.sig.entry_regs();
             self.emit(MInst::Args { regs });
             for (k, &p) in bd.params.iter().enumerate() {
+                if self.uses[p.index()] == 0 {
+                    continue;
+                }
                 let r = self.def(p);
                 match self.sig.params[k] {
                     ArgLoc::Reg(src) => self.mov(r, src),
@@ -606,12 +615,21 @@ impl Lower<'_> {
                         dst,
                         src,
                     }),
-                    _ => self.emit(MInst::BitCount {
+                    _ if cpu.popcnt => self.emit(MInst::BitCount {
                         op: BitOp::Popcnt,
                         size,
                         dst,
                         src,
                     }),
+                    _ => {
+                        let tmp = self.int_reg();
+                        self.emit(MInst::PopcntSoft {
+                            size,
+                            dst,
+                            src,
+                            tmp,
+                        });
+                    }
                 }
             }
             O::Extend8S | O::Extend16S | O::Extend32S => {
@@ -1314,6 +1332,7 @@ impl Lower<'_> {
         let mut uses = Vec::new();
         if matches!(target, CallTarget::Ref { .. }) {
             uses.push(Reg::gpr(R10));
+            self.has_ref_calls = true;
         }
         for (k, &a) in args.iter().enumerate() {
             match sig.params[k] {

@@ -1,0 +1,94 @@
+//! Blessed disassembly: each `tests/disas/NAME.wat` is compiled and its functions'
+//! machine code, disassembled (Intel syntax), must equal `tests/disas/NAME.disas`, so a
+//! change in code generation shows up in review. Regenerate the expected files with
+//! `SANDLITE_BLESS=1 cargo test --release -p sandlite-vm --test disas`.
+//!
+//! The code is generated for the baseline x86-64 CPU (`Config::baseline_cpu`), so the
+//! files do not depend on the machine.
+//!
+//! Debugging aid: `SANDLITE_DISAS_WASM=file.wasm [SANDLITE_DISAS_FUNC=name]` prints the
+//! compiled code of any module (for example sqlite3.wasm) instead.
+
+use iced_x86::{Decoder, DecoderOptions, Formatter, Instruction, IntelFormatter};
+use sandlite_vm::{Config, Engine, Module, Strategy};
+use std::fmt::Write;
+use std::path::Path;
+
+fn disassemble(module: &Module, only: Option<&str>) -> String {
+    let mut out = String::new();
+    let mut f = IntelFormatter::new();
+    f.options_mut().set_first_operand_char_index(8);
+    for (name, code) in module.native_code().expect("compiled") {
+        if only.is_some_and(|o| o != name) {
+            continue;
+        }
+        writeln!(out, "{name}:").unwrap();
+        let mut d = Decoder::with_ip(64, &code, 0, DecoderOptions::NONE);
+        let mut ins = Instruction::default();
+        let mut text = String::new();
+        while d.can_decode() {
+            d.decode_out(&mut ins);
+            // Padding between functions.
+            if ins.code() == iced_x86::Code::Int3 {
+                continue;
+            }
+            text.clear();
+            f.format(&ins, &mut text);
+            writeln!(out, "  {:4x}  {text}", ins.ip()).unwrap();
+        }
+    }
+    out
+}
+
+fn compile(wasm: &[u8], baseline: bool) -> Module {
+    let engine = Engine::new(
+        Config::default()
+            .strategy(Strategy::Compiler)
+            .baseline_cpu(baseline),
+    );
+    Module::new(&engine, wasm).expect("compiles")
+}
+
+#[test]
+fn blessed_disassembly() {
+    if !cfg!(all(target_arch = "x86_64", target_os = "linux")) {
+        return;
+    }
+    if let Ok(path) = std::env::var("SANDLITE_DISAS_WASM") {
+        let only = std::env::var("SANDLITE_DISAS_FUNC").ok();
+        let m = compile(&std::fs::read(path).expect("read the module"), false);
+        print!("{}", disassemble(&m, only.as_deref()));
+        return;
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/disas");
+    let bless = std::env::var_os("SANDLITE_BLESS").is_some();
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "wat"))
+        .collect();
+    names.sort();
+    assert!(!names.is_empty());
+    let mut mismatches = Vec::new();
+    for wat in &names {
+        let text = std::fs::read_to_string(wat).unwrap();
+        let buf = wast::parser::ParseBuffer::new(&text).unwrap();
+        let mut module = wast::parser::parse::<wast::Wat>(&buf).unwrap();
+        let m = compile(&module.encode().unwrap(), true);
+        let got = disassemble(&m, None);
+        let expected_path = wat.with_extension("disas");
+        if bless {
+            std::fs::write(&expected_path, &got).unwrap();
+            continue;
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if got != expected {
+            mismatches.push(format!(
+                "{}: disassembly changed (SANDLITE_BLESS=1 to accept)\n--- got\n{got}",
+                wat.display()
+            ));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
