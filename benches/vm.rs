@@ -16,7 +16,7 @@ mod simd_kernels;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 use kernels::{Guest, native};
-use sandlite::vm::{Strategy, WasmParams, WasmResults};
+use sandlite::vm::{Config, Strategy, WasmParams, WasmResults};
 use std::fmt::Debug;
 use std::hint::black_box;
 use std::time::Duration;
@@ -161,6 +161,37 @@ fn sort(c: &mut Criterion) {
     );
 }
 
+/// What the interrupt check at every loop header costs: the loop kernels compiled with
+/// and without it (group `loop_checks`, functions `checked` and `unchecked`).
+fn loop_checks(c: &mut Criterion) {
+    let on = |wasm: &[u8], export: &str, omit: bool| {
+        let config = Config::default()
+            .strategy(Strategy::Compiler)
+            .omit_loop_interrupt_checks(omit);
+        Guest::<u32, i32>::with_config(wasm, export, config).expect("compiles")
+    };
+    let mut group = c.benchmark_group("loop_checks");
+    group.sampling_mode(SamplingMode::Flat).sample_size(20);
+    for (name, wasm, export, input) in [
+        ("sieve", kernels::SIEVE_WASM, "sieve", SIEVE_LIMIT),
+        ("calls", kernels::CALLS_WASM, "calls", CALLS_N),
+    ] {
+        let (mut checked, mut unchecked) = (on(wasm, export, false), on(wasm, export, true));
+        assert_eq!(
+            checked.call(input).expect("runs"),
+            unchecked.call(input).expect("runs"),
+            "{name}: the checks changed the result"
+        );
+        group.bench_function(BenchmarkId::new("checked", name), |b| {
+            b.iter(|| checked.call(black_box(input)).expect("runs"))
+        });
+        group.bench_function(BenchmarkId::new("unchecked", name), |b| {
+            b.iter(|| unchecked.call(black_box(input)).expect("runs"))
+        });
+    }
+    group.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_secs(1))
@@ -170,6 +201,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = vm_kernels;
     config = config();
-    targets = fib, sieve, matmul, calls, sort, simd_kernels::register
+    targets = fib, sieve, matmul, calls, sort, loop_checks, simd_kernels::register
 }
 criterion_main!(vm_kernels);

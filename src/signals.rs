@@ -135,16 +135,24 @@ impl Drop for BusyGuard {
 
 /// Wakes `thread` from a blocking system call (which returns `EINTR`), once
 /// [`install`] has set up the wake-up signal's handler; does nothing otherwise.
-pub fn interrupt_thread(thread: libc::pthread_t) {
+pub fn interrupt_thread(thread: ThreadHandle) {
     if installed() {
         // SAFETY: `thread` is a live thread of this process (the caller guarantees it
         // outlives this call) and the wake-up signal has a handler that does nothing.
-        unsafe { libc::pthread_kill(thread, WAKE_SIGNAL) };
+        unsafe { libc::pthread_kill(thread.0, WAKE_SIGNAL) };
     }
 }
 
+/// A thread to wake with [`interrupt_thread`] (a `pthread_t`, which is a pointer on musl).
+#[derive(Clone, Copy)]
+pub struct ThreadHandle(libc::pthread_t);
+
+// SAFETY: a `pthread_t` is an opaque identifier; another thread may hold it and pass it
+// to `pthread_kill` (what `interrupt_thread` does) as long as the thread is alive.
+unsafe impl Send for ThreadHandle {}
+
 /// The calling thread, for [`interrupt_thread`].
-pub fn current_thread() -> libc::pthread_t {
+pub fn current_thread() -> ThreadHandle {
     // SAFETY: pthread_self has no preconditions.
-    unsafe { libc::pthread_self() }
+    ThreadHandle(unsafe { libc::pthread_self() })
 }

@@ -314,10 +314,12 @@ select a * 2 as twice, upper(b) as up from t where a > 2;
         ("column", "select * from t"),
         ("table", "select b, a from t"),
     ] {
-        let args = [":memory:", &format!(".mode {mode}")[..]];
-        let input = format!("{script}{query};\n");
-        let ours = ok(dir.path(), &args, &input);
-        let theirs = run(Command::new("sqlite3"), dir.path(), &args, &input);
+        // On standard input: with a command argument sqlite3 would not read the script.
+        let input = format!(".mode {mode}\n{script}{query};\n");
+        let ours = ok(dir.path(), &[":memory:"], &input);
+        let theirs = run(Command::new("sqlite3"), dir.path(), &[":memory:"], &input);
+        assert_eq!(theirs.code, 0, "{}", theirs.stderr);
+        assert!(ours.contains("with, comma"), "mode {mode}: {ours}");
         assert_eq!(ours, theirs.stdout, "mode {mode}");
     }
 }

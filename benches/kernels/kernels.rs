@@ -46,7 +46,12 @@ impl<P: WasmParams, R: WasmResults> Guest<P, R> {
 
     /// As [`Guest::new`], on the engine `strategy` picks.
     pub fn on(wasm: &[u8], export: &str, strategy: Strategy) -> Result<Self> {
-        let engine = Engine::new(Config::default().strategy(strategy));
+        Self::with_config(wasm, export, Config::default().strategy(strategy))
+    }
+
+    /// As [`Guest::new`], with an engine configured by `config`.
+    pub fn with_config(wasm: &[u8], export: &str, config: Config) -> Result<Self> {
+        let engine = Engine::new(config);
         let module = Module::new(&engine, wasm)?;
         let mut store = Store::new(&engine, ());
         let instance = Linker::new(&engine).instantiate(&mut store, &module)?;

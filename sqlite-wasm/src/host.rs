@@ -169,7 +169,8 @@ fn name_arg(mem: &[u8], ptr: i32) -> Result<String, Trap> {
 
 /// Seconds east of UTC of local time at `unix_seconds`.
 fn local_offset(unix_seconds: i64) -> Option<i32> {
-    let t = libc::time_t::try_from(unix_seconds).ok()?;
+    // (The type is inferred from localtime_r: naming `libc::time_t` warns on musl.)
+    let t = unix_seconds.try_into().ok()?;
     let mut tm = std::mem::MaybeUninit::<libc::tm>::zeroed();
     // SAFETY: localtime_r only writes the `tm` we own, and reads `t`.
     let r = unsafe { libc::localtime_r(&t, tm.as_mut_ptr()) };

@@ -237,10 +237,19 @@ pub(crate) enum Libcall {
     /// The slow path of a function's stack check: `() -> status` (see
     /// `compile::entry::stack_check`).
     StackCheck,
+    /// `memmove(dst, src, len)` on host addresses (bounds checked inline); no context.
+    Memmove,
+    /// `memset(dst, byte, len)` on host addresses (bounds checked inline); no context.
+    Memset,
 }
 
 impl Libcall {
-    pub(crate) const COUNT: usize = Libcall::StackCheck as usize + 1;
+    pub(crate) const COUNT: usize = Libcall::Memset as usize + 1;
+
+    /// Whether the first argument is the instance's context.
+    pub(crate) fn takes_vmctx(self) -> bool {
+        !matches!(self, Libcall::Memmove | Libcall::Memset)
+    }
 
     /// Whether the call may trap (the runtime stores the trap; code checks a flag).
     pub(crate) fn can_trap(self) -> bool {

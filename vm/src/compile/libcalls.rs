@@ -39,6 +39,8 @@ pub(crate) fn table() -> *const usize {
             t[Libcall::TruncF64 as usize] = trunc_f64 as *const () as usize;
             t[Libcall::NearestF64 as usize] = nearest_f64 as *const () as usize;
             t[Libcall::StackCheck as usize] = super::entry::stack_check as *const () as usize;
+            t[Libcall::Memmove as usize] = memmove as *const () as usize;
+            t[Libcall::Memset as usize] = memset as *const () as usize;
             t.into_boxed_slice()
         })
         .as_ptr()
@@ -208,6 +210,24 @@ libcall! {
         s.instances[i].elems[elem as usize] = Box::new([]);
         0
     }
+}
+
+/// `memory.copy` within memory 0 after compiled code checked both ranges.
+///
+/// # Safety
+/// Both ranges lie inside memory 0's accessible bytes.
+unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, len: usize) {
+    // SAFETY: the caller checked both ranges against the memory's length.
+    unsafe { std::ptr::copy(src, dst, len) };
+}
+
+/// `memory.fill` of memory 0 after compiled code checked the range.
+///
+/// # Safety
+/// The range lies inside memory 0's accessible bytes.
+unsafe extern "C" fn memset(dst: *mut u8, byte: u32, len: usize) {
+    // SAFETY: the caller checked the range against the memory's length.
+    unsafe { std::ptr::write_bytes(dst, byte as u8, len) };
 }
 
 extern "C" fn floor_f32(_: *mut VMContext, bits: u32) -> u32 {

@@ -76,6 +76,8 @@ pub(crate) struct Env<'a> {
     pub cpu: CpuFeatures,
     /// Memory 0 has a guard region (accesses need no bounds checks).
     pub memory0_guarded: bool,
+    /// Loop headers test the interrupt flag (see `Config::omit_loop_interrupt_checks`).
+    pub loop_interrupt_checks: bool,
 }
 
 const REG_INFO: regalloc::RegInfo = regalloc::RegInfo {
@@ -209,20 +211,21 @@ pub(crate) fn compile_module(
     bytes: &[u8],
     type_ids: &[u32],
     offsets: &VMOffsets,
-    baseline_cpu: bool,
+    config: &crate::Config,
 ) -> Result<NativeModule, CompileError> {
     let cx = validate::validate_module(info)?;
     let env = Env {
         info,
         type_ids,
         offsets,
-        cpu: if baseline_cpu {
+        cpu: if config.is_baseline_cpu() {
             CpuFeatures::BASELINE
         } else {
             CpuFeatures::detect()
         },
         // Under an address-space limit memories are bounds-checked: check every access.
         memory0_guarded: crate::runtime::memory::MemoryEntity::guard_pages_available(),
+        loop_interrupt_checks: config.loop_interrupt_checks(),
     };
     let n = info.bodies.len();
     let threads = std::thread::available_parallelism()

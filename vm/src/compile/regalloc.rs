@@ -1139,10 +1139,12 @@ impl Allocator<'_> {
             sequentialize(&edge_out[i], self.info, &mut seq);
             before[i] = seq;
         }
+        // A callee-saved register the function writes needs saving whether a value lives
+        // in it or the code clobbers it (a System V call clobbers r8 and r9, which the
+        // Wasm convention preserves; a runtime call passes arguments in them).
         let mut used = Vec::new();
         for it in &self.intervals {
-            if it.vreg != u32::MAX
-                && let Some(r) = it.reg
+            if let Some(r) = it.reg
                 && !it.spilled
                 && self.info.callee_saved.contains(&r)
                 && !used.contains(&Reg(r))

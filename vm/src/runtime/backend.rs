@@ -104,7 +104,7 @@ pub(crate) fn compile(
     };
     if native {
         #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-        match compile::compile_module(info, bytes, type_ids, offsets, config.is_baseline_cpu()) {
+        match compile::compile_module(info, bytes, type_ids, offsets, config) {
             Ok(m) => return Ok(ModuleCode::Native(m)),
             Err(compile::CompileError::Wasm(e)) => return Err(e),
             Err(compile::CompileError::Unsupported(why)) => {

@@ -85,6 +85,7 @@ pub struct Config {
     multi_memory: bool,
     strategy: Strategy,
     baseline_cpu: bool,
+    omit_loop_interrupt_checks: bool,
 }
 
 impl Config {
@@ -106,6 +107,20 @@ impl Config {
 
     pub(crate) fn is_baseline_cpu(&self) -> bool {
         self.baseline_cpu
+    }
+
+    /// Compiles loops without their interrupt check: an interrupt then takes effect at
+    /// the next call (every function with calls checks in its prologue), and a loop
+    /// without calls cannot be interrupted. For measuring what the checks cost.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn omit_loop_interrupt_checks(mut self, omit: bool) -> Config {
+        self.omit_loop_interrupt_checks = omit;
+        self
+    }
+
+    pub(crate) fn loop_interrupt_checks(&self) -> bool {
+        !self.omit_loop_interrupt_checks
     }
 
     /// The strategy as configured (`Auto` stays `Auto`; see [`Module::strategy`] for the

@@ -1,14 +1,14 @@
 //! The calling convention between compiled Wasm functions, and the frame layout.
 //!
 //! ```text
-//! arguments   integer-class (i32, i64, references): rdi rsi rdx rcx r8 r9
+//! arguments   integer-class (i32, i64, references): rdi rsi rdx rcx
 //!             float-class (f32, f64):               xmm0 … xmm7
 //!             the rest on the stack, 8 bytes each, the first at the lowest address;
 //!             the callee pops them (`ret n`), so tail calls can replace a frame's
 //!             stack arguments later
 //! results     integer-class: rax rdx; float-class: xmm0 xmm1; the rest in a return
 //!             area whose address the caller passes in rax
-//! preserved   rbx r12 r13 (saved by the callee when it uses them), rbp, rsp
+//! preserved   rbx r12 r13 r8 r9 (saved by the callee when it uses them), rbp, rsp
 //! pinned      r14 = the instance's VMContext, r15 = memory 0's base; a callee in
 //!             another instance gets its own in both, and the caller restores its
 //!             own after the call
@@ -52,13 +52,11 @@ pub(crate) struct Sig {
     pub ret_area: u32,
 }
 
-pub(crate) const INT_ARGS: [Reg; 6] = [
+pub(crate) const INT_ARGS: [Reg; 4] = [
     Reg(RDI.0 as u32),
     Reg(RSI.0 as u32),
     Reg(RDX.0 as u32),
     Reg(RCX.0 as u32),
-    Reg(R8.0 as u32),
-    Reg(R9.0 as u32),
 ];
 pub(crate) const INT_RESULTS: [Reg; 2] = [Reg(RAX.0 as u32), Reg(RDX.0 as u32)];
 pub(crate) const RET_AREA_REG: Reg = Reg(RAX.0 as u32);
@@ -137,4 +135,11 @@ impl Sig {
 }
 
 /// System V argument registers, for calls into the runtime.
-pub(crate) const SYSV_ARGS: [Reg; 6] = INT_ARGS;
+pub(crate) const SYSV_ARGS: [Reg; 6] = [
+    Reg(RDI.0 as u32),
+    Reg(RSI.0 as u32),
+    Reg(RDX.0 as u32),
+    Reg(RCX.0 as u32),
+    Reg(R8.0 as u32),
+    Reg(R9.0 as u32),
+];

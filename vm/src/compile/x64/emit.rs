@@ -661,6 +661,18 @@ impl Emitter<'_> {
                 self.a
                     .load(Size::S64, b, Mem::base(b, VMMemory::BASE as i32));
             }
+            MInst::CheckRange { addr, len, tmp } => {
+                let t = tmp.as_gpr();
+                let trap = self.wasm_trap(TrapCode::MemoryOutOfBounds);
+                // Both are zero-extended u32: their 64-bit sum cannot wrap.
+                self.a.mov_rr(Size::S32, t, addr.as_gpr());
+                self.a.alu_rr(Alu::Add, Size::S64, t, len.as_gpr());
+                self.a
+                    .load(Size::S64, R11, Mem::base(R14, VMOffsets::MEMORY0 as i32));
+                self.a
+                    .alu_rm(Alu::Cmp, Size::S64, t, Mem::base(R11, VMMemory::LEN as i32));
+                self.a.jcc(Cond::A, trap);
+            }
             MInst::InterruptCheck => {
                 let trap = self.wasm_trap(TrapCode::Interrupted);
                 self.a.alu_mi(

@@ -458,6 +458,12 @@ pub(crate) enum MInst {
         base: Reg,
         index: Reg,
     },
+    /// Traps `MemoryOutOfBounds` unless `addr + len` is within memory 0's length.
+    CheckRange {
+        addr: Reg,
+        len: Reg,
+        tmp: Reg,
+    },
     /// Traps `Interrupted` if the store's interrupt flag is set.
     InterruptCheck,
 
@@ -499,14 +505,20 @@ pub(crate) enum MInst {
 
 /// General-purpose registers the allocator may assign, in order of preference
 /// (caller-saved first, so leaf code needs no saves).
-pub(crate) const ALLOCATABLE_GPRS: [u32; 11] = [0, 1, 2, 6, 7, 8, 9, 10, 3, 12, 13];
+pub(crate) const ALLOCATABLE_GPRS: [u32; 11] = [0, 1, 2, 6, 7, 10, 3, 12, 13, 8, 9];
 /// SSE registers the allocator may assign (xmm15 is the scratch register).
 pub(crate) const ALLOCATABLE_XMMS: [u32; 15] =
     [16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30];
-/// Registers a call preserves: rbx, r12, r13 (rbp, rsp, r14, r15 are never allocated).
-pub(crate) const CALLEE_SAVED: [u32; 3] = [3, 12, 13];
-/// Registers a call clobbers.
-pub(crate) const CALLER_SAVED: [u32; 24] = [
+/// Registers a call to Wasm code preserves: rbx, r12, r13, r8, r9 (rbp, rsp, r14, r15
+/// are never allocated). Calls into the runtime follow System V, which does not keep r8
+/// and r9; host adapters save those themselves.
+pub(crate) const CALLEE_SAVED: [u32; 5] = [3, 12, 13, 8, 9];
+/// Registers a call to Wasm code clobbers.
+pub(crate) const CALLER_SAVED: [u32; 22] = [
+    0, 1, 2, 6, 7, 10, 11, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
+];
+/// Registers a System V call (into the runtime) clobbers.
+pub(crate) const SYSV_CALLER_SAVED: [u32; 24] = [
     0, 1, 2, 6, 7, 8, 9, 10, 11, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
 ];
 
@@ -645,6 +657,11 @@ impl MInst {
                 f(base, Use::Early);
                 f(index, Use::Early);
             }
+            MInst::CheckRange { addr, len, tmp } => {
+                f(addr, Use::Read);
+                f(len, Use::Read);
+                f(tmp, Use::Early);
+            }
             MInst::InterruptCheck
             | MInst::Jmp { .. }
             | MInst::Jcc { .. }
@@ -665,6 +682,10 @@ impl MInst {
     /// Physical registers the instruction destroys beyond its operands.
     pub(crate) fn clobbers(&self) -> &'static [u32] {
         match self {
+            MInst::Call {
+                target: CallTarget::Lib(_),
+                ..
+            } => &SYSV_CALLER_SAVED,
             MInst::Call { .. } => &CALLER_SAVED,
             _ => &[],
         }

@@ -946,6 +946,8 @@ impl Lower<'_> {
                 });
             }
             O::Call => self.call(d),
+            O::Libcall(lib @ (Libcall::MemoryCopy | Libcall::MemoryFill))
+                if self.inline_bulk(lib, d.imm as usize) => {}
             O::Libcall(lib) => {
                 let call = &self.f.calls[d.imm as usize];
                 let args: Vec<Reg> = call.args.clone().iter().map(|a| self.reg(*a)).collect();
@@ -955,7 +957,11 @@ impl Lower<'_> {
                     self.mov(dst, out);
                 }
             }
-            O::InterruptCheck => self.emit(MInst::InterruptCheck),
+            O::InterruptCheck => {
+                if self.env.loop_interrupt_checks {
+                    self.emit(MInst::InterruptCheck);
+                }
+            }
         }
     }
 
@@ -1227,16 +1233,72 @@ impl Lower<'_> {
 
     /// Calls a runtime function with the System V convention: the instance context and
     /// `args`. Traps (via the stored trap) if it returns non-zero and can trap.
+    /// `memory.copy`/`memory.fill` within memory 0: the bounds checks inline, then
+    /// straight to `memmove`/`memset`. False (nothing emitted) for other memories.
+    fn inline_bulk(&mut self, lib: Libcall, call: usize) -> bool {
+        let args = self.f.calls[call].args.clone();
+        let memories: &[Value] = if lib == Libcall::MemoryCopy {
+            &args[..2]
+        } else {
+            &args[..1]
+        };
+        if memories.iter().any(|m| self.f.const_of(*m) != Some(0)) {
+            return false;
+        }
+        let rest = &args[memories.len()..];
+        let (dst, mid, len) = (self.reg(rest[0]), self.reg(rest[1]), self.reg(rest[2]));
+        let tmp = self.int_reg();
+        self.emit(MInst::CheckRange {
+            addr: dst,
+            len,
+            tmp,
+        });
+        let heap_dst = self.int_reg();
+        self.emit(MInst::Lea {
+            size: Size::S64,
+            dst: heap_dst,
+            addr: Amode::heap(dst, 0),
+        });
+        let second = if lib == Libcall::MemoryCopy {
+            let tmp = self.int_reg();
+            self.emit(MInst::CheckRange {
+                addr: mid,
+                len,
+                tmp,
+            });
+            let heap_src = self.int_reg();
+            self.emit(MInst::Lea {
+                size: Size::S64,
+                dst: heap_src,
+                addr: Amode::heap(mid, 0),
+            });
+            heap_src
+        } else {
+            mid
+        };
+        let direct = if lib == Libcall::MemoryCopy {
+            Libcall::Memmove
+        } else {
+            Libcall::Memset
+        };
+        self.lib_call(direct, &[heap_dst, second, len], false);
+        true
+    }
+
     fn lib_call(&mut self, lib: Libcall, args: &[Reg], has_result: bool) -> Reg {
         self.has_calls = true;
-        let mut uses = vec![SYSV_ARGS[0]];
-        self.emit(MInst::Mov {
-            dst: SYSV_ARGS[0],
-            src: Reg::gpr(R14),
-        });
+        let mut uses = Vec::new();
+        let first = usize::from(lib.takes_vmctx());
+        if lib.takes_vmctx() {
+            self.emit(MInst::Mov {
+                dst: SYSV_ARGS[0],
+                src: Reg::gpr(R14),
+            });
+            uses.push(SYSV_ARGS[0]);
+        }
         for (k, &a) in args.iter().enumerate() {
-            self.mov(SYSV_ARGS[k + 1], a);
-            uses.push(SYSV_ARGS[k + 1]);
+            self.mov(SYSV_ARGS[k + first], a);
+            uses.push(SYSV_ARGS[k + first]);
         }
         let rax = Reg::gpr(RAX);
         self.emit(MInst::Call {

@@ -123,11 +123,15 @@ pub(crate) fn trap_return(a: &mut Asm) {
 pub(crate) fn adapter(a: &mut Asm, params: &[Type], results: &[Type]) -> u32 {
     let sig = Sig::new(params, results);
     let slots = params.len().max(results.len()).max(1) as u32;
-    let frame = (8 + 8 * slots).div_ceil(16) * 16;
+    // [rbp-8] return area, [rbp-16] r8, [rbp-24] r9 (callee-saved in the Wasm convention,
+    // not in System V), then the slots.
+    let frame = (24 + 8 * slots).div_ceil(16) * 16;
     a.push(RBP);
     a.mov_rr(Size::S64, RBP, RSP);
     a.alu_ri(Alu::Sub, Size::S64, RSP, frame as i32);
     a.store(Size::S64, Mem::base(RBP, -8), RAX);
+    a.store(Size::S64, Mem::base(RBP, -16), R8);
+    a.store(Size::S64, Mem::base(RBP, -24), R9);
     for (k, (&ty, loc)) in params.iter().zip(&sig.params).enumerate() {
         let slot = Mem::base(RSP, 8 * k as i32);
         match loc {
@@ -161,6 +165,8 @@ pub(crate) fn adapter(a: &mut Asm, params: &[Type], results: &[Type]) -> u32 {
             load_arg(a, ty, *r, Mem::base(RSP, 8 * k as i32));
         }
     }
+    a.load(Size::S64, R8, Mem::base(RBP, -16));
+    a.load(Size::S64, R9, Mem::base(RBP, -24));
     a.mov_rr(Size::S64, RSP, RBP);
     a.pop(RBP);
     a.ret(sig.stack_arg_bytes() as u16);

@@ -1,0 +1,392 @@
+//! What the native compiler must get right beyond the spec suites: choosing the engine,
+//! mixing engines in one store, traps and panics unwinding across compiled frames to the
+//! right entry, stack exhaustion through host frames, and signal handling that leaves
+//! other faults and other handlers alone.
+
+#![cfg(all(target_arch = "x86_64", target_os = "linux"))]
+
+use sandlite_vm::{
+    Caller, Config, Engine, ErrorKind, Linker, Module, Store, Strategy, Trap, TrapCode,
+};
+use std::process::Command;
+
+fn wat(text: &str) -> Vec<u8> {
+    let buf = wast::parser::ParseBuffer::new(text).expect("lex");
+    let mut module = wast::parser::parse::<wast::Wat<'_>>(&buf).expect("parse");
+    module.encode().expect("encode")
+}
+
+fn engine(strategy: Strategy) -> Engine {
+    Engine::new(Config::default().strategy(strategy))
+}
+
+const ADD: &str = r#"(module (func (export "add") (param i32 i32) (result i32)
+    (i32.add (local.get 0) (local.get 1))))"#;
+
+const SIMD: &str = r#"(module (func (export "v") (result i32)
+    (i32x4.extract_lane 0 (v128.const i32x4 1 2 3 4))))"#;
+
+#[test]
+fn modules_report_their_engine() {
+    let m = Module::new(&engine(Strategy::Compiler), wat(ADD)).unwrap();
+    assert_eq!(m.strategy(), Strategy::Compiler);
+    assert!(m.native_code().is_some());
+    let m = Module::new(&engine(Strategy::Interpreter), wat(ADD)).unwrap();
+    assert_eq!(m.strategy(), Strategy::Interpreter);
+    assert!(m.native_code().is_none());
+    if std::env::var_os("SANDLITE_STRATEGY").is_none() {
+        let m = Module::new(&Engine::default(), wat(ADD)).unwrap();
+        assert_eq!(
+            m.strategy(),
+            Strategy::Compiler,
+            "Auto compiles on x86-64 Linux"
+        );
+    }
+}
+
+#[test]
+fn simd_runs_on_the_interpreter_under_auto_and_is_refused_by_the_compiler() {
+    let m = Module::new(&engine(Strategy::Auto), wat(SIMD)).unwrap();
+    assert_eq!(m.strategy(), Strategy::Interpreter);
+    let mut store = Store::new(&engine(Strategy::Auto), ());
+    let inst = Linker::new(&engine(Strategy::Auto))
+        .instantiate(&mut store, &m)
+        .unwrap();
+    let v = inst.get_typed_func::<(), i32>(&store, "v").unwrap();
+    assert_eq!(v.call(&mut store, ()).unwrap(), 1);
+
+    let err = Module::new(&engine(Strategy::Compiler), wat(SIMD)).unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Unsupported(_)), "{err}");
+    assert!(err.to_string().contains("SIMD"), "{err}");
+    // An invalid module is reported as invalid, not as unsupported.
+    let bad = wat(r#"(module (func (result v128) (i32.const 0)))"#);
+    let err = Module::new(&engine(Strategy::Compiler), bad).unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Invalid { .. }), "{err}");
+}
+
+#[test]
+fn engines_call_each_other_in_one_store() {
+    // Both modules use the engine of one Engine... but the store accepts modules of
+    // either: an interpreted module imports a compiled one's function and the other way.
+    let compiled_engine = engine(Strategy::Compiler);
+    let mut store = Store::new(&compiled_engine, ());
+    let native = Module::new(
+        &compiled_engine,
+        wat(r#"(module
+            (import "interp" "twice" (func $twice (param i32) (result i32)))
+            (func (export "plus_one_twice") (param i32) (result i32)
+              (call $twice (i32.add (local.get 0) (i32.const 1))))
+            (func (export "square") (param i32) (result i32)
+              (i32.mul (local.get 0) (local.get 0))))"#),
+    )
+    .unwrap();
+    let interpreted = Module::new(
+        &engine(Strategy::Interpreter),
+        wat(r#"(module
+            (import "native" "square" (func $square (param i32) (result i32)))
+            (func (export "twice") (param i32) (result i32)
+              (i32.shl (local.get 0) (i32.const 1)))
+            (func (export "square_plus") (param i32) (result i32)
+              (i32.add (call $square (local.get 0)) (i32.const 3))))"#),
+    )
+    .unwrap();
+    assert_eq!(native.strategy(), Strategy::Compiler);
+    assert_eq!(interpreted.strategy(), Strategy::Interpreter);
+
+    // The compiled module's import is satisfied later: define a placeholder chain.
+    let mut linker = Linker::new(&compiled_engine);
+    linker
+        .func_wrap("native", "square", |_: Caller<'_, ()>, x: i32| x * x)
+        .unwrap();
+    let interp_inst = linker.instantiate(&mut store, &interpreted).unwrap();
+    linker.instance(&store, "interp", interp_inst).unwrap();
+    let native_inst = linker.instantiate(&mut store, &native).unwrap();
+    let f = native_inst
+        .get_typed_func::<i32, i32>(&store, "plus_one_twice")
+        .unwrap();
+    assert_eq!(f.call(&mut store, 4).unwrap(), 10);
+    let g = interp_inst
+        .get_typed_func::<i32, i32>(&store, "square_plus")
+        .unwrap();
+    assert_eq!(g.call(&mut store, 5).unwrap(), 28);
+
+    // And an interpreted function calling a compiled one directly.
+    let mut linker2 = Linker::new(&compiled_engine);
+    linker2.instance(&store, "native", native_inst).unwrap();
+    let interp2 = linker2.instantiate(&mut store, &interpreted).unwrap();
+    let h = interp2
+        .get_typed_func::<i32, i32>(&store, "square_plus")
+        .unwrap();
+    assert_eq!(h.call(&mut store, 6).unwrap(), 39);
+}
+
+#[test]
+fn a_trap_unwinds_only_to_its_own_entry() {
+    let e = engine(Strategy::Compiler);
+    let mut store = Store::new(&e, 0u32);
+    let mut linker = Linker::new(&e);
+    // The host calls back into Wasm, which traps; the host sees the trap, counts it and
+    // carries on, so the outer Wasm call completes normally.
+    linker
+        .func_wrap(
+            "env",
+            "probe",
+            |mut caller: Caller<'_, u32>, x: i32| -> i32 {
+                let Some(f) = caller.get_export("divide").and_then(|e| e.into_func()) else {
+                    return -1;
+                };
+                let f = f.typed::<(i32, i32), i32>(&caller).unwrap();
+                match f.call(&mut caller, (x, 0)) {
+                    Err(e) => {
+                        assert_eq!(e.as_trap().unwrap().code(), TrapCode::IntegerDivisionByZero);
+                        *caller.data_mut() += 1;
+                        7
+                    }
+                    Ok(v) => v,
+                }
+            },
+        )
+        .unwrap();
+    let m = Module::new(
+        &e,
+        wat(r#"(module
+            (import "env" "probe" (func $probe (param i32) (result i32)))
+            (func (export "divide") (param i32 i32) (result i32)
+              (i32.div_s (local.get 0) (local.get 1)))
+            (func (export "outer") (param i32) (result i32)
+              (i32.add (call $probe (local.get 0)) (call $probe (local.get 0)))))"#),
+    )
+    .unwrap();
+    let inst = linker.instantiate(&mut store, &m).unwrap();
+    let outer = inst.get_typed_func::<i32, i32>(&store, "outer").unwrap();
+    assert_eq!(outer.call(&mut store, 9).unwrap(), 14);
+    assert_eq!(*store.data(), 2);
+}
+
+#[test]
+fn host_errors_unwind_compiled_frames_and_name_the_caller() {
+    let e = engine(Strategy::Compiler);
+    let mut store = Store::new(&e, ());
+    let mut linker = Linker::new(&e);
+    linker
+        .func_wrap("env", "fail", |_: Caller<'_, ()>| -> Result<(), Trap> {
+            Err(Trap::host_message("no more"))
+        })
+        .unwrap();
+    let m = Module::new(
+        &e,
+        wat(r#"(module
+            (import "env" "fail" (func $fail))
+            (func $deep (param i32)
+              (if (local.get 0)
+                (then (call $deep (i32.sub (local.get 0) (i32.const 1))))
+                (else (call $fail))))
+            (func (export "run") (call $deep (i32.const 50))))"#),
+    )
+    .unwrap();
+    let inst = linker.instantiate(&mut store, &m).unwrap();
+    let run = inst.get_typed_func::<(), ()>(&store, "run").unwrap();
+    let err = run.call(&mut store, ()).unwrap_err();
+    let trap = err.as_trap().expect("a trap");
+    assert_eq!(trap.code(), TrapCode::Host);
+    assert_eq!(trap.function(), Some("deep"));
+    assert!(trap.to_string().contains("no more"), "{trap}");
+    // The store is usable afterwards.
+    assert!(run.call(&mut store, ()).is_err());
+}
+
+#[test]
+fn a_host_panic_crosses_compiled_frames_as_a_panic() {
+    let e = engine(Strategy::Compiler);
+    let mut store = Store::new(&e, ());
+    let mut linker = Linker::new(&e);
+    linker
+        .func_wrap("env", "boom", |_: Caller<'_, ()>, x: i32| -> i32 {
+            if x == 3 {
+                panic!("host panicked at {x}");
+            }
+            x
+        })
+        .unwrap();
+    let m = Module::new(
+        &e,
+        wat(r#"(module
+            (import "env" "boom" (func $boom (param i32) (result i32)))
+            (func (export "call") (param i32) (result i32)
+              (i32.add (call $boom (local.get 0)) (i32.const 1))))"#),
+    )
+    .unwrap();
+    let inst = linker.instantiate(&mut store, &m).unwrap();
+    let f = inst.get_typed_func::<i32, i32>(&store, "call").unwrap();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.call(&mut store, 3)));
+    let payload = caught.expect_err("the panic reaches the caller");
+    let msg = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(msg.contains("host panicked at 3"), "{msg}");
+    assert_eq!(f.call(&mut store, 4).unwrap(), 5);
+}
+
+#[test]
+fn recursion_through_host_frames_ends_in_a_trap() {
+    let e = engine(Strategy::Compiler);
+    let mut store = Store::new(&e, ());
+    let mut linker = Linker::new(&e);
+    linker
+        .func_wrap(
+            "env",
+            "again",
+            |mut caller: Caller<'_, ()>, n: i32| -> Result<i32, Trap> {
+                let f = caller
+                    .get_export("down")
+                    .and_then(|e| e.into_func())
+                    .unwrap()
+                    .typed::<i32, i32>(&caller)
+                    .unwrap();
+                f.call(&mut caller, n + 1).map_err(|e| {
+                    e.into_trap()
+                        .unwrap_or_else(|_| Trap::host_message("not a trap"))
+                })
+            },
+        )
+        .unwrap();
+    let m = Module::new(
+        &e,
+        wat(r#"(module
+            (import "env" "again" (func $again (param i32) (result i32)))
+            (func (export "down") (param i32) (result i32)
+              (call $again (local.get 0))))"#),
+    )
+    .unwrap();
+    let inst = linker.instantiate(&mut store, &m).unwrap();
+    let down = inst.get_typed_func::<i32, i32>(&store, "down").unwrap();
+    let err = down.call(&mut store, 0).unwrap_err();
+    assert_eq!(
+        err.as_trap().unwrap().code(),
+        TrapCode::StackOverflow,
+        "{err}"
+    );
+}
+
+/// Values live across a call sit in the convention's preserved registers, r8 and r9
+/// among them; System V runtime calls in the callee (here `table.copy`, whose six
+/// arguments fill r8 and r9, and `memory.fill`) must not destroy them.
+#[test]
+fn values_in_preserved_registers_survive_runtime_calls_in_the_callee() {
+    let e = engine(Strategy::Compiler);
+    let m = Module::new(
+        &e,
+        wat(r#"(module
+            (memory 1)
+            (table $t 4 funcref)
+            (func $runtime_calls
+              (table.copy $t $t (i32.const 0) (i32.const 1) (i32.const 2))
+              (memory.fill (i32.const 16) (i32.const 7) (i32.const 64)))
+            (func (export "f") (param $x i32) (result i32)
+              (local $a i32) (local $b i32) (local $c i32) (local $d i32) (local $e i32)
+              (local.set $a (i32.mul (local.get $x) (i32.const 3)))
+              (local.set $b (i32.xor (local.get $x) (i32.const 0x55)))
+              (local.set $c (i32.add (local.get $x) (i32.const 1000)))
+              (local.set $d (i32.shl (local.get $x) (i32.const 4)))
+              (local.set $e (i32.sub (i32.const 77) (local.get $x)))
+              (call $runtime_calls)
+              (i32.add
+                (i32.add
+                  (i32.mul (local.get $a) (i32.const 3))
+                  (i32.mul (local.get $b) (i32.const 5)))
+                (i32.add
+                  (i32.add
+                    (i32.mul (local.get $c) (i32.const 7))
+                    (i32.mul (local.get $d) (i32.const 11)))
+                  (i32.add
+                    (i32.mul (local.get $e) (i32.const 13))
+                    (i32.load8_u (i32.const 40)))))))"#),
+    )
+    .unwrap();
+    let mut store = Store::new(&e, ());
+    let inst = Linker::new(&e).instantiate(&mut store, &m).unwrap();
+    let f = inst.get_typed_func::<i32, i32>(&store, "f").unwrap();
+    for x in [0i32, 1, 12345, -9] {
+        let expect = (x.wrapping_mul(3)).wrapping_mul(3)
+            + (x ^ 0x55).wrapping_mul(5)
+            + (x.wrapping_add(1000)).wrapping_mul(7)
+            + (x << 4).wrapping_mul(11)
+            + (77i32.wrapping_sub(x)).wrapping_mul(13)
+            + 7;
+        assert_eq!(f.call(&mut store, x).unwrap(), expect, "f({x})");
+    }
+}
+
+/// Runs this test binary again with `SANDLITE_NATIVE_CHILD=case`, returning its status.
+fn child(case: &str) -> std::process::ExitStatus {
+    Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_process_cases", "--nocapture"])
+        .env("SANDLITE_NATIVE_CHILD", case)
+        .status()
+        .unwrap()
+}
+
+/// Run the compiled code once, so the signal handler is installed.
+fn run_compiled_code() {
+    let e = engine(Strategy::Compiler);
+    let mut store = Store::new(&e, ());
+    let m = Module::new(
+        &e,
+        wat(r#"(module (memory 1)
+        (func (export "oob") (result i32) (i32.load (i32.const 70000))))"#),
+    )
+    .unwrap();
+    let inst = Linker::new(&e).instantiate(&mut store, &m).unwrap();
+    let f = inst.get_typed_func::<(), i32>(&store, "oob").unwrap();
+    let err = f.call(&mut store, ()).unwrap_err();
+    assert_eq!(err.as_trap().unwrap().code(), TrapCode::MemoryOutOfBounds);
+}
+
+extern "C" fn own_handler(_: libc::c_int) {
+    // SAFETY: _exit is async-signal-safe.
+    unsafe { libc::_exit(42) };
+}
+
+/// The cases `child` runs, in a process of their own.
+#[test]
+fn child_process_cases() {
+    let Ok(case) = std::env::var("SANDLITE_NATIVE_CHILD") else {
+        return;
+    };
+    match case.as_str() {
+        "fault-outside" => {
+            run_compiled_code();
+            // A fault in Rust code is not a Wasm trap: the process must die of it.
+            // SAFETY: deliberately invalid, to crash this child process.
+            unsafe { std::ptr::read_volatile(16 as *const u64) };
+        }
+        "own-handler" => {
+            // SAFETY: installing a plain handler for SIGSEGV before the VM installs its
+            // own; the handler only calls _exit.
+            unsafe {
+                let mut act: libc::sigaction = std::mem::zeroed();
+                act.sa_sigaction = own_handler as *const () as usize;
+                libc::sigaction(libc::SIGSEGV, &act, std::ptr::null_mut());
+            }
+            run_compiled_code();
+            // SAFETY: deliberately invalid: the program's own handler must see it.
+            unsafe { std::ptr::read_volatile(16 as *const u64) };
+        }
+        other => panic!("unknown case {other}"),
+    }
+    std::process::exit(1);
+}
+
+#[test]
+fn faults_outside_compiled_code_still_crash() {
+    use std::os::unix::process::ExitStatusExt;
+    let status = child("fault-outside");
+    assert_eq!(status.signal(), Some(libc::SIGSEGV), "{status:?}");
+}
+
+#[test]
+fn a_programs_own_signal_handler_keeps_working() {
+    let status = child("own-handler");
+    assert_eq!(status.code(), Some(42), "{status:?}");
+}
