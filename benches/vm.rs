@@ -16,7 +16,7 @@ mod simd_kernels;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 use kernels::{Guest, native};
-use sandlite::vm::{Config, Strategy, WasmParams, WasmResults};
+use sandlite::vm::{Config, Engine, Module, Strategy, WasmParams, WasmResults};
 use std::fmt::Debug;
 use std::hint::black_box;
 use std::time::Duration;
@@ -192,6 +192,33 @@ fn loop_checks(c: &mut Criterion) {
     group.finish();
 }
 
+/// What compiling SQLite costs (group `compile`, input `sqlite3.wasm`): `Module::new`
+/// on each engine (validation included; the compiler's functions are compiled on all
+/// available threads). Prints the module's code size and the machine code it becomes.
+fn compile(c: &mut Criterion) {
+    let wasm = sandlite_sqlite_wasm::SQLITE_WASM;
+    let engine = |strategy| Engine::new(Config::default().strategy(strategy));
+    let (compiler, interpreter) = (engine(Strategy::Compiler), engine(Strategy::Interpreter));
+    let module = Module::new(&compiler, wasm).expect("sqlite3.wasm compiles");
+    let functions = module.native_code().expect("compiled to machine code");
+    let machine_code: usize = functions.iter().map(|(_, code)| code.len()).sum();
+    eprintln!(
+        "compile: sqlite3.wasm is {} bytes; {} functions become {} bytes of machine code",
+        wasm.len(),
+        functions.len(),
+        machine_code
+    );
+    let mut group = c.benchmark_group("compile");
+    group.sampling_mode(SamplingMode::Flat).sample_size(10);
+    group.bench_function(BenchmarkId::new("compiler", "sqlite3.wasm"), |b| {
+        b.iter(|| Module::new(&compiler, black_box(wasm)).expect("compiles"))
+    });
+    group.bench_function(BenchmarkId::new("interpreter", "sqlite3.wasm"), |b| {
+        b.iter(|| Module::new(&interpreter, black_box(wasm)).expect("translates"))
+    });
+    group.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_secs(1))
@@ -201,6 +228,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = vm_kernels;
     config = config();
-    targets = fib, sieve, matmul, calls, sort, loop_checks, simd_kernels::register
+    targets = fib, sieve, matmul, calls, sort, loop_checks, compile, simd_kernels::register
 }
 criterion_main!(vm_kernels);

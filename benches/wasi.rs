@@ -1,44 +1,46 @@
 //! WASI programs: the same C program (`tests/wasi/bench.c`) as a WASI command on the
-//! interpreter and as a native x86-64 executable built with the same clang.
+//! compiler and on the interpreter, and as a native x86-64 executable built with the
+//! same clang.
 //!
 //! Scenarios: `sieve` (compute: primes below 5,000,000), `hash` (compute: xorshift fill
 //! and FNV-1a over 16 MiB), `files` (write 10 MiB to a preopened directory in 64 KiB
 //! chunks, read it back, delete it) and `startup` (`sieve 10`: the fixed cost of one
 //! run — instantiating the module and its WASI context, or spawning the process).
-//! Each interpreter iteration is a whole run: a fresh store, WASI context and instance
-//! of the compiled module, then `_start`; each native iteration spawns the executable.
-//! Before timing, the bench checks that both print the same result.
+//! Each Wasm iteration (functions `compiler` and `interpreter`) is a whole run: a fresh
+//! store, WASI context and instance of the already compiled module, then `_start`; each
+//! native iteration spawns the executable. Before timing, the bench checks that all
+//! print the same result.
 //!
 //! The native executable is built by this bench into `target/wasi-bench/` with
-//! `clang-19 -O2` (set `CLANG` to use another); without it only the interpreter runs.
+//! `clang-19 -O2` (set `CLANG` to use another); without it only the Wasm engines run.
 //!
 //! `cargo bench --bench wasi -- --warm-up-time 1 --measurement-time 3`; figures are
 //! recorded in BENCHMARKS.md ("WASI programs").
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 use sandlite::vm::wasi::{self, DirPerms, OutputBuffer, WasiCtx};
-use sandlite::vm::{Engine, Linker, Module, Store};
+use sandlite::vm::{Config, Engine, Linker, Module, Store, Strategy};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 const BENCH_WASM: &[u8] = include_bytes!("../tests/wasi/bench.wasm");
 
-/// The program on the interpreter: compiled once, instantiated per run.
-struct Interpreted {
+/// The program on one engine: compiled once, instantiated per run.
+struct Guest {
     engine: Engine,
     module: Module,
     linker: Linker<WasiCtx>,
     dir: PathBuf,
 }
 
-impl Interpreted {
-    fn new(dir: &Path) -> Interpreted {
-        let engine = Engine::default();
+impl Guest {
+    fn new(dir: &Path, strategy: Strategy) -> Guest {
+        let engine = Engine::new(Config::default().strategy(strategy));
         let module = Module::new(&engine, BENCH_WASM).expect("bench.wasm compiles");
         let mut linker = Linker::new(&engine);
         wasi::add_to_linker(&mut linker, |ctx| ctx).expect("WASI links");
-        Interpreted {
+        Guest {
             engine,
             module,
             linker,
@@ -87,9 +89,7 @@ fn native_executable() -> Option<PathBuf> {
     match status {
         Ok(s) if s.success() => Some(exe),
         other => {
-            eprintln!(
-                "note: cannot build the native twin with {clang} ({other:?}); interpreter only"
-            );
+            eprintln!("note: cannot build the native twin with {clang} ({other:?}); Wasm only");
             None
         }
     }
@@ -103,7 +103,8 @@ fn run_native(exe: &Path, args: &[String]) -> String {
 
 fn scenarios(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let guest = Interpreted::new(dir.path());
+    let compiled = Guest::new(dir.path(), Strategy::Compiler);
+    let interpreted = Guest::new(dir.path(), Strategy::Interpreter);
     let native = native_executable();
     let host_file = dir.path().join("native.bin").display().to_string();
     // (group, input label, guest args, native args)
@@ -134,7 +135,12 @@ fn scenarios(c: &mut Criterion) {
         ),
     ];
     for (group_name, input, guest_args, native_args) in cases {
-        let printed = guest.run(&guest_args);
+        let printed = interpreted.run(&guest_args);
+        assert_eq!(
+            printed,
+            compiled.run(&guest_args),
+            "{group_name}: the interpreter and the compiler disagree"
+        );
         if let Some(exe) = &native {
             assert_eq!(
                 printed,
@@ -144,8 +150,11 @@ fn scenarios(c: &mut Criterion) {
         }
         let mut group = c.benchmark_group(group_name);
         group.sampling_mode(SamplingMode::Flat).sample_size(20);
+        group.bench_function(BenchmarkId::new("compiler", input), |b| {
+            b.iter(|| compiled.run(&guest_args))
+        });
         group.bench_function(BenchmarkId::new("interpreter", input), |b| {
-            b.iter(|| guest.run(&guest_args))
+            b.iter(|| interpreted.run(&guest_args))
         });
         if let Some(exe) = &native {
             group.bench_function(BenchmarkId::new("native", input), |b| {

@@ -169,7 +169,9 @@ fn name_arg(mem: &[u8], ptr: i32) -> Result<String, Trap> {
 
 /// Seconds east of UTC of local time at `unix_seconds`.
 fn local_offset(unix_seconds: i64) -> Option<i32> {
-    // (The type is inferred from localtime_r: naming `libc::time_t` warns on musl.)
+    // The type is inferred from localtime_r (naming `libc::time_t` warns on musl); it is
+    // i64 here but narrower on some targets, hence a conversion clippy sees as useless.
+    #[allow(clippy::useless_conversion)]
     let t = unix_seconds.try_into().ok()?;
     let mut tm = std::mem::MaybeUninit::<libc::tm>::zeroed();
     // SAFETY: localtime_r only writes the `tm` we own, and reads `t`.

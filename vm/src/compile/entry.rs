@@ -60,13 +60,19 @@ fn approximate_sp() -> usize {
     std::ptr::addr_of!(marker) as usize
 }
 
+/// The granule the stack pointer is rounded down to when a limit is computed from it.
+const LIMIT_GRANULE: usize = 16 * 1024;
+
 /// Native stack bytes a unit of `max_call_depth` buys compiled code.
 const BYTES_PER_CALL: usize = 128;
 
 /// The stack limit for native code entered now from the host, within the store's
 /// limits (see `StoreLimits::max_call_depth`).
 fn stack_limit(limits: &crate::runtime::store::StoreLimits) -> usize {
-    let sp = approximate_sp();
+    // Rounded down, so that entries from about the same host stack depth get the same
+    // limit and need not republish it (`VMInterrupts::set_stack_limit`); this costs the
+    // budget at most `LIMIT_GRANULE` bytes.
+    let sp = approximate_sp() & !(LIMIT_GRANULE - 1);
     let budget = limits
         .max_call_depth
         .saturating_mul(BYTES_PER_CALL)

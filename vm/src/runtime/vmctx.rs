@@ -81,6 +81,9 @@ impl VMTable {
 pub(crate) struct VMInterrupts {
     pub flag: AtomicBool,
     state: std::sync::Mutex<Copies>,
+    /// `state.limit`, readable without the lock: an entry from the host that sets the
+    /// limit it already has (the usual case) skips the lock and the writes.
+    limit: AtomicUsize,
 }
 
 #[derive(Debug, Default)]
@@ -97,6 +100,7 @@ impl VMInterrupts {
         VMInterrupts {
             flag: AtomicBool::new(false),
             state: std::sync::Mutex::new(Copies::default()),
+            limit: AtomicUsize::new(0),
         }
     }
 
@@ -146,8 +150,15 @@ impl VMInterrupts {
 
     /// Sets the stack limit compiled code checks (raised while an interrupt is pending).
     pub(crate) fn set_stack_limit(&self, limit: usize) {
+        // Only the thread running the store sets the limit, so it cannot change between
+        // this load and the lock; the copies already hold `limit` (or the raised limit
+        // of a pending interrupt, which `take` replaces with `state.limit`).
+        if self.limit.load(Ordering::Relaxed) == limit {
+            return;
+        }
         let mut state = self.state();
         state.limit = limit;
+        self.limit.store(limit, Ordering::Relaxed);
         self.write_all(&state);
     }
 
