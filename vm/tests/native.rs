@@ -318,6 +318,115 @@ fn values_in_preserved_registers_survive_runtime_calls_in_the_callee() {
     }
 }
 
+/// Loads used once by an ALU operation or compare become its memory operand; they must
+/// still see memory as it was at the load, and trap before later effects.
+#[test]
+fn folded_loads_keep_their_place_among_stores_and_traps() {
+    let e = engine(Strategy::Compiler);
+    let m = Module::new(
+        &e,
+        wat(r#"(module
+            (memory 1)
+            (global $g (mut i32) (i32.const 0))
+            ;; The old value, although a store to the same address comes before the add.
+            (func (export "load_store_add") (param $p i32) (result i32)
+              (local $old i32)
+              (local.set $old (i32.load (local.get $p)))
+              (i32.store (local.get $p) (i32.const 1000))
+              (i32.add (local.get $old) (i32.const 1)))
+            ;; Folded into the add and the compares (nothing in between writes).
+            (func (export "sum_if") (param $p i32) (param $q i32) (result i32)
+              (if (result i32) (i32.lt_s (i32.load offset=4 (local.get $p)) (i32.const 10))
+                (then (i32.add (local.get $q) (i32.load offset=8 (local.get $p))))
+                (else (i32.sub (local.get $q) (i32.load offset=8 (local.get $p))))))
+            (func (export "cmp_reg") (param $p i32) (param $x i64) (result i32)
+              (i64.gt_u (i64.load (local.get $p)) (local.get $x)))
+            ;; An out-of-bounds load traps before the global is written.
+            (func (export "trap_first") (param $p i32) (result i32)
+              (local $v i32)
+              (local.set $v (i32.load (local.get $p)))
+              (global.set $g (i32.const 1))
+              (i32.xor (local.get $v) (i32.const 5)))
+            (func (export "g") (result i32) (global.get $g))
+            ;; Narrow loads tested against masks: `test word/byte [...], imm`.
+            (func (export "flags") (param $p i32) (result i32)
+              (if (result i32) (i32.and (i32.load16_u (local.get $p)) (i32.const 0x0201))
+                (then (i32.const 1))
+                (else (i32.eqz (i32.and (i32.load8_u offset=1 (local.get $p)) (i32.const 4))))))
+            (data (i32.const 16) "\07\00\00\00\09\00\00\00\64\00\00\00")
+            (data (i32.const 32) "\01\00\00\02\00\00\04\00"))"#),
+    )
+    .unwrap();
+    let mut store = Store::new(&e, ());
+    let inst = Linker::new(&e).instantiate(&mut store, &m).unwrap();
+    let load_store_add = inst
+        .get_typed_func::<i32, i32>(&store, "load_store_add")
+        .unwrap();
+    assert_eq!(load_store_add.call(&mut store, 16).unwrap(), 8);
+    assert_eq!(load_store_add.call(&mut store, 16).unwrap(), 1001);
+    let sum_if = inst
+        .get_typed_func::<(i32, i32), i32>(&store, "sum_if")
+        .unwrap();
+    // [p+4] = 9 < 10: q + [p+8] = q + 100.
+    assert_eq!(sum_if.call(&mut store, (16, 5)).unwrap(), 105);
+    // p = 20: [24] = 100 ≥ 10, so q - [28] = q - 0.
+    assert_eq!(sum_if.call(&mut store, (20, 5)).unwrap(), 5);
+    let cmp_reg = inst
+        .get_typed_func::<(i32, i64), i32>(&store, "cmp_reg")
+        .unwrap();
+    // [20..28] = 9 | 100 << 32.
+    let v = 9 | (100i64 << 32);
+    assert_eq!(cmp_reg.call(&mut store, (20, v - 1)).unwrap(), 1);
+    assert_eq!(cmp_reg.call(&mut store, (20, v)).unwrap(), 0);
+    assert_eq!(cmp_reg.call(&mut store, (20, -1)).unwrap(), 0);
+    let trap_first = inst
+        .get_typed_func::<i32, i32>(&store, "trap_first")
+        .unwrap();
+    let err = trap_first.call(&mut store, 65534).unwrap_err();
+    assert_eq!(
+        err.as_trap().unwrap().code(),
+        TrapCode::MemoryOutOfBounds,
+        "{err}"
+    );
+    let g = inst.get_typed_func::<(), i32>(&store, "g").unwrap();
+    assert_eq!(
+        g.call(&mut store, ()).unwrap(),
+        0,
+        "the global was written before the trap"
+    );
+    assert_eq!(trap_first.call(&mut store, 16).unwrap(), 1000 ^ 5);
+    assert_eq!(g.call(&mut store, ()).unwrap(), 1);
+    let flags = inst.get_typed_func::<i32, i32>(&store, "flags").unwrap();
+    // Bytes from 32: 01 00 00 02 00 00 04 00.
+    assert_eq!(
+        flags.call(&mut store, 32).unwrap(),
+        1,
+        "bit 0 of the low byte"
+    );
+    assert_eq!(
+        flags.call(&mut store, 34).unwrap(),
+        1,
+        "bit 1 of the high byte"
+    );
+    assert_eq!(
+        flags.call(&mut store, 36).unwrap(),
+        1,
+        "no bit, and [37] lacks bit 2"
+    );
+    assert_eq!(
+        flags.call(&mut store, 37).unwrap(),
+        0,
+        "no bit, and [38] has bit 2"
+    );
+    // A 16-bit access with one byte past the end traps, as the unfolded load would.
+    let err = flags.call(&mut store, 65535).unwrap_err();
+    assert_eq!(
+        err.as_trap().unwrap().code(),
+        TrapCode::MemoryOutOfBounds,
+        "{err}"
+    );
+}
+
 /// Runs this test binary again with `SANDLITE_NATIVE_CHILD=case`, returning its status.
 fn child(case: &str) -> std::process::ExitStatus {
     Command::new(std::env::current_exe().unwrap())

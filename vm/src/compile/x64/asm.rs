@@ -410,6 +410,9 @@ impl Asm {
         if (0..256).contains(&imm) && size != Size::S16 {
             self.op(None, false, &[0xf6], 0, Rm::Reg(a.0), true);
             self.byte(imm as u8);
+        } else if size == Size::S16 {
+            self.op(Some(0x66), false, &[0xf7], 0, Rm::Reg(a.0), false);
+            self.bytes(&(imm as u16).to_le_bytes());
         } else {
             self.op(
                 Self::size_prefix(size),
@@ -420,6 +423,24 @@ impl Asm {
                 false,
             );
             self.i32(imm);
+        }
+    }
+
+    /// `test [mem], imm` on `size` bytes (16-bit takes a 16-bit immediate).
+    pub(crate) fn test_mi(&mut self, size: Size, mem: Mem, imm: i32) {
+        match size {
+            Size::S8 => {
+                self.op(None, false, &[0xf6], 0, Rm::Mem(mem), false);
+                self.byte(imm as u8);
+            }
+            Size::S16 => {
+                self.op(Some(0x66), false, &[0xf7], 0, Rm::Mem(mem), false);
+                self.bytes(&(imm as u16).to_le_bytes());
+            }
+            _ => {
+                self.op(None, Self::w(size), &[0xf7], 0, Rm::Mem(mem), false);
+                self.i32(imm);
+            }
         }
     }
 

@@ -358,7 +358,15 @@ impl Emitter<'_> {
                 }
                 RegMemImm::Imm(k) => self.a.alu_ri(Alu::Cmp, *size, a.as_gpr(), *k),
             },
+            MInst::CmpMemImm { size, a, imm } => {
+                self.heap_site(a);
+                self.a.alu_mi(Alu::Cmp, *size, mem(a), *imm);
+            }
             MInst::Test { size, a, b } => self.a.test_rr(*size, a.as_gpr(), b.as_gpr()),
+            MInst::TestMemImm { size, a, imm } => {
+                self.heap_site(a);
+                self.a.test_mi(*size, mem(a), *imm);
+            }
             MInst::TestImm { size, a, imm } => self.a.test_ri(*size, a.as_gpr(), *imm),
             MInst::Imul { size, dst, src } => self.a.imul_rr(*size, dst.as_gpr(), src.as_gpr()),
             MInst::ImulImm {

@@ -258,10 +258,22 @@ pub(crate) enum MInst {
         a: Reg,
         b: RegMemImm,
     },
+    /// `cmp [a], imm` (a folded load compared with a constant).
+    CmpMemImm {
+        size: Size,
+        a: Amode,
+        imm: i32,
+    },
     Test {
         size: Size,
         a: Reg,
         b: Reg,
+    },
+    /// `test [a], imm` on `size` bytes (a folded load tested against a mask).
+    TestMemImm {
+        size: Size,
+        a: Amode,
+        imm: i32,
     },
     TestImm {
         size: Size,
@@ -557,6 +569,7 @@ impl MInst {
                     RegMemImm::Imm(_) => {}
                 }
             }
+            MInst::CmpMemImm { a, .. } | MInst::TestMemImm { a, .. } => amode(a, f),
             MInst::Test { a, b, .. } => {
                 f(a, Use::Read);
                 f(b, Use::Read);

@@ -40,6 +40,9 @@ struct Lower<'a> {
     uses: Vec<u32>,
     /// IR instructions emitted at their user instead (fused compares).
     fused: Vec<bool>,
+    /// Loads whose one user takes them as a memory operand (or, if it cannot, loads them
+    /// itself where it is emitted); cleared once emitted.
+    folded: Vec<bool>,
     /// The block of each IR instruction (filled block by block as lowering goes).
     inst_block: Vec<u32>,
     block_index: Vec<u32>,
@@ -113,6 +116,7 @@ pub(crate) fn lower(f: &Function, order: &[Block], env: &Env<'_>) -> Lowered {
         vregs: vec![NO_REG; f.values.len()],
         uses,
         fused: vec![false; f.insts.len()],
+        folded: vec![false; f.insts.len()],
         inst_block: vec![u32::MAX; f.insts.len()],
         block_index,
         sig,
@@ -163,6 +167,19 @@ impl Lower<'_> {
         let r = self.vregs[v.index()];
         if r != NO_REG {
             return r;
+        }
+        if let Some(i) = self.f.def_inst(v)
+            && self.folded[i.index()]
+        {
+            // The user wants the folded load in a register after all: load it here,
+            // where the user is emitted (the fold checked that this is safe).
+            self.folded[i.index()] = false;
+            let d = self.f.insts[i.index()];
+            let Opcode::Load(kind) = d.op else {
+                unreachable!("only loads fold")
+            };
+            self.load(d, kind);
+            return self.vregs[v.index()];
         }
         let r = self.new_reg(self.f.ty(v));
         self.vregs[v.index()] = r;
@@ -258,7 +275,7 @@ impl Lower<'_> {
         // Compares used only by this block's branch, select or trap are fused there.
         self.find_fusions(b);
         for &i in &bd.insts {
-            if !self.fused[i.index()] {
+            if !self.fused[i.index()] && !self.folded[i.index()] {
                 self.inst(i);
             }
         }
@@ -318,6 +335,114 @@ impl Lower<'_> {
             if matches!(d.op, Opcode::Select) && !self.f.ty(d.result).is_float() {
                 candidate(d.args[0], self);
             }
+        }
+        self.find_folds(b);
+    }
+
+    /// Marks the loads of block `b` that become a memory operand of their user: a
+    /// full-width integer load used once, by an ALU operation or compare of the same
+    /// block, with nothing between the load and where that user is emitted that writes
+    /// memory, calls, or may trap other than by another load (moving a load past a load
+    /// keeps the trap the same: out of bounds).
+    fn find_folds(&mut self, b: Block) {
+        let insts = &self.f.blocks[b.index()].insts;
+        for (k, &i) in insts.iter().enumerate() {
+            let d = self.f.insts[i.index()];
+            let full = match d.op {
+                Opcode::Load(MemKind::Full) => true,
+                Opcode::Load(MemKind::U8 | MemKind::U16) => false,
+                _ => continue,
+            };
+            if d.ty.is_float() || self.uses[d.result.index()] != 1 || d.imm > i32::MAX as u64 {
+                continue;
+            }
+            let Some(j) = (k + 1..insts.len())
+                .find(|&j| self.f.insts[insts[j].index()].args.contains(&d.result))
+            else {
+                continue; // used by a call, the terminator or another block
+            };
+            let u = self.f.insts[insts[j].index()];
+            let fits = match u.op {
+                Opcode::Add | Opcode::Sub | Opcode::And | Opcode::Or | Opcode::Xor => full,
+                Opcode::Icmp(_) => full,
+                _ => false,
+            };
+            // Narrow loads fold only into `test [mem], mask` (a fused `x & mask`).
+            let tested = u.op == Opcode::And
+                && u.args[0] == d.result
+                && self.fused[insts[j].index()]
+                && self.imm(u.args[1], u.ty).is_some();
+            if !fits && !tested {
+                continue;
+            }
+            let end = self.emission_point(insts, j);
+            let movable = insts[k + 1..end].iter().all(|&m| {
+                let op = self.f.insts[m.index()].op;
+                op.is_pure()
+                    || matches!(op, Opcode::Load(_) | Opcode::GlobalGet | Opcode::MemorySize)
+            });
+            if movable {
+                self.folded[i.index()] = true;
+            }
+        }
+    }
+
+    /// Where the instruction at `insts[j]` is emitted: there, or if it is fused, where
+    /// its user is (`insts.len()` for the terminator).
+    fn emission_point(&self, insts: &[Inst], j: usize) -> usize {
+        let i = insts[j];
+        if !self.fused[i.index()] {
+            return j;
+        }
+        let v = self.f.insts[i.index()].result;
+        match (j + 1..insts.len()).find(|&m| self.f.insts[insts[m].index()].args.contains(&v)) {
+            Some(m) => self.emission_point(insts, m),
+            None => insts.len(),
+        }
+    }
+
+    /// Whether `v` is a folded load not yet emitted.
+    fn is_folded(&self, v: Value) -> bool {
+        self.f
+            .def_inst(v)
+            .is_some_and(|i| self.folded[i.index()] && self.vregs[v.index()] == NO_REG)
+    }
+
+    /// The memory operand of folded load `v` (emitting its address computation here),
+    /// or `None` if `v` is not one.
+    fn folded_mem(&mut self, v: Value) -> Option<Amode> {
+        if !self.is_folded(v) {
+            return None;
+        }
+        let i = self.f.def_inst(v)?;
+        self.folded[i.index()] = false;
+        let d = self.f.insts[i.index()];
+        Some(self.mem_addr(d.aux, d.args[0], d.imm, MemKind::Full.bytes(d.ty)))
+    }
+
+    /// For `test`: the access width and memory operand of folded load `x` (a full-width
+    /// load, or a zero-extending 8- or 16-bit one), or `None`.
+    fn folded_test_mem(&mut self, x: Value) -> Option<(Size, Amode)> {
+        if !self.is_folded(x) {
+            return None;
+        }
+        let i = self.f.def_inst(x)?;
+        let d = self.f.insts[i.index()];
+        let (width, bytes) = match d.op {
+            Opcode::Load(MemKind::Full) => (Size::S32, MemKind::Full.bytes(d.ty)),
+            Opcode::Load(MemKind::U8) => (Size::S8, 1),
+            Opcode::Load(MemKind::U16) => (Size::S16, 2),
+            _ => return None,
+        };
+        self.folded[i.index()] = false;
+        Some((width, self.mem_addr(d.aux, d.args[0], d.imm, bytes)))
+    }
+
+    /// `b` as a second ALU operand: a folded load's memory, an immediate or a register.
+    fn rmi_or_mem(&mut self, v: Value, ty: Type) -> RegMemImm {
+        match self.folded_mem(v) {
+            Some(m) => RegMemImm::Mem(m),
+            None => self.rmi(v, ty),
         }
     }
 
@@ -398,6 +523,17 @@ impl Lower<'_> {
             std::mem::swap(&mut a, &mut b);
             cc = cc.swap();
         }
+        // A folded load goes second (`cmp reg, [mem]`), or is compared with an immediate.
+        if self.is_folded(a) && self.f.const_of(b).is_none() && !self.is_folded(b) {
+            std::mem::swap(&mut a, &mut b);
+            cc = cc.swap();
+        }
+        if let Some(k) = self.imm(b, ty)
+            && let Some(m) = self.folded_mem(a)
+        {
+            self.emit(MInst::CmpMemImm { size, a: m, imm: k });
+            return CC::Int(int_cond(cc));
+        }
         if self.f.const_of(b) == Some(0) && matches!(cc, IntCC::Eq | IntCC::Ne) {
             match self.f.def_inst(a) {
                 Some(and) if self.fused[and.index()] => {
@@ -411,7 +547,7 @@ impl Lower<'_> {
             }
         } else {
             let ra = self.reg(a);
-            let rb = self.rmi(b, ty);
+            let rb = self.rmi_or_mem(b, ty);
             self.emit(MInst::Cmp { size, a: ra, b: rb });
         }
         CC::Int(int_cond(cc))
@@ -421,6 +557,22 @@ impl Lower<'_> {
     fn test_and(&mut self, and: InstData, ty: Type) {
         let size = size_of(ty);
         let [x, y, _] = and.args;
+        if let Some(k) = self.imm(y, ty)
+            && let Some((width, m)) = self.folded_test_mem(x)
+        {
+            // The loaded bits above `width` are zero, so only the mask's low bits count.
+            let imm = match width {
+                Size::S8 => k & 0xff,
+                Size::S16 => k & 0xffff,
+                _ => k,
+            };
+            self.emit(MInst::TestMemImm {
+                size: if width == Size::S32 { size } else { width },
+                a: m,
+                imm,
+            });
+            return;
+        }
         let rx = self.reg(x);
         match self.imm(y, ty) {
             Some(k) => self.emit(MInst::TestImm {
@@ -461,10 +613,21 @@ impl Lower<'_> {
         });
     }
 
-    /// `dst = a op b` for a two-address ALU op.
+    /// `dst = a op b` for a two-address ALU op (a folded load becomes `src`, swapped
+    /// there first if `op` is commutative).
     fn alu(&mut self, op: Alu, ty: Type, dst: Reg, a: Value, b: Value) {
+        let commutative = matches!(op, Alu::Add | Alu::And | Alu::Or | Alu::Xor);
+        let (a, b) = if commutative
+            && self.is_folded(a)
+            && !self.is_folded(b)
+            && self.f.const_of(b).is_none()
+        {
+            (b, a)
+        } else {
+            (a, b)
+        };
         let ra = self.reg(a);
-        let src = self.rmi(b, ty);
+        let src = self.rmi_or_mem(b, ty);
         self.mov(dst, ra);
         self.emit(MInst::Alu {
             op,
@@ -482,6 +645,10 @@ impl Lower<'_> {
         use Opcode as O;
         match d.op {
             O::Const => {}
+            O::Add if self.is_folded(a) || self.is_folded(b) => {
+                let dst = self.def(d.result);
+                self.alu(Alu::Add, ty, dst, a, b);
+            }
             O::Add => {
                 let dst = self.def(d.result);
                 let ra = self.reg(a);
