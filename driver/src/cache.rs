@@ -23,10 +23,11 @@ impl StatementCache {
         }
     }
 
-    fn take(&self, sql: &str) -> Option<RawStatement> {
+    /// Takes the statement cached for `sql`, with its key (reused when it goes back).
+    fn take(&self, sql: &str) -> Option<(String, RawStatement)> {
         let mut entries = self.entries.borrow_mut();
         let i = entries.iter().position(|(s, _)| s == sql)?;
-        entries.remove(i).map(|(_, stmt)| stmt)
+        entries.remove(i)
     }
 
     fn put(&self, conn: &Connection, sql: String, stmt: RawStatement) {
@@ -116,13 +117,13 @@ impl Connection {
     /// # Errors
     /// As [`Connection::prepare`].
     pub fn prepare_cached(&self, sql: &str) -> Result<CachedStatement<'_>> {
-        let stmt = match self.cache.take(sql) {
-            Some(raw) => Statement::from_raw(self, raw),
-            None => self.prepare(sql)?,
+        let (sql, stmt) = match self.cache.take(sql) {
+            Some((key, raw)) => (key, Statement::from_raw(self, raw)),
+            None => (sql.to_owned(), self.prepare(sql)?),
         };
         Ok(CachedStatement {
             stmt: Some(stmt),
-            sql: sql.to_owned(),
+            sql,
         })
     }
 }

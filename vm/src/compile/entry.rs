@@ -101,15 +101,18 @@ pub(crate) fn call<T>(
     if let Err(e) = signals::init() {
         return Err(Trap::host(e.to_string()));
     }
+    // The instance's module (and so its machine code) lives as long as the store, which
+    // this call borrows: no reference count is taken (it showed in per-call profiles).
     let inst = &store.inner.instances[instance as usize];
-    let module = inst.module.clone();
-    let ModuleCode::Native(native) = &module.inner.code else {
+    let info = &inst.module.inner.info;
+    let ModuleCode::Native(native) = &inst.module.inner.code else {
         unreachable!("the backend sends only native instances here");
     };
     let vmctx = inst.vmctx.as_ptr();
-    let type_index = module.inner.info.funcs[(module.inner.info.num_imported_funcs + def) as usize];
+    let type_index = info.funcs[(info.num_imported_funcs + def) as usize];
     let code = native.func_entry(def);
     let trampoline = native.entry_trampoline(type_index);
+    let trap_return = native.trap_return();
     let slots = store
         .inner
         .stack
@@ -133,7 +136,7 @@ pub(crate) fn call<T>(
     store.inner.vmstore.call_func = call_func::<T>;
     let mut record = EntryRecord {
         saved_rsp: 0,
-        resume_pc: native.trap_return(),
+        resume_pc: trap_return,
         trap: None,
         modules: &store.inner.native_modules,
         prev: std::ptr::null(),
@@ -150,8 +153,8 @@ pub(crate) fn call<T>(
     // `call_func`), on this thread.
     unsafe { (*store_ptr).inner.vmstore.store = store_ptr.cast() };
     record.prev = signals::push_entry(&record);
-    // SAFETY: the trampoline and code belong to `module`, which this function keeps
-    // alive; `vmctx` is the instance's context, kept alive by the store; `slots` holds
+    // SAFETY: the trampoline and code belong to the instance's module, which the store
+    // keeps alive (instances are never removed from a store); `vmctx` is the instance's context, kept alive by the store; `slots` holds
     // the arguments and has room for the results; the record lives across the call and
     // is the current entry, so a trap resumes in the trampoline's trap return.
     let status = unsafe { trampoline(vmctx, code, slots, &mut record) };
