@@ -109,6 +109,12 @@ fn main() -> ExitCode {
         .database
         .clone()
         .unwrap_or_else(|| ":memory:".to_owned());
+    // Ctrl-C interrupts the running statement instead of killing the shell. The handler
+    // goes in before the database opens (opening compiles SQLite, which takes a while on
+    // a loaded machine): a Ctrl-C meanwhile is counted and stops the first statement.
+    if let Err(e) = sandlite::signals::install() {
+        eprintln_quiet(&format!("sandlite: cannot handle Ctrl-C: {e}"));
+    }
     let conn = match Connection::open(&path) {
         Ok(c) => c,
         Err(e) => {
@@ -125,12 +131,8 @@ fn main() -> ExitCode {
         print_quiet(&format!("{versions}\n"));
         return ExitCode::SUCCESS;
     }
-    // Ctrl-C interrupts the running statement instead of killing the shell.
     let interrupt = conn.get_interrupt_handle();
     sandlite::signals::set_action(move || interrupt.interrupt());
-    if let Err(e) = sandlite::signals::install() {
-        eprintln_quiet(&format!("sandlite: cannot handle Ctrl-C: {e}"));
-    }
     let mut shell = Shell::new(conn, Box::new(BufWriter::new(io::stdout())));
     if let Some(mode) = options.mode {
         shell.set_mode(mode);

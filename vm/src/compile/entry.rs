@@ -60,19 +60,20 @@ fn approximate_sp() -> usize {
     std::ptr::addr_of!(marker) as usize
 }
 
-/// The granule the stack pointer is rounded down to when a limit is computed from it.
-const LIMIT_GRANULE: usize = 16 * 1024;
+/// How far the published stack limit may be from the one an entry computes and still
+/// be kept: entries from about the same host depth (a driver's calls into SQLite) then
+/// need not republish it, which takes a lock and writes every instance context.
+const LIMIT_SLACK: usize = 16 * 1024;
 
 /// Native stack bytes a unit of `max_call_depth` buys compiled code.
 const BYTES_PER_CALL: usize = 128;
 
 /// The stack limit for native code entered now from the host, within the store's
-/// limits (see `StoreLimits::max_call_depth`).
-fn stack_limit(limits: &crate::runtime::store::StoreLimits) -> usize {
-    // Rounded down, so that entries from about the same host stack depth get the same
-    // limit and need not republish it (`VMInterrupts::set_stack_limit`); this costs the
-    // budget at most `LIMIT_GRANULE` bytes.
-    let sp = approximate_sp() & !(LIMIT_GRANULE - 1);
+/// limits (see `StoreLimits::max_call_depth`). `published` is the limit in force: it is
+/// kept when it is within [`LIMIT_SLACK`] of the computed one and the budget is large
+/// enough for that slack not to matter (at most a quarter of it).
+fn stack_limit(limits: &crate::runtime::store::StoreLimits, published: usize) -> usize {
+    let sp = approximate_sp();
     let budget = limits
         .max_call_depth
         .saturating_mul(BYTES_PER_CALL)
@@ -81,7 +82,12 @@ fn stack_limit(limits: &crate::runtime::store::StoreLimits) -> usize {
         0 => sp.saturating_sub(1 << 20),
         low => (low + STACK_MARGIN).min(sp.saturating_sub(64 * 1024)),
     };
-    sp.saturating_sub(budget).max(floor)
+    let limit = sp.saturating_sub(budget).max(floor);
+    let keep = published != 0
+        && budget >= 4 * LIMIT_SLACK
+        && published.abs_diff(limit) <= LIMIT_SLACK
+        && published >= floor;
+    if keep { published } else { limit }
 }
 
 /// Runs native function `func` (a defined function of an instance whose module is
@@ -129,7 +135,7 @@ pub(crate) fn call<T>(
         store.inner.vmstore.stack_limit,
     );
     if outermost {
-        let limit = stack_limit(&store.inner.limits);
+        let limit = stack_limit(&store.inner.limits, store.inner.interrupts.stack_limit());
         store.inner.vmstore.stack_limit = limit;
         store.inner.interrupts.set_stack_limit(limit);
     }

@@ -489,6 +489,17 @@ impl Terminator {
         }
     }
 
+    /// Outgoing edge `i` (in `for_each_succ` order), if there is one.
+    pub(crate) fn succ(&self, i: usize) -> Option<&BlockCall> {
+        match self {
+            Terminator::Jump(c) if i == 0 => Some(c),
+            Terminator::Branch { then, .. } if i == 0 => Some(then),
+            Terminator::Branch { else_, .. } if i == 1 => Some(else_),
+            Terminator::BrTable { targets, .. } => targets.get(i),
+            _ => None,
+        }
+    }
+
     /// Calls `f` on each outgoing edge, mutably.
     pub(crate) fn for_each_succ_mut(&mut self, mut f: impl FnMut(&mut BlockCall)) {
         match self {

@@ -307,12 +307,10 @@ pub(crate) fn reverse_postorder(f: &Function) -> Vec<Block> {
     let mut stack: Vec<(Block, usize)> = vec![(f.entry, 0)];
     visited[f.entry.index()] = true;
     while let Some(&mut (b, ref mut next)) = stack.last_mut() {
-        let mut succs = Vec::new();
-        f.blocks[b.index()]
-            .term
-            .for_each_succ(|c| succs.push(c.block));
-        if *next < succs.len() {
-            let s = succs[*next];
+        // One edge per step, read in place: a `br_table` with many targets is visited
+        // in time linear in its size.
+        if let Some(c) = f.blocks[b.index()].term.succ(*next) {
+            let s = c.block;
             *next += 1;
             if !visited[s.index()] {
                 visited[s.index()] = true;

@@ -148,6 +148,11 @@ impl VMInterrupts {
         was
     }
 
+    /// The stack limit last set (0 before the first native call).
+    pub(crate) fn stack_limit(&self) -> usize {
+        self.limit.load(Ordering::Relaxed)
+    }
+
     /// Sets the stack limit compiled code checks (raised while an interrupt is pending).
     pub(crate) fn set_stack_limit(&self, limit: usize) {
         // Only the thread running the store sets the limit, so it cannot change between

@@ -43,6 +43,12 @@ struct Lower<'a> {
     /// Loads whose one user takes them as a memory operand (or, if it cannot, loads them
     /// itself where it is emitted); cleared once emitted.
     folded: Vec<bool>,
+    /// The register whose value (of this size) the flags reflect, set by an ALU
+    /// operation and kept by the flag-neutral instructions after it: a branch on that
+    /// value needs no `test`.
+    flags: Option<(Reg, Size)>,
+    /// The block being lowered.
+    current: Block,
     /// The block of each IR instruction (filled block by block as lowering goes).
     inst_block: Vec<u32>,
     block_index: Vec<u32>,
@@ -117,6 +123,8 @@ pub(crate) fn lower(f: &Function, order: &[Block], env: &Env<'_>) -> Lowered {
         uses,
         fused: vec![false; f.insts.len()],
         folded: vec![false; f.insts.len()],
+        flags: None,
+        current: Block(0),
         inst_block: vec![u32::MAX; f.insts.len()],
         block_index,
         sig,
@@ -147,7 +155,47 @@ pub(crate) fn lower(f: &Function, order: &[Block], env: &Env<'_>) -> Lowered {
 
 impl Lower<'_> {
     fn emit(&mut self, i: MInst) {
+        self.flags = match &i {
+            MInst::Alu {
+                op: Alu::Add | Alu::Sub | Alu::And | Alu::Or | Alu::Xor,
+                size,
+                dst,
+                ..
+            } => Some((*dst, *size)),
+            MInst::Mov { dst, .. }
+            | MInst::MovImm { dst, .. }
+            | MInst::Lea { dst, .. }
+            | MInst::Load { dst, .. }
+                if self.flags.is_some_and(|(r, _)| r != *dst) =>
+            {
+                self.flags
+            }
+            _ => None,
+        };
         self.vc.insts.push(i);
+    }
+
+    /// Whether the flags already say whether `r` (of `size`) is zero.
+    fn flags_hold(&self, r: Reg, size: Size) -> bool {
+        self.flags == Some((r, size))
+    }
+
+    /// Whether `v` is what this block's branch tests against zero (directly, or by a
+    /// fused `v == 0` / `v != 0`): then computing it with flags saves the `test`.
+    fn tested_by_branch(&self, v: Value) -> bool {
+        let Terminator::Branch { cond, .. } = &self.f.blocks[self.current.index()].term else {
+            return false;
+        };
+        if *cond == v {
+            return true;
+        }
+        self.f.def_inst(*cond).is_some_and(|i| {
+            let d = &self.f.insts[i.index()];
+            self.fused[i.index()]
+                && matches!(d.op, Opcode::Icmp(IntCC::Eq | IntCC::Ne))
+                && d.args[0] == v
+                && self.f.const_of(d.args[1]) == Some(0)
+        })
     }
 
     fn new_reg(&mut self, ty: Type) -> Reg {
@@ -238,6 +286,8 @@ impl Lower<'_> {
     }
 
     fn block(&mut self, b: Block, is_entry: bool) {
+        self.current = b;
+        self.flags = None;
         let bd = &self.f.blocks[b.index()];
         let start = self.vc.insts.len() as u32;
         let mut params = Vec::new();
@@ -508,11 +558,13 @@ impl Lower<'_> {
             };
         }
         let r = self.reg(cond);
-        self.emit(MInst::Test {
-            size: Size::S32,
-            a: r,
-            b: r,
-        });
+        if !self.flags_hold(r, Size::S32) {
+            self.emit(MInst::Test {
+                size: Size::S32,
+                a: r,
+                b: r,
+            });
+        }
         CC::Int(Cond::Ne)
     }
 
@@ -542,7 +594,9 @@ impl Lower<'_> {
                 }
                 _ => {
                     let r = self.reg(a);
-                    self.emit(MInst::Test { size, a: r, b: r });
+                    if !self.flags_hold(r, size) {
+                        self.emit(MInst::Test { size, a: r, b: r });
+                    }
                 }
             }
         } else {
@@ -645,7 +699,7 @@ impl Lower<'_> {
         use Opcode as O;
         match d.op {
             O::Const => {}
-            O::Add if self.is_folded(a) || self.is_folded(b) => {
+            O::Add if self.is_folded(a) || self.is_folded(b) || self.tested_by_branch(d.result) => {
                 let dst = self.def(d.result);
                 self.alu(Alu::Add, ty, dst, a, b);
             }
@@ -672,7 +726,9 @@ impl Lower<'_> {
                     let rb = self.reg(b);
                     self.mov(dst, rb);
                     self.emit(MInst::Neg { size, dst });
-                } else if let Some(k) = self.imm(b, ty).filter(|k| *k != i32::MIN) {
+                } else if let Some(k) = self.imm(b, ty).filter(|k| *k != i32::MIN)
+                    && !self.tested_by_branch(d.result)
+                {
                     let ra = self.reg(a);
                     self.emit(MInst::Lea {
                         size,
