@@ -33,7 +33,7 @@ pub struct Report {
 /// # Errors
 /// Pool, SQLite or thread errors.
 pub fn run(name: &str, threads: usize, rows_per_thread: usize) -> Result<Report, BoxError> {
-    let manager = SandliteConnectionManager::memory(name).with_init(|conn| {
+    let manager = SandliteConnectionManager::shared_memory(name).with_init(|conn| {
         // Writers on one database take turns; wait for the lock instead of failing.
         conn.busy_timeout(Duration::from_secs(10))
     });

@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 use crate::params::Params;
 use crate::statement::{Row, Statement};
 use crate::types::ToSql;
+use crate::uri::{self, Target};
 use sandlite_sqlite_wasm::{Config, Db, Sqlite, Strategy, UpdateAction, ffi};
 use sandlite_vfs::{SandboxOptions, Vfs};
 use std::cell::{Cell, RefCell, RefMut};
@@ -13,32 +14,150 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-/// How to open a database (`SQLITE_OPEN_*` flags).
+/// How to open a database (`SQLITE_OPEN_*` flags), with the operations of rusqlite's
+/// `bitflags` type (`|`, `&`, `^`, `!`, `-`, `contains`, `insert`, ...).
+///
+/// `SQLITE_OPEN_SHARED_CACHE` on an in-memory database shares it between the connections
+/// of the process (see [`Connection::open`]); on a file it changes nothing, since each
+/// connection is its own SQLite instance. The mutex flags change nothing either: every
+/// connection is used by one thread at a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct OpenFlags(i32);
 
 impl OpenFlags {
+    /// Read-only.
     pub const SQLITE_OPEN_READ_ONLY: OpenFlags = OpenFlags(ffi::SQLITE_OPEN_READONLY);
+    /// Read-write (read-only if the file is write-protected).
     pub const SQLITE_OPEN_READ_WRITE: OpenFlags = OpenFlags(ffi::SQLITE_OPEN_READWRITE);
+    /// Create the database if it does not exist.
     pub const SQLITE_OPEN_CREATE: OpenFlags = OpenFlags(ffi::SQLITE_OPEN_CREATE);
+    /// Interpret `file:` names as URIs.
     pub const SQLITE_OPEN_URI: OpenFlags = OpenFlags(ffi::SQLITE_OPEN_URI);
+    /// An in-memory database (the name only matters for a shared cache).
     pub const SQLITE_OPEN_MEMORY: OpenFlags = OpenFlags(ffi::SQLITE_OPEN_MEMORY);
+    /// Multi-thread mode (no effect: a connection is used by one thread at a time).
     pub const SQLITE_OPEN_NO_MUTEX: OpenFlags = OpenFlags(ffi::SQLITE_OPEN_NOMUTEX);
+    /// Serialized mode (no effect, as `SQLITE_OPEN_NO_MUTEX`).
+    pub const SQLITE_OPEN_FULL_MUTEX: OpenFlags = OpenFlags(ffi::SQLITE_OPEN_FULLMUTEX);
+    /// Shared cache: shares an in-memory database between the process's connections.
+    pub const SQLITE_OPEN_SHARED_CACHE: OpenFlags = OpenFlags(ffi::SQLITE_OPEN_SHAREDCACHE);
+    /// Private cache (overrides `SQLITE_OPEN_SHARED_CACHE`).
+    pub const SQLITE_OPEN_PRIVATE_CACHE: OpenFlags = OpenFlags(ffi::SQLITE_OPEN_PRIVATECACHE);
+    /// Refuse to open a database through a symbolic link.
     pub const SQLITE_OPEN_NOFOLLOW: OpenFlags = OpenFlags(ffi::SQLITE_OPEN_NOFOLLOW);
+    /// Extended result codes (always on in Sandlite).
+    pub const SQLITE_OPEN_EXRESCODE: OpenFlags = OpenFlags(ffi::SQLITE_OPEN_EXRESCODE);
 
+    const ALL: i32 = ffi::SQLITE_OPEN_READONLY
+        | ffi::SQLITE_OPEN_READWRITE
+        | ffi::SQLITE_OPEN_CREATE
+        | ffi::SQLITE_OPEN_URI
+        | ffi::SQLITE_OPEN_MEMORY
+        | ffi::SQLITE_OPEN_NOMUTEX
+        | ffi::SQLITE_OPEN_FULLMUTEX
+        | ffi::SQLITE_OPEN_SHAREDCACHE
+        | ffi::SQLITE_OPEN_PRIVATECACHE
+        | ffi::SQLITE_OPEN_NOFOLLOW
+        | ffi::SQLITE_OPEN_EXRESCODE;
+
+    /// The raw `SQLITE_OPEN_*` bits.
     pub const fn bits(self) -> i32 {
         self.0
     }
 
+    /// No flags.
+    pub const fn empty() -> OpenFlags {
+        OpenFlags(0)
+    }
+
+    /// Every flag this type knows.
+    pub const fn all() -> OpenFlags {
+        OpenFlags(Self::ALL)
+    }
+
+    /// The flags `bits`, or `None` if it has a bit no flag stands for.
+    pub const fn from_bits(bits: i32) -> Option<OpenFlags> {
+        if bits & !Self::ALL == 0 {
+            Some(OpenFlags(bits))
+        } else {
+            None
+        }
+    }
+
+    /// The known flags of `bits`, unknown bits dropped.
+    pub const fn from_bits_truncate(bits: i32) -> OpenFlags {
+        OpenFlags(bits & Self::ALL)
+    }
+
+    /// True if no flag is set.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// True if every flag of `other` is set.
     pub const fn contains(self, other: OpenFlags) -> bool {
         self.0 & other.0 == other.0
     }
+
+    /// True if any flag of `other` is set.
+    pub const fn intersects(self, other: OpenFlags) -> bool {
+        self.0 & other.0 != 0
+    }
+
+    /// Sets the flags of `other`.
+    pub fn insert(&mut self, other: OpenFlags) {
+        self.0 |= other.0;
+    }
+
+    /// Clears the flags of `other`.
+    pub fn remove(&mut self, other: OpenFlags) {
+        self.0 &= !other.0;
+    }
+
+    /// Flips the flags of `other`.
+    pub fn toggle(&mut self, other: OpenFlags) {
+        self.0 ^= other.0;
+    }
+
+    /// Sets or clears the flags of `other`.
+    pub fn set(&mut self, other: OpenFlags, value: bool) {
+        if value {
+            self.insert(other);
+        } else {
+            self.remove(other);
+        }
+    }
 }
 
-impl std::ops::BitOr for OpenFlags {
+macro_rules! open_flags_ops {
+    ($($op:ident $f:ident $assign:ident $fa:ident => $e:expr;)*) => {$(
+        impl std::ops::$op for OpenFlags {
+            type Output = OpenFlags;
+            fn $f(self, rhs: OpenFlags) -> OpenFlags {
+                let f: fn(i32, i32) -> i32 = $e;
+                OpenFlags(f(self.0, rhs.0))
+            }
+        }
+        impl std::ops::$assign for OpenFlags {
+            fn $fa(&mut self, rhs: OpenFlags) {
+                *self = std::ops::$op::$f(*self, rhs);
+            }
+        }
+    )*};
+}
+
+open_flags_ops! {
+    BitOr bitor BitOrAssign bitor_assign => |a, b| a | b;
+    BitAnd bitand BitAndAssign bitand_assign => |a, b| a & b;
+    BitXor bitxor BitXorAssign bitxor_assign => |a, b| a ^ b;
+    Sub sub SubAssign sub_assign => |a, b| a & !b;
+}
+
+impl std::ops::Not for OpenFlags {
     type Output = OpenFlags;
-    fn bitor(self, rhs: OpenFlags) -> OpenFlags {
-        OpenFlags(self.0 | rhs.0)
+    /// The known flags not in `self` (as `bitflags` does).
+    fn not(self) -> OpenFlags {
+        OpenFlags(!self.0 & Self::ALL)
     }
 }
 
@@ -294,6 +413,8 @@ pub struct Connection {
     progress_installed: Cell<bool>,
     user_progress: Arc<std::sync::Mutex<Option<(i32, UserProgress)>>>,
     path: Option<PathBuf>,
+    /// The namespace name, for a shared in-memory database.
+    shared_memory: Option<String>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -347,6 +468,26 @@ impl Connection {
     /// Opens (creating if needed) the database at `path`, sandboxed to its directory.
     /// `":memory:"` opens a private in-memory database.
     ///
+    /// `file:` URIs work as in SQLite. In-memory URIs are opened by Sandlite itself,
+    /// since every connection is its own SQLite instance:
+    /// `file:NAME?mode=memory&cache=shared`, `file::memory:?cache=shared`,
+    /// `file:/NAME?vfs=memdb` and `mode=memory` with [`OpenFlags::SQLITE_OPEN_SHARED_CACHE`]
+    /// share one database between every connection of the process that opens the same
+    /// name (the database of [`Connection::open_shared_memory`]`(NAME)`), alive while
+    /// one of them is open; `mode=memory` alone and `file::memory:` are private. An
+    /// in-memory URI that cannot be honoured (an authority other than `localhost`, an
+    /// unknown `cache=` value, another `vfs=`) is an [`Error::InvalidPath`], never a
+    /// silently private database.
+    ///
+    /// ```
+    /// # use sandlite_driver::Connection;
+    /// let a = Connection::open("file:app?mode=memory&cache=shared")?;
+    /// let b = Connection::open("file:app?mode=memory&cache=shared")?;
+    /// a.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1)")?;
+    /// assert_eq!(b.query_row("SELECT x FROM t", [], |r| r.get::<_, i64>(0))?, 1);
+    /// # Ok::<(), sandlite_driver::Error>(())
+    /// ```
+    ///
     /// The sandbox is the directory of `path` *as given*: a path from an untrusted
     /// source picks its own sandbox (`root/../outside/victim.db` is confined to
     /// `root/../outside`). To confine untrusted names to a directory of your choice, use
@@ -379,6 +520,9 @@ impl Connection {
     /// that opens the same name (what a pool over an in-memory database needs). It lives
     /// while any connection to it is open.
     ///
+    /// The same database as the URI `file:NAME?mode=memory&cache=shared` opened with
+    /// [`Connection::open`] (native SQLite's spelling, which Sandlite honours too).
+    ///
     /// # Errors
     /// If the SQLite module cannot load.
     pub fn open_shared_memory(name: &str) -> Result<Connection> {
@@ -390,7 +534,29 @@ impl Connection {
     /// # Errors
     /// If the SQLite module cannot load.
     pub fn open_shared_memory_with(name: &str, options: &OpenOptions) -> Result<Connection> {
-        Connection::open_inner(Vfs::memory(name), "shared.db", options, None)
+        Connection::open_shared_memory_inner(name, uri::SHARED_MEMORY_FILE, options)
+    }
+
+    /// Opens `file` (a name or a `file:` URI) in the memdb namespace `name`.
+    fn open_shared_memory_inner(
+        name: &str,
+        file: &str,
+        options: &OpenOptions,
+    ) -> Result<Connection> {
+        // The database is a memdb *file*: SQLite must not make it a private in-memory
+        // database of its own instance, and must read the URI's remaining parameters.
+        let flags = (options.flags.0 & !(ffi::SQLITE_OPEN_MEMORY | ffi::SQLITE_OPEN_SHAREDCACHE))
+            | ffi::SQLITE_OPEN_URI;
+        let options = options.clone().flags(OpenFlags(flags));
+        let mut conn = Connection::open_inner(Vfs::memory(name), file, &options, None)?;
+        conn.shared_memory = Some(name.to_owned());
+        Ok(conn)
+    }
+
+    /// The memdb namespace of a shared in-memory database (what keeps it alive).
+    pub(crate) fn shared_memory_vfs(&self) -> Option<Vfs> {
+        self.shared_memory.as_ref()?;
+        Some(self.inner.try_borrow().ok()?.sqlite.vfs().clone())
     }
 
     /// Opens with [`OpenOptions`].
@@ -398,10 +564,16 @@ impl Connection {
     /// # Errors
     /// As [`Connection::open`].
     pub fn open_with_options(path: &Path, options: &OpenOptions) -> Result<Connection> {
-        if path == Path::new(":memory:") || path.to_str() == Some("") {
-            let id = MEMORY_IDS.fetch_add(1, Ordering::Relaxed);
-            let vfs = Vfs::memory(&format!("private memory database {id}"));
-            return Connection::open_inner(vfs, ":memory:", options, None);
+        match uri::classify(path, options.flags.bits())? {
+            Target::PrivateMemory => {
+                let id = MEMORY_IDS.fetch_add(1, Ordering::Relaxed);
+                let vfs = Vfs::memory(&format!("private memory database {id}"));
+                return Connection::open_inner(vfs, ":memory:", options, None);
+            }
+            Target::SharedMemory { name, uri } => {
+                return Connection::open_shared_memory_inner(&name, &uri, options);
+            }
+            Target::File => {}
         }
         let (root, name) = sandbox_parts(path, options.sandbox_root.as_deref())?;
         let sandbox = SandboxOptions::new().allow_hard_links(options.allow_hard_links);
@@ -438,6 +610,7 @@ impl Connection {
             progress_installed: Cell::new(false),
             user_progress: Arc::new(std::sync::Mutex::new(None)),
             path,
+            shared_memory: None,
         };
         conn.busy_timeout(options.busy_timeout)?;
         Ok(conn)

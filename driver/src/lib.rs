@@ -41,6 +41,7 @@ pub mod service;
 mod statement;
 mod transaction;
 pub mod types;
+mod uri;
 
 pub use backup::Progress;
 pub use blob::Blob;
