@@ -137,7 +137,9 @@ fn user_functions_compute_from_sql() {
         ]
     );
     assert!(
-        report.bad_input_error.contains("argument 0"),
+        report
+            .bad_input_error
+            .contains("Invalid function parameter type Text at index 0"),
         "{}",
         report.bad_input_error
     );

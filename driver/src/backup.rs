@@ -33,7 +33,12 @@ impl Connection {
         mut progress: Option<&mut dyn FnMut(Progress)>,
     ) -> Result<()> {
         let dst = dst.as_ref();
-        let bad = |why: &str| Error::InvalidPath(dst.to_owned(), why.to_owned());
+        let bad = |why: &str| {
+            Error::sqlite(
+                sandlite_sqlite_wasm::ffi::SQLITE_CANTOPEN,
+                format!("unable to open backup destination {}: {why}", dst.display()),
+            )
+        };
         let file = dst
             .file_name()
             .and_then(|f| f.to_str())
@@ -42,11 +47,11 @@ impl Connection {
             Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
             _ => std::env::current_dir().map_err(|e| bad(&e.to_string()))?,
         };
-        let vfs = Vfs::new(&dir).map_err(|e| Error::Sqlite {
-            code: e.primary_code(),
-            extended_code: e.code(),
-            message: format!("unable to open backup destination: {}", e.message()),
-            offset: None,
+        let vfs = Vfs::new(&dir).map_err(|e| {
+            Error::sqlite(
+                e.code(),
+                format!("unable to open backup destination: {}", e.message()),
+            )
         })?;
         let root = vfs.root().ok_or_else(|| bad("not a directory"))?.to_owned();
         let target = format!("{root}/{file}");

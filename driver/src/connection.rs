@@ -427,8 +427,15 @@ impl std::fmt::Debug for Connection {
 
 /// Splits a path into the sandbox root and the name SQLite opens inside it.
 fn sandbox_parts(path: &Path, root: Option<&Path>) -> Result<(PathBuf, String)> {
-    let bad = |why: &str| Error::InvalidPath(path.to_owned(), why.to_owned());
-    let text = path.to_str().ok_or_else(|| bad("not UTF-8"))?;
+    let text = path
+        .to_str()
+        .ok_or_else(|| Error::InvalidPath(path.to_owned()))?;
+    let bad = |why: &str| {
+        Error::sqlite(
+            ffi::SQLITE_CANTOPEN,
+            format!("unable to open database file {}: {why}", path.display()),
+        )
+    };
     if let Some(rest) = text.strip_prefix("file:") {
         // A URI: sandbox its path, keep its query.
         let (file, query) = match rest.split_once('?') {
@@ -476,8 +483,8 @@ impl Connection {
     /// name (the database of [`Connection::open_shared_memory`]`(NAME)`), alive while
     /// one of them is open; `mode=memory` alone and `file::memory:` are private. An
     /// in-memory URI that cannot be honoured (an authority other than `localhost`, an
-    /// unknown `cache=` value, another `vfs=`) is an [`Error::InvalidPath`], never a
-    /// silently private database.
+    /// unknown `cache=` value, another `vfs=`) is an `SQLITE_ERROR`, never a silently
+    /// private database.
     ///
     /// ```
     /// # use sandlite_driver::Connection;
@@ -577,11 +584,11 @@ impl Connection {
         }
         let (root, name) = sandbox_parts(path, options.sandbox_root.as_deref())?;
         let sandbox = SandboxOptions::new().allow_hard_links(options.allow_hard_links);
-        let vfs = Vfs::with_options(&root, &sandbox).map_err(|e| Error::Sqlite {
-            code: e.primary_code(),
-            extended_code: e.code(),
-            message: format!("unable to open database file: {}", e.message()),
-            offset: None,
+        let vfs = Vfs::with_options(&root, &sandbox).map_err(|e| {
+            Error::sqlite(
+                e.code(),
+                format!("unable to open database file: {}", e.message()),
+            )
         })?;
         Connection::open_inner(vfs, &name, options, Some(path.to_owned()))
     }
@@ -658,12 +665,12 @@ impl Connection {
                 let db = inner.db;
                 inner.sqlite.prepare(db, rest, 0)
             }
-            .map_err(|e| shift(e.into(), consumed))?;
+            .map_err(|e| Error::in_sql(e, sql, consumed))?;
             if let Some(stmt) = prepared.stmt {
                 // Stepped like any statement (interrupt accounting included); finalized on
                 // drop if a step fails.
                 let stmt = Statement::new(self, stmt);
-                while stmt.step().map_err(|e| shift(e, consumed))? {}
+                while stmt.step()? {}
                 stmt.finalize()?;
             }
             if prepared.tail == 0 {
@@ -698,7 +705,10 @@ impl Connection {
     pub fn prepare(&self, sql: &str) -> Result<Statement<'_>> {
         let mut inner = self.inner()?;
         let db = inner.db;
-        let prepared = inner.sqlite.prepare(db, sql, 0)?;
+        let prepared = inner
+            .sqlite
+            .prepare(db, sql, 0)
+            .map_err(|e| Error::in_sql(e, sql, 0))?;
         let Some(stmt) = prepared.stmt else {
             return Err(Error::Misuse(format!("no SQL statement in {sql:?}")));
         };
@@ -1153,24 +1163,6 @@ impl From<UpdateAction> for Action {
             UpdateAction::Update => Action::SQLITE_UPDATE,
             UpdateAction::Delete => Action::SQLITE_DELETE,
         }
-    }
-}
-
-/// Moves an error's SQL offset from a statement-relative to a batch-relative position.
-fn shift(e: Error, by: usize) -> Error {
-    match e {
-        Error::Sqlite {
-            code,
-            extended_code,
-            message,
-            offset,
-        } => Error::Sqlite {
-            code,
-            extended_code,
-            message,
-            offset: offset.map(|o| o + by),
-        },
-        other => other,
     }
 }
 

@@ -1,119 +1,218 @@
 //! The driver's error type.
 
+use crate::ffi::{self, ErrorCode};
 use crate::types::Type;
-use sandlite_sqlite_wasm::ffi;
 use std::path::PathBuf;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// Everything that can go wrong. `Send + Sync + 'static`, so it crosses threads and
-/// fits in `Box<dyn Error>`.
+/// Everything that can go wrong: rusqlite's `Error`, variant for variant where rusqlite
+/// has one, plus what the sandbox adds ([`Error::Trap`], [`Error::Broken`],
+/// [`Error::Load`], [`Error::ReentrantUse`], [`Error::Misuse`]). `Send + Sync + 'static`,
+/// so it crosses threads and fits in `Box<dyn Error>`.
+///
+/// ```
+/// use sandlite_driver::{Connection, Error, ErrorCode, ffi};
+/// let conn = Connection::open_in_memory()?;
+/// conn.execute_batch("CREATE TABLE t(id INTEGER PRIMARY KEY)")?;
+/// conn.execute("INSERT INTO t VALUES (1)", [])?;
+/// match conn.execute("INSERT INTO t VALUES (1)", []) {
+///     Err(Error::SqliteFailure(ffi::Error { code: ErrorCode::ConstraintViolation, extended_code }, _)) => {
+///         assert_eq!(extended_code, ffi::SQLITE_CONSTRAINT_PRIMARYKEY);
+///     }
+///     other => panic!("{other:?}"),
+/// }
+/// # Ok::<(), Error>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// SQLite reported an error.
-    #[error("{}", sqlite_message(.message, .offset))]
-    Sqlite {
-        /// The primary result code (`code & 0xff` of the extended one).
-        code: i32,
-        /// The extended result code (e.g. `SQLITE_CONSTRAINT_UNIQUE`, 2067).
-        extended_code: i32,
-        /// SQLite's message, with the VFS's reason appended where there is one.
-        message: String,
-        /// Byte offset in the SQL text the error refers to, when SQLite knows it.
-        offset: Option<usize>,
-    },
-    /// The VM trapped while running SQLite; the connection is broken (see
-    /// [`Connection::is_broken`](crate::Connection::is_broken)).
-    #[error("SQLite trapped inside the sandbox: {0}")]
-    Trap(#[source] sandlite_vm::Trap),
-    /// The SQLite module could not be loaded.
-    #[error("cannot load SQLite: {0}")]
-    Load(String),
-    /// An earlier trap broke this connection; open a new one.
-    #[error("connection broken by an earlier trap: {0}")]
-    Broken(String),
-    /// `query_row` found no row.
-    #[error("query returned no rows")]
-    QueryReturnedNoRows,
-    /// A column index past the last column.
-    #[error("invalid column index: {0}")]
-    InvalidColumnIndex(usize),
-    /// No column has this name.
-    #[error("invalid column name: {0}")]
-    InvalidColumnName(String),
-    /// The value in a column cannot become the requested Rust type.
-    #[error("invalid column type {found} at index {index} ({name}): {message}")]
-    InvalidColumnType {
-        index: usize,
-        name: String,
-        found: Type,
-        message: String,
-    },
-    /// An integer does not fit the requested Rust integer type.
-    #[error("integer {value} at column {index} is out of range for the requested type")]
-    IntegralValueOutOfRange { index: usize, value: i64 },
-    /// A `FromSql` implementation failed.
-    #[error("conversion failed at column {index} ({found}): {source}")]
-    FromSqlConversionFailure {
-        index: usize,
-        found: Type,
-        #[source]
-        source: BoxError,
-    },
-    /// A `ToSql` implementation failed.
-    #[error("parameter conversion failed: {0}")]
-    ToSqlConversionFailure(#[source] BoxError),
-    /// The number of parameters given does not match the statement.
-    #[error("wrong number of parameters: {given} given, {expected} expected")]
-    InvalidParameterCount { given: usize, expected: usize },
-    /// A named parameter that the statement does not have.
-    #[error("invalid parameter name: {0}")]
-    InvalidParameterName(String),
-    /// `execute` was given a statement that returns rows.
-    #[error("execute returned results: use query instead")]
-    ExecuteReturnedResults,
-    /// More than one statement where only one is allowed.
-    #[error("multiple statements provided")]
-    MultipleStatement,
+    /// SQLite reported an error: its code and its message (`None` when SQLite gave only
+    /// the code).
+    #[error("{}", match .1 { Some(m) => m.clone(), None => .0.to_string() })]
+    SqliteFailure(ffi::Error, Option<String>),
+    /// A value does not convert to the requested Rust type (column index, the value's
+    /// type, the reason).
+    #[error("Conversion error from type {1} at index: {0}, {2}")]
+    FromSqlConversionFailure(usize, Type, #[source] BoxError),
+    /// An integer does not fit the requested Rust integer type (column index, value).
+    #[error("Integer {1} out of range at index {0}")]
+    IntegralValueOutOfRange(usize, i64),
+    /// Text that is not valid UTF-8 where a `&str` was asked for.
+    #[error(transparent)]
+    Utf8Error(#[from] std::str::Utf8Error),
     /// A string with an interior NUL byte where SQLite needs a C string.
     #[error("string contains a NUL byte")]
     NulError,
+    /// A named parameter that the statement does not have.
+    #[error("Invalid parameter name: {0}")]
+    InvalidParameterName(String),
+    /// A path that cannot be used (not UTF-8).
+    #[error("Invalid path: {}", .0.display())]
+    InvalidPath(PathBuf),
+    /// `execute` was given a statement that returns rows.
+    #[error("Execute returned results - did you mean to call query?")]
+    ExecuteReturnedResults,
+    /// `query_row` (or `query_one`) found no row.
+    #[error("Query returned no rows")]
+    QueryReturnedNoRows,
+    /// `query_one` found more than one row.
+    #[error("Query returned more than one row")]
+    QueryReturnedMoreThanOneRow,
+    /// A column index past the last column.
+    #[error("Invalid column index: {0}")]
+    InvalidColumnIndex(usize),
+    /// No column has this name.
+    #[error("Invalid column name: {0}")]
+    InvalidColumnName(String),
+    /// The value in a column cannot become the requested Rust type (index, column name,
+    /// the value's type).
+    #[error("Invalid column type {2} at index: {0}, name: {1}")]
+    InvalidColumnType(usize, String, Type),
+    /// `Statement::insert` changed this many rows instead of one.
+    #[error("Query changed {0} rows")]
+    StatementChangedRows(usize),
+    /// A user function's argument cannot become the requested Rust type (argument index,
+    /// the value's type).
+    #[error("Invalid function parameter type {1} at index {0}")]
+    InvalidFunctionParameterType(usize, Type),
     /// A user function returned an error.
-    #[error("user function error: {0}")]
-    UserFunctionError(#[source] BoxError),
-    /// A path that cannot be used (not UTF-8, no file name, ...).
-    #[error("invalid path {0}: {1}")]
-    InvalidPath(PathBuf, String),
+    #[error(transparent)]
+    UserFunctionError(BoxError),
+    /// A `ToSql` implementation failed.
+    #[error(transparent)]
+    ToSqlConversionFailure(BoxError),
+    /// The SQL is not a query where one was required.
+    #[error("Query is not read-only")]
+    InvalidQuery,
+    /// More than one statement where only one is allowed.
+    #[error("Multiple statements provided")]
+    MultipleStatement,
+    /// The number of parameters given does not match the statement (given, expected).
+    #[error("Wrong number of parameters passed to query. Got {0}, needed {1}")]
+    InvalidParameterCount(usize, usize),
+    /// SQLite could not compile the SQL: the error, SQLite's message, the SQL and the
+    /// byte offset in it that the error refers to.
+    #[error("{msg} in {sql} at offset {offset}")]
+    SqlInputError {
+        /// The error code.
+        error: ffi::Error,
+        /// SQLite's message.
+        msg: String,
+        /// The SQL text.
+        sql: String,
+        /// Byte offset in `sql`.
+        offset: i32,
+    },
+    /// An attached database index that does not exist.
+    #[error("Invalid database index: {0}")]
+    InvalidDatabaseIndex(usize),
+    /// The VM trapped while running SQLite; the connection is broken (see
+    /// [`Connection::is_broken`](crate::Connection::is_broken)). Sandlite only.
+    #[error("SQLite trapped inside the sandbox: {0}")]
+    Trap(#[source] sandlite_vm::Trap),
+    /// The SQLite module could not be loaded. Sandlite only.
+    #[error("cannot load SQLite: {0}")]
+    Load(String),
+    /// An earlier trap broke this connection; open a new one. Sandlite only.
+    #[error("connection broken by an earlier trap: {0}")]
+    Broken(String),
     /// The connection was used from a callback it is running (a user function or hook
-    /// calling back into the same connection).
+    /// calling back into the same connection). Sandlite only.
     #[error("connection is busy running a statement; it cannot be used from its own callbacks")]
     ReentrantUse,
-    /// Any other misuse of the API, with an explanation.
+    /// Any other misuse of the API, with an explanation. Sandlite only.
     #[error("{0}")]
     Misuse(String),
 }
 
-fn sqlite_message(message: &str, offset: &Option<usize>) -> String {
-    match offset {
-        Some(o) => format!("{message} (at offset {o})"),
-        None => message.to_owned(),
+impl PartialEq for Error {
+    /// As rusqlite: equal variants with equal data; errors carrying a boxed error
+    /// compare only their other fields (`ToSqlConversionFailure` and
+    /// `UserFunctionError` are never equal).
+    fn eq(&self, other: &Error) -> bool {
+        use Error as E;
+        match (self, other) {
+            (E::SqliteFailure(a, m), E::SqliteFailure(b, n)) => a == b && m == n,
+            (E::FromSqlConversionFailure(i, t, _), E::FromSqlConversionFailure(j, u, _)) => {
+                i == j && t == u
+            }
+            (E::IntegralValueOutOfRange(i, v), E::IntegralValueOutOfRange(j, w)) => {
+                i == j && v == w
+            }
+            (E::Utf8Error(a), E::Utf8Error(b)) => a == b,
+            (E::NulError, E::NulError)
+            | (E::ExecuteReturnedResults, E::ExecuteReturnedResults)
+            | (E::QueryReturnedNoRows, E::QueryReturnedNoRows)
+            | (E::QueryReturnedMoreThanOneRow, E::QueryReturnedMoreThanOneRow)
+            | (E::InvalidQuery, E::InvalidQuery)
+            | (E::MultipleStatement, E::MultipleStatement)
+            | (E::ReentrantUse, E::ReentrantUse) => true,
+            (E::InvalidParameterName(a), E::InvalidParameterName(b))
+            | (E::InvalidColumnName(a), E::InvalidColumnName(b))
+            | (E::Load(a), E::Load(b))
+            | (E::Broken(a), E::Broken(b))
+            | (E::Misuse(a), E::Misuse(b)) => a == b,
+            (E::InvalidPath(a), E::InvalidPath(b)) => a == b,
+            (E::InvalidColumnIndex(a), E::InvalidColumnIndex(b))
+            | (E::StatementChangedRows(a), E::StatementChangedRows(b))
+            | (E::InvalidDatabaseIndex(a), E::InvalidDatabaseIndex(b)) => a == b,
+            (E::InvalidColumnType(i, n, t), E::InvalidColumnType(j, m, u)) => {
+                i == j && n == m && t == u
+            }
+            (E::InvalidFunctionParameterType(i, t), E::InvalidFunctionParameterType(j, u)) => {
+                i == j && t == u
+            }
+            (E::InvalidParameterCount(a, b), E::InvalidParameterCount(c, d)) => a == c && b == d,
+            (
+                E::SqlInputError {
+                    error: e1,
+                    msg: m1,
+                    sql: s1,
+                    offset: o1,
+                },
+                E::SqlInputError {
+                    error: e2,
+                    msg: m2,
+                    sql: s2,
+                    offset: o2,
+                },
+            ) => e1 == e2 && m1 == m2 && s1 == s2 && o1 == o2,
+            (E::Trap(a), E::Trap(b)) => a.to_string() == b.to_string(),
+            _ => false,
+        }
     }
 }
 
 impl Error {
-    /// The primary SQLite result code, for SQLite errors.
-    pub fn sqlite_code(&self) -> Option<i32> {
+    /// SQLite's error (code and extended code), for errors SQLite reported.
+    pub fn sqlite_error(&self) -> Option<&ffi::Error> {
         match self {
-            Error::Sqlite { code, .. } => Some(*code),
+            Error::SqliteFailure(e, _) | Error::SqlInputError { error: e, .. } => Some(e),
             _ => None,
         }
     }
 
-    /// The extended SQLite result code, for SQLite errors.
+    /// SQLite's error code, for errors SQLite reported.
+    pub fn sqlite_error_code(&self) -> Option<ErrorCode> {
+        self.sqlite_error().map(|e| e.code)
+    }
+
+    /// The primary SQLite result code (`SQLITE_BUSY`, ...), for errors SQLite reported.
+    pub fn sqlite_code(&self) -> Option<i32> {
+        self.sqlite_error().map(|e| e.extended_code & 0xff)
+    }
+
+    /// The extended SQLite result code, for errors SQLite reported.
     pub fn extended_code(&self) -> Option<i32> {
+        self.sqlite_error().map(|e| e.extended_code)
+    }
+
+    /// SQLite's own message, without the SQL or offset (for errors SQLite reported).
+    pub fn sqlite_message(&self) -> Option<&str> {
         match self {
-            Error::Sqlite { extended_code, .. } => Some(*extended_code),
+            Error::SqliteFailure(_, m) => m.as_deref(),
+            Error::SqlInputError { msg, .. } => Some(msg),
             _ => None,
         }
     }
@@ -121,7 +220,7 @@ impl Error {
     /// The byte offset in the SQL text the error refers to, when known.
     pub fn sql_offset(&self) -> Option<usize> {
         match self {
-            Error::Sqlite { offset, .. } => *offset,
+            Error::SqlInputError { offset, .. } => usize::try_from(*offset).ok(),
             _ => None,
         }
     }
@@ -150,11 +249,30 @@ impl Error {
     }
 
     pub(crate) fn from_code(code: i32) -> Error {
-        Error::Sqlite {
-            code: code & 0xff,
-            extended_code: code,
-            message: ffi::code_name(code).to_owned(),
-            offset: None,
+        Error::SqliteFailure(ffi::Error::new(code), None)
+    }
+
+    /// An SQLite error with the extended `code` and `message`.
+    pub(crate) fn sqlite(code: i32, message: impl Into<String>) -> Error {
+        Error::SqliteFailure(ffi::Error::new(code), Some(message.into()))
+    }
+
+    /// Converts a binding error from compiling or running `sql`: an error with an
+    /// offset becomes [`Error::SqlInputError`], the offset moved by `shift` (the
+    /// position in `sql` of the statement that failed).
+    pub(crate) fn in_sql(e: sandlite_sqlite_wasm::Error, sql: &str, shift: usize) -> Error {
+        match e {
+            sandlite_sqlite_wasm::Error::Sqlite {
+                code,
+                message,
+                offset: Some(offset),
+            } => Error::SqlInputError {
+                error: ffi::Error::new(code),
+                msg: message,
+                sql: sql.to_owned(),
+                offset: i32::try_from(offset + shift).unwrap_or(i32::MAX),
+            },
+            other => other.into(),
         }
     }
 }
@@ -163,16 +281,7 @@ impl From<sandlite_sqlite_wasm::Error> for Error {
     fn from(e: sandlite_sqlite_wasm::Error) -> Error {
         use sandlite_sqlite_wasm::Error as E;
         match e {
-            E::Sqlite {
-                code,
-                message,
-                offset,
-            } => Error::Sqlite {
-                code: code & 0xff,
-                extended_code: code,
-                message,
-                offset,
-            },
+            E::Sqlite { code, message, .. } => Error::sqlite(code, message),
             E::Trap(t) => Error::Trap(t),
             E::Load(e) => Error::Load(e.to_string()),
             E::Broken(why) => Error::Broken(why),
@@ -225,15 +334,38 @@ mod tests {
     fn helpers_classify_codes() {
         let unique = Error::from_code(ffi::SQLITE_CONSTRAINT_UNIQUE);
         assert!(unique.is_constraint() && unique.is_unique_violation() && !unique.is_busy());
+        assert_eq!(
+            unique.sqlite_error_code(),
+            Some(ErrorCode::ConstraintViolation)
+        );
+        assert_eq!(unique.to_string(), "Error code 2067: constraint failed");
         assert!(Error::from_code(ffi::SQLITE_BUSY).is_busy());
-        let e = Error::Sqlite {
-            code: 1,
-            extended_code: 1,
-            message: "near \"SELEC\": syntax error".into(),
-            offset: Some(0),
+        let e = Error::SqlInputError {
+            error: ffi::Error::new(ffi::SQLITE_ERROR),
+            msg: "near \"SELEC\": syntax error".into(),
+            sql: "SELEC 1".into(),
+            offset: 0,
         };
-        assert_eq!(e.to_string(), "near \"SELEC\": syntax error (at offset 0)");
+        assert_eq!(
+            e.to_string(),
+            "near \"SELEC\": syntax error in SELEC 1 at offset 0"
+        );
+        assert_eq!(e.sql_offset(), Some(0));
+        assert_eq!(e.sqlite_error_code(), Some(ErrorCode::Unknown));
         let r: Result<i32> = Err(Error::QueryReturnedNoRows);
         assert_eq!(r.optional().unwrap(), None);
+    }
+
+    #[test]
+    fn errors_compare_like_rusqlite() {
+        assert_eq!(Error::from_code(5), Error::from_code(5));
+        assert_ne!(Error::from_code(5), Error::sqlite(5, "database is locked"));
+        assert_eq!(Error::InvalidColumnIndex(3), Error::InvalidColumnIndex(3));
+        let boxed = || Error::ToSqlConversionFailure("x".into());
+        assert_ne!(boxed(), boxed());
+        assert_eq!(
+            Error::FromSqlConversionFailure(1, Type::Text, "a".into()),
+            Error::FromSqlConversionFailure(1, Type::Text, "b".into())
+        );
     }
 }

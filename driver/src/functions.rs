@@ -119,20 +119,16 @@ impl<'a> Context<'a> {
         })?;
         match out.expect("set by with_arg") {
             (_, Ok(v)) => Ok(v),
-            (found, Err(FromSqlError::InvalidType)) => Err(Error::InvalidColumnType {
-                index: idx,
-                name: format!("argument {idx}"),
-                found,
-                message: format!("cannot be read as {}", std::any::type_name::<T>()),
-            }),
-            (_, Err(FromSqlError::OutOfRange(value))) => {
-                Err(Error::IntegralValueOutOfRange { index: idx, value })
+            (found, Err(FromSqlError::InvalidType)) => {
+                Err(Error::InvalidFunctionParameterType(idx, found))
             }
-            (found, Err(FromSqlError::Other(source))) => Err(Error::FromSqlConversionFailure {
-                index: idx,
-                found,
-                source,
-            }),
+            (_, Err(FromSqlError::OutOfRange(value))) => {
+                Err(Error::IntegralValueOutOfRange(idx, value))
+            }
+            (found, Err(FromSqlError::Other(source))) => {
+                Err(Error::FromSqlConversionFailure(idx, found, source))
+            }
+            (found, Err(e)) => Err(Error::FromSqlConversionFailure(idx, found, Box::new(e))),
         }
     }
 

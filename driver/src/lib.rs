@@ -34,6 +34,7 @@ mod blob;
 mod cache;
 mod connection;
 mod error;
+pub mod ffi;
 pub mod functions;
 mod params;
 pub mod pool;
@@ -50,8 +51,9 @@ pub use connection::{
     AbortHandle, Action, Connection, DatabaseName, InterruptHandle, OpenFlags, OpenOptions,
 };
 pub use error::{Error, OptionalExtension, Result};
+pub use ffi::ErrorCode;
 pub use params::{Params, ParamsFromIter, params_from_iter};
-pub use sandlite_sqlite_wasm::{Strategy, ffi};
+pub use sandlite_sqlite_wasm::Strategy;
 pub use statement::{AndThenRows, MappedRows, Row, RowIndex, Rows, Statement};
 pub use transaction::{DropBehavior, Savepoint, Transaction, TransactionBehavior};
 pub use types::{FromSql, Null, ToSql, ToSqlOutput, Value, ValueRef, ZeroBlob};

@@ -148,5 +148,5 @@ macro_rules! named_params {
 }
 
 pub(crate) fn count_mismatch(given: usize, expected: usize) -> Error {
-    Error::InvalidParameterCount { given, expected }
+    Error::InvalidParameterCount(given, expected)
 }

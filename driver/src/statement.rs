@@ -223,9 +223,7 @@ impl<'conn> Statement<'conn> {
     pub fn insert<P: Params>(&mut self, params: P) -> Result<i64> {
         let changed = self.execute(params)?;
         if changed != 1 {
-            return Err(Error::Misuse(format!(
-                "insert changed {changed} rows instead of 1"
-            )));
+            return Err(Error::StatementChangedRows(changed));
         }
         Ok(self.conn.last_insert_rowid())
     }
@@ -638,20 +636,18 @@ impl<'stmt> Row<'stmt> {
             .with_column(i, |v| (v.data_type(), T::column_result(v)))?;
         match converted {
             (_, Ok(t)) => Ok(t),
-            (found, Err(FromSqlError::InvalidType)) => Err(Error::InvalidColumnType {
-                index: i,
-                name: self.stmt.column_name(i).unwrap_or_default().to_owned(),
+            (found, Err(FromSqlError::InvalidType)) => Err(Error::InvalidColumnType(
+                i,
+                self.stmt.column_name(i).unwrap_or_default().to_owned(),
                 found,
-                message: format!("cannot be read as {}", std::any::type_name::<T>()),
-            }),
+            )),
             (_, Err(FromSqlError::OutOfRange(value))) => {
-                Err(Error::IntegralValueOutOfRange { index: i, value })
+                Err(Error::IntegralValueOutOfRange(i, value))
             }
-            (found, Err(FromSqlError::Other(source))) => Err(Error::FromSqlConversionFailure {
-                index: i,
-                found,
-                source,
-            }),
+            (found, Err(FromSqlError::Other(source))) => {
+                Err(Error::FromSqlConversionFailure(i, found, source))
+            }
+            (found, Err(e)) => Err(Error::FromSqlConversionFailure(i, found, Box::new(e))),
         }
     }
 

@@ -96,6 +96,89 @@ impl ValueRef<'_> {
         }
     }
 
+    /// The integer.
+    ///
+    /// # Errors
+    /// `InvalidType` if not an integer.
+    pub fn as_i64(&self) -> FromSqlResult<i64> {
+        match self {
+            ValueRef::Integer(i) => Ok(*i),
+            _ => Err(FromSqlError::InvalidType),
+        }
+    }
+
+    /// The real.
+    ///
+    /// # Errors
+    /// `InvalidType` if not a real (an integer is not converted, as in rusqlite).
+    pub fn as_f64(&self) -> FromSqlResult<f64> {
+        match self {
+            ValueRef::Real(r) => Ok(*r),
+            _ => Err(FromSqlError::InvalidType),
+        }
+    }
+
+    /// The bytes of a text or a blob.
+    ///
+    /// # Errors
+    /// `InvalidType` if neither text nor blob.
+    pub fn as_bytes(&self) -> FromSqlResult<&[u8]> {
+        match self {
+            ValueRef::Text(b) | ValueRef::Blob(b) => Ok(b),
+            _ => Err(FromSqlError::InvalidType),
+        }
+    }
+
+    /// [`as_i64`](Self::as_i64), with NULL as `None`.
+    ///
+    /// # Errors
+    /// As `as_i64`.
+    pub fn as_i64_or_null(&self) -> FromSqlResult<Option<i64>> {
+        self.or_null(Self::as_i64)
+    }
+
+    /// [`as_f64`](Self::as_f64), with NULL as `None`.
+    ///
+    /// # Errors
+    /// As `as_f64`.
+    pub fn as_f64_or_null(&self) -> FromSqlResult<Option<f64>> {
+        self.or_null(Self::as_f64)
+    }
+
+    /// [`as_str`](Self::as_str), with NULL as `None`.
+    ///
+    /// # Errors
+    /// As `as_str`.
+    pub fn as_str_or_null(&self) -> FromSqlResult<Option<&str>> {
+        self.or_null(Self::as_str)
+    }
+
+    /// [`as_blob`](Self::as_blob), with NULL as `None`.
+    ///
+    /// # Errors
+    /// As `as_blob`.
+    pub fn as_blob_or_null(&self) -> FromSqlResult<Option<&[u8]>> {
+        self.or_null(Self::as_blob)
+    }
+
+    /// [`as_bytes`](Self::as_bytes), with NULL as `None`.
+    ///
+    /// # Errors
+    /// As `as_bytes`.
+    pub fn as_bytes_or_null(&self) -> FromSqlResult<Option<&[u8]>> {
+        self.or_null(Self::as_bytes)
+    }
+
+    fn or_null<'s, T>(
+        &'s self,
+        f: impl FnOnce(&'s Self) -> FromSqlResult<T>,
+    ) -> FromSqlResult<Option<T>> {
+        match self {
+            ValueRef::Null => Ok(None),
+            _ => f(self).map(Some),
+        }
+    }
+
     /// An owned copy (text that is not UTF-8 gets U+FFFD). Like any Rust allocation it
     /// aborts if the host cannot allocate the copy; `Value::column_result` (what
     /// `row.get::<_, Value>` uses) reports that as an error instead.
@@ -116,6 +199,24 @@ impl From<ValueRef<'_>> for Value {
     }
 }
 
+impl<'a> From<&'a Value> for ValueRef<'a> {
+    fn from(v: &'a Value) -> ValueRef<'a> {
+        v.as_ref()
+    }
+}
+
+impl<'a> From<&'a str> for ValueRef<'a> {
+    fn from(s: &'a str) -> ValueRef<'a> {
+        ValueRef::Text(s.as_bytes())
+    }
+}
+
+impl<'a> From<&'a [u8]> for ValueRef<'a> {
+    fn from(b: &'a [u8]) -> ValueRef<'a> {
+        ValueRef::Blob(b)
+    }
+}
+
 /// Why a value could not become a Rust type.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -124,8 +225,43 @@ pub enum FromSqlError {
     InvalidType,
     /// An integer outside the requested type's range.
     OutOfRange(i64),
+    /// A blob of the wrong size for a fixed-size array (`[u8; N]`).
+    InvalidBlobSize {
+        /// The size the Rust type needs.
+        expected_size: usize,
+        /// The blob's size.
+        blob_size: usize,
+    },
     /// Anything else.
     Other(Box<dyn std::error::Error + Send + Sync + 'static>),
+}
+
+impl FromSqlError {
+    /// Wraps any error as [`FromSqlError::Other`].
+    pub fn other<E: std::error::Error + Send + Sync + 'static>(err: E) -> FromSqlError {
+        FromSqlError::Other(Box::new(err))
+    }
+}
+
+impl PartialEq for FromSqlError {
+    /// Equal kinds with equal data; two `Other` errors are never equal (as in rusqlite).
+    fn eq(&self, other: &FromSqlError) -> bool {
+        match (self, other) {
+            (FromSqlError::InvalidType, FromSqlError::InvalidType) => true,
+            (FromSqlError::OutOfRange(a), FromSqlError::OutOfRange(b)) => a == b,
+            (
+                FromSqlError::InvalidBlobSize {
+                    expected_size: a,
+                    blob_size: b,
+                },
+                FromSqlError::InvalidBlobSize {
+                    expected_size: c,
+                    blob_size: d,
+                },
+            ) => a == c && b == d,
+            _ => false,
+        }
+    }
 }
 
 impl fmt::Display for FromSqlError {
@@ -133,6 +269,13 @@ impl fmt::Display for FromSqlError {
         match self {
             FromSqlError::InvalidType => f.write_str("invalid type"),
             FromSqlError::OutOfRange(i) => write!(f, "value {i} out of range"),
+            FromSqlError::InvalidBlobSize {
+                expected_size,
+                blob_size,
+            } => write!(
+                f,
+                "cannot read {blob_size} byte value out of {expected_size} byte blob"
+            ),
             FromSqlError::Other(e) => e.fmt(f),
         }
     }
@@ -218,9 +361,28 @@ impl FromSql for Vec<u8> {
 impl<const N: usize> FromSql for [u8; N] {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
         let b = value.as_blob()?;
-        b.try_into().map_err(|_| {
-            FromSqlError::Other(format!("expected a blob of {N} bytes, got {}", b.len()).into())
+        b.try_into().map_err(|_| FromSqlError::InvalidBlobSize {
+            expected_size: N,
+            blob_size: b.len(),
         })
+    }
+}
+
+impl FromSql for std::rc::Rc<str> {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        Ok(std::rc::Rc::from(value.as_str()?))
+    }
+}
+
+impl FromSql for std::sync::Arc<str> {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        Ok(std::sync::Arc::from(value.as_str()?))
+    }
+}
+
+impl FromSql for Box<[u8]> {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        Vec::<u8>::column_result(value).map(Vec::into_boxed_slice)
     }
 }
 
@@ -276,15 +438,66 @@ pub trait ToSql {
     fn to_sql(&self) -> crate::Result<ToSqlOutput<'_>>;
 }
 
-impl From<i64> for Value {
-    fn from(v: i64) -> Value {
-        Value::Integer(v)
+macro_rules! value_from_integer {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Value {
+            fn from(v: $t) -> Value {
+                Value::Integer(i64::from(v))
+            }
+        }
+    )*};
+}
+
+value_from_integer!(i8, i16, i32, i64, u8, u16, u32);
+
+impl From<isize> for Value {
+    fn from(v: isize) -> Value {
+        // isize is at most 64 bits on every Rust target.
+        Value::Integer(v as i64)
+    }
+}
+
+impl TryFrom<u64> for Value {
+    type Error = std::num::TryFromIntError;
+    /// Fails above `i64::MAX` (SQLite integers are signed 64-bit).
+    fn try_from(v: u64) -> Result<Value, Self::Error> {
+        i64::try_from(v).map(Value::Integer)
     }
 }
 
 impl From<f64> for Value {
     fn from(v: f64) -> Value {
         Value::Real(v)
+    }
+}
+
+impl From<f32> for Value {
+    fn from(v: f32) -> Value {
+        Value::Real(f64::from(v))
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Value {
+        Value::Text(v.to_owned())
+    }
+}
+
+impl From<&[u8]> for Value {
+    fn from(v: &[u8]) -> Value {
+        Value::Blob(v.to_vec())
+    }
+}
+
+impl From<Null> for Value {
+    fn from(_: Null) -> Value {
+        Value::Null
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Value {
+        v.map_or(Value::Null, Into::into)
     }
 }
 
@@ -395,6 +608,18 @@ impl<T: ToSql + ?Sized> ToSql for &T {
     }
 }
 
+impl<T: ToSql + ?Sized> ToSql for std::rc::Rc<T> {
+    fn to_sql(&self) -> crate::Result<ToSqlOutput<'_>> {
+        (**self).to_sql()
+    }
+}
+
+impl<T: ToSql + ?Sized> ToSql for std::sync::Arc<T> {
+    fn to_sql(&self) -> crate::Result<ToSqlOutput<'_>> {
+        (**self).to_sql()
+    }
+}
+
 impl<T: ToSql + ?Sized> ToSql for Box<T> {
     fn to_sql(&self) -> crate::Result<ToSqlOutput<'_>> {
         (**self).to_sql()
@@ -483,10 +708,62 @@ mod tests {
             <[u8; 2]>::column_result(ValueRef::Blob(&[1, 2])).unwrap(),
             [1, 2]
         );
-        assert!(<[u8; 2]>::column_result(ValueRef::Blob(&[1])).is_err());
+        assert_eq!(
+            <[u8; 2]>::column_result(ValueRef::Blob(&[1])).unwrap_err(),
+            FromSqlError::InvalidBlobSize {
+                expected_size: 2,
+                blob_size: 1
+            }
+        );
         assert_eq!(
             Value::column_result(ValueRef::Real(1.5)).unwrap(),
             Value::Real(1.5)
         );
+    }
+
+    #[test]
+    fn value_and_output_from_rust_values() {
+        assert_eq!(Value::from(7u8), Value::Integer(7));
+        assert_eq!(Value::from(-7i16), Value::Integer(-7));
+        assert_eq!(Value::from(u32::MAX), Value::Integer(4294967295));
+        assert_eq!(Value::from(-1isize), Value::Integer(-1));
+        assert_eq!(Value::try_from(u64::MAX).ok(), None);
+        assert_eq!(Value::from(1.5f32), Value::Real(1.5));
+        assert_eq!(Value::from(true), Value::Integer(1));
+        assert_eq!(Value::from("x"), Value::Text("x".into()));
+        assert_eq!(Value::from(None::<i32>), Value::Null);
+        assert_eq!(Value::from(Some(3i32)), Value::Integer(3));
+        let out: ToSqlOutput<'_> = "x".into();
+        assert_eq!(out, ToSqlOutput::Owned(Value::Text("x".into())));
+        let out: ToSqlOutput<'_> = vec![1u8, 2].into();
+        assert_eq!(out, ToSqlOutput::Owned(Value::Blob(vec![1, 2])));
+        assert_eq!(
+            ToSqlOutput::from(3i8),
+            ToSqlOutput::Owned(Value::Integer(3))
+        );
+        assert_eq!(
+            ToSqlOutput::from(2.0f32),
+            ToSqlOutput::Owned(Value::Real(2.0))
+        );
+    }
+
+    #[test]
+    fn value_ref_accessors() {
+        assert_eq!(ValueRef::Integer(3).as_i64(), Ok(3));
+        assert_eq!(
+            ValueRef::Integer(3).as_f64(),
+            Err(FromSqlError::InvalidType)
+        );
+        assert_eq!(ValueRef::Real(0.5).as_f64(), Ok(0.5));
+        assert_eq!(ValueRef::Null.as_i64_or_null(), Ok(None));
+        assert_eq!(ValueRef::Integer(1).as_i64_or_null(), Ok(Some(1)));
+        assert_eq!(ValueRef::Text(b"a").as_str_or_null(), Ok(Some("a")));
+        assert_eq!(ValueRef::Null.as_blob_or_null(), Ok(None));
+        assert_eq!(ValueRef::Text(b"ab").as_bytes(), Ok(&b"ab"[..]));
+        assert_eq!(
+            ValueRef::Real(1.0).as_bytes_or_null(),
+            Err(FromSqlError::InvalidType)
+        );
+        assert_eq!(ValueRef::from("q"), ValueRef::Text(b"q"));
     }
 }

@@ -33,10 +33,11 @@ pub(crate) const SHARED_MEMORY_FILE: &str = "shared.db";
 /// Classifies `path` opened with `flags` (`SQLITE_OPEN_*`).
 ///
 /// # Errors
-/// [`Error::InvalidPath`] for a URI that is malformed (a bad authority, `%00`) or that
-/// asks for something Sandlite cannot honour (an in-memory database on another VFS).
+/// An `SQLITE_ERROR` [`Error::SqliteFailure`] (as SQLite's own URI errors are) for a URI
+/// that is malformed (a bad authority, `%00`) or that asks for something Sandlite cannot
+/// honour (an in-memory database on another VFS).
 pub(crate) fn classify(path: &Path, flags: i32) -> Result<Target> {
-    let bad = |why: String| Error::InvalidPath(path.to_owned(), why);
+    let bad = |why: String| Error::sqlite(ffi::SQLITE_ERROR, why);
     let Some(text) = path.to_str() else {
         return Ok(Target::File);
     };
@@ -297,10 +298,8 @@ mod tests {
             "file:m?mode=memory&cache=shared&vfs=unix",
             "file:/m?vfs=memdb&mode=bogus",
         ] {
-            assert!(
-                matches!(of(text, URI), Err(Error::InvalidPath(..))),
-                "{text}"
-            );
+            let err = of(text, URI).unwrap_err();
+            assert_eq!(err.sqlite_code(), Some(ffi::SQLITE_ERROR), "{text}");
         }
     }
 

@@ -3,6 +3,7 @@
 use sandlite_driver::functions::{Aggregate, Context, FunctionFlags, WindowAggregate};
 use sandlite_driver::pool::SandliteConnectionManager;
 use sandlite_driver::service::{Route, ServicePool};
+use sandlite_driver::types::Type;
 use sandlite_driver::{
     Connection, DatabaseName, DropBehavior, Error, OpenFlags, OpenOptions, OptionalExtension,
     TransactionBehavior, Value, ValueRef, ZeroBlob, named_params, params, params_from_iter,
@@ -148,16 +149,11 @@ fn conversions_and_their_errors() {
     assert_eq!(row("SELECT n FROM v").unwrap(), Value::Null);
     let get = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, u8>(0));
     match get("SELECT i FROM v") {
-        Err(Error::IntegralValueOutOfRange {
-            index: 0,
-            value: 300,
-        }) => {}
+        Err(Error::IntegralValueOutOfRange(0, 300)) => {}
         other => panic!("expected out of range, got {other:?}"),
     }
     match conn.query_row("SELECT t FROM v", [], |r| r.get::<_, i64>(0)) {
-        Err(Error::InvalidColumnType {
-            index: 0, ref name, ..
-        }) if name == "t" => {}
+        Err(Error::InvalidColumnType(0, ref name, Type::Text)) if name == "t" => {}
         other => panic!("expected invalid column type, got {other:?}"),
     }
     let t: String = conn.query_row("SELECT t FROM v", [], |r| r.get(0)).unwrap();
@@ -187,10 +183,7 @@ fn conversions_and_their_errors() {
     // Parameters: count, names, range-checked unsigned.
     assert!(matches!(
         conn.execute("INSERT INTO v(i) VALUES (?)", [1, 2]),
-        Err(Error::InvalidParameterCount {
-            given: 2,
-            expected: 1
-        })
+        Err(Error::InvalidParameterCount(2, 1))
     ));
     assert!(matches!(
         conn.execute("INSERT INTO v(i) VALUES (:x)", named_params! {":y": 1}),
@@ -217,13 +210,15 @@ fn sql_errors_keep_code_message_offset_and_the_connection_survives() {
         .execute_batch("CREATE TABLE t(a); SELEC * FROM t")
         .unwrap_err();
     match &err {
-        Error::Sqlite {
-            code: 1,
-            message,
-            offset: Some(19),
-            ..
+        Error::SqlInputError {
+            error,
+            msg,
+            sql,
+            offset: 19,
         } => {
-            assert!(message.contains("syntax error"), "{message}");
+            assert_eq!(error.extended_code, 1);
+            assert!(msg.contains("syntax error"), "{msg}");
+            assert_eq!(sql, "CREATE TABLE t(a); SELEC * FROM t");
         }
         other => panic!("unexpected {other:?}"),
     }

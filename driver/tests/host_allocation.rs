@@ -66,7 +66,7 @@ fn values_too_large_for_the_host_are_errors_and_the_connection_goes_on() {
         row.get::<_, Box<str>>(1).map(|_| ()),
     ] {
         match result {
-            Err(Error::FromSqlConversionFailure { source, .. }) => {
+            Err(Error::FromSqlConversionFailure(_, _, source)) => {
                 assert!(source.to_string().contains("out of memory"), "{source}");
             }
             other => panic!("expected a conversion failure, got {other:?}"),

@@ -4,7 +4,7 @@
 
 use r2d2::ManageConnection;
 use sandlite_driver::pool::SandliteConnectionManager;
-use sandlite_driver::{Connection, Error, OpenFlags, OpenOptions};
+use sandlite_driver::{Connection, Error, ErrorCode, OpenFlags, OpenOptions, ffi};
 use std::time::Duration;
 
 /// A name no other test (or earlier run in this process) uses.
@@ -123,7 +123,10 @@ fn forms_that_cannot_be_honoured_fail_at_open() {
         format!("file:{name}%00?mode=memory&cache=shared"),
     ] {
         match Connection::open(&uri) {
-            Err(Error::InvalidPath(..)) => {}
+            Err(Error::SqliteFailure(e, Some(msg))) => {
+                assert_eq!(e.code, ErrorCode::Unknown, "{uri}: {msg}");
+                assert_eq!(e.extended_code, ffi::SQLITE_ERROR, "{uri}: {msg}");
+            }
             other => panic!("{uri}: expected an error at open, got {other:?}"),
         }
     }

@@ -80,9 +80,9 @@ fn message<T>(text: impl fmt::Display) -> Result<T, Failure> {
 /// SQLite's message alone (the driver's `Display` adds the offset, which the shell
 /// shows as a caret instead).
 fn error_text(error: &sandlite::Error) -> String {
-    match error {
-        sandlite::Error::Sqlite { message, .. } => message.clone(),
-        other => other.to_string(),
+    match error.sqlite_message() {
+        Some(message) => message.to_owned(),
+        None => error.to_string(),
     }
 }
 
