@@ -1,6 +1,6 @@
 //! Online backup to a file: a consistent copy while other connections keep writing.
 
-use crate::connection::{Connection, DatabaseName};
+use crate::connection::{Connection, Name};
 use crate::error::{Error, Result};
 use sandlite_sqlite_wasm::ffi;
 use sandlite_vfs::Vfs;
@@ -28,7 +28,7 @@ impl Connection {
     /// SQLite's error, or a destination that cannot be opened.
     pub fn backup<P: AsRef<Path>>(
         &self,
-        name: DatabaseName<'_>,
+        name: impl Name,
         dst: P,
         mut progress: Option<&mut dyn FnMut(Progress)>,
     ) -> Result<()> {
@@ -63,7 +63,9 @@ impl Connection {
             let flags = ffi::SQLITE_OPEN_READWRITE | ffi::SQLITE_OPEN_CREATE;
             let dest = inner.sqlite.open(&target, flags)?;
             let copied = (|| -> Result<()> {
-                let b = inner.sqlite.backup_init(dest, "main", src, name.as_str())?;
+                let b = inner
+                    .sqlite
+                    .backup_init(dest, "main", src, &name.schema_name())?;
                 let stepped = loop {
                     match inner.sqlite.backup_step(b, PAGES_PER_STEP) {
                         Ok(true) => break Ok(()),

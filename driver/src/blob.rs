@@ -17,9 +17,11 @@
 //! # Ok::<(), sandlite_driver::Error>(())
 //! ```
 
-use crate::connection::{Connection, DatabaseName};
+use crate::connection::{Connection, Name};
 use crate::error::{Error, Result};
 use std::io;
+
+pub use crate::types::ZeroBlob;
 
 /// An open blob. Its size is fixed: writes past the end fail. Closed on drop.
 pub struct Blob<'conn> {
@@ -36,7 +38,7 @@ impl Connection {
     /// SQLite's error (no such row, column not a blob, read-only database, ...).
     pub fn blob_open(
         &self,
-        db: DatabaseName<'_>,
+        db: impl Name,
         table: &str,
         column: &str,
         row: i64,
@@ -44,9 +46,10 @@ impl Connection {
     ) -> Result<Blob<'_>> {
         let mut inner = self.inner()?;
         let handle = inner.db;
-        let blob = inner
-            .sqlite
-            .blob_open(handle, db.as_str(), table, column, row, !read_only)?;
+        let blob =
+            inner
+                .sqlite
+                .blob_open(handle, &db.schema_name(), table, column, row, !read_only)?;
         let size = inner.sqlite.blob_bytes(blob)?;
         Ok(Blob {
             conn: self,

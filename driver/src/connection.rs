@@ -335,9 +335,56 @@ impl OpenOptions {
 /// Which attached database a call refers to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DatabaseName<'a> {
+    /// `main`, the database the connection opened.
     Main,
+    /// `temp`, the temporary database.
     Temp,
+    /// A database attached under this name.
     Attached(&'a str),
+}
+
+/// The main database (rusqlite's `MAIN_DB`).
+pub const MAIN_DB: DatabaseName<'static> = DatabaseName::Main;
+/// The temporary database (rusqlite's `TEMP_DB`).
+pub const TEMP_DB: DatabaseName<'static> = DatabaseName::Temp;
+
+/// A schema (database) name: [`DatabaseName`], [`MAIN_DB`], `&str`, `String` or
+/// `&CStr`, wherever a method takes one by value (`blob_open`, `backup`,
+/// `is_readonly`, ...). Methods taking an `Option` of a name (the pragma helpers) take
+/// `Option<DatabaseName>` so that a plain `None` compiles.
+pub trait Name {
+    /// The name as SQL sees it.
+    fn schema_name(&self) -> std::borrow::Cow<'_, str>;
+}
+
+impl Name for DatabaseName<'_> {
+    fn schema_name(&self) -> std::borrow::Cow<'_, str> {
+        self.as_str().into()
+    }
+}
+
+impl Name for &str {
+    fn schema_name(&self) -> std::borrow::Cow<'_, str> {
+        (*self).into()
+    }
+}
+
+impl Name for String {
+    fn schema_name(&self) -> std::borrow::Cow<'_, str> {
+        self.as_str().into()
+    }
+}
+
+impl Name for &String {
+    fn schema_name(&self) -> std::borrow::Cow<'_, str> {
+        self.as_str().into()
+    }
+}
+
+impl Name for &std::ffi::CStr {
+    fn schema_name(&self) -> std::borrow::Cow<'_, str> {
+        self.to_string_lossy()
+    }
 }
 
 impl DatabaseName<'_> {
@@ -411,6 +458,7 @@ pub struct Connection {
     interrupt: Arc<InterruptState>,
     busy_timeout: Arc<AtomicU64>,
     progress_installed: Cell<bool>,
+    transaction_behavior: Cell<crate::TransactionBehavior>,
     user_progress: Arc<std::sync::Mutex<Option<(i32, UserProgress)>>>,
     path: Option<PathBuf>,
     /// The namespace name, for a shared in-memory database.
@@ -515,6 +563,14 @@ impl Connection {
         Connection::open_with_options(Path::new(":memory:"), &OpenOptions::default())
     }
 
+    /// A private in-memory database opened with `flags` (e.g. read-only).
+    ///
+    /// # Errors
+    /// If the SQLite module cannot load.
+    pub fn open_in_memory_with_flags(flags: OpenFlags) -> Result<Connection> {
+        Connection::open_with_flags(":memory:", flags)
+    }
+
     /// Opens with explicit `SQLITE_OPEN_*` flags.
     ///
     /// # Errors
@@ -615,12 +671,21 @@ impl Connection {
             interrupt: Arc::new(InterruptState::default()),
             busy_timeout: Arc::new(AtomicU64::new(0)),
             progress_installed: Cell::new(false),
+            transaction_behavior: Cell::new(crate::TransactionBehavior::Deferred),
             user_progress: Arc::new(std::sync::Mutex::new(None)),
             path,
             shared_memory: None,
         };
         conn.busy_timeout(options.busy_timeout)?;
         Ok(conn)
+    }
+
+    pub(crate) fn transaction_behavior(&self) -> crate::TransactionBehavior {
+        self.transaction_behavior.get()
+    }
+
+    pub(crate) fn set_default_transaction_behavior(&self, b: crate::TransactionBehavior) {
+        self.transaction_behavior.set(b);
     }
 
     pub(crate) fn inner(&self) -> Result<RefMut<'_, Inner>> {
@@ -720,6 +785,20 @@ impl Connection {
         Ok(Statement::new(self, stmt))
     }
 
+    /// Runs a query expected to return exactly one row, mapping it (rusqlite's
+    /// `query_one`).
+    ///
+    /// # Errors
+    /// [`Error::QueryReturnedNoRows`] without rows,
+    /// [`Error::QueryReturnedMoreThanOneRow`] with several; others as `prepare`.
+    pub fn query_one<T, P, F>(&self, sql: &str, params: P, f: F) -> Result<T>
+    where
+        P: Params,
+        F: FnOnce(&Row<'_>) -> Result<T>,
+    {
+        self.prepare_cached(sql)?.query_one(params, f)
+    }
+
     /// Runs a query expected to return at least one row, mapping the first row.
     ///
     /// # Errors
@@ -796,13 +875,14 @@ impl Connection {
     ///
     /// # Errors
     /// If there is no such database.
-    pub fn is_readonly(&self, name: DatabaseName<'_>) -> Result<bool> {
+    pub fn is_readonly<N: Name>(&self, name: N) -> Result<bool> {
+        let name = name.schema_name();
         let mut inner = self.inner()?;
         let db = inner.db;
         inner
             .sqlite
-            .db_readonly(db, name.as_str())?
-            .ok_or_else(|| Error::Misuse(format!("no database named {}", name.as_str())))
+            .db_readonly(db, &name)?
+            .ok_or_else(|| Error::Misuse(format!("no database named {name}")))
     }
 
     /// How long statements wait for a lock before failing with `SQLITE_BUSY` (0 fails
@@ -1035,17 +1115,49 @@ impl Connection {
         Ok(())
     }
 
-    /// `PRAGMA schema.name = value`.
+    /// `PRAGMA schema.name(value)`, calling `f` for every row it returns (e.g.
+    /// `table_info`).
     ///
     /// # Errors
-    /// SQLite's error, or a value that cannot be written as a literal.
-    pub fn pragma_update(
+    /// SQLite's error, the closure's, or a value that cannot be written as a literal.
+    pub fn pragma<F, V>(
         &self,
         schema: Option<DatabaseName<'_>>,
         name: &str,
-        value: &dyn ToSql,
+        value: V,
+        mut f: F,
+    ) -> Result<()>
+    where
+        F: FnMut(&Row<'_>) -> Result<()>,
+        V: ToSql,
+    {
+        let literal = sql_literal(&value)?;
+        let sql = format!(
+            "PRAGMA {}{}({literal})",
+            schema_prefix(schema),
+            quote_identifier_if_needed(name)
+        );
+        let mut stmt = self.prepare(&sql)?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            f(row)?;
+        }
+        Ok(())
+    }
+
+    /// `PRAGMA schema.name = value`, with the value by value as in rusqlite
+    /// (`pragma_update(None, "journal_mode", "WAL")`, `(None, "foreign_keys", true)`).
+    /// Rows the pragma returns are discarded.
+    ///
+    /// # Errors
+    /// SQLite's error, or a value that cannot be written as a literal.
+    pub fn pragma_update<V: ToSql>(
+        &self,
+        schema: Option<DatabaseName<'_>>,
+        name: &str,
+        value: V,
     ) -> Result<()> {
-        let literal = sql_literal(value)?;
+        let literal = sql_literal(&value)?;
         let sql = format!(
             "PRAGMA {}{} = {literal}",
             schema_prefix(schema),
@@ -1058,17 +1170,18 @@ impl Connection {
     ///
     /// # Errors
     /// SQLite's error, or no row.
-    pub fn pragma_update_and_check<T, F>(
+    pub fn pragma_update_and_check<T, F, V>(
         &self,
         schema: Option<DatabaseName<'_>>,
         name: &str,
-        value: &dyn ToSql,
+        value: V,
         f: F,
     ) -> Result<T>
     where
         F: FnOnce(&Row<'_>) -> Result<T>,
+        V: ToSql,
     {
-        let literal = sql_literal(value)?;
+        let literal = sql_literal(&value)?;
         let sql = format!(
             "PRAGMA {}{} = {literal}",
             schema_prefix(schema),

@@ -6,6 +6,12 @@ pub use sandlite_sqlite_wasm::ffi::*;
 
 use std::fmt;
 
+/// The SQLite version built into `sqlite3.wasm` (rusqlite's is a NUL-terminated byte
+/// string; this is a `&str`).
+pub const SQLITE_VERSION: &str = "3.49.1";
+/// [`SQLITE_VERSION`] as a number.
+pub const SQLITE_VERSION_NUMBER: i32 = 3_049_001;
+
 /// The kind of an SQLite error: its primary result code, named as rusqlite names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]

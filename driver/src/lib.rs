@@ -29,13 +29,15 @@
 //! directory (by default the database file's), its memory is capped, and a trap inside
 //! SQLite breaks only that connection ([`Connection::is_broken`]).
 
-mod backup;
-mod blob;
+pub mod backup;
+mod batch;
+pub mod blob;
 mod cache;
 mod connection;
 mod error;
 pub mod ffi;
 pub mod functions;
+pub mod limits;
 mod params;
 pub mod pool;
 pub mod service;
@@ -44,19 +46,38 @@ mod transaction;
 pub mod types;
 mod uri;
 
+/// Hook types (rusqlite's `hooks` module).
+pub mod hooks {
+    pub use crate::connection::Action;
+}
+
+pub use batch::Batch;
+
 pub use backup::Progress;
 pub use blob::Blob;
 pub use cache::CachedStatement;
 pub use connection::{
-    AbortHandle, Action, Connection, DatabaseName, InterruptHandle, OpenFlags, OpenOptions,
+    AbortHandle, Action, Connection, DatabaseName, InterruptHandle, MAIN_DB, Name, OpenFlags,
+    OpenOptions, TEMP_DB,
 };
 pub use error::{Error, OptionalExtension, Result};
 pub use ffi::ErrorCode;
 pub use params::{Params, ParamsFromIter, params_from_iter};
 pub use sandlite_sqlite_wasm::Strategy;
-pub use statement::{AndThenRows, MappedRows, Row, RowIndex, Rows, Statement};
+pub use statement::{AndThenRows, Column, MappedRows, Row, RowIndex, Rows, Statement};
 pub use transaction::{DropBehavior, Savepoint, Transaction, TransactionBehavior};
 pub use types::{FromSql, Null, ToSql, ToSqlOutput, Value, ValueRef, ZeroBlob};
+
+/// The version of the SQLite inside Sandlite (`"3.49.1"`), as `sqlite3_libversion`
+/// reports it; the same for every connection, since `sqlite3.wasm` is built in.
+pub fn version() -> &'static str {
+    ffi::SQLITE_VERSION
+}
+
+/// [`version`] as a number (`3049001`), as `sqlite3_libversion_number` reports it.
+pub fn version_number() -> i32 {
+    ffi::SQLITE_VERSION_NUMBER
+}
 
 impl Connection {
     /// True if `sql` ends with a complete statement (what an interactive shell asks

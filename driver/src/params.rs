@@ -1,5 +1,6 @@
 //! Ways to pass parameters: `()`, tuples, arrays, `params![...]`, `named_params!{...}`,
-//! slices of `&dyn ToSql` and of `(name, &dyn ToSql)`, and `params_from_iter`.
+//! slices of `&dyn ToSql` and of `(name, &dyn ToSql)`, arrays of `(name, value)` (by
+//! value or by reference), and `params_from_iter`.
 
 use crate::statement::Statement;
 use crate::types::ToSql;
@@ -36,8 +37,9 @@ impl Params for &[(&str, &dyn ToSql)] {
     }
 }
 
-impl<const N: usize> sealed::Sealed for &[(&str, &dyn ToSql); N] {}
-impl<const N: usize> Params for &[(&str, &dyn ToSql); N] {
+// `&[]` needs a concrete element type to infer.
+impl sealed::Sealed for &[(&str, &dyn ToSql); 0] {}
+impl Params for &[(&str, &dyn ToSql); 0] {
     fn bind_in(self, stmt: &mut Statement<'_>) -> Result<()> {
         stmt.bind_named(self.as_slice())
     }
@@ -57,6 +59,24 @@ macro_rules! array_params {
         impl<T: ToSql> Params for [T; $n] {
             fn bind_in(self, stmt: &mut Statement<'_>) -> Result<()> {
                 stmt.bind_positional(self.iter().map(|v| v as &dyn ToSql), $n)
+            }
+        }
+
+        /// `&[(":k", &v as &dyn ToSql), ...]` and `&[(":k", v), ...]` (any one `ToSql` type).
+        impl<T: ToSql> sealed::Sealed for &[(&str, T); $n] {}
+        impl<T: ToSql> Params for &[(&str, T); $n] {
+            fn bind_in(self, stmt: &mut Statement<'_>) -> Result<()> {
+                let named: [(&str, &dyn ToSql); $n] =
+                    std::array::from_fn(|i| (self[i].0, &self[i].1 as &dyn ToSql));
+                stmt.bind_named(&named)
+            }
+        }
+
+        /// `[(":k", v), ...]` by value.
+        impl<T: ToSql> sealed::Sealed for [(&str, T); $n] {}
+        impl<T: ToSql> Params for [(&str, T); $n] {
+            fn bind_in(self, stmt: &mut Statement<'_>) -> Result<()> {
+                (&self).bind_in(stmt)
             }
         }
 

@@ -119,7 +119,7 @@ impl ServicePool {
         let path = path.as_ref().to_owned();
         // The writer sets WAL mode once; it is persistent in the file.
         let setup = options.open(&path)?;
-        setup.pragma_update(None, "journal_mode", &"WAL")?;
+        setup.pragma_update(None, "journal_mode", "WAL")?;
         drop(setup);
         let writer = SandliteConnectionManager::file(&path)
             .with_options(options.clone())

@@ -288,6 +288,35 @@ impl<'conn> Statement<'conn> {
         f(row)
     }
 
+    /// The only row, mapped by `f` (rusqlite's `query_one`).
+    ///
+    /// # Errors
+    /// [`Error::QueryReturnedNoRows`] without rows,
+    /// [`Error::QueryReturnedMoreThanOneRow`] with more than one; others as `query`.
+    pub fn query_one<T, P, F>(&mut self, params: P, f: F) -> Result<T>
+    where
+        P: Params,
+        F: FnOnce(&Row<'_>) -> Result<T>,
+    {
+        let mut rows = self.query(params)?;
+        let row = rows.next()?.ok_or(Error::QueryReturnedNoRows)?;
+        let value = f(row)?;
+        if rows.next()?.is_some() {
+            return Err(Error::QueryReturnedMoreThanOneRow);
+        }
+        Ok(value)
+    }
+
+    /// The result columns, with their names and declared types.
+    pub fn columns(&self) -> Vec<Column<'_>> {
+        (0..self.column_count())
+            .map(|i| Column {
+                name: self.column_names_owned()[i].as_str(),
+                decl_type: self.column_decltype(i).ok().flatten(),
+            })
+            .collect()
+    }
+
     /// True if the query returns at least one row.
     ///
     /// # Errors
@@ -532,6 +561,26 @@ impl<'stmt> Rows<'stmt> {
         MappedRows { rows: self, map: f }
     }
 
+    /// Maps every row (rusqlite's `Rows::map`). Unlike rusqlite's, which is a
+    /// `FallibleIterator`, this is a std `Iterator` of `Result<T>`: collect it into a
+    /// `Result<Vec<T>>`.
+    #[allow(clippy::should_implement_trait)]
+    pub fn map<T, F>(self, f: F) -> MappedRows<'stmt, F>
+    where
+        F: FnMut(&Row<'_>) -> Result<T>,
+    {
+        self.mapped(f)
+    }
+
+    /// Maps every row with a closure of its own error type.
+    pub fn and_then<T, E, F>(self, f: F) -> AndThenRows<'stmt, F>
+    where
+        E: From<Error>,
+        F: FnMut(&Row<'_>) -> Result<T, E>,
+    {
+        AndThenRows { rows: self, map: f }
+    }
+
     /// The statement these rows come from.
     pub fn as_ref(&self) -> Option<&Statement<'stmt>> {
         self.stmt
@@ -584,6 +633,26 @@ where
             Ok(None) => None,
             Err(e) => Some(Err(e.into())),
         }
+    }
+}
+
+/// A result column: its name and, when it comes straight from a table column, its
+/// declared type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Column<'stmt> {
+    name: &'stmt str,
+    decl_type: Option<String>,
+}
+
+impl Column<'_> {
+    /// The column's name.
+    pub fn name(&self) -> &str {
+        self.name
+    }
+
+    /// The declared type (`"INTEGER"`, ...), `None` for expressions.
+    pub fn decl_type(&self) -> Option<&str> {
+        self.decl_type.as_deref()
     }
 }
 

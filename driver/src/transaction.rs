@@ -38,6 +38,17 @@ pub struct Transaction<'conn> {
 }
 
 impl<'conn> Transaction<'conn> {
+    /// Begins a transaction on `conn` (rusqlite's `Transaction::new`).
+    ///
+    /// # Errors
+    /// SQLite's error.
+    pub fn new(
+        conn: &'conn mut Connection,
+        behavior: TransactionBehavior,
+    ) -> Result<Transaction<'conn>> {
+        Transaction::new_unchecked(conn, behavior)
+    }
+
     /// Begins a transaction on `conn` without requiring `&mut` (the caller makes sure no
     /// other transaction is open on it).
     ///
@@ -65,7 +76,7 @@ impl<'conn> Transaction<'conn> {
     /// # Errors
     /// SQLite's error.
     pub fn savepoint(&mut self) -> Result<Savepoint<'_>> {
-        Savepoint::new(self.conn, 1)
+        Savepoint::nested(self.conn, 1)
     }
 
     /// A named savepoint nested in this transaction.
@@ -152,7 +163,15 @@ pub struct Savepoint<'conn> {
 }
 
 impl<'conn> Savepoint<'conn> {
-    fn new(conn: &'conn Connection, depth: u32) -> Result<Savepoint<'conn>> {
+    /// Begins a savepoint on `conn` (rusqlite's `Savepoint::new`).
+    ///
+    /// # Errors
+    /// SQLite's error.
+    pub fn new(conn: &'conn mut Connection) -> Result<Savepoint<'conn>> {
+        Savepoint::nested(conn, 1)
+    }
+
+    fn nested(conn: &'conn Connection, depth: u32) -> Result<Savepoint<'conn>> {
         Savepoint::with_name(conn, format!("_sandlite_sp_{depth}"))
     }
 
@@ -181,7 +200,7 @@ impl<'conn> Savepoint<'conn> {
             .next()
             .and_then(|d| d.parse::<u32>().ok())
             .unwrap_or(0);
-        Savepoint::new(self.conn, depth + 1)
+        Savepoint::nested(self.conn, depth + 1)
     }
 
     pub fn set_drop_behavior(&mut self, b: DropBehavior) {
@@ -247,12 +266,20 @@ impl Drop for Savepoint<'_> {
 }
 
 impl Connection {
-    /// Begins a deferred transaction.
+    /// Begins a transaction (deferred unless
+    /// [`set_transaction_behavior`](Self::set_transaction_behavior) said otherwise).
     ///
     /// # Errors
     /// SQLite's error.
     pub fn transaction(&mut self) -> Result<Transaction<'_>> {
-        Transaction::new_unchecked(self, TransactionBehavior::Deferred)
+        Transaction::new_unchecked(self, self.transaction_behavior())
+    }
+
+    /// Sets what [`transaction`](Self::transaction) and
+    /// [`unchecked_transaction`](Self::unchecked_transaction) begin (default
+    /// `Deferred`).
+    pub fn set_transaction_behavior(&mut self, behavior: TransactionBehavior) {
+        self.set_default_transaction_behavior(behavior);
     }
 
     /// Begins a transaction with the given locking behavior.
@@ -272,7 +299,7 @@ impl Connection {
     /// # Errors
     /// SQLite's error.
     pub fn unchecked_transaction(&self) -> Result<Transaction<'_>> {
-        Transaction::new_unchecked(self, TransactionBehavior::Deferred)
+        Transaction::new_unchecked(self, self.transaction_behavior())
     }
 
     /// Begins a savepoint (usable inside or outside a transaction).
@@ -280,7 +307,7 @@ impl Connection {
     /// # Errors
     /// SQLite's error.
     pub fn savepoint(&mut self) -> Result<Savepoint<'_>> {
-        Savepoint::new(self, 1)
+        Savepoint::nested(self, 1)
     }
 
     /// Begins a named savepoint.

@@ -815,12 +815,12 @@ fn open_flags_and_options() {
 fn pragmas_cache_and_close() {
     let dir = tempfile::tempdir().unwrap();
     let conn = Connection::open(dir.path().join("p.db")).unwrap();
-    conn.pragma_update(None, "journal_mode", &"WAL").unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
     let mode: String = conn
         .pragma_query_value(None, "journal_mode", |r| r.get(0))
         .unwrap();
     assert_eq!(mode, "wal");
-    conn.pragma_update(Some(DatabaseName::Main), "user_version", &7)
+    conn.pragma_update(Some(DatabaseName::Main), "user_version", 7)
         .unwrap();
     let v: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))

@@ -1,0 +1,466 @@
+//! Code written the way rusqlite (and r2d2_sqlite) users write it, with only the import
+//! changed from `rusqlite` to `sandlite`. Each test is one such snippet; what does not
+//! port is listed in README.md ("Coming from rusqlite").
+
+// The snippets pass parameters the way users do, borrowed forms included.
+#![allow(clippy::needless_borrows_for_generic_args)]
+
+use std::time::Duration;
+
+/// A name no other test in this process uses, for shared in-memory databases.
+fn unique(tag: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{tag}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+#[test]
+fn readme_style_person_table() -> sandlite::Result<()> {
+    use sandlite::{Connection, Result, params};
+
+    #[derive(Debug)]
+    struct Person {
+        id: i32,
+        name: String,
+        data: Option<Vec<u8>>,
+    }
+
+    let conn = Connection::open_in_memory()?;
+    conn.execute(
+        "CREATE TABLE person (
+            id    INTEGER PRIMARY KEY,
+            name  TEXT NOT NULL,
+            data  BLOB
+        )",
+        (),
+    )?;
+    let me = Person {
+        id: 0,
+        name: "Steven".to_string(),
+        data: None,
+    };
+    conn.execute(
+        "INSERT INTO person (name, data) VALUES (?1, ?2)",
+        (&me.name, &me.data),
+    )?;
+    conn.execute(
+        "INSERT INTO person (name, data) VALUES (?1, ?2)",
+        params!["Ann", vec![1u8, 2]],
+    )?;
+
+    let mut stmt = conn.prepare("SELECT id, name, data FROM person ORDER BY id")?;
+    let people: Result<Vec<Person>> = stmt
+        .query_map([], |row| {
+            Ok(Person {
+                id: row.get(0)?,
+                name: row.get(1)?,
+                data: row.get(2)?,
+            })
+        })?
+        .collect();
+    let people = people?;
+    assert_eq!(people.len(), 2);
+    assert_eq!(
+        (people[0].id, people[0].name.as_str(), &people[0].data),
+        (1, "Steven", &None)
+    );
+    assert_eq!(people[1].data.as_deref(), Some(&[1u8, 2][..]));
+    Ok(())
+}
+
+#[test]
+fn pragmas_by_value() -> sandlite::Result<()> {
+    use sandlite::{Connection, DatabaseName};
+
+    let dir = tempfile::tempdir().unwrap();
+    let conn = Connection::open(dir.path().join("app.db"))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(Some(DatabaseName::Main), "user_version", 3)?;
+    let mode: String = conn.pragma_query_value(None, "journal_mode", |row| row.get(0))?;
+    assert_eq!(mode, "wal");
+    let fk: bool = conn.pragma_query_value(None, "foreign_keys", |row| row.get(0))?;
+    assert!(fk);
+    let version: i32 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    assert_eq!(version, 3);
+    let mode: String =
+        conn.pragma_update_and_check(None, "journal_mode", "DELETE", |row| row.get(0))?;
+    assert_eq!(mode, "delete");
+    let timeout: i64 =
+        conn.pragma_update_and_check(None, "busy_timeout", 250_i64, |row| row.get(0))?;
+    assert_eq!(timeout, 250);
+
+    conn.execute_batch("CREATE TABLE t(a INTEGER, b TEXT)")?;
+    let mut columns = Vec::new();
+    conn.pragma(None, "table_info", "t", |row| {
+        columns.push(row.get::<_, String>(1)?);
+        Ok(())
+    })?;
+    assert_eq!(columns, ["a", "b"]);
+    Ok(())
+}
+
+#[test]
+fn named_parameters_in_every_spelling() -> sandlite::Result<()> {
+    use sandlite::{Connection, ToSql, named_params};
+
+    let conn = Connection::open_in_memory()?;
+    conn.execute_batch("CREATE TABLE kv(k TEXT PRIMARY KEY, v INTEGER)")?;
+    let v = 1;
+    conn.execute(
+        "INSERT INTO kv VALUES (:k, :v)",
+        &[(":k", &"one" as &dyn ToSql), (":v", &v as &dyn ToSql)],
+    )?;
+    conn.execute("INSERT INTO kv VALUES (:k, 2)", &[(":k", "two")])?;
+    conn.execute("INSERT INTO kv VALUES ('three', :v)", [(":v", 3)])?;
+    conn.execute(
+        "INSERT INTO kv VALUES (:k, :v)",
+        named_params! {":k": "four", ":v": 4},
+    )?;
+    let mut stmt = conn.prepare("SELECT v FROM kv WHERE k = :k")?;
+    let two: i64 = stmt.query_row(&[(":k", "two")], |r| r.get(0))?;
+    assert_eq!(two, 2);
+    let total: i64 = conn.query_row("SELECT sum(v) FROM kv", [], |r| r.get(0))?;
+    assert_eq!(total, 10);
+    Ok(())
+}
+
+#[test]
+fn matching_errors_like_rusqlite_users() {
+    use sandlite::{Connection, Error, ErrorCode, ffi};
+
+    let conn = Connection::open_in_memory().unwrap();
+    conn.execute_batch("CREATE TABLE users(email TEXT UNIQUE)")
+        .unwrap();
+    conn.execute("INSERT INTO users VALUES ('a@example.com')", [])
+        .unwrap();
+    let err = conn
+        .execute("INSERT INTO users VALUES ('a@example.com')", [])
+        .unwrap_err();
+    match &err {
+        Error::SqliteFailure(
+            ffi::Error {
+                code: ErrorCode::ConstraintViolation,
+                extended_code,
+            },
+            Some(msg),
+        ) => {
+            assert_eq!(*extended_code, ffi::SQLITE_CONSTRAINT_UNIQUE);
+            assert_eq!(msg, "UNIQUE constraint failed: users.email");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        err.sqlite_error_code(),
+        Some(ErrorCode::ConstraintViolation)
+    );
+    assert_eq!(
+        err.sqlite_error().map(|e| e.extended_code),
+        Some(ffi::SQLITE_CONSTRAINT_UNIQUE)
+    );
+    if let Some(ErrorCode::ConstraintViolation) = err.sqlite_error_code() {
+    } else {
+        panic!("not a constraint violation");
+    }
+
+    // Syntax errors name the SQL and the offset.
+    let err = conn.execute("SELEC 1", []).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "near \"SELEC\": syntax error in SELEC 1 at offset 0"
+    );
+    assert!(matches!(err, Error::SqlInputError { offset: 0, .. }));
+
+    // No rows, with `==` as rusqlite users compare.
+    let none = conn.query_row("SELECT 1 WHERE 0", [], |r| r.get::<_, i64>(0));
+    assert_eq!(none, Err(Error::QueryReturnedNoRows));
+    let none = conn.query_row("SELECT 1 WHERE 0", [], |r| r.get::<_, i64>(0));
+    assert!(matches!(none, Err(Error::QueryReturnedNoRows)));
+
+    // Conversion errors in the tuple shapes.
+    let err = conn
+        .query_row("SELECT 'x'", [], |r| r.get::<_, i64>(0))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidColumnType(0, ref name, sandlite::types::Type::Text) if name == "'x'")
+    );
+    let err = conn
+        .query_row("SELECT 300", [], |r| r.get::<_, u8>(0))
+        .unwrap_err();
+    assert_eq!(err, Error::IntegralValueOutOfRange(0, 300));
+    let err = conn.execute("SELECT ?1", [1, 2]).unwrap_err();
+    assert_eq!(err, Error::InvalidParameterCount(2, 1));
+
+    // A locked database, as `is_busy`-style helpers see it.
+    let name = unique("busy");
+    let a = Connection::open(format!("file:{name}?mode=memory&cache=shared")).unwrap();
+    let b = Connection::open(format!("file:{name}?mode=memory&cache=shared")).unwrap();
+    b.busy_timeout(Duration::ZERO).unwrap();
+    a.execute_batch("CREATE TABLE t(x); BEGIN IMMEDIATE")
+        .unwrap();
+    let busy = b.execute("INSERT INTO t VALUES (1)", []).unwrap_err();
+    assert_eq!(busy.sqlite_error_code(), Some(ErrorCode::DatabaseBusy));
+    assert!(busy.is_busy());
+}
+
+#[test]
+fn values_from_everything() {
+    use sandlite::types::{ToSqlOutput, Value, ValueRef};
+
+    let values: Vec<Value> = vec![
+        1i8.into(),
+        2i16.into(),
+        3i32.into(),
+        4i64.into(),
+        5u8.into(),
+        6u16.into(),
+        7u32.into(),
+        8isize.into(),
+        1.5f32.into(),
+        2.5f64.into(),
+        "x".into(),
+        String::from("y").into(),
+        true.into(),
+        vec![1u8].into(),
+    ];
+    assert_eq!(values[3], Value::Integer(4));
+    assert_eq!(values[8], Value::Real(1.5));
+    assert_eq!(values[10], Value::Text("x".into()));
+    assert_eq!(values[12], Value::Integer(1));
+    let out: ToSqlOutput<'_> = "x".into();
+    assert_eq!(out, ToSqlOutput::Owned(Value::Text("x".into())));
+    let out: ToSqlOutput<'_> = 7u16.into();
+    assert_eq!(out, ToSqlOutput::from(7i64));
+    assert_eq!(ValueRef::Integer(5).as_i64(), Ok(5));
+    assert_eq!(ValueRef::Null.as_str_or_null(), Ok(None));
+
+    let conn = sandlite::Connection::open_in_memory().unwrap();
+    let back: (i8, u32, f32, bool, String, Vec<u8>) = conn
+        .query_row("SELECT -1, 7, 0.5, 1, 'z', x'ff'", [], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })
+        .unwrap();
+    assert_eq!(back, (-1, 7, 0.5, true, "z".to_string(), vec![0xff]));
+}
+
+#[test]
+fn shared_memory_uri_like_native() -> sandlite::Result<()> {
+    use sandlite::Connection;
+
+    let uri = format!("file:{}?mode=memory&cache=shared", unique("cache"));
+    let writer = Connection::open(&uri)?;
+    let reader = Connection::open(&uri)?;
+    writer.execute_batch(
+        "CREATE TABLE jobs(id INTEGER PRIMARY KEY); INSERT INTO jobs DEFAULT VALUES",
+    )?;
+    let n: i64 = reader.query_row("SELECT count(*) FROM jobs", [], |r| r.get(0))?;
+    assert_eq!(n, 1);
+    Ok(())
+}
+
+#[test]
+fn r2d2_sqlite_style_pool() {
+    use sandlite::pool::SandliteConnectionManager;
+
+    // r2d2_sqlite's README, with `SqliteConnectionManager` renamed.
+    let dir = tempfile::tempdir().unwrap();
+    let manager = SandliteConnectionManager::file(dir.path().join("file.db"));
+    let pool = r2d2::Pool::new(manager).unwrap();
+    pool.get()
+        .unwrap()
+        .execute("CREATE TABLE IF NOT EXISTS foo (bar INTEGER)", [])
+        .unwrap();
+    std::thread::scope(|s| {
+        for i in 0..4 {
+            let pool = pool.clone();
+            s.spawn(move || {
+                let conn = pool.get().unwrap();
+                conn.execute("INSERT INTO foo (bar) VALUES (?)", [i])
+                    .unwrap();
+            });
+        }
+    });
+    let n: i64 = pool
+        .get()
+        .unwrap()
+        .query_row("SELECT count(*) FROM foo", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 4);
+
+    // `memory()`, `with_flags` and `with_init`, as r2d2_sqlite users configure them.
+    let manager = SandliteConnectionManager::memory()
+        .with_flags(sandlite::OpenFlags::default())
+        .with_init(|c| c.execute_batch("PRAGMA foreign_keys = ON"));
+    let pool = r2d2::Pool::builder().max_size(2).build(manager).unwrap();
+    {
+        let conn = pool.get().unwrap();
+        conn.execute("CREATE TABLE IF NOT EXISTS foo (bar INTEGER)", [])
+            .unwrap();
+    }
+    let conn = pool.get().unwrap();
+    conn.execute("INSERT INTO foo (bar) VALUES (1)", [])
+        .unwrap();
+    let fk: i64 = conn
+        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(fk, 1);
+}
+
+#[test]
+fn transactions_the_rusqlite_way() -> sandlite::Result<()> {
+    use sandlite::{Connection, Transaction, TransactionBehavior};
+
+    let mut conn = Connection::open_in_memory()?;
+    conn.execute_batch("CREATE TABLE t(x)")?;
+    {
+        let tx = Transaction::new(&mut conn, TransactionBehavior::Immediate)?;
+        tx.execute("INSERT INTO t VALUES (1)", [])?;
+        tx.commit()?;
+    }
+    conn.set_transaction_behavior(TransactionBehavior::Immediate);
+    {
+        let tx = conn.transaction()?;
+        tx.execute("INSERT INTO t VALUES (2)", [])?;
+        // dropped: rolled back
+    }
+    let mut sp = sandlite::Savepoint::new(&mut conn)?;
+    sp.execute("INSERT INTO t VALUES (3)", [])?;
+    sp.rollback()?;
+    sp.commit()?;
+    let n: i64 = conn.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?;
+    assert_eq!(n, 1);
+    Ok(())
+}
+
+#[test]
+fn statements_columns_query_one_and_batches() -> sandlite::Result<()> {
+    use sandlite::{Batch, Connection, Error};
+
+    let conn = Connection::open_in_memory()?;
+    let mut batch = Batch::new(
+        &conn,
+        "CREATE TABLE t(id INTEGER, name TEXT); INSERT INTO t VALUES (1, 'a'); INSERT INTO t VALUES (2, 'b');",
+    );
+    while let Some(mut stmt) = batch.next()? {
+        stmt.execute([])?;
+    }
+
+    let stmt = conn.prepare("SELECT id, name, id + 1 AS next FROM t")?;
+    let cols: Vec<(String, Option<String>)> = stmt
+        .columns()
+        .iter()
+        .map(|c| (c.name().to_string(), c.decl_type().map(str::to_string)))
+        .collect();
+    assert_eq!(
+        cols,
+        [
+            ("id".to_string(), Some("INTEGER".to_string())),
+            ("name".to_string(), Some("TEXT".to_string())),
+            ("next".to_string(), None)
+        ]
+    );
+
+    let one: String = conn.query_one("SELECT name FROM t WHERE id = ?1", [2], |r| r.get(0))?;
+    assert_eq!(one, "b");
+    let many = conn.query_one("SELECT name FROM t", [], |r| r.get::<_, String>(0));
+    assert_eq!(many, Err(Error::QueryReturnedMoreThanOneRow));
+
+    let mut stmt = conn.prepare("SELECT id FROM t ORDER BY id")?;
+    let ids: sandlite::Result<Vec<i64>> = stmt.query([])?.map(|r| r.get(0)).collect();
+    assert_eq!(ids?, [1, 2]);
+    let names: Result<Vec<String>, Error> = conn
+        .prepare("SELECT name FROM t ORDER BY id")?
+        .query([])?
+        .and_then(|r| r.get(0))
+        .collect();
+    assert_eq!(names?, ["a", "b"]);
+    Ok(())
+}
+
+#[test]
+fn limits_versions_flags_and_schema_names() -> sandlite::Result<()> {
+    use sandlite::limits::Limit;
+    use sandlite::{Connection, MAIN_DB, OpenFlags};
+
+    let conn = Connection::open_in_memory()?;
+    let old = conn.set_limit(Limit::SQLITE_LIMIT_VARIABLE_NUMBER, 2)?;
+    assert!(old >= 999);
+    assert_eq!(conn.limit(Limit::SQLITE_LIMIT_VARIABLE_NUMBER)?, 2);
+    assert!(conn.prepare("SELECT ?1, ?2, ?3").is_err());
+    assert_eq!(
+        conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, 10)?,
+        1_000_000_000
+    );
+    assert!(
+        conn.query_row("SELECT zeroblob(100)", [], |r| r.get::<_, Vec<u8>>(0))
+            .is_err()
+    );
+    conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, 1_000_000)?;
+
+    assert_eq!(sandlite::version(), conn.sqlite_version()?);
+    assert_eq!(sandlite::version_number(), 3_049_001);
+
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
+    let mut f = flags;
+    f.insert(OpenFlags::SQLITE_OPEN_URI);
+    f -= OpenFlags::SQLITE_OPEN_CREATE;
+    assert!(f.contains(OpenFlags::SQLITE_OPEN_URI) && !f.contains(OpenFlags::SQLITE_OPEN_CREATE));
+    assert!(OpenFlags::all().contains(OpenFlags::SQLITE_OPEN_SHARED_CACHE));
+    let ro = Connection::open_in_memory_with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    assert!(ro.execute_batch("CREATE TABLE t(x)").is_err());
+
+    assert!(!conn.is_readonly(MAIN_DB)?);
+    assert!(!conn.is_readonly("main")?);
+    conn.execute_batch("CREATE TABLE files(data BLOB); INSERT INTO files VALUES (zeroblob(4))")?;
+    let blob = conn.blob_open("main", "files", "data", 1, true)?;
+    assert_eq!(blob.len(), 4);
+    Ok(())
+}
+
+#[test]
+fn module_paths_users_import() {
+    // Only that these paths exist, as rusqlite's do, and mean the same things.
+    use sandlite::backup::Progress;
+    use sandlite::blob::ZeroBlob;
+    use sandlite::hooks::Action;
+
+    let p = Progress {
+        remaining: 0,
+        pagecount: 1,
+    };
+    assert_eq!(p.pagecount - p.remaining, 1);
+    let conn = sandlite::Connection::open_in_memory().unwrap();
+    conn.execute_batch("CREATE TABLE b(x)").unwrap();
+    conn.execute("INSERT INTO b VALUES (?1)", [ZeroBlob(3)])
+        .unwrap();
+    let len: i64 = conn
+        .query_row("SELECT length(x) FROM b", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(len, 3);
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    conn.update_hook(Some(
+        move |action: Action, _db: &str, table: &str, _row: i64| {
+            log.lock().unwrap().push((action, table.to_string()));
+        },
+    ))
+    .unwrap();
+    conn.execute("DELETE FROM b WHERE x IS NOT NULL", [])
+        .unwrap();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [(Action::SQLITE_DELETE, "b".to_string())]
+    );
+}
