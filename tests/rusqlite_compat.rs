@@ -464,3 +464,38 @@ fn module_paths_users_import() {
         [(Action::SQLITE_DELETE, "b".to_string())]
     );
 }
+
+#[test]
+fn schema_introspection_config_and_path() -> sandlite::Result<()> {
+    use sandlite::Connection;
+    use sandlite::config::DbConfig;
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("app.db");
+    let conn = Connection::open(&file)?;
+    let expected = std::fs::canonicalize(&file).unwrap();
+    assert_eq!(conn.path(), expected.to_str());
+    assert_eq!(Connection::open_in_memory()?.path(), Some(""));
+
+    conn.execute_batch(
+        "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT);
+         CREATE TABLE tags(name TEXT PRIMARY KEY) WITHOUT ROWID;
+         CREATE TEMP TABLE scratch(x);",
+    )?;
+    assert!(conn.table_exists(None, "users")?);
+    assert!(conn.table_exists(None, "USERS")?);
+    assert!(conn.table_exists(None, "scratch")?);
+    assert!(!conn.table_exists(Some(sandlite::MAIN_DB), "scratch")?);
+    assert!(!conn.table_exists(None, "nope")?);
+    assert!(conn.column_exists(None, "users", "email")?);
+    assert!(conn.column_exists(None, "users", "rowid")?);
+    assert!(!conn.column_exists(None, "users", "age")?);
+    assert!(!conn.column_exists(None, "tags", "rowid")?);
+
+    assert!(!conn.db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_FKEY)?);
+    assert!(conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_FKEY, true)?);
+    let fk: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+    assert_eq!(fk, 1);
+    assert!(conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?);
+    Ok(())
+}

@@ -460,7 +460,8 @@ pub struct Connection {
     progress_installed: Cell<bool>,
     transaction_behavior: Cell<crate::TransactionBehavior>,
     user_progress: Arc<std::sync::Mutex<Option<(i32, UserProgress)>>>,
-    path: Option<PathBuf>,
+    /// `sqlite3_db_filename` of `main` (empty in memory).
+    filename: String,
     /// The namespace name, for a shared in-memory database.
     shared_memory: Option<String>,
 }
@@ -468,7 +469,7 @@ pub struct Connection {
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connection")
-            .field("path", &self.path)
+            .field("path", &self.filename)
             .finish_non_exhaustive()
     }
 }
@@ -661,6 +662,10 @@ impl Connection {
             strategy: options.strategy,
         })?;
         let db = sqlite.open(name, options.flags.bits())?;
+        let filename = match path {
+            Some(_) => sqlite.db_filename(db, "main")?.unwrap_or_default(),
+            None => String::new(),
+        };
         let conn = Connection {
             inner: RefCell::new(Inner {
                 sqlite: Box::new(sqlite),
@@ -673,7 +678,7 @@ impl Connection {
             progress_installed: Cell::new(false),
             transaction_behavior: Cell::new(crate::TransactionBehavior::Deferred),
             user_progress: Arc::new(std::sync::Mutex::new(None)),
-            path,
+            filename,
             shared_memory: None,
         };
         conn.busy_timeout(options.busy_timeout)?;
@@ -696,12 +701,12 @@ impl Connection {
         &self.interrupt
     }
 
-    /// The path this connection was opened with (`None` in memory).
-    pub fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
+    /// The main database's file as SQLite names it (its full host path), `Some("")` for
+    /// an in-memory database, as in rusqlite.
+    pub fn path(&self) -> Option<&str> {
+        Some(&self.filename)
     }
 
-    /// True when a trap inside SQLite has made this connection unusable.
     /// The engine running this connection's SQLite: `Strategy::Compiler` (native code)
     /// or `Strategy::Interpreter`.
     pub fn strategy(&self) -> Strategy {
@@ -710,6 +715,7 @@ impl Connection {
             .map_or(Strategy::Auto, |i| i.sqlite.strategy())
     }
 
+    /// True when a trap inside SQLite has made this connection unusable.
     pub fn is_broken(&self) -> bool {
         self.inner
             .try_borrow()

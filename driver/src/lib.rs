@@ -33,6 +33,7 @@ pub mod backup;
 mod batch;
 pub mod blob;
 mod cache;
+pub mod config;
 mod connection;
 mod error;
 pub mod ffi;
