@@ -499,3 +499,30 @@ fn schema_introspection_config_and_path() -> sandlite::Result<()> {
     assert!(conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?);
     Ok(())
 }
+
+#[test]
+fn trace_and_profile_with_fn_pointers() -> sandlite::Result<()> {
+    use std::sync::Mutex;
+    static TRACED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    static PROFILED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    fn trace(sql: &str) {
+        TRACED.lock().unwrap().push(sql.to_string());
+    }
+    fn profile(sql: &str, took: Duration) {
+        assert!(took < Duration::from_secs(60));
+        PROFILED.lock().unwrap().push(sql.to_string());
+    }
+
+    let mut conn = sandlite::Connection::open_in_memory()?;
+    conn.trace(Some(trace))?;
+    conn.profile(Some(profile))?;
+    conn.execute_batch("CREATE TABLE t(x)")?;
+    conn.execute("INSERT INTO t VALUES (?1)", [1])?;
+    conn.trace(None)?;
+    conn.profile(None)?;
+    conn.execute("INSERT INTO t VALUES (2)", [])?;
+    let expected = ["CREATE TABLE t(x)", "INSERT INTO t VALUES (?1)"];
+    assert_eq!(*TRACED.lock().unwrap(), expected);
+    assert_eq!(*PROFILED.lock().unwrap(), expected);
+    Ok(())
+}

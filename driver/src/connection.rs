@@ -464,6 +464,7 @@ pub struct Connection {
     filename: String,
     /// The namespace name, for a shared in-memory database.
     shared_memory: Option<String>,
+    trace: Arc<std::sync::Mutex<crate::trace::TraceState>>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -680,9 +681,14 @@ impl Connection {
             user_progress: Arc::new(std::sync::Mutex::new(None)),
             filename,
             shared_memory: None,
+            trace: Arc::default(),
         };
         conn.busy_timeout(options.busy_timeout)?;
         Ok(conn)
+    }
+
+    pub(crate) fn trace_state(&self) -> &Arc<std::sync::Mutex<crate::trace::TraceState>> {
+        &self.trace
     }
 
     pub(crate) fn transaction_behavior(&self) -> crate::TransactionBehavior {

@@ -43,6 +43,7 @@ mod params;
 pub mod pool;
 pub mod service;
 mod statement;
+mod trace;
 mod transaction;
 pub mod types;
 mod uri;

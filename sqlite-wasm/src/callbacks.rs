@@ -80,6 +80,20 @@ pub type RollbackHook = Box<dyn FnMut() + Send>;
 /// Called for each row changed: action, database name, table name, rowid.
 pub type UpdateHook = Box<dyn FnMut(UpdateAction, &str, &str, i64) + Send>;
 
+/// What a trace callback ([`sqlite3_trace_v2`](https://www.sqlite.org/c3ref/trace_v2.html))
+/// reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceEvent<'a> {
+    /// `SQLITE_TRACE_STMT`: a statement (guest address `stmt`) starts running `sql` (its
+    /// text as prepared, or a `-- TRIGGER name` comment).
+    Stmt { stmt: i32, sql: &'a str },
+    /// `SQLITE_TRACE_PROFILE`: statement `stmt` finished after `nanos` nanoseconds.
+    Profile { stmt: i32, nanos: i64 },
+}
+
+/// Called for the events of the trace mask.
+pub type TraceHook = Box<dyn FnMut(TraceEvent<'_>) + Send>;
+
 /// What an update hook reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UpdateAction {
@@ -108,6 +122,7 @@ pub(crate) enum Callback {
     Commit(CommitHook),
     Rollback(RollbackHook),
     Update(UpdateHook),
+    Trace(TraceHook),
 }
 
 /// The dynamic type of an SQL value.

@@ -43,6 +43,7 @@ exports! {
     sandlite_commit_hook(i32, i32, i32) -> ();
     sandlite_rollback_hook(i32, i32, i32) -> ();
     sandlite_update_hook(i32, i32, i32) -> ();
+    sandlite_trace(i32, i32, i32) -> i32;
     sandlite_db_config_int(i32, i32, i32, i32) -> i32;
     sandlite_free_destructor() -> i32;
     sqlite3_initialize() -> i32;

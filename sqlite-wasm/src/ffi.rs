@@ -53,6 +53,9 @@ pub const SQLITE_OPEN_EXRESCODE: i32 = 0x0200_0000;
 
 pub const SQLITE_PREPARE_PERSISTENT: i32 = 0x01;
 
+pub const SQLITE_TRACE_STMT: i32 = 0x01;
+pub const SQLITE_TRACE_PROFILE: i32 = 0x02;
+
 pub const SQLITE_INTEGER: i32 = 1;
 pub const SQLITE_FLOAT: i32 = 2;
 pub const SQLITE_TEXT: i32 = 3;

@@ -5,7 +5,7 @@
 //! expects. VFS failures are result codes (SQLite handles them); only a broken contract
 //! (a bad pointer or file id from the guest) becomes a trap.
 
-use crate::callbacks::{AggregateState, Callback, FunctionCall, UpdateAction};
+use crate::callbacks::{AggregateState, Callback, FunctionCall, TraceEvent, UpdateAction};
 use crate::exports::Exports;
 use crate::ffi;
 use crate::guest;
@@ -875,7 +875,26 @@ pub(crate) fn linker(engine: &sandlite_vm::Engine) -> VmResult<Linker<HostState>
     l.func_wrap(
         "env",
         "sl_trace",
-        |_: C<'_>, _: i32, _: i32, _: i32, _: i32| -> i32 { 0 },
+        |mut c: C<'_>, h: i32, event: i32, p: i32, x: i32| -> Result<i32, Trap> {
+            let memory = memory(&c)?;
+            let (mem, st) = memory.data_and_store_mut(&mut c);
+            let sql;
+            let ev = match event {
+                ffi::SQLITE_TRACE_STMT => {
+                    sql = guest::opt_str(mem, x as u32)?.unwrap_or_default();
+                    TraceEvent::Stmt { stmt: p, sql: &sql }
+                }
+                ffi::SQLITE_TRACE_PROFILE => TraceEvent::Profile {
+                    stmt: p,
+                    nanos: guest::read_i64(mem, x as u32)?,
+                },
+                _ => return Ok(0),
+            };
+            if let Some(Callback::Trace(f)) = st.callbacks.get_mut(&h) {
+                let _ = catch_unwind(AssertUnwindSafe(|| f(ev)));
+            }
+            Ok(0)
+        },
     )?;
     Ok(l)
 }

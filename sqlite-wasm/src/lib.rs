@@ -37,7 +37,8 @@ mod sqlite;
 
 pub use callbacks::{
     AggregateFunction, AggregateState, BusyHandler, Collation, CommitHook, FunctionCall,
-    ProgressHandler, RollbackHook, ScalarFunction, UpdateAction, UpdateHook, ValueType,
+    ProgressHandler, RollbackHook, ScalarFunction, TraceEvent, TraceHook, UpdateAction, UpdateHook,
+    ValueType,
 };
 pub use error::{Error, Result};
 pub use sandlite_vm::Strategy;

@@ -2,7 +2,7 @@
 
 use crate::callbacks::{
     AggregateFunction, BusyHandler, Callback, Collation, CommitHook, ProgressHandler, RollbackHook,
-    ScalarFunction, UpdateHook, ValueType,
+    ScalarFunction, TraceHook, UpdateHook, ValueType,
 };
 use crate::error::{Error, Result};
 use crate::exports::Exports;
@@ -140,6 +140,7 @@ enum HookKind {
     Commit,
     Rollback,
     Update,
+    Trace,
 }
 
 /// SQLite running on Sandlite's VM: one guest instance with its own memory and VFS.
@@ -927,6 +928,18 @@ impl Sqlite {
         let enable = i32::from(f.is_some());
         let handle = self.set_hook(db, HookKind::Update, f.map(Callback::Update));
         self.call(|e, s| e.sandlite_update_hook.call(s, (db.0, enable, handle)))
+    }
+
+    /// Installs (or with `None` removes) a trace callback for the `SQLITE_TRACE_*`
+    /// events in `mask` (`sqlite3_trace_v2`).
+    ///
+    /// # Errors
+    /// SQLite's error, or a trap.
+    pub fn set_trace(&mut self, db: Db, mask: i32, f: Option<TraceHook>) -> Result<()> {
+        let mask = if f.is_some() { mask } else { 0 };
+        let handle = self.set_hook(db, HookKind::Trace, f.map(Callback::Trace));
+        let rc = self.call(|e, s| e.sandlite_trace.call(s, (db.0, mask, handle)))?;
+        self.check(db, rc)
     }
 
     // ---- incremental BLOB I/O ----
