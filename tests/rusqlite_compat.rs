@@ -526,3 +526,30 @@ fn trace_and_profile_with_fn_pointers() -> sandlite::Result<()> {
     assert_eq!(*PROFILED.lock().unwrap(), expected);
     Ok(())
 }
+
+#[test]
+fn backup_and_restore_files() -> sandlite::Result<()> {
+    use sandlite::{Connection, DatabaseName};
+
+    let dir = tempfile::tempdir().unwrap();
+    let conn = Connection::open_in_memory()?;
+    conn.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1), (2), (3)")?;
+    let path = dir.path().join("backup.db");
+    conn.backup(DatabaseName::Main, &path, None)?;
+
+    let mut fresh = Connection::open_in_memory()?;
+    fresh.restore(DatabaseName::Main, &path, None)?;
+    let n: i64 = fresh.query_row("SELECT sum(x) FROM t", [], |r| r.get(0))?;
+    assert_eq!(n, 6);
+    // The source file is read, not changed.
+    assert_eq!(
+        Connection::open(&path)?.query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0))?,
+        3
+    );
+    assert!(
+        fresh
+            .restore(DatabaseName::Main, dir.path().join("missing.db"), None)
+            .is_err()
+    );
+    Ok(())
+}

@@ -10,8 +10,17 @@ use std::time::Duration;
 /// How far a backup has come.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Progress {
+    /// Pages still to copy.
     pub remaining: i32,
+    /// Pages in the source database.
     pub pagecount: i32,
+}
+
+/// Which way [`Connection::copy_pages`] copies.
+#[derive(Clone, Copy)]
+enum Direction {
+    ToFile,
+    FromFile,
 }
 
 /// Pages copied per step; between steps other connections may write (the copy then
@@ -30,13 +39,49 @@ impl Connection {
         &self,
         name: impl Name,
         dst: P,
+        progress: Option<&mut dyn FnMut(Progress)>,
+    ) -> Result<()> {
+        self.copy_pages(
+            &name.schema_name(),
+            dst.as_ref(),
+            Direction::ToFile,
+            progress,
+        )
+    }
+
+    /// Replaces database `name` of this connection with a copy of the database file
+    /// `src` (rusqlite's `restore`), page by page with SQLite's online backup, like
+    /// [`backup`](Self::backup) the other way round. `src` is opened read-only; its
+    /// directory is reachable to this connection's sandbox only for the duration of the
+    /// call.
+    ///
+    /// # Errors
+    /// SQLite's error, or a source that cannot be opened.
+    pub fn restore<P: AsRef<Path>>(
+        &mut self,
+        name: impl Name,
+        src: P,
+        progress: Option<&mut dyn FnMut(Progress)>,
+    ) -> Result<()> {
+        self.copy_pages(
+            &name.schema_name(),
+            src.as_ref(),
+            Direction::FromFile,
+            progress,
+        )
+    }
+
+    fn copy_pages(
+        &self,
+        name: &str,
+        dst: &Path,
+        direction: Direction,
         mut progress: Option<&mut dyn FnMut(Progress)>,
     ) -> Result<()> {
-        let dst = dst.as_ref();
         let bad = |why: &str| {
             Error::sqlite(
                 sandlite_sqlite_wasm::ffi::SQLITE_CANTOPEN,
-                format!("unable to open backup destination {}: {why}", dst.display()),
+                format!("unable to open backup file {}: {why}", dst.display()),
             )
         };
         let file = dst
@@ -50,7 +95,7 @@ impl Connection {
         let vfs = Vfs::new(&dir).map_err(|e| {
             Error::sqlite(
                 e.code(),
-                format!("unable to open backup destination: {}", e.message()),
+                format!("unable to open backup file: {}", e.message()),
             )
         })?;
         let root = vfs.root().ok_or_else(|| bad("not a directory"))?.to_owned();
@@ -60,12 +105,16 @@ impl Connection {
         let src = inner.db;
         inner.sqlite.grant_root(vfs);
         let result = (|| -> Result<()> {
-            let flags = ffi::SQLITE_OPEN_READWRITE | ffi::SQLITE_OPEN_CREATE;
-            let dest = inner.sqlite.open(&target, flags)?;
+            let flags = match direction {
+                Direction::ToFile => ffi::SQLITE_OPEN_READWRITE | ffi::SQLITE_OPEN_CREATE,
+                Direction::FromFile => ffi::SQLITE_OPEN_READONLY,
+            };
+            let file_db = inner.sqlite.open(&target, flags)?;
             let copied = (|| -> Result<()> {
-                let b = inner
-                    .sqlite
-                    .backup_init(dest, "main", src, &name.schema_name())?;
+                let b = match direction {
+                    Direction::ToFile => inner.sqlite.backup_init(file_db, "main", src, name)?,
+                    Direction::FromFile => inner.sqlite.backup_init(src, name, file_db, "main")?,
+                };
                 let stepped = loop {
                     match inner.sqlite.backup_step(b, PAGES_PER_STEP) {
                         Ok(true) => break Ok(()),
@@ -92,7 +141,7 @@ impl Connection {
                 stepped?;
                 Ok(finished?)
             })();
-            let closed = inner.sqlite.close(dest);
+            let closed = inner.sqlite.close(file_db);
             copied?;
             Ok(closed?)
         })();
