@@ -553,3 +553,31 @@ fn backup_and_restore_files() -> sandlite::Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn scalar_function_reading_raw_arguments() -> sandlite::Result<()> {
+    use sandlite::functions::FunctionFlags;
+    use sandlite::types::ValueRef;
+
+    let conn = sandlite::Connection::open_in_memory()?;
+    conn.create_scalar_function(
+        "kind",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            Ok(match ctx.get_raw(0) {
+                ValueRef::Null => "null".to_string(),
+                ValueRef::Integer(i) => format!("int {i}"),
+                ValueRef::Real(r) => format!("real {r}"),
+                ValueRef::Text(t) => format!("text {}", t.len()),
+                ValueRef::Blob(b) => format!("blob {}", b.len()),
+            })
+        },
+    )?;
+    let kinds: Vec<String> = conn
+        .prepare("SELECT kind(v) FROM (SELECT NULL AS v UNION ALL SELECT 1 UNION ALL SELECT 2.5 UNION ALL SELECT CAST(x'61ff' AS TEXT) UNION ALL SELECT x'0102')")?
+        .query_map([], |r| r.get(0))?
+        .collect::<sandlite::Result<_>>()?;
+    assert_eq!(kinds, ["null", "int 1", "real 2.5", "text 2", "blob 2"]);
+    Ok(())
+}

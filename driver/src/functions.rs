@@ -48,6 +48,29 @@ impl std::ops::BitOr for FunctionFlags {
 /// What a user function sees: its arguments.
 pub struct Context<'a> {
     call: RefCell<&'a mut dyn Args>,
+    /// Host copies of the arguments [`Context::get_ref`] has handed out.
+    copies: std::cell::OnceCell<Vec<std::cell::OnceCell<RawArg>>>,
+}
+
+/// A host copy of one argument, as SQLite stores it.
+enum RawArg {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(Vec<u8>),
+    Blob(Vec<u8>),
+}
+
+impl RawArg {
+    fn value_ref(&self) -> ValueRef<'_> {
+        match self {
+            RawArg::Null => ValueRef::Null,
+            RawArg::Integer(i) => ValueRef::Integer(*i),
+            RawArg::Real(r) => ValueRef::Real(*r),
+            RawArg::Text(t) => ValueRef::Text(t),
+            RawArg::Blob(b) => ValueRef::Blob(b),
+        }
+    }
 }
 
 /// The binding's call, with its lifetimes hidden.
@@ -93,6 +116,7 @@ impl<'a> Context<'a> {
     fn new(call: &'a mut dyn Args) -> Context<'a> {
         Context {
             call: RefCell::new(call),
+            copies: std::cell::OnceCell::new(),
         }
     }
 
@@ -129,6 +153,52 @@ impl<'a> Context<'a> {
                 Err(Error::FromSqlConversionFailure(idx, found, source))
             }
             (found, Err(e)) => Err(Error::FromSqlConversionFailure(idx, found, Box::new(e))),
+        }
+    }
+
+    /// Argument `idx` as SQLite stores it (text exactly as stored, even if not UTF-8).
+    /// The value is copied to the host once per call and argument.
+    ///
+    /// # Errors
+    /// [`Error::InvalidColumnIndex`] for an index past the last argument; a failed host
+    /// allocation for a huge value.
+    pub fn get_ref(&self, idx: usize) -> Result<ValueRef<'_>> {
+        let len = self.len();
+        if idx >= len {
+            return Err(Error::InvalidColumnIndex(idx));
+        }
+        let copies = self
+            .copies
+            .get_or_init(|| (0..len).map(|_| std::cell::OnceCell::new()).collect());
+        if let Some(copy) = copies[idx].get() {
+            return Ok(copy.value_ref());
+        }
+        let mut copied = None;
+        self.call.borrow_mut().with_arg(idx, &mut |v| {
+            use sandlite_sqlite_wasm::alloc;
+            copied = Some(match v {
+                ValueRef::Null => Ok(RawArg::Null),
+                ValueRef::Integer(i) => Ok(RawArg::Integer(i)),
+                ValueRef::Real(r) => Ok(RawArg::Real(r)),
+                ValueRef::Text(t) => alloc::copy(t).map(RawArg::Text),
+                ValueRef::Blob(b) => alloc::copy(b).map(RawArg::Blob),
+            });
+        })?;
+        let copy = copied
+            .expect("set by with_arg")
+            .map_err(|e| Error::UserFunctionError(Box::new(e)))?;
+        Ok(copies[idx].get_or_init(|| copy).value_ref())
+    }
+
+    /// Argument `idx` as SQLite stores it (rusqlite's `get_raw`).
+    ///
+    /// # Panics
+    /// If `idx` is past the last argument or the host cannot copy the value (use
+    /// [`get_ref`](Self::get_ref) to get an error instead).
+    pub fn get_raw(&self, idx: usize) -> ValueRef<'_> {
+        match self.get_ref(idx) {
+            Ok(v) => v,
+            Err(e) => panic!("Context::get_raw({idx}): {e}"),
         }
     }
 
