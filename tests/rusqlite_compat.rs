@@ -581,3 +581,47 @@ fn scalar_function_reading_raw_arguments() -> sandlite::Result<()> {
     assert_eq!(kinds, ["null", "int 1", "real 2.5", "text 2", "blob 2"]);
     Ok(())
 }
+
+#[test]
+fn step_wise_backup_between_connections() -> sandlite::Result<()> {
+    use sandlite::Connection;
+    use sandlite::backup::{Backup, StepResult};
+
+    let dir = tempfile::tempdir().unwrap();
+    let src = Connection::open_in_memory()?;
+    src.execute_batch(
+        "CREATE TABLE t(x); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) INSERT INTO t SELECT randomblob(100) FROM n",
+    )?;
+
+    // In memory to a file, a few pages at a time.
+    let mut dst = Connection::open(dir.path().join("copy.db"))?;
+    {
+        let backup = Backup::new(&src, &mut dst)?;
+        assert_eq!(backup.step(5)?, StepResult::More);
+        let p = backup.progress();
+        assert!(p.pagecount > 5 && p.remaining == p.pagecount - 5, "{p:?}");
+        backup.run_to_completion(50, Duration::ZERO, None)?;
+        assert_eq!(backup.step(1)?, StepResult::Done);
+    }
+    let n: i64 = dst.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?;
+    assert_eq!(n, 2000);
+
+    // A file back into memory.
+    let mut restored = Connection::open_in_memory()?;
+    Backup::new(&dst, &mut restored)?.run_to_completion(-1, Duration::ZERO, None)?;
+    let n: i64 = restored.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?;
+    assert_eq!(n, 2000);
+
+    // Two in-memory databases (shared ones included) are two SQLite instances here.
+    let mut other = Connection::open_in_memory()?;
+    assert!(matches!(
+        Backup::new(&src, &mut other),
+        Err(sandlite::Error::Misuse(_))
+    ));
+    let shared = Connection::open(format!("file:{}?mode=memory&cache=shared", unique("bk")))?;
+    assert!(matches!(
+        Backup::new(&shared, &mut other),
+        Err(sandlite::Error::Misuse(_))
+    ));
+    Ok(())
+}

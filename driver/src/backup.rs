@@ -149,3 +149,243 @@ impl Connection {
         result
     }
 }
+
+/// What one [`Backup::step`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StepResult {
+    /// Every page is copied.
+    Done,
+    /// Pages remain.
+    More,
+    /// The source or destination was busy; try again later.
+    Busy,
+    /// The source or destination was locked; try again later.
+    Locked,
+}
+
+/// A step-wise online backup from one connection's database to another's (rusqlite's
+/// `backup::Backup`).
+///
+/// Two Sandlite connections are two SQLite instances, and SQLite's backup needs both
+/// databases in one. So one side must be a database file: the backup runs inside the
+/// other connection's instance, which opens that file (its directory granted for the
+/// backup's life). In-memory to file, file to in-memory and file to file work; between
+/// two in-memory databases [`Backup::new`] fails.
+///
+/// ```
+/// # use sandlite_driver::Connection;
+/// # use sandlite_driver::backup::{Backup, StepResult};
+/// # let dir = tempfile::tempdir()?;
+/// let memory = Connection::open_in_memory()?;
+/// memory.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (42)")?;
+/// let mut file = Connection::open(dir.path().join("copy.db"))?;
+/// Backup::new(&memory, &mut file)?.run_to_completion(5, std::time::Duration::ZERO, None)?;
+/// assert_eq!(file.query_row("SELECT x FROM t", [], |r| r.get::<_, i64>(0))?, 42);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Backup<'a, 'b> {
+    from: &'a Connection,
+    /// Borrowed mutably by [`Backup::new`] for the backup's life.
+    to: &'b Connection,
+    /// The backup runs in `from`'s instance (else in `to`'s).
+    in_from: bool,
+    /// The other side's database file, opened in the host's instance.
+    file_db: sandlite_sqlite_wasm::Db,
+    handle: Option<sandlite_sqlite_wasm::Backup>,
+}
+
+impl std::fmt::Debug for Backup<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Backup").finish_non_exhaustive()
+    }
+}
+
+impl<'a, 'b> Backup<'a, 'b> {
+    /// A backup of `from`'s main database into `to`'s.
+    ///
+    /// # Errors
+    /// SQLite's error, or [`Error::Misuse`] when neither database is a file.
+    pub fn new(from: &'a Connection, to: &'b mut Connection) -> Result<Backup<'a, 'b>> {
+        Backup::new_with_names(from, crate::MAIN_DB, to, crate::MAIN_DB)
+    }
+
+    /// A backup of database `from_name` of `from` into database `to_name` of `to`.
+    ///
+    /// # Errors
+    /// As [`Backup::new`].
+    pub fn new_with_names(
+        from: &'a Connection,
+        from_name: impl Name,
+        to: &'b mut Connection,
+        to_name: impl Name,
+    ) -> Result<Backup<'a, 'b>> {
+        let (from_name, to_name) = (from_name.schema_name(), to_name.schema_name());
+        let to: &'b Connection = to;
+        // Prefer running in the source's instance (it may be in memory); the other
+        // side's file is then the destination.
+        let started = if let Some(file) = database_file(to, &to_name)? {
+            Some((
+                true,
+                from.open_backup(&from_name, &file, Direction::ToFile)?,
+            ))
+        } else if let Some(file) = database_file(from, &from_name)? {
+            Some((false, to.open_backup(&to_name, &file, Direction::FromFile)?))
+        } else {
+            None
+        };
+        if let Some((in_from, (file_db, handle))) = started {
+            return Ok(Backup {
+                from,
+                to,
+                in_from,
+                file_db,
+                handle: Some(handle),
+            });
+        }
+        Err(Error::Misuse(
+            "a backup between two in-memory databases needs both in one SQLite instance; \
+             Sandlite connections are separate instances (back up to a file instead)"
+                .into(),
+        ))
+    }
+
+    fn host(&self) -> &Connection {
+        if self.in_from { self.from } else { self.to }
+    }
+
+    /// How far the backup has come (after the last step).
+    pub fn progress(&self) -> Progress {
+        let (remaining, pagecount) = match (self.host().inner(), self.handle) {
+            (Ok(mut inner), Some(b)) => inner.sqlite.backup_progress(b).unwrap_or((0, 0)),
+            _ => (0, 0),
+        };
+        Progress {
+            remaining,
+            pagecount,
+        }
+    }
+
+    /// Copies up to `num_pages` pages (all of them if negative).
+    ///
+    /// # Errors
+    /// SQLite's error other than busy or locked (those are [`StepResult`]s).
+    pub fn step(&self, num_pages: i32) -> Result<StepResult> {
+        let Some(b) = self.handle else {
+            return Ok(StepResult::Done);
+        };
+        let mut inner = self.host().inner()?;
+        match inner.sqlite.backup_step(b, num_pages) {
+            Ok(true) => Ok(StepResult::Done),
+            Ok(false) => Ok(StepResult::More),
+            Err(e) if e.primary_code() == Some(ffi::SQLITE_BUSY) => Ok(StepResult::Busy),
+            Err(e) if e.primary_code() == Some(ffi::SQLITE_LOCKED) => Ok(StepResult::Locked),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Steps `pages_per_step` pages at a time until done, sleeping
+    /// `pause_between_pages` between steps (and when busy), calling `progress` after
+    /// each step.
+    ///
+    /// # Errors
+    /// As [`step`](Self::step).
+    pub fn run_to_completion(
+        &self,
+        pages_per_step: i32,
+        pause_between_pages: Duration,
+        progress: Option<fn(Progress)>,
+    ) -> Result<()> {
+        loop {
+            let r = self.step(pages_per_step)?;
+            if let Some(p) = progress {
+                p(self.progress());
+            }
+            match r {
+                StepResult::Done => return Ok(()),
+                StepResult::More => {}
+                StepResult::Busy | StepResult::Locked => {
+                    std::thread::sleep(pause_between_pages.max(Duration::from_millis(1)));
+                    continue;
+                }
+            }
+            if !pause_between_pages.is_zero() {
+                std::thread::sleep(pause_between_pages);
+            }
+        }
+    }
+}
+
+impl Drop for Backup<'_, '_> {
+    fn drop(&mut self) {
+        let handle = self.handle.take();
+        let host = if self.in_from { self.from } else { self.to };
+        if let Ok(mut inner) = host.inner() {
+            if let Some(b) = handle {
+                let _ = inner.sqlite.backup_finish(b);
+            }
+            let _ = inner.sqlite.close(self.file_db);
+            inner.sqlite.revoke_extra_roots();
+        }
+    }
+}
+
+/// The host file of database `name` of `conn`, or `None` in memory (a memdb
+/// namespace's names are not host paths and must never be granted as directories).
+fn database_file(conn: &Connection, name: &str) -> Result<Option<String>> {
+    let mut inner = conn.inner()?;
+    if inner.sqlite.vfs().root().is_none() {
+        return Ok(None);
+    }
+    let db = inner.db;
+    Ok(inner
+        .sqlite
+        .db_filename(db, name)?
+        .filter(|f| f.starts_with('/')))
+}
+
+impl Connection {
+    /// Opens `file` in this connection's instance and starts a backup between it and
+    /// database `name` (the grant of `file`'s directory lasts until the backup ends).
+    fn open_backup(
+        &self,
+        name: &str,
+        file: &str,
+        direction: Direction,
+    ) -> Result<(sandlite_sqlite_wasm::Db, sandlite_sqlite_wasm::Backup)> {
+        let path = Path::new(file);
+        let dir = path.parent().unwrap_or(Path::new("/"));
+        let vfs = Vfs::new(dir).map_err(|e| {
+            Error::sqlite(
+                e.code(),
+                format!("unable to open backup file: {}", e.message()),
+            )
+        })?;
+        let mut inner = self.inner()?;
+        let own = inner.db;
+        inner.sqlite.grant_root(vfs);
+        let flags = match direction {
+            Direction::ToFile => ffi::SQLITE_OPEN_READWRITE,
+            Direction::FromFile => ffi::SQLITE_OPEN_READONLY,
+        };
+        let file_db = match inner.sqlite.open(file, flags) {
+            Ok(db) => db,
+            Err(e) => {
+                inner.sqlite.revoke_extra_roots();
+                return Err(e.into());
+            }
+        };
+        let started = match direction {
+            Direction::ToFile => inner.sqlite.backup_init(file_db, "main", own, name),
+            Direction::FromFile => inner.sqlite.backup_init(own, name, file_db, "main"),
+        };
+        match started {
+            Ok(b) => Ok((file_db, b)),
+            Err(e) => {
+                let _ = inner.sqlite.close(file_db);
+                inner.sqlite.revoke_extra_roots();
+                Err(e.into())
+            }
+        }
+    }
+}
