@@ -17,13 +17,16 @@
 //!
 //! | rusqlite | Sandlite |
 //! |---|---|
-//! | `Connection::open`, `open_in_memory`, `open_with_flags` | the same, plus [`OpenOptions`] (sandbox root, memory limit) and [`Connection::open_shared_memory`] |
-//! | `execute`, `execute_batch`, `prepare`, `prepare_cached`, `query_row` | the same |
-//! | `Statement::query`, `query_map`, `query_and_then`, `Rows::next`, `Row::get` | the same |
-//! | `ToSql`, `FromSql`, `params!`, `named_params!`, `params_from_iter` | the same |
-//! | `Transaction`, `Savepoint` (rollback on drop) | the same |
-//! | functions, collations, hooks, blob I/O, backup, `InterruptHandle` | the same shapes |
+//! | `Connection::open`, `open_in_memory`, `open_with_flags`, `open_in_memory_with_flags` | the same (shared-cache in-memory URIs share one database per process), plus [`OpenOptions`] (sandbox root, memory limit) and [`Connection::open_shared_memory`] |
+//! | `execute`, `execute_batch`, `prepare`, `prepare_cached`, `query_row`, `query_one`, `Batch` | the same |
+//! | `Statement::query`, `query_map`, `query_and_then`, `columns`, `Rows::next`/`map`/`and_then`, `Row::get` | the same (iterators are std iterators) |
+//! | `ToSql`, `FromSql`, `Value`, `ValueRef`, `params!`, `named_params!`, `params_from_iter` | the same |
+//! | `Error::SqliteFailure(ffi::Error { code: ErrorCode, .. }, _)` and the other variants | the same shapes and messages, plus the sandbox's own |
+//! | `Transaction`, `Savepoint` (rollback on drop), `set_transaction_behavior` | the same |
+//! | pragmas, `limits`, `config::DbConfig`, `trace`/`profile` | the same |
+//! | functions, collations, hooks, blob I/O, `backup`, `InterruptHandle` | the same shapes (`backup::Backup` needs one side on disk) |
 //! | `r2d2_sqlite::SqliteConnectionManager` | [`pool::SandliteConnectionManager`]; plus [`service::ServicePool`] |
+//! | `load_extension`, `vtab` | not available (see the README's "Coming from rusqlite") |
 //!
 //! Every connection runs SQLite in its own sandbox: its files must live under one
 //! directory (by default the database file's), its memory is capped, and a trap inside
