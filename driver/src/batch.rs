@@ -40,6 +40,12 @@ impl<'conn, 'sql> Batch<'conn, 'sql> {
     /// whole text); the batch then stops.
     #[allow(clippy::should_implement_trait)] // rusqlite's name; `Iterator` is there too
     pub fn next(&mut self) -> Result<Option<Statement<'conn>>> {
+        if self.at == 0
+            && let Err(e) = crate::uri::refuse_shared_memory_attach(self.sql)
+        {
+            self.at = self.sql.len();
+            return Err(e);
+        }
         while self.at < self.sql.len() {
             let rest = &self.sql[self.at..];
             let prepared = {

@@ -734,6 +734,7 @@ impl Connection {
     /// # Errors
     /// The first statement's error, with its offset in `sql`.
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
+        uri::refuse_shared_memory_attach(sql)?;
         let mut rest = sql;
         let mut consumed = 0;
         while !rest.is_empty() {
@@ -782,6 +783,7 @@ impl Connection {
     pub fn prepare(&self, sql: &str) -> Result<Statement<'_>> {
         let mut inner = self.inner()?;
         let db = inner.db;
+        uri::refuse_shared_memory_attach(sql)?;
         let prepared = inner
             .sqlite
             .prepare(db, sql, 0)

@@ -96,6 +96,84 @@ pub(crate) fn classify(path: &Path, flags: i32) -> Result<Target> {
     }
 }
 
+/// Refuses SQL that attaches a shared in-memory database by a literal URI
+/// (`ATTACH 'file:NAME?mode=memory&cache=shared' AS x`): SQLite would resolve it inside
+/// this connection's own instance and attach a private database, silently. (A URI bound
+/// as a parameter is not seen here; see RATIONALE.md.)
+///
+/// # Errors
+/// An `SQLITE_ERROR` naming the URI.
+pub(crate) fn refuse_shared_memory_attach(sql: &str) -> Result<()> {
+    let bytes = sql.as_bytes();
+    let mut from = 0;
+    while let Some(pos) = find_keyword(bytes, from, b"attach") {
+        from = pos + 6;
+        let mut i = skip_space(bytes, from);
+        if let Some(after) = keyword_at(bytes, i, b"database") {
+            i = skip_space(bytes, after);
+        }
+        if bytes.get(i) != Some(&b'\'') {
+            continue;
+        }
+        let mut literal = Vec::new();
+        let mut j = i + 1;
+        while j < bytes.len() {
+            if bytes[j] == b'\'' {
+                if bytes.get(j + 1) == Some(&b'\'') {
+                    literal.push(b'\'');
+                    j += 2;
+                    continue;
+                }
+                break;
+            }
+            literal.push(bytes[j]);
+            j += 1;
+        }
+        let Ok(name) = String::from_utf8(literal) else {
+            continue;
+        };
+        if let Ok(Target::SharedMemory { .. }) = classify(Path::new(&name), ffi::SQLITE_OPEN_URI) {
+            return Err(Error::sqlite(
+                ffi::SQLITE_ERROR,
+                format!(
+                    "cannot ATTACH {name:?}: a shared in-memory database cannot be attached \
+                     from SQL (it would be private to this connection); open it with \
+                     Connection::open instead"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The next position at or after `from` where `word` stands as a whole word (ASCII
+/// case-insensitive).
+fn find_keyword(bytes: &[u8], from: usize, word: &[u8]) -> Option<usize> {
+    (from..bytes.len().saturating_sub(word.len() - 1)).find(|&i| {
+        let before_ok = i == 0 || !is_ident(bytes[i - 1]);
+        before_ok && keyword_at(bytes, i, word).is_some()
+    })
+}
+
+/// The end of `word` if it stands at `i` as a whole word.
+fn keyword_at(bytes: &[u8], i: usize, word: &[u8]) -> Option<usize> {
+    let end = i.checked_add(word.len())?;
+    let candidate = bytes.get(i..end)?;
+    let after_ok = bytes.get(end).is_none_or(|&b| !is_ident(b));
+    (candidate.eq_ignore_ascii_case(word) && after_ok).then_some(end)
+}
+
+fn is_ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+fn skip_space(bytes: &[u8], mut i: usize) -> usize {
+    while bytes.get(i).is_some_and(u8::is_ascii_whitespace) {
+        i += 1;
+    }
+    i
+}
+
 fn memory(name: &str, shared: bool, params: &[(String, String)]) -> Target {
     if !shared || name.is_empty() {
         return Target::PrivateMemory;
@@ -300,6 +378,28 @@ mod tests {
         ] {
             let err = of(text, URI).unwrap_err();
             assert_eq!(err.sqlite_code(), Some(ffi::SQLITE_ERROR), "{text}");
+        }
+    }
+
+    #[test]
+    fn attaching_shared_memory_from_sql_is_refused() {
+        for sql in [
+            "ATTACH 'file:m?mode=memory&cache=shared' AS m",
+            "attach database\n 'file::memory:?cache=shared' as x",
+            "SELECT 1; ATTACH DATABASE 'file:it''s?mode=memory&cache=shared' AS y",
+        ] {
+            let err = refuse_shared_memory_attach(sql).unwrap_err();
+            assert!(err.to_string().contains("cannot ATTACH"), "{sql}: {err}");
+        }
+        for sql in [
+            "ATTACH 'other.db' AS o",
+            "ATTACH 'file:m?mode=memory' AS p",
+            "ATTACH ?1 AS q",
+            "SELECT 'attach', reattach FROM t",
+            "ATTACH",
+            "ATTACH '",
+        ] {
+            assert!(refuse_shared_memory_attach(sql).is_ok(), "{sql}");
         }
     }
 

@@ -244,3 +244,21 @@ fn pool_threads_share_one_memory_database() {
     assert_eq!(count(&conn).unwrap(), 30);
     assert_eq!(count(&Connection::open(&uri).unwrap()).unwrap(), 30);
 }
+
+#[test]
+fn attaching_a_shared_memory_database_from_sql_is_refused() {
+    // SQLite would resolve this URI inside the connection's own instance: a private
+    // database, silently. Refused instead; a file attaches as usual.
+    let conn = Connection::open_in_memory().unwrap();
+    let uri = format!("file:{}?mode=memory&cache=shared", unique("attach"));
+    let err = conn
+        .execute_batch(&format!("ATTACH '{uri}' AS shared"))
+        .unwrap_err();
+    assert_eq!(err.sqlite_code(), Some(ffi::SQLITE_ERROR), "{err}");
+    assert!(err.to_string().contains("cannot ATTACH"), "{err}");
+    assert!(
+        conn.execute(&format!("ATTACH DATABASE '{uri}' AS s"), [])
+            .is_err()
+    );
+    conn.execute_batch("ATTACH ':memory:' AS scratch").unwrap();
+}
