@@ -15,6 +15,18 @@ const ADDRESS_SPACE_KIB: u64 = 4 << 20;
 /// The shell under the address-space limit, in `dir`, with `args`.
 fn limited(dir: &Path, args: &[&str]) -> Command {
     let mut c = Command::new("sh");
+    // A test run started in the background by a non-interactive shell inherits SIGINT
+    // ignored, and the shell (rightly) keeps an ignored SIGINT ignored: give the child
+    // the default action, as a foreground job has, so the Ctrl-C tests test something.
+    // SAFETY: between fork and exec the closure calls only `signal`, which is
+    // async-signal-safe, and allocates nothing.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        c.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            Ok(())
+        });
+    }
     c.current_dir(dir)
         .args([
             "-c",

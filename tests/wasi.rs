@@ -765,7 +765,19 @@ fn cli_memory_call_depth_and_stack_limits() {
 
 /// `sandlite run` as a process, with stdin piped and kept open.
 fn spawn_run(args: &[&str]) -> std::process::Child {
-    std::process::Command::new(env!("CARGO_BIN_EXE_sandlite"))
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sandlite"));
+    // A test run started in the background by a non-interactive shell inherits SIGINT
+    // ignored, which `sandlite run` keeps: give the child the default action.
+    // SAFETY: between fork and exec the closure calls only `signal`, which is
+    // async-signal-safe, and allocates nothing.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        command.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    command
         .arg("run")
         .args(args)
         .stdin(std::process::Stdio::piped())

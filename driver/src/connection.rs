@@ -1107,12 +1107,7 @@ impl Connection {
     ///
     /// # Errors
     /// SQLite's error or the closure's.
-    pub fn pragma_query<F>(
-        &self,
-        schema: Option<DatabaseName<'_>>,
-        name: &str,
-        mut f: F,
-    ) -> Result<()>
+    pub fn pragma_query<F>(&self, schema: Option<DatabaseName<'_>>, name: &str, f: F) -> Result<()>
     where
         F: FnMut(&Row<'_>) -> Result<()>,
     {
@@ -1121,7 +1116,12 @@ impl Connection {
             schema_prefix(schema),
             quote_identifier_if_needed(name)
         );
-        let mut stmt = self.prepare(&sql)?;
+        self.for_each_row(&sql, f)
+    }
+
+    /// Runs `sql` (one statement without parameters), calling `f` for every row.
+    fn for_each_row(&self, sql: &str, mut f: impl FnMut(&Row<'_>) -> Result<()>) -> Result<()> {
+        let mut stmt = self.prepare(sql)?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
             f(row)?;
@@ -1139,7 +1139,7 @@ impl Connection {
         schema: Option<DatabaseName<'_>>,
         name: &str,
         value: V,
-        mut f: F,
+        f: F,
     ) -> Result<()>
     where
         F: FnMut(&Row<'_>) -> Result<()>,
@@ -1151,12 +1151,7 @@ impl Connection {
             schema_prefix(schema),
             quote_identifier_if_needed(name)
         );
-        let mut stmt = self.prepare(&sql)?;
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            f(row)?;
-        }
-        Ok(())
+        self.for_each_row(&sql, f)
     }
 
     /// `PRAGMA schema.name = value`, with the value by value as in rusqlite
