@@ -43,6 +43,9 @@ struct Lower<'a> {
     /// Loads whose one user takes them as a memory operand (or, if it cannot, loads them
     /// itself where it is emitted); cleared once emitted.
     folded: Vec<bool>,
+    /// While a block's folds are found: the position in the block of each value's first
+    /// user (`u32::MAX` for none), so finding users is linear in the block's size.
+    first_user: Vec<u32>,
     /// The register whose value (of this size) the flags reflect, set by an ALU
     /// operation and kept by the flag-neutral instructions after it: a branch on that
     /// value needs no `test`.
@@ -123,6 +126,7 @@ pub(crate) fn lower(f: &Function, order: &[Block], env: &Env<'_>) -> Lowered {
         uses,
         fused: vec![false; f.insts.len()],
         folded: vec![false; f.insts.len()],
+        first_user: vec![u32::MAX; f.values.len()],
         flags: None,
         current: Block(0),
         inst_block: vec![u32::MAX; f.insts.len()],
@@ -395,7 +399,25 @@ impl Lower<'_> {
     /// memory, calls, or may trap other than by another load (moving a load past a load
     /// keeps the trap the same: out of bounds).
     fn find_folds(&mut self, b: Block) {
-        let insts = &self.f.blocks[b.index()].insts;
+        let f = self.f;
+        let insts = &f.blocks[b.index()].insts;
+        // Users, and a running count of the instructions a load may not move past.
+        let mut barriers = Vec::with_capacity(insts.len() + 1);
+        barriers.push(0u32);
+        for (j, &i) in insts.iter().enumerate() {
+            let d = &f.insts[i.index()];
+            for a in d.args.iter().filter(|a| !a.is_none()) {
+                if self.first_user[a.index()] == u32::MAX {
+                    self.first_user[a.index()] = j as u32;
+                }
+            }
+            let movable_past = d.op.is_pure()
+                || matches!(
+                    d.op,
+                    Opcode::Load(_) | Opcode::GlobalGet | Opcode::MemorySize
+                );
+            barriers.push(barriers[j] + u32::from(!movable_past));
+        }
         for (k, &i) in insts.iter().enumerate() {
             let d = self.f.insts[i.index()];
             let full = match d.op {
@@ -406,11 +428,10 @@ impl Lower<'_> {
             if d.ty.is_float() || self.uses[d.result.index()] != 1 || d.imm > i32::MAX as u64 {
                 continue;
             }
-            let Some(j) = (k + 1..insts.len())
-                .find(|&j| self.f.insts[insts[j].index()].args.contains(&d.result))
-            else {
+            let j = self.first_user[d.result.index()] as usize;
+            if j == u32::MAX as usize {
                 continue; // used by a call, the terminator or another block
-            };
+            }
             let u = self.f.insts[insts[j].index()];
             let fits = match u.op {
                 Opcode::Add | Opcode::Sub | Opcode::And | Opcode::Or | Opcode::Xor => full,
@@ -426,13 +447,13 @@ impl Lower<'_> {
                 continue;
             }
             let end = self.emission_point(insts, j);
-            let movable = insts[k + 1..end].iter().all(|&m| {
-                let op = self.f.insts[m.index()].op;
-                op.is_pure()
-                    || matches!(op, Opcode::Load(_) | Opcode::GlobalGet | Opcode::MemorySize)
-            });
-            if movable {
+            if barriers[end] == barriers[k + 1] {
                 self.folded[i.index()] = true;
+            }
+        }
+        for &i in insts {
+            for a in f.insts[i.index()].args.iter().filter(|a| !a.is_none()) {
+                self.first_user[a.index()] = u32::MAX;
             }
         }
     }
@@ -444,10 +465,10 @@ impl Lower<'_> {
         if !self.fused[i.index()] {
             return j;
         }
-        let v = self.f.insts[i.index()].result;
-        match (j + 1..insts.len()).find(|&m| self.f.insts[insts[m].index()].args.contains(&v)) {
-            Some(m) => self.emission_point(insts, m),
-            None => insts.len(),
+        // A fused instruction has one user: in this block, or the terminator.
+        match self.first_user[self.f.insts[i.index()].result.index()] {
+            u32::MAX => insts.len(),
+            m => self.emission_point(insts, m as usize),
         }
     }
 
@@ -1470,32 +1491,9 @@ impl Lower<'_> {
         }
         let rest = &args[memories.len()..];
         let (dst, mid, len) = (self.reg(rest[0]), self.reg(rest[1]), self.reg(rest[2]));
-        let tmp = self.int_reg();
-        self.emit(MInst::CheckRange {
-            addr: dst,
-            len,
-            tmp,
-        });
-        let heap_dst = self.int_reg();
-        self.emit(MInst::Lea {
-            size: Size::S64,
-            dst: heap_dst,
-            addr: Amode::heap(dst, 0),
-        });
+        let heap_dst = self.checked_heap_range(dst, len);
         let second = if lib == Libcall::MemoryCopy {
-            let tmp = self.int_reg();
-            self.emit(MInst::CheckRange {
-                addr: mid,
-                len,
-                tmp,
-            });
-            let heap_src = self.int_reg();
-            self.emit(MInst::Lea {
-                size: Size::S64,
-                dst: heap_src,
-                addr: Amode::heap(mid, 0),
-            });
-            heap_src
+            self.checked_heap_range(mid, len)
         } else {
             mid
         };
@@ -1506,6 +1504,20 @@ impl Lower<'_> {
         };
         self.lib_call(direct, &[heap_dst, second, len], false);
         true
+    }
+
+    /// Checks that `[addr, addr + len)` lies in memory 0 (trapping if not) and returns
+    /// the host address of `addr`.
+    fn checked_heap_range(&mut self, addr: Reg, len: Reg) -> Reg {
+        let tmp = self.int_reg();
+        self.emit(MInst::CheckRange { addr, len, tmp });
+        let host = self.int_reg();
+        self.emit(MInst::Lea {
+            size: Size::S64,
+            dst: host,
+            addr: Amode::heap(addr, 0),
+        });
+        host
     }
 
     fn lib_call(&mut self, lib: Libcall, args: &[Reg], has_result: bool) -> Reg {
