@@ -103,8 +103,9 @@ impl Drop for CachedStatement<'_> {
             if conn.is_broken() || conn.inner().is_err() {
                 return;
             }
-            let mut raw = stmt.into_raw();
-            raw.clear_bindings(conn);
+            // Its bindings stay until the next user binds all parameters or clears them
+            // (`Statement::clear_stale_bindings`): no guest call here.
+            let raw = stmt.into_raw();
             conn.cache.put(conn, std::mem::take(&mut self.sql), raw);
         }
     }

@@ -748,7 +748,7 @@ impl Connection {
                 // Stepped like any statement (interrupt accounting included); finalized on
                 // drop if a step fails.
                 let stmt = Statement::new(self, stmt);
-                while stmt.step()? {}
+                while stmt.step(false)? {}
                 stmt.finalize()?;
             }
             if prepared.tail == 0 {
@@ -761,7 +761,9 @@ impl Connection {
     }
 
     pub(crate) fn end_running(&self) {
-        if self.interrupt.running.fetch_sub(1, Ordering::SeqCst) == 1 {
+        if self.interrupt.running.fetch_sub(1, Ordering::SeqCst) == 1
+            && self.interrupt.requested.load(Ordering::SeqCst)
+        {
             self.interrupt.requested.store(false, Ordering::SeqCst);
         }
     }

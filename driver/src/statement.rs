@@ -4,8 +4,8 @@ use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::params::{Params, count_mismatch};
 use crate::types::{FromSql, FromSqlError, ToSql, ToSqlOutput, ValueRef};
-use sandlite_sqlite_wasm::{Stmt, ValueType, ffi};
-use std::cell::{Cell, OnceCell};
+use sandlite_sqlite_wasm::{RawColumn, Stmt, ValueType, ffi};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::sync::atomic::Ordering;
 
 /// A prepared statement. Dropping it finalizes it (or returns it to the cache, for
@@ -20,8 +20,13 @@ pub struct Statement<'conn> {
     running: Cell<bool>,
     /// Stepped since the last reset: needs a reset before new bindings.
     dirty: Cell<bool>,
-    /// Has bindings that a cache return must clear.
+    /// Has bindings.
     bound: Cell<bool>,
+    /// The bindings are a previous user's (left by the statement cache): cleared before
+    /// anything could see them, unless a full positional binding replaces them all.
+    stale: Cell<bool>,
+    /// The current row's columns, read by the step that produced it.
+    row: RefCell<Vec<RawColumn>>,
     finalize_on_drop: bool,
 }
 
@@ -31,6 +36,8 @@ pub(crate) struct RawStatement {
     column_names: Option<Vec<String>>,
     parameter_count: Option<usize>,
     bound: bool,
+    /// The row buffer's allocation, kept for the next user.
+    row: Vec<RawColumn>,
 }
 
 impl RawStatement {
@@ -40,16 +47,7 @@ impl RawStatement {
             column_names: None,
             parameter_count: None,
             bound: false,
-        }
-    }
-
-    /// Clears the statement's bindings if it has any (so a cached statement never
-    /// carries a previous user's values).
-    pub(crate) fn clear_bindings(&mut self, conn: &Connection) {
-        if std::mem::take(&mut self.bound)
-            && let Ok(mut inner) = conn.inner()
-        {
-            let _ = inner.sqlite.clear_bindings(self.stmt);
+            row: Vec::new(),
         }
     }
 }
@@ -89,6 +87,8 @@ impl<'conn> Statement<'conn> {
             running: Cell::new(false),
             dirty: Cell::new(false),
             bound: Cell::new(raw.bound),
+            stale: Cell::new(raw.bound),
+            row: RefCell::new(raw.row),
             finalize_on_drop: true,
         }
     }
@@ -102,6 +102,7 @@ impl<'conn> Statement<'conn> {
             column_names: self.column_names.take(),
             parameter_count: self.parameter_count.take(),
             bound: self.bound.get(),
+            row: self.row.take(),
         }
     }
 
@@ -120,11 +121,22 @@ impl<'conn> Statement<'conn> {
         }
     }
 
-    /// One step: `true` when a row is ready.
-    pub(crate) fn step(&self) -> Result<bool> {
+    /// One step: `true` when a row is ready. With `read_row`, the row's columns are
+    /// read in the same guest call (for [`with_column`](Self::with_column)).
+    pub(crate) fn step(&self, read_row: bool) -> Result<bool> {
+        self.clear_stale_bindings()?;
         self.set_running(true);
         self.dirty.set(true);
-        let r = self.conn.inner()?.sqlite.step(self.stmt);
+        let r = if read_row {
+            let columns = self.column_count();
+            let mut row = self.row.try_borrow_mut().map_err(|_| Error::ReentrantUse)?;
+            self.conn
+                .inner()?
+                .sqlite
+                .step_row(self.stmt, columns, &mut row)
+        } else {
+            self.conn.inner()?.sqlite.step(self.stmt)
+        };
         if !matches!(r, Ok(true)) {
             self.set_running(false);
         }
@@ -135,7 +147,21 @@ impl<'conn> Statement<'conn> {
     pub(crate) fn reset(&self) -> Result<()> {
         self.set_running(false);
         if self.dirty.replace(false) {
+            if let Ok(mut row) = self.row.try_borrow_mut() {
+                row.clear();
+            }
             self.conn.inner()?.sqlite.reset(self.stmt)?;
+        }
+        Ok(())
+    }
+
+    /// Clears bindings a previous user of the cached statement left, before they could
+    /// be seen.
+    fn clear_stale_bindings(&self) -> Result<()> {
+        if self.stale.get() {
+            self.conn.inner()?.sqlite.clear_bindings(self.stmt)?;
+            self.stale.set(false);
+            self.bound.set(false);
         }
         Ok(())
     }
@@ -150,8 +176,10 @@ impl<'conn> Statement<'conn> {
             return Err(count_mismatch(given, expected));
         }
         for (i, v) in values.enumerate() {
-            self.raw_bind_parameter(i + 1, v)?;
+            self.bind_value(i + 1, v)?;
         }
+        // Every parameter now has this call's value: nothing stale is left.
+        self.stale.set(false);
         Ok(())
     }
 
@@ -170,6 +198,11 @@ impl<'conn> Statement<'conn> {
     /// # Errors
     /// A conversion error, or SQLite's (`SQLITE_RANGE` for a bad index).
     pub fn raw_bind_parameter(&mut self, index: usize, value: &dyn ToSql) -> Result<()> {
+        self.clear_stale_bindings()?;
+        self.bind_value(index, value)
+    }
+
+    fn bind_value(&mut self, index: usize, value: &dyn ToSql) -> Result<()> {
         let out = value.to_sql()?;
         let i = i32::try_from(index).map_err(|_| Error::InvalidParameterName(index.to_string()))?;
         self.bound.set(true);
@@ -207,7 +240,7 @@ impl<'conn> Statement<'conn> {
     /// # Errors
     /// As [`execute`](Self::execute).
     pub fn raw_execute(&mut self) -> Result<usize> {
-        let has_row = self.step();
+        let has_row = self.step(false);
         let reset = self.reset();
         if has_row? {
             return Err(Error::ExecuteReturnedResults);
@@ -435,6 +468,7 @@ impl<'conn> Statement<'conn> {
     /// If the connection is broken.
     pub fn clear_bindings(&mut self) -> Result<()> {
         self.bound.set(false);
+        self.stale.set(false);
         Ok(self.conn.inner()?.sqlite.clear_bindings(self.stmt)?)
     }
 
@@ -449,6 +483,7 @@ impl<'conn> Statement<'conn> {
 
     /// The SQL text with bound parameters written in.
     pub fn expanded_sql(&self) -> Option<String> {
+        self.clear_stale_bindings().ok()?;
         self.conn
             .inner()
             .ok()
@@ -479,8 +514,20 @@ impl<'conn> Statement<'conn> {
         if i >= self.column_count() {
             return Err(Error::InvalidColumnIndex(i));
         }
-        let col = i as i32;
         let mut inner = self.conn.inner()?;
+        if let Some(&column) = self.row.try_borrow().ok().as_deref().and_then(|r| r.get(i)) {
+            let s = &inner.sqlite;
+            let v = match column {
+                RawColumn::Null => ValueRef::Null,
+                RawColumn::Integer(v) => ValueRef::Integer(v),
+                RawColumn::Real(v) => ValueRef::Real(v),
+                RawColumn::Text(bytes) => ValueRef::Text(s.guest_bytes(bytes)?),
+                RawColumn::Blob(bytes) => ValueRef::Blob(s.guest_bytes(bytes)?),
+            };
+            return Ok(f(v));
+        }
+        // Columns the step did not read (rows wider than the binding's buffer).
+        let col = i as i32;
         let s = &mut inner.sqlite;
         let v = match s.column_type(self.stmt, col)? {
             ValueType::Null => ValueRef::Null,
@@ -527,7 +574,7 @@ impl<'stmt> Rows<'stmt> {
         let Some(stmt) = self.stmt else {
             return Ok(None);
         };
-        match stmt.step() {
+        match stmt.step(true) {
             Ok(true) => {
                 self.row = Some(Row {
                     stmt,

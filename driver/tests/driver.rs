@@ -927,3 +927,114 @@ fn an_explicit_root_confines_untrusted_names() {
     );
     assert!(!dir.path().join("victim.db").exists());
 }
+
+#[test]
+fn a_cached_statement_never_shows_a_previous_users_bindings() {
+    let conn = memory();
+    let sql = "SELECT :a, :b";
+    let first: (i64, i64) = conn
+        .prepare_cached(sql)
+        .unwrap()
+        .query_row(named_params! {":a": 1, ":b": 2}, |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(first, (1, 2));
+    // Binding only :a leaves :b NULL, as on a fresh statement.
+    let second: (i64, Option<i64>) = conn
+        .prepare_cached(sql)
+        .unwrap()
+        .query_row(named_params! {":a": 3}, |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    assert_eq!(second, (3, None));
+    conn.prepare_cached(sql)
+        .unwrap()
+        .query_row(named_params! {":a": 5, ":b": 6}, |_| Ok(()))
+        .unwrap();
+    // Nor through expanded_sql, raw binding or a query without parameters.
+    let stmt = conn.prepare_cached(sql).unwrap();
+    assert_eq!(stmt.expanded_sql().as_deref(), Some("SELECT NULL, NULL"));
+    drop(stmt);
+    conn.prepare_cached(sql)
+        .unwrap()
+        .query_row(named_params! {":a": 5, ":b": 6}, |_| Ok(()))
+        .unwrap();
+    let mut stmt = conn.prepare_cached(sql).unwrap();
+    stmt.raw_bind_parameter(1, &7).unwrap();
+    let raw: (i64, Option<i64>) = stmt
+        .raw_query()
+        .next()
+        .unwrap()
+        .map(|r| (r.get(0).unwrap(), r.get(1).unwrap()))
+        .unwrap();
+    assert_eq!(raw, (7, None));
+    drop(stmt);
+    // Positional parameters are all rebound every time.
+    for i in 0..3 {
+        let v: (i64, i64) = conn
+            .query_row("SELECT ?1, ?2", (i, i * 10), |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap();
+        assert_eq!(v, (i, i * 10));
+    }
+}
+
+#[test]
+fn rows_read_every_type_and_width_and_interleave_between_statements() {
+    let conn = memory();
+    conn.execute_batch(
+        "CREATE TABLE t(i, r, s, b, n);
+         INSERT INTO t VALUES (1, 1.5, 'one', x'01ff', NULL), (2, -2.25, '', x'', NULL),
+                              (3, 0.0, 'three', zeroblob(3), NULL)",
+    )
+    .unwrap();
+    type RowValues = (i64, f64, String, Vec<u8>, Option<i64>);
+    let mut a = conn.prepare("SELECT * FROM t ORDER BY i").unwrap();
+    let mut b = conn.prepare("SELECT * FROM t ORDER BY i DESC").unwrap();
+    let mut ra = a.query([]).unwrap();
+    let mut rb = b.query([]).unwrap();
+    let read = |r: &sandlite_driver::Row<'_>| -> RowValues {
+        (
+            r.get(0).unwrap(),
+            r.get(1).unwrap(),
+            r.get(2).unwrap(),
+            r.get(3).unwrap(),
+            r.get(4).unwrap(),
+        )
+    };
+    let mut seen = Vec::new();
+    // Step one, then the other, and read both: each row keeps its own values.
+    while let (Some(x), Some(y)) = (ra.next().unwrap().map(read), rb.next().unwrap().map(read)) {
+        seen.push((x, y));
+    }
+    let rows: Vec<RowValues> = vec![
+        (1, 1.5, "one".into(), vec![1, 255], None),
+        (2, -2.25, String::new(), vec![], None),
+        (3, 0.0, "three".into(), vec![0, 0, 0], None),
+    ];
+    let expected: Vec<_> = rows
+        .iter()
+        .cloned()
+        .zip(rows.iter().rev().cloned())
+        .collect();
+    assert_eq!(seen, expected);
+    drop((ra, rb));
+    // A type mismatch is the same error as column by column.
+    let e = conn
+        .query_row("SELECT 'text'", [], |r| r.get::<_, i64>(0))
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::InvalidColumnType(0, _, Type::Text)),
+        "{e:?}"
+    );
+    // Rows wider than one step reads (256 columns) read the rest column by column.
+    let columns: Vec<String> = (0..300).map(|i| format!("{i} + 0.5")).collect();
+    let wide = format!("SELECT {}, 'last'", columns.join(", "));
+    conn.query_row(&wide, [], |r| {
+        for i in 0..300 {
+            assert_eq!(r.get::<_, f64>(i)?, i as f64 + 0.5);
+        }
+        assert_eq!(r.get::<_, String>(300)?, "last");
+        Ok(())
+    })
+    .unwrap();
+}

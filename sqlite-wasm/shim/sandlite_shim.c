@@ -610,6 +610,47 @@ int32_t sandlite_abi_version(void) {
   return SANDLITE_ABI_VERSION;
 }
 
+int32_t sandlite_step_row(sqlite3_stmt *stmt, SandliteColumn *out,
+                          int32_t capacity) {
+  int rc = sqlite3_step(stmt);
+  if (rc != SQLITE_ROW) {
+    return rc;
+  }
+  int n = sqlite3_data_count(stmt);
+  if (n > capacity) {
+    n = capacity;
+  }
+  for (int i = 0; i < n; i++) {
+    SandliteColumn *col = &out[i];
+    int type = sqlite3_column_type(stmt, i);
+    col->type = type;
+    col->len = 0;
+    switch (type) {
+    case SQLITE_INTEGER:
+      col->value = sqlite3_column_int64(stmt, i);
+      break;
+    case SQLITE_FLOAT: {
+      double d = sqlite3_column_double(stmt, i);
+      memcpy(&col->value, &d, sizeof d);
+      break;
+    }
+    case SQLITE_TEXT:
+      /* Text first, then its length, as the C API advises. */
+      col->value = (int64_t)(intptr_t)sqlite3_column_text(stmt, i);
+      col->len = sqlite3_column_bytes(stmt, i);
+      break;
+    case SQLITE_BLOB:
+      col->value = (int64_t)(intptr_t)sqlite3_column_blob(stmt, i);
+      col->len = sqlite3_column_bytes(stmt, i);
+      break;
+    default:
+      col->value = 0;
+      break;
+    }
+  }
+  return rc;
+}
+
 int32_t sandlite_db_config_int(sqlite3 *db, int32_t op, int32_t value,
                                int32_t *out_value) {
   if (op < SQLITE_DBCONFIG_ENABLE_FKEY || op > SQLITE_DBCONFIG_MAX) {

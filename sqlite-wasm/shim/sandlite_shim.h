@@ -28,7 +28,7 @@
 #include "sqlite3.h"
 
 /* Bumped whenever an import or a sandlite_* export changes. */
-#define SANDLITE_ABI_VERSION 1
+#define SANDLITE_ABI_VERSION 2
 
 /* Name of the VFS the shim registers as the default. */
 #define SANDLITE_VFS_NAME "sandlite"
@@ -312,6 +312,23 @@ int32_t sl_trace(int32_t handle, int32_t event, void *p, void *x);
 
 /* SANDLITE_ABI_VERSION, so a host can refuse a module it does not know. */
 int32_t sandlite_abi_version(void);
+
+/* One column of the current row, as sandlite_step_row leaves it: `type` is
+** SQLITE_INTEGER (1), SQLITE_FLOAT (2), SQLITE_TEXT (3), SQLITE_BLOB (4) or
+** SQLITE_NULL (5); `value` holds the integer, the double's bits, or for text
+** and blobs the address of the bytes (valid until the statement is stepped,
+** reset or finalized), with their count in `len`. */
+typedef struct SandliteColumn {
+  int32_t type;
+  int32_t len;
+  int64_t value;
+} SandliteColumn;
+
+/* sqlite3_step, and on SQLITE_ROW the row's first min(data_count, capacity)
+** columns written to `out` (so a host reads a row with one call instead of
+** two or three per column). Returns sqlite3_step's result. */
+int32_t sandlite_step_row(sqlite3_stmt *stmt, SandliteColumn *out,
+                          int32_t capacity);
 
 /* Register a scalar (kind 0), aggregate (1) or window (2) function.
 ** `flags` is the eTextRep argument of sqlite3_create_function_v2 (SQLITE_UTF8

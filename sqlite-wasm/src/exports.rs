@@ -46,6 +46,7 @@ exports! {
     sandlite_trace(i32, i32, i32) -> i32;
     sandlite_db_config_int(i32, i32, i32, i32) -> i32;
     sandlite_free_destructor() -> i32;
+    sandlite_step_row(i32, i32, i32) -> i32;
     sqlite3_initialize() -> i32;
     sqlite3_libversion() -> i32;
     sqlite3_libversion_number() -> i32;

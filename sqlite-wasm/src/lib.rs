@@ -43,6 +43,6 @@ pub use callbacks::{
 pub use error::{Error, Result};
 pub use sandlite_vm::Strategy;
 pub use sqlite::{
-    Backup, Blob, Config, DEFAULT_MEMORY_LIMIT, Db, Function, Prepared, SQLITE_WASM, Sqlite, Stmt,
-    preload,
+    Backup, Blob, Config, DEFAULT_MEMORY_LIMIT, Db, Function, GuestBytes, Prepared, ROW_CAPACITY,
+    RawColumn, SQLITE_WASM, Sqlite, Stmt, preload,
 };

@@ -19,7 +19,14 @@ use std::sync::{Arc, OnceLock};
 pub const SQLITE_WASM: &[u8] = include_bytes!("../sqlite3.wasm");
 
 /// The ABI version of the shim this binding speaks.
-const ABI_VERSION: i32 = 1;
+const ABI_VERSION: i32 = 2;
+
+/// Columns of a row [`Sqlite::step_row`] reads in its one call (wider rows read the
+/// rest column by column).
+pub const ROW_CAPACITY: usize = 256;
+
+/// Bytes of one `SandliteColumn` (sandlite_shim.h): type, length, value.
+const COLUMN_BYTES: usize = 16;
 
 /// Default guest memory limit per instance.
 pub const DEFAULT_MEMORY_LIMIT: u64 = 256 << 20;
@@ -88,6 +95,44 @@ impl Config {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Db(i32);
 
+/// Where a text or blob value lies in guest memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GuestBytes {
+    ptr: u32,
+    len: u32,
+}
+
+/// A column of the current row as [`Sqlite::step_row`] read it: numbers by value,
+/// text and blobs where they lie in guest memory (read them with
+/// [`Sqlite::guest_bytes`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum RawColumn {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(GuestBytes),
+    Blob(GuestBytes),
+}
+
+impl RawColumn {
+    /// One `SandliteColumn` (type, length, value; little-endian).
+    fn decode(bytes: &[u8]) -> RawColumn {
+        let word = |at: usize| i32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+        let value = i64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes"));
+        let slice = || GuestBytes {
+            ptr: value as u32,
+            len: word(4).max(0) as u32,
+        };
+        match word(0) {
+            ffi::SQLITE_INTEGER => RawColumn::Integer(value),
+            ffi::SQLITE_FLOAT => RawColumn::Real(f64::from_bits(value as u64)),
+            ffi::SQLITE_TEXT => RawColumn::Text(slice()),
+            ffi::SQLITE_BLOB => RawColumn::Blob(slice()),
+            _ => RawColumn::Null,
+        }
+    }
+}
+
 /// A prepared statement handle (`sqlite3_stmt *`), with its connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Stmt {
@@ -153,6 +198,8 @@ pub struct Sqlite {
     memory: Memory,
     /// 32 bytes of guest memory for out-parameters.
     scratch: i32,
+    /// Guest memory for [`ROW_CAPACITY`] columns of a row (`step_row`).
+    row_buffer: i32,
     broken: Option<String>,
     hooks: std::collections::HashMap<(Db, HookKind), i32>,
 }
@@ -202,7 +249,10 @@ impl Sqlite {
         }
         store.data_mut().free_destructor = exports.sandlite_free_destructor.call(&mut store, ())?;
         let scratch = exports.malloc.call(&mut store, 32)?;
-        if scratch == 0 {
+        let row_buffer = exports
+            .malloc
+            .call(&mut store, (ROW_CAPACITY * COLUMN_BYTES) as i32)?;
+        if scratch == 0 || row_buffer == 0 {
             return Err(Error::from_code(ffi::SQLITE_NOMEM));
         }
         Ok(Sqlite {
@@ -211,6 +261,7 @@ impl Sqlite {
             exports,
             memory,
             scratch,
+            row_buffer,
             broken: None,
             hooks: Default::default(),
         })
@@ -594,6 +645,47 @@ impl Sqlite {
             ffi::SQLITE_DONE => Ok(false),
             rc => Err(self.db_error(stmt.db, rc)),
         }
+    }
+
+    /// `sqlite3_step`, reading the row's first `columns` columns (at most
+    /// [`ROW_CAPACITY`]) into `row` in the same guest call when a row is ready. `row`
+    /// is left empty when the statement is done or fails.
+    ///
+    /// # Errors
+    /// SQLite's error, or a trap.
+    pub fn step_row(
+        &mut self,
+        stmt: Stmt,
+        columns: usize,
+        row: &mut Vec<RawColumn>,
+    ) -> Result<bool> {
+        row.clear();
+        self.store.data_mut().last_vfs_error = None;
+        let n = columns.min(ROW_CAPACITY);
+        let buffer = self.row_buffer;
+        match self.call(|e, s| e.sandlite_step_row.call(s, (stmt.ptr, buffer, n as i32)))? {
+            ffi::SQLITE_ROW => {
+                let bytes = guest::bytes(self.mem(), buffer as u32, n * COLUMN_BYTES)
+                    .map_err(Error::Trap)?;
+                row.extend(bytes.chunks_exact(COLUMN_BYTES).map(RawColumn::decode));
+                Ok(true)
+            }
+            ffi::SQLITE_DONE => Ok(false),
+            rc => Err(self.db_error(stmt.db, rc)),
+        }
+    }
+
+    /// The bytes of a text or blob column read by [`step_row`](Self::step_row), in
+    /// place in guest memory (valid until the statement is stepped, reset or
+    /// finalized).
+    ///
+    /// # Errors
+    /// A trap if the guest gave bytes outside its memory.
+    pub fn guest_bytes(&self, bytes: GuestBytes) -> Result<&[u8]> {
+        if bytes.ptr == 0 {
+            return Ok(&[]);
+        }
+        guest::bytes(self.mem(), bytes.ptr, bytes.len as usize).map_err(Error::Trap)
     }
 
     /// `sqlite3_reset`.
