@@ -11,7 +11,7 @@ use sandlite_vfs::{SandboxOptions, Vfs};
 use std::cell::{Cell, RefCell, RefMut};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// How to open a database (`SQLITE_OPEN_*` flags), with the operations of rusqlite's
@@ -401,8 +401,10 @@ impl DatabaseName<'_> {
 #[derive(Debug, Default)]
 pub(crate) struct InterruptState {
     pub(crate) requested: AtomicBool,
-    /// Statements that have started stepping and not been reset.
-    pub(crate) running: AtomicUsize,
+    /// Some statement has started stepping and not been reset (the count is the
+    /// connection's own, [`Connection::running`]: only the connection's thread changes
+    /// it, so these are plain stores, not read-modify-writes).
+    pub(crate) running: AtomicBool,
 }
 
 /// Stops a query running on another thread: it fails with `SQLITE_INTERRUPT` and the
@@ -415,7 +417,7 @@ pub struct InterruptHandle {
 
 impl InterruptHandle {
     pub fn interrupt(&self) {
-        if self.state.running.load(Ordering::SeqCst) > 0 {
+        if self.state.running.load(Ordering::SeqCst) {
             self.state.requested.store(true, Ordering::SeqCst);
         }
     }
@@ -456,6 +458,8 @@ pub struct Connection {
     inner: RefCell<Inner>,
     pub(crate) cache: StatementCache,
     interrupt: Arc<InterruptState>,
+    /// Statements of this connection that have started stepping and not been reset.
+    running: Cell<usize>,
     busy_timeout: Arc<AtomicU64>,
     progress_installed: Cell<bool>,
     transaction_behavior: Cell<crate::TransactionBehavior>,
@@ -675,6 +679,7 @@ impl Connection {
             }),
             cache: StatementCache::new(StatementCache::DEFAULT_CAPACITY),
             interrupt: Arc::new(InterruptState::default()),
+            running: Cell::new(0),
             busy_timeout: Arc::new(AtomicU64::new(0)),
             progress_installed: Cell::new(false),
             transaction_behavior: Cell::new(crate::TransactionBehavior::Deferred),
@@ -701,10 +706,6 @@ impl Connection {
 
     pub(crate) fn inner(&self) -> Result<RefMut<'_, Inner>> {
         self.inner.try_borrow_mut().map_err(|_| Error::ReentrantUse)
-    }
-
-    pub(crate) fn interrupt_state(&self) -> &Arc<InterruptState> {
-        &self.interrupt
     }
 
     /// The main database's file as SQLite names it (its full host path), `Some("")` for
@@ -760,11 +761,24 @@ impl Connection {
         Ok(())
     }
 
+    /// A statement starts stepping. When it is the only one, an interrupt requested
+    /// while nothing ran (or racing with the end of the last statement) is dropped, as
+    /// SQLite drops it when its count of running statements is zero.
+    pub(crate) fn begin_running(&self) {
+        let n = self.running.get();
+        self.running.set(n + 1);
+        if n == 0 {
+            self.interrupt.requested.store(false, Ordering::Release);
+            self.interrupt.running.store(true, Ordering::Release);
+        }
+    }
+
+    /// A statement stopped stepping (done, failed or reset).
     pub(crate) fn end_running(&self) {
-        if self.interrupt.running.fetch_sub(1, Ordering::SeqCst) == 1
-            && self.interrupt.requested.load(Ordering::SeqCst)
-        {
-            self.interrupt.requested.store(false, Ordering::SeqCst);
+        let n = self.running.get().saturating_sub(1);
+        self.running.set(n);
+        if n == 0 {
+            self.interrupt.running.store(false, Ordering::Release);
         }
     }
 

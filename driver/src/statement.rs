@@ -6,7 +6,6 @@ use crate::params::{Params, count_mismatch};
 use crate::types::{FromSql, FromSqlError, ToSql, ToSqlOutput, ValueRef};
 use sandlite_sqlite_wasm::{RawColumn, Stmt, ValueType, ffi};
 use std::cell::{Cell, OnceCell, RefCell};
-use std::sync::atomic::Ordering;
 
 /// A prepared statement. Dropping it finalizes it (or returns it to the cache, for
 /// [`CachedStatement`](crate::CachedStatement)).
@@ -112,10 +111,7 @@ impl<'conn> Statement<'conn> {
         }
         self.running.set(running);
         if running {
-            self.conn
-                .interrupt_state()
-                .running
-                .fetch_add(1, Ordering::SeqCst);
+            self.conn.begin_running();
         } else {
             self.conn.end_running();
         }
