@@ -12,6 +12,17 @@ use std::cell::{Cell, OnceCell, RefCell};
 pub struct Statement<'conn> {
     pub(crate) conn: &'conn Connection,
     pub(crate) stmt: Stmt,
+    /// Present until the statement is finalized or handed back to the cache.
+    state: Option<RawStatement>,
+    finalize_on_drop: bool,
+}
+
+/// What a statement learned about itself and where it is, boxed so the statement cache
+/// moves a pointer when it hands a statement out and takes it back.
+pub(crate) type RawStatement = Box<StatementState>;
+
+pub(crate) struct StatementState {
+    pub(crate) stmt: Stmt,
     column_names: OnceCell<Vec<String>>,
     parameter_count: OnceCell<usize>,
     /// Between a step and the statement's end or reset (counted as running for
@@ -26,28 +37,20 @@ pub struct Statement<'conn> {
     stale: Cell<bool>,
     /// The current row's columns, read by the step that produced it.
     row: RefCell<Vec<RawColumn>>,
-    finalize_on_drop: bool,
 }
 
-/// A statement as the cache keeps it: the handle and what it learned about itself.
-pub(crate) struct RawStatement {
-    pub(crate) stmt: Stmt,
-    column_names: Option<Vec<String>>,
-    parameter_count: Option<usize>,
-    bound: bool,
-    /// The row buffer's allocation, kept for the next user.
-    row: Vec<RawColumn>,
-}
-
-impl RawStatement {
+impl StatementState {
     pub(crate) fn new(stmt: Stmt) -> RawStatement {
-        RawStatement {
+        Box::new(StatementState {
             stmt,
-            column_names: None,
-            parameter_count: None,
-            bound: false,
-            row: Vec::new(),
-        }
+            column_names: OnceCell::new(),
+            parameter_count: OnceCell::new(),
+            running: Cell::new(false),
+            dirty: Cell::new(false),
+            bound: Cell::new(false),
+            stale: Cell::new(false),
+            row: RefCell::new(Vec::new()),
+        })
     }
 }
 
@@ -61,33 +64,16 @@ impl std::fmt::Debug for Statement<'_> {
 
 impl<'conn> Statement<'conn> {
     pub(crate) fn new(conn: &'conn Connection, stmt: Stmt) -> Statement<'conn> {
-        Statement::from_raw(conn, RawStatement::new(stmt))
+        Statement::from_raw(conn, StatementState::new(stmt))
     }
 
+    /// A statement from the cache: bindings it carries are the previous user's.
     pub(crate) fn from_raw(conn: &'conn Connection, raw: RawStatement) -> Statement<'conn> {
-        let once = |v| {
-            let c = OnceCell::new();
-            if let Some(v) = v {
-                let _ = c.set(v);
-            }
-            c
-        };
+        raw.stale.set(raw.bound.get());
         Statement {
             conn,
             stmt: raw.stmt,
-            column_names: once(raw.column_names),
-            parameter_count: {
-                let c = OnceCell::new();
-                if let Some(n) = raw.parameter_count {
-                    let _ = c.set(n);
-                }
-                c
-            },
-            running: Cell::new(false),
-            dirty: Cell::new(false),
-            bound: Cell::new(raw.bound),
-            stale: Cell::new(raw.bound),
-            row: RefCell::new(raw.row),
+            state: Some(raw),
             finalize_on_drop: true,
         }
     }
@@ -96,20 +82,18 @@ impl<'conn> Statement<'conn> {
     pub(crate) fn into_raw(mut self) -> RawStatement {
         let _ = self.reset();
         self.finalize_on_drop = false;
-        RawStatement {
-            stmt: self.stmt,
-            column_names: self.column_names.take(),
-            parameter_count: self.parameter_count.take(),
-            bound: self.bound.get(),
-            row: self.row.take(),
-        }
+        self.state.take().expect("present until finalized")
+    }
+
+    fn st(&self) -> &StatementState {
+        self.state.as_deref().expect("present until finalized")
     }
 
     fn set_running(&self, running: bool) {
-        if self.running.get() == running {
+        if self.st().running.get() == running {
             return;
         }
-        self.running.set(running);
+        self.st().running.set(running);
         if running {
             self.conn.begin_running();
         } else {
@@ -122,10 +106,14 @@ impl<'conn> Statement<'conn> {
     pub(crate) fn step(&self, read_row: bool) -> Result<bool> {
         self.clear_stale_bindings()?;
         self.set_running(true);
-        self.dirty.set(true);
+        self.st().dirty.set(true);
         let r = if read_row {
             let columns = self.column_count();
-            let mut row = self.row.try_borrow_mut().map_err(|_| Error::ReentrantUse)?;
+            let mut row = self
+                .st()
+                .row
+                .try_borrow_mut()
+                .map_err(|_| Error::ReentrantUse)?;
             self.conn
                 .inner()?
                 .sqlite
@@ -142,8 +130,8 @@ impl<'conn> Statement<'conn> {
     /// Resets the statement if it has been stepped since the last reset.
     pub(crate) fn reset(&self) -> Result<()> {
         self.set_running(false);
-        if self.dirty.replace(false) {
-            if let Ok(mut row) = self.row.try_borrow_mut() {
+        if self.st().dirty.replace(false) {
+            if let Ok(mut row) = self.st().row.try_borrow_mut() {
                 row.clear();
             }
             self.conn.inner()?.sqlite.reset(self.stmt)?;
@@ -154,10 +142,10 @@ impl<'conn> Statement<'conn> {
     /// Clears bindings a previous user of the cached statement left, before they could
     /// be seen.
     fn clear_stale_bindings(&self) -> Result<()> {
-        if self.stale.get() {
+        if self.st().stale.get() {
             self.conn.inner()?.sqlite.clear_bindings(self.stmt)?;
-            self.stale.set(false);
-            self.bound.set(false);
+            self.st().stale.set(false);
+            self.st().bound.set(false);
         }
         Ok(())
     }
@@ -175,7 +163,7 @@ impl<'conn> Statement<'conn> {
             self.bind_value(i + 1, v)?;
         }
         // Every parameter now has this call's value: nothing stale is left.
-        self.stale.set(false);
+        self.st().stale.set(false);
         Ok(())
     }
 
@@ -201,7 +189,7 @@ impl<'conn> Statement<'conn> {
     fn bind_value(&mut self, index: usize, value: &dyn ToSql) -> Result<()> {
         let out = value.to_sql()?;
         let i = i32::try_from(index).map_err(|_| Error::InvalidParameterName(index.to_string()))?;
-        self.bound.set(true);
+        self.st().bound.set(true);
         let mut inner = self.conn.inner()?;
         let s = &mut inner.sqlite;
         match out {
@@ -360,7 +348,7 @@ impl<'conn> Statement<'conn> {
     }
 
     fn column_names_owned(&self) -> &Vec<String> {
-        self.column_names.get_or_init(|| {
+        self.st().column_names.get_or_init(|| {
             let Ok(mut inner) = self.conn.inner() else {
                 return Vec::new();
             };
@@ -425,7 +413,7 @@ impl<'conn> Statement<'conn> {
 
     /// How many parameters the statement takes.
     pub fn parameter_count(&self) -> usize {
-        *self.parameter_count.get_or_init(|| {
+        *self.st().parameter_count.get_or_init(|| {
             self.conn
                 .inner()
                 .ok()
@@ -463,8 +451,8 @@ impl<'conn> Statement<'conn> {
     /// # Errors
     /// If the connection is broken.
     pub fn clear_bindings(&mut self) -> Result<()> {
-        self.bound.set(false);
-        self.stale.set(false);
+        self.st().bound.set(false);
+        self.st().stale.set(false);
         Ok(self.conn.inner()?.sqlite.clear_bindings(self.stmt)?)
     }
 
@@ -511,7 +499,14 @@ impl<'conn> Statement<'conn> {
             return Err(Error::InvalidColumnIndex(i));
         }
         let mut inner = self.conn.inner()?;
-        if let Some(&column) = self.row.try_borrow().ok().as_deref().and_then(|r| r.get(i)) {
+        if let Some(&column) = self
+            .st()
+            .row
+            .try_borrow()
+            .ok()
+            .as_deref()
+            .and_then(|r| r.get(i))
+        {
             let s = &inner.sqlite;
             let v = match column {
                 RawColumn::Null => ValueRef::Null,
@@ -538,6 +533,9 @@ impl<'conn> Statement<'conn> {
 
 impl Drop for Statement<'_> {
     fn drop(&mut self) {
+        if self.state.is_none() {
+            return; // handed back to the cache
+        }
         self.set_running(false);
         if self.finalize_on_drop
             && let Ok(mut inner) = self.conn.inner()

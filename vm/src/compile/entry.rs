@@ -90,6 +90,48 @@ fn stack_limit(limits: &crate::runtime::store::StoreLimits, published: usize) ->
     if keep { published } else { limit }
 }
 
+/// The entry trampoline of a function type: `(vmctx, code, slots, record) -> status`.
+type EntryTrampoline =
+    unsafe extern "C" fn(*mut VMContext, *const u8, *mut u64, *mut EntryRecord) -> u32;
+
+/// What entering a native function from the host needs, found once (a `TypedFunc`
+/// keeps it) so each call skips the lookups through the store, instance and module.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NativeTarget {
+    vmctx: *mut VMContext,
+    code: *const u8,
+    trampoline: EntryTrampoline,
+    trap_return: usize,
+}
+
+// SAFETY: the addresses are only used by `call_target` with the store they were resolved
+// in (callers check the store's id), whose instances and modules never go away while
+// it lives; they are plain data otherwise.
+unsafe impl Send for NativeTarget {}
+// SAFETY: as above; nothing is written through them outside a call on that store.
+unsafe impl Sync for NativeTarget {}
+
+/// The native target of store function `func`, if it is a defined function of a
+/// compiled module.
+pub(crate) fn resolve(store: &StoreInner, func: u32) -> Option<NativeTarget> {
+    let FuncEntity::Wasm { instance, def, .. } = store.funcs[func as usize] else {
+        return None;
+    };
+    // The instance's module (and so its machine code) lives as long as the store.
+    let inst = &store.instances[instance as usize];
+    let info = &inst.module.inner.info;
+    let ModuleCode::Native(native) = &inst.module.inner.code else {
+        return None;
+    };
+    let type_index = info.funcs[(info.num_imported_funcs + def) as usize];
+    Some(NativeTarget {
+        vmctx: inst.vmctx.as_ptr(),
+        code: native.func_entry(def),
+        trampoline: native.entry_trampoline(type_index),
+        trap_return: native.trap_return(),
+    })
+}
+
 /// Runs native function `func` (a defined function of an instance whose module is
 /// compiled) with its arguments in the value stack at `base` (`n_slots` slots in use).
 pub(crate) fn call<T>(
@@ -98,27 +140,29 @@ pub(crate) fn call<T>(
     base: usize,
     n_slots: usize,
 ) -> Result<(), Trap> {
-    let FuncEntity::Wasm { instance, def, .. } = store.inner.funcs[func as usize] else {
-        unreachable!("native calls are to Wasm functions");
-    };
+    let target = resolve(&store.inner, func).expect("the backend sends only native functions");
+    call_target(store, &target, base, n_slots)
+}
+
+/// [`call`] with the target resolved already, by [`resolve`] on this store.
+pub(crate) fn call_target<T>(
+    store: &mut Store<T>,
+    target: &NativeTarget,
+    base: usize,
+    n_slots: usize,
+) -> Result<(), Trap> {
     if store.inner.host_depth >= MAX_NESTED_CALLS {
         return Err(Trap::new(TrapCode::StackOverflow));
     }
     if let Err(e) = signals::init() {
         return Err(Trap::host(e.to_string()));
     }
-    // The instance's module (and so its machine code) lives as long as the store, which
-    // this call borrows: no reference count is taken (it showed in per-call profiles).
-    let inst = &store.inner.instances[instance as usize];
-    let info = &inst.module.inner.info;
-    let ModuleCode::Native(native) = &inst.module.inner.code else {
-        unreachable!("the backend sends only native instances here");
-    };
-    let vmctx = inst.vmctx.as_ptr();
-    let type_index = info.funcs[(info.num_imported_funcs + def) as usize];
-    let code = native.func_entry(def);
-    let trampoline = native.entry_trampoline(type_index);
-    let trap_return = native.trap_return();
+    let NativeTarget {
+        vmctx,
+        code,
+        trampoline,
+        trap_return,
+    } = *target;
     let slots = store
         .inner
         .stack
@@ -159,10 +203,12 @@ pub(crate) fn call<T>(
     // `call_func`), on this thread.
     unsafe { (*store_ptr).inner.vmstore.store = store_ptr.cast() };
     record.prev = signals::push_entry(&record);
-    // SAFETY: the trampoline and code belong to the instance's module, which the store
-    // keeps alive (instances are never removed from a store); `vmctx` is the instance's context, kept alive by the store; `slots` holds
-    // the arguments and has room for the results; the record lives across the call and
-    // is the current entry, so a trap resumes in the trampoline's trap return.
+    // SAFETY: the target was resolved in this store (`resolve`; callers check the
+    // store's id): the trampoline and code belong to an instance's module and `vmctx` is
+    // that instance's context, all kept alive by the store (instances are never
+    // removed); `slots` holds the arguments and has room for the results; the record
+    // lives across the call and is the current entry, so a trap resumes in the
+    // trampoline's trap return.
     let status = unsafe { trampoline(vmctx, code, slots, &mut record) };
     signals::pop_entry(record.prev);
     // SAFETY: the call is over; the `&mut` borrow is ours again.

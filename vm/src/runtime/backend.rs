@@ -132,12 +132,31 @@ pub(crate) fn libcalls() -> *const usize {
     return std::ptr::null();
 }
 
+/// A function's engine entry found ahead of calls (see [`resolve_entry`]): a native
+/// function's code and context, so a typed call from the host skips the lookups.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct ResolvedEntry {
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    native: Option<compile::entry::NativeTarget>,
+}
+
+/// Resolves store function `func`'s entry, for calls on this same store only.
+pub(crate) fn resolve_entry(store: &StoreInner, func: u32) -> ResolvedEntry {
+    let _ = (store, func);
+    ResolvedEntry {
+        #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+        native: compile::entry::resolve(store, func),
+    }
+}
+
 /// Calls store function `func` with `n_slots` argument/result slots filled by `write`
-/// and read back by `read` (both also see the store, to convert references).
+/// and read back by `read` (both also see the store, to convert references). `entry`
+/// was resolved for `func` in this store, or is the default (resolved here).
 pub(crate) fn call_with_slots<T>(
     store: &mut Store<T>,
     func: u32,
     n_slots: usize,
+    entry: ResolvedEntry,
     write: impl FnOnce(&mut [u64], &StoreInner),
     read: impl FnOnce(&[u64], &StoreInner),
 ) -> Result<()> {
@@ -153,7 +172,17 @@ pub(crate) fn call_with_slots<T>(
         unsafe { std::slice::from_raw_parts_mut(ptr.add(base), n_slots) },
         &store.inner,
     );
-    invoke(store, func, base, n_slots, None).map_err(Error::from)?;
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    let called = match &entry.native {
+        Some(target) => compile::entry::call_target(store, target, base, n_slots),
+        None => invoke(store, func, base, n_slots, None),
+    };
+    #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+    let called = {
+        let _ = entry;
+        invoke(store, func, base, n_slots, None)
+    };
+    called.map_err(Error::from)?;
     // SAFETY: as above; the call has returned, so nothing else uses the slots.
     read(
         unsafe { std::slice::from_raw_parts(ptr.add(base), n_slots) },

@@ -183,6 +183,7 @@ impl Func {
             store,
             self.index,
             n,
+            backend::ResolvedEntry::default(),
             |slots, store| {
                 let mut i = 0;
                 for v in params {
@@ -221,6 +222,7 @@ impl Func {
         Ok(TypedFunc {
             func: *self,
             slots: ty.param_slots().max(ty.result_slots()) as usize,
+            entry: backend::resolve_entry(&store.inner, self.index),
             _marker: PhantomData,
         })
     }
@@ -282,6 +284,8 @@ pub(crate) fn call_untyped<T>(
 pub struct TypedFunc<P, R> {
     func: Func,
     slots: usize,
+    /// The engine entry, resolved once in the function's store.
+    entry: backend::ResolvedEntry,
     _marker: PhantomData<fn(P) -> R>,
 }
 
@@ -314,6 +318,7 @@ impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
             store,
             self.func.index,
             self.slots,
+            self.entry,
             |slots, store| params.store(slots, store),
             |slots, store| out = Some(R::load(slots, store)),
         )?;

@@ -414,7 +414,7 @@ pub(crate) fn instantiate<T>(
     initialize_segments(store, instance_index)?;
     if let Some(start) = info.start {
         let f = store.inner.instances[instance_index as usize].funcs[start as usize];
-        backend::call_with_slots(store, f, 0, |_, _| {}, |_, _| {})?;
+        backend::call_with_slots(store, f, 0, Default::default(), |_, _| {}, |_, _| {})?;
     }
     Ok(instance)
 }
