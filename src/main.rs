@@ -296,6 +296,15 @@ fn run(shell: &mut Shell, options: &Options, versions: &str) -> io::Result<Flow>
             banner.push_str("Connected to a transient in-memory database.\n");
         }
         shell.print(&banner)?;
+        // Line editing and history when both ends are a terminal.
+        #[cfg(feature = "line-editing")]
+        if stdin.is_terminal() && io::stdout().is_terminal() {
+            let prompt = std::rc::Rc::new(std::cell::RefCell::new(String::new()));
+            if let Ok(mut editor) = shell::EditorInput::new(prompt.clone()) {
+                shell.use_editor_prompt(prompt);
+                return shell.process(&mut editor, Source::TERMINAL);
+            }
+        }
         shell.process(&mut stdin.lock(), Source::TERMINAL)
     } else {
         shell.process(&mut stdin.lock(), Source::STDIN_SCRIPT)

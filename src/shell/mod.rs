@@ -9,18 +9,24 @@
 mod cputime;
 mod csv;
 mod dump;
+#[cfg(feature = "line-editing")]
+mod editor;
 mod input;
 mod render;
 mod sql_text;
 mod values;
 
+#[cfg(feature = "line-editing")]
+pub use editor::EditorInput;
 pub use input::MAX_STATEMENT_BYTES;
 pub use render::{Mode, Style};
 
 use input::Line;
 use sandlite::{Connection, params_from_iter, signals};
+use std::cell::RefCell;
 use std::fmt;
 use std::io::{self, BufRead, Write};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::time::Instant;
 use values::{Cell, quote_identifier};
@@ -230,6 +236,8 @@ pub struct Shell {
     parameters: bool,
     errors: usize,
     read_depth: usize,
+    /// At a terminal with line editing: the editor shows this prompt.
+    editor_prompt: Option<Rc<RefCell<String>>>,
 }
 
 impl Shell {
@@ -250,7 +258,15 @@ impl Shell {
             parameters: false,
             errors: 0,
             read_depth: 0,
+            editor_prompt: None,
         }
+    }
+
+    /// Interactive input comes from a line editor, which shows the prompt it finds
+    /// in `prompt` (instead of the shell printing it).
+    #[cfg(feature = "line-editing")]
+    pub fn use_editor_prompt(&mut self, prompt: Rc<RefCell<String>>) {
+        self.editor_prompt = Some(prompt);
     }
 
     /// `.bail on` (`-bail`): a script stops at its first error.
@@ -396,7 +412,13 @@ impl Shell {
                 } else {
                     "   ...> "
                 };
-                self.print(prompt)?;
+                match &self.editor_prompt {
+                    Some(slot) => {
+                        prompt.clone_into(&mut slot.borrow_mut());
+                        self.out.flush()?;
+                    }
+                    None => self.print(prompt)?,
+                }
             }
             raw.clear();
             let room = MAX_STATEMENT_BYTES - buffer.len();
