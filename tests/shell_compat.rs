@@ -172,6 +172,19 @@ fn columnar_modes_wrap_at_60_characters() {
 #[test]
 fn mode_query_shows_the_current_mode() {
     compare(&[], ".mode\n.mode box\n.mode\n.mode tabs\n.mode\n");
+    compare(&["-table", ":memory:"], ".mode\n.show\n");
+    // A columnar result gives .width an entry for each column (sqlite3 does so).
+    compare(&[], ".mode column\nSELECT 1, 2, 3;\n.show\n");
+}
+
+#[test]
+fn mode_wrap_options() {
+    compare(
+        &[],
+        ".mode box --wrap 5\nSELECT 'abcdefghijkl' AS a;\n.mode\n.mode --wrap 3\n.show\n\
+         SELECT 'abcdefg';\n.mode table --wrap 0 --noquote\nSELECT printf('%.70c', 'x');\n\
+         .mode markdown --wordwrap off\n.mode\n.show\n",
+    );
 }
 
 fn option_case(option: &[&str]) {

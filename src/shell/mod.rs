@@ -76,7 +76,8 @@ const HELP: &str = "\
 .import FILE TABLE       Import CSV data from FILE into TABLE (created from the
                            header row if missing). Options: --skip N
 .indexes ?TABLE?         Show the names of the indexes (of tables LIKE TABLE)
-.mode MODE ?TABLE?       Set the output mode, one of:
+.mode MODE ?TABLE? ?OPT? Set the output mode (option --wrap N: columnar modes wrap
+                           values at N characters, 0 for never, 60 by default):
                            box       Tables drawn with Unicode box characters
                            column    Left-aligned columns (see .width)
                            csv       Comma-separated values
@@ -310,8 +311,9 @@ impl Shell {
         if mode.is_columnar() {
             self.style.wrap = 60;
         }
-        // As in sqlite3: `.mode column` shows headers unless `.headers` said otherwise.
-        if matches!(mode, Mode::Column | Mode::Table) && !self.headers_set {
+        // As in sqlite3: `.mode column` shows headers unless `.headers` said otherwise
+        // (table, box and markdown always show them, leaving the setting alone).
+        if mode == Mode::Column && !self.headers_set {
             self.style.headers = true;
         }
         Ok(())
@@ -690,6 +692,11 @@ impl Shell {
             if self.parameters {
                 bind_parameters(&self.conn, &mut stmt)?;
             }
+            // As in sqlite3, a columnar result gives `.width` an entry (0) for each
+            // column it lacked (`.show` lists them).
+            if self.style.mode.is_columnar() && self.style.widths.len() < count {
+                self.style.widths.resize(count, 0);
+            }
             let mut renderer = render::Renderer::new(&self.style, columns);
             let mut rows = stmt.raw_query();
             let mut cells = Vec::with_capacity(count);
@@ -771,14 +778,50 @@ impl Shell {
                 self.out.flush()?;
                 result?;
             }
-            "mode" => match rest {
-                [] => writeln!(self.out, "current output mode: {}", self.mode_text())?,
-                [name] => self.dot_mode(name, None)?,
-                [name, table] if Mode::parse(name) == Some(Mode::Insert) => {
-                    self.dot_mode(name, Some(table))?;
+            "mode" => {
+                let usage = "usage: .mode ?MODE? ?TABLE? ?--wrap N? ?--wordwrap off? ?--noquote?";
+                let mut words = Vec::new();
+                let mut wrap = None;
+                let mut options = rest.iter();
+                while let Some(word) = options.next() {
+                    match word.as_str() {
+                        "--wrap" | "-wrap" => match options.next().map(|n| n.parse::<usize>()) {
+                            Some(Ok(n)) => wrap = Some(n),
+                            _ => return message(usage),
+                        },
+                        "--wordwrap" | "-wordwrap" => match options.next() {
+                            Some(off) if !switch("mode --wordwrap", std::slice::from_ref(off))? => {
+                            }
+                            _ => {
+                                return message(
+                                    "--wordwrap on is not supported (values wrap at any character)",
+                                );
+                            }
+                        },
+                        "--noquote" | "-noquote" => {}
+                        option if option.starts_with('-') => {
+                            return message(format!("{option} is not supported; {usage}"));
+                        }
+                        _ => words.push(word),
+                    }
                 }
-                _ => return message("usage: .mode MODE ?TABLE?"),
-            },
+                match words.as_slice() {
+                    [] => {
+                        // As sqlite3 does: names the mode in force, then takes this
+                        // command's wrap (60 by default).
+                        writeln!(self.out, "current output mode: {}", self.mode_text())?;
+                        self.style.wrap = wrap.unwrap_or(60);
+                    }
+                    [name] => self.dot_mode(name, None)?,
+                    [name, table] if Mode::parse(name) == Some(Mode::Insert) => {
+                        self.dot_mode(name, Some(table))?;
+                    }
+                    _ => return message(usage),
+                }
+                if let Some(n) = wrap {
+                    self.style.wrap = n;
+                }
+            }
             "bail" => self.bail = switch(command, rest)?,
             "echo" => self.echo = switch(command, rest)?,
             "changes" => self.changes = switch(command, rest)?,
