@@ -841,3 +841,50 @@ fn non_utf8_input_is_an_error_not_a_panic() {
         "Error: near line 2: the line is not valid UTF-8\n"
     );
 }
+
+#[test]
+fn file_commands_report_failures_and_keep_the_session() {
+    let dir = tempdir();
+    let r = shell(
+        dir.path(),
+        &[":memory:"],
+        "create table t(x); insert into t values (1);
+.output missing-dir/out.txt
+.once missing-dir/out.txt
+.output |cat
+.open missing-dir/x.db
+select count(*) from t;
+.backup missing-dir/b.db
+.restore missing.db
+.open --bogus x.db
+select 'still here';
+",
+    );
+    assert_eq!(r.code, 1);
+    // The in-memory database survived the failed .open.
+    assert_eq!(r.stdout, "1\nstill here\n");
+    let errors: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(errors.len(), 7, "{}", r.stderr);
+    assert!(
+        errors[0].contains("cannot open \"missing-dir/out.txt\""),
+        "{}",
+        r.stderr
+    );
+    assert!(errors[2].contains("pipes"), "{}", r.stderr);
+    assert!(
+        errors[3].contains("unable to open database \"missing-dir/x.db\""),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        errors[5].contains("cannot open \"missing.db\""),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        errors[6].contains("unknown .open option: --bogus"),
+        "{}",
+        r.stderr
+    );
+    assert!(!dir.path().join("missing-dir").exists());
+}

@@ -825,6 +825,61 @@ mod tests {
     }
 
     #[test]
+    fn reals_in_quote_and_insert_modes() {
+        assert_eq!(quote_real(0.1), "0.10000000000000000555");
+        assert_eq!(quote_real(123.456), "123.45600000000000307");
+        assert_eq!(quote_real(0.0001234), "0.00012339999999999999082");
+        assert_eq!(quote_real(1e-5), "1.0000000000000000818e-05");
+        assert_eq!(quote_real(1e300), "1.0000000000000000525e+300");
+        assert_eq!(quote_real(-2.0), "-2.0");
+        assert_eq!(quote_real(1e10), "10000000000.0");
+        assert_eq!(quote_real(-0.0), "0.0");
+        assert_eq!(
+            quote_real(1.2345678901234568e22),
+            "1.2345678901234567741e+22"
+        );
+        assert_eq!(quote_real(f64::INFINITY), "9.0e+999");
+        assert_eq!(quote_real(f64::NEG_INFINITY), "-9.0e+999");
+    }
+
+    #[test]
+    fn insert_mode_text_keeps_each_row_on_one_line() {
+        let text = |t: &[u8]| {
+            let mut out = Vec::new();
+            write_escaped_text(t, &mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(text(b"it's"), "'it''s'");
+        assert_eq!(text(b"a\nb"), "replace('a\\nb','\\n',char(10))");
+        assert_eq!(
+            text(b"a\r\nb"),
+            "replace(replace('a\\r\\nb','\\r',char(13)),'\\n',char(10))"
+        );
+        // A text holding the marker itself gets another one.
+        assert_eq!(text(b"\\n\n"), "replace('\\n\\012','\\012',char(10))");
+    }
+
+    #[test]
+    fn html_escapes_markup() {
+        let mut out = Vec::new();
+        write_html(b"<a href='x'>&\"</a>", &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
+        );
+    }
+
+    #[test]
+    fn columnar_text_expands_tabs_and_drops_control_characters() {
+        let mut column = 0;
+        assert_eq!(for_display("a\tb", &mut column), "a       b");
+        assert_eq!(column, 9);
+        let mut column = 0;
+        assert_eq!(for_display("x\r\ny\rz\u{1}", &mut column), "x\ny\nz");
+        assert_eq!(column, 1);
+    }
+
+    #[test]
     fn no_rows_no_output() {
         for mode in [
             Mode::List,
