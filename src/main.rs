@@ -9,7 +9,6 @@
 
 mod shell;
 
-use sandlite::Connection;
 use shell::{Flow, Mode, Shell, Source};
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
@@ -25,51 +24,110 @@ SQL argument, or else reads SQL and dot-commands from standard input: interactiv
 with prompts when it is a terminal, as a script otherwise. Enter \".help\" in the shell
 for its dot-commands.
 
-A script (SQL arguments, piped standard input, .read files) stops at its first error;
-at a terminal errors are shown and the shell goes on. The exit status is 1 if any
-error happened, 0 otherwise (or the code given to .exit). Ctrl-C interrupts the running
-statement; at an idle prompt, a second Ctrl-C in a row exits. A statement or input line
-may be at most 256 MiB; column and table modes lay out at most 128 MiB of a result.
+As in sqlite3, a script (piped standard input, .read files) goes on after an error
+unless -bail (or .bail on) is given; SQL arguments stop at their first error. The exit
+status is 1 if any error happened, 0 otherwise (or the code given to .exit). Ctrl-C
+interrupts the running statement; at an idle prompt it clears the line, and a second
+Ctrl-C in a row exits. A statement or input line may be at most 256 MiB; the columnar
+modes lay out at most 128 MiB of a result.
 
 `sandlite run` runs a WebAssembly program (WASI preview 1) on Sandlite's VM, with access
 to nothing but the granted directories; `sandlite run --help` explains it.
 
-Options:
-  -list, -csv, -column, -table, -json   output mode (default: list)
-  -header, -noheader                    show column names or not
-  -help, --help                         show this message
-  -version, --version                   show the versions of sandlite and SQLite
+OPTIONS include:
+   -bail                stop after hitting an error
+   -batch               force batch I/O (no prompts, as for a script)
+   -box                 set output mode to 'box'
+   -cmd COMMAND         run \"COMMAND\" before reading stdin
+   -column              set output mode to 'column'
+   -csv                 set output mode to 'csv'
+   -echo                print inputs before execution
+   -init FILENAME       read/process named file before the rest
+   -[no]header          turn headers on or off
+   -help                show this message
+   -html                set output mode to HTML
+   -interactive         force interactive I/O (prompts, errors do not stop input)
+   -json                set output mode to 'json'
+   -line                set output mode to 'line'
+   -list                set output mode to 'list'
+   -markdown            set output mode to 'markdown'
+   -newline SEP         set output row separator. Default: '\\n'
+   -nullvalue TEXT      set text string for NULL values. Default ''
+   -quote               set output mode to 'quote'
+   -readonly            open the database read-only
+   -separator SEP       set output column separator. Default: '|'
+   -table               set output mode to 'table'
+   -tabs                set output mode to 'tabs'
+   -version             show SQLite version
 ";
+
+/// A command-line setting, applied in the order given (as sqlite3 does: `-csv
+/// -separator ;` differs from `-separator ; -csv`).
+#[derive(Debug)]
+enum Setting {
+    Mode(&'static str),
+    Headers(bool),
+    Separator(String),
+    Newline(String),
+    NullValue(String),
+    Bail,
+    Echo,
+    /// `-cmd`: a command run before the input.
+    Command(String),
+}
 
 /// What the command line asked for.
 #[derive(Debug, Default)]
 struct Options {
     database: Option<String>,
     commands: Vec<String>,
-    mode: Option<Mode>,
-    headers: Option<bool>,
+    settings: Vec<Setting>,
+    init: Option<String>,
+    /// `-batch` (false) or `-interactive` (true), else decided by the terminal.
+    interactive: Option<bool>,
+    read_only: bool,
     help: bool,
     version: bool,
 }
 
+const MODES: &[&str] = &[
+    "box", "column", "csv", "html", "json", "line", "list", "markdown", "quote", "table", "tabs",
+];
+
 fn parse_options(args: impl Iterator<Item = std::ffi::OsString>) -> Result<Options, String> {
     let mut options = Options::default();
     let mut only_positional = false;
-    for arg in args {
-        let Some(arg) = arg.to_str().map(str::to_owned) else {
-            return Err(format!("argument is not UTF-8: {}", arg.to_string_lossy()));
-        };
+    let mut args = args.map(|arg| match arg.to_str() {
+        Some(text) => Ok(text.to_owned()),
+        None => Err(format!("argument is not UTF-8: {}", arg.to_string_lossy())),
+    });
+    while let Some(arg) = args.next() {
+        let arg = arg?;
         if !only_positional && arg.starts_with('-') && arg.len() > 1 {
             // Like sqlite3, one or two leading dashes mean the same.
             let name = arg.trim_start_matches('-');
+            let mut value = || match args.next() {
+                Some(value) => value,
+                None => Err(format!("missing argument to {arg}")),
+            };
             match name {
                 "" => only_positional = true,
                 "help" | "h" => options.help = true,
                 "version" => options.version = true,
-                "header" | "headers" => options.headers = Some(true),
-                "noheader" | "noheaders" => options.headers = Some(false),
-                _ => match Mode::parse(name) {
-                    Some(mode) => options.mode = Some(mode),
+                "header" | "headers" => options.settings.push(Setting::Headers(true)),
+                "noheader" | "noheaders" => options.settings.push(Setting::Headers(false)),
+                "separator" => options.settings.push(Setting::Separator(value()?)),
+                "newline" => options.settings.push(Setting::Newline(value()?)),
+                "nullvalue" => options.settings.push(Setting::NullValue(value()?)),
+                "cmd" => options.settings.push(Setting::Command(value()?)),
+                "init" => options.init = Some(value()?),
+                "bail" => options.settings.push(Setting::Bail),
+                "echo" => options.settings.push(Setting::Echo),
+                "batch" => options.interactive = Some(false),
+                "interactive" => options.interactive = Some(true),
+                "readonly" => options.read_only = true,
+                _ => match MODES.iter().find(|m| **m == name) {
+                    Some(mode) => options.settings.push(Setting::Mode(mode)),
                     None => return Err(format!("unknown option: {arg}")),
                 },
             }
@@ -97,13 +155,14 @@ fn main() -> ExitCode {
     let options = match parse_options(std::env::args_os().skip(1)) {
         Ok(o) => o,
         Err(e) => {
-            eprintln_quiet(&format!("sandlite: {e}\nUse --help for a list of options."));
+            eprintln_quiet(&format!("sandlite: {e}\nUse -help for a list of options."));
             return ExitCode::FAILURE;
         }
     };
     if options.help {
-        print_quiet(USAGE);
-        return ExitCode::SUCCESS;
+        // As sqlite3 does: the usage goes to standard error, with status 1.
+        let _ = io::stderr().write_all(USAGE.as_bytes());
+        return ExitCode::FAILURE;
     }
     let path = options
         .database
@@ -115,31 +174,40 @@ fn main() -> ExitCode {
     if let Err(e) = sandlite::signals::install() {
         eprintln_quiet(&format!("sandlite: cannot handle Ctrl-C: {e}"));
     }
-    let conn = match Connection::open(&path) {
+    let conn = match shell::open_database(&path, options.read_only) {
         Ok(c) => c,
         Err(e) => {
             eprintln_quiet(&format!("Error: unable to open database \"{path}\": {e}"));
             return ExitCode::FAILURE;
         }
     };
+    if options.version {
+        // sqlite3's line: version, then the source id (date, time and check-in hash).
+        let line = conn.query_row("SELECT sqlite_version(), sqlite_source_id()", [], |r| {
+            Ok(format!(
+                "{} {}",
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?
+            ))
+        });
+        return match line {
+            Ok(line) => {
+                print_quiet(&format!("{line}\n"));
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln_quiet(&format!("Error: {e}"));
+                ExitCode::FAILURE
+            }
+        };
+    }
     let versions = format!(
         "sandlite {} (SQLite {})",
         env!("CARGO_PKG_VERSION"),
         conn.sqlite_version().unwrap_or_else(|_| "unknown".into())
     );
-    if options.version {
-        print_quiet(&format!("{versions}\n"));
-        return ExitCode::SUCCESS;
-    }
-    let interrupt = conn.get_interrupt_handle();
-    sandlite::signals::set_action(move || interrupt.interrupt());
-    let mut shell = Shell::new(conn, Box::new(BufWriter::new(io::stdout())));
-    if let Some(mode) = options.mode {
-        shell.set_mode(mode);
-    }
-    if let Some(on) = options.headers {
-        shell.set_headers(on);
-    }
+    shell::route_interrupts_to(&conn);
+    let mut shell = Shell::new(conn, &path, Box::new(BufWriter::new(io::stdout())));
     let outcome = run(&mut shell, &options, &versions);
     let flushed = shell.flush();
     let flow = match outcome.and_then(|flow| flushed.map(|()| flow)) {
@@ -160,7 +228,57 @@ fn main() -> ExitCode {
     }
 }
 
+/// Applies the command-line settings in order; `-cmd` commands run where they stand.
+fn apply_settings(shell: &mut Shell, options: &Options) -> io::Result<Flow> {
+    for setting in &options.settings {
+        match setting {
+            Setting::Mode(name) => {
+                let style = shell.style_mut();
+                match *name {
+                    "csv" => style.column_separator = ",".into(),
+                    "tabs" => {
+                        style.column_separator = "\t".into();
+                        style.row_separator = "\n".into();
+                    }
+                    "quote" => {
+                        style.column_separator = ",".into();
+                        style.row_separator = "\n".into();
+                    }
+                    _ => {}
+                }
+                if let Some(mode) = Mode::parse(name) {
+                    shell.set_mode(mode);
+                }
+            }
+            Setting::Headers(on) => shell.set_headers(*on),
+            Setting::Separator(text) => shell.style_mut().column_separator = text.clone(),
+            Setting::Newline(text) => shell.style_mut().row_separator = text.clone(),
+            Setting::NullValue(text) => shell.style_mut().null_value = text.clone(),
+            Setting::Bail => shell.set_bail(true),
+            Setting::Echo => shell.set_echo(true),
+            Setting::Command(command) => {
+                let flow = shell.process(&mut command.as_bytes(), Source::COMMAND_OPTION)?;
+                if flow != Flow::Eof {
+                    return Ok(flow);
+                }
+            }
+        }
+    }
+    Ok(Flow::Eof)
+}
+
 fn run(shell: &mut Shell, options: &Options, versions: &str) -> io::Result<Flow> {
+    // sqlite3 reads the -init file first, then applies the options in order.
+    if let Some(init) = &options.init {
+        let flow = shell.read_init(init)?;
+        if flow != Flow::Eof {
+            return Ok(flow);
+        }
+    }
+    let flow = apply_settings(shell, options)?;
+    if flow != Flow::Eof {
+        return Ok(flow);
+    }
     if !options.commands.is_empty() {
         for command in &options.commands {
             let flow = shell.process(&mut command.as_bytes(), Source::ARGUMENT)?;
@@ -171,12 +289,22 @@ fn run(shell: &mut Shell, options: &Options, versions: &str) -> io::Result<Flow>
         return Ok(Flow::Eof);
     }
     let stdin = io::stdin();
-    if stdin.is_terminal() {
+    let interactive = options.interactive.unwrap_or_else(|| stdin.is_terminal());
+    if interactive {
         let mut banner = format!("{versions}\nEnter \".help\" for usage hints.\n");
         if options.database.is_none() {
             banner.push_str("Connected to a transient in-memory database.\n");
         }
         shell.print(&banner)?;
+        // Line editing and history when both ends are a terminal.
+        #[cfg(feature = "line-editing")]
+        if stdin.is_terminal() && io::stdout().is_terminal() {
+            let prompt = std::rc::Rc::new(std::cell::RefCell::new(String::new()));
+            if let Ok(mut editor) = shell::EditorInput::new(prompt.clone()) {
+                shell.use_editor_prompt(prompt);
+                return shell.process(&mut editor, Source::TERMINAL);
+            }
+        }
         shell.process(&mut stdin.lock(), Source::TERMINAL)
     } else {
         shell.process(&mut stdin.lock(), Source::STDIN_SCRIPT)

@@ -107,6 +107,12 @@ pub fn set_action(action: impl Fn() + Send + Sync + 'static) -> bool {
     ACTION.set(Box::new(action)).is_ok()
 }
 
+/// Counts a Ctrl-C that arrived as a key rather than as SIGINT: a line editor reads
+/// the terminal with signals off, and reports Ctrl-C itself.
+pub fn count_key_interrupt() {
+    COUNT.fetch_add(1, Ordering::SeqCst);
+}
+
 /// SIGINTs received since the last [`take`].
 pub fn pending() -> usize {
     COUNT.load(Ordering::SeqCst)

@@ -193,7 +193,7 @@ fn every_output_mode() {
     );
     assert_eq!(
         mode("csv", "on"),
-        "id,name,score\n1,Ada,3.5\n2,\"it's, \"\"quoted\"\"\",\n3,\"two\nlines\",0.1\n"
+        "id,name,score\r\n1,Ada,3.5\r\n2,\"it's, \"\"quoted\"\"\",\r\n3,\"two\nlines\",0.1\r\n"
     );
     assert_eq!(
         mode("column", "on"),
@@ -377,7 +377,7 @@ fn timer_reports_each_statement() {
 }
 
 #[test]
-fn read_runs_a_file_and_stops_at_its_first_error() {
+fn read_runs_a_file_and_goes_on_after_errors_unless_bail() {
     let dir = tempdir();
     std::fs::write(
         dir.path().join("setup.sql"),
@@ -397,17 +397,21 @@ fn read_runs_a_file_and_stops_at_its_first_error() {
         "select 'before';\n\nselect nosuch\n  from t;\nselect 'after';\n",
     )
     .unwrap();
+    let error = "Error: near line 3 of bad.sql: no such column: nosuch\n  select nosuch\n         ^--- error here\n";
+    // As in sqlite3: the file goes on after its error, and so does the input.
+    let r = shell(dir.path(), &["db"], ".read bad.sql\nselect 'next';\n");
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stdout, "before\nafter\nnext\n");
+    assert_eq!(r.stderr, error);
+    // With -bail both stop at the error.
     let r = shell(
         dir.path(),
-        &["db"],
+        &["-bail", "db"],
         ".read bad.sql\nselect 'not reached';\n",
     );
     assert_eq!(r.code, 1);
     assert_eq!(r.stdout, "before\n");
-    assert_eq!(
-        r.stderr,
-        "Error: near line 3 of bad.sql: no such column: nosuch\n  select nosuch\n         ^--- error here\n"
-    );
+    assert_eq!(r.stderr, error);
     let r = shell(dir.path(), &["db", ".read missing.sql"], "");
     assert_eq!(r.code, 1);
     assert!(
@@ -701,23 +705,33 @@ fn syntax_error_shows_the_message_and_a_caret() {
 }
 
 #[test]
-fn a_script_stops_at_its_first_error_and_exits_1() {
+fn a_script_goes_on_after_errors_exits_1_and_stops_with_bail() {
     let dir = tempdir();
     let script = "create table t(x unique);
 insert into t values (1);
 select 'ok';
 insert into t values (1);
-select 'not reached';
+select 'after';
 ";
     let r = shell(dir.path(), &["db"], script);
     assert_eq!(r.code, 1);
-    assert_eq!(r.stdout, "ok\n");
+    assert_eq!(r.stdout, "ok\nafter\n");
     assert_eq!(
         r.stderr,
         "Error: near line 4: UNIQUE constraint failed: t.x\n"
     );
+    std::fs::remove_file(dir.path().join("db")).unwrap();
+    for bail in [&["-bail", "db"][..], &["-cmd", ".bail on", "db"]] {
+        let r = shell(
+            dir.path(),
+            bail,
+            &script.replace("'after'", "'not reached'"),
+        );
+        assert_eq!((r.code, r.stdout.as_str()), (1, "ok\n"), "{bail:?}");
+        std::fs::remove_file(dir.path().join("db")).unwrap();
+    }
     let r = shell(dir.path(), &["db"], "select 1;\n.bogus\nselect 2;\n");
-    assert_eq!((r.code, r.stdout.as_str()), (1, "1\n"));
+    assert_eq!((r.code, r.stdout.as_str()), (1, "1\n2\n"));
     assert_eq!(
         r.stderr,
         "Error: near line 2: unknown command \".bogus\" (enter \".help\" for a list)\n"
@@ -753,16 +767,22 @@ fn help_version_and_bad_options() {
     ] {
         assert!(help.contains(command), "{command} missing from:\n{help}");
     }
-    let usage = ok(dir.path(), &["--help"], "");
+    // As sqlite3 does, the usage goes to standard error with status 1.
+    let r = shell(dir.path(), &["--help"], "");
+    assert_eq!((r.code, r.stdout.as_str()), (1, ""));
     assert!(
-        usage.starts_with("Usage: sandlite [OPTIONS] [DATABASE] [SQL]..."),
-        "{usage}"
+        r.stderr
+            .starts_with("Usage: sandlite [OPTIONS] [DATABASE] [SQL]..."),
+        "{}",
+        r.stderr
     );
+    // sqlite3's version line: version, date, time, check-in hash.
     let version = ok(dir.path(), &["--version"], "");
-    assert_eq!(
-        version,
-        format!("sandlite {} (SQLite 3.49.1)\n", env!("CARGO_PKG_VERSION"))
-    );
+    let words: Vec<&str> = version.split_whitespace().collect();
+    assert_eq!(words.len(), 4, "{version}");
+    assert_eq!(words[0], "3.49.1");
+    assert!(words[1].starts_with("2025-"), "{version}");
+    assert_eq!(words[3].len(), 64, "{version}");
     let r = shell(dir.path(), &["--frobnicate"], "");
     assert_eq!(r.code, 1);
     assert!(
@@ -820,4 +840,51 @@ fn non_utf8_input_is_an_error_not_a_panic() {
         String::from_utf8_lossy(&out.stderr),
         "Error: near line 2: the line is not valid UTF-8\n"
     );
+}
+
+#[test]
+fn file_commands_report_failures_and_keep_the_session() {
+    let dir = tempdir();
+    let r = shell(
+        dir.path(),
+        &[":memory:"],
+        "create table t(x); insert into t values (1);
+.output missing-dir/out.txt
+.once missing-dir/out.txt
+.output |cat
+.open missing-dir/x.db
+select count(*) from t;
+.backup missing-dir/b.db
+.restore missing.db
+.open --bogus x.db
+select 'still here';
+",
+    );
+    assert_eq!(r.code, 1);
+    // The in-memory database survived the failed .open.
+    assert_eq!(r.stdout, "1\nstill here\n");
+    let errors: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(errors.len(), 7, "{}", r.stderr);
+    assert!(
+        errors[0].contains("cannot open \"missing-dir/out.txt\""),
+        "{}",
+        r.stderr
+    );
+    assert!(errors[2].contains("pipes"), "{}", r.stderr);
+    assert!(
+        errors[3].contains("unable to open database \"missing-dir/x.db\""),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        errors[5].contains("cannot open \"missing.db\""),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        errors[6].contains("unknown .open option: --bogus"),
+        "{}",
+        r.stderr
+    );
+    assert!(!dir.path().join("missing-dir").exists());
 }

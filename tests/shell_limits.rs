@@ -378,6 +378,17 @@ mod pty {
                     && libc::ptsname_r(fd, name.as_mut_ptr(), name.len()) == 0
             };
             assert!(ok, "pty setup: {}", std::io::Error::last_os_error());
+            // Wide enough that no typed line wraps: the shell's line editor redraws a
+            // wrapping line, prompt included, and the tests count prompts.
+            let size = libc::winsize {
+                ws_row: 50,
+                ws_col: 400,
+                ws_xpixel: 0,
+                ws_ypixel: 0,
+            };
+            // SAFETY: `fd` is a pty master; `size` is a valid winsize for the call.
+            let sized = unsafe { libc::ioctl(fd, libc::TIOCSWINSZ, &size) } == 0;
+            assert!(sized, "pty size: {}", std::io::Error::last_os_error());
             // SAFETY: ptsname_r wrote a NUL-terminated name into `name`.
             let name = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) };
             let slave = File::options()
@@ -386,6 +397,14 @@ mod pty {
                 .custom_flags(libc::O_NOCTTY)
                 .open(name.to_str().unwrap())
                 .unwrap();
+            // No history file in the home of whoever runs the tests (an empty
+            // SANDLITE_HISTORY means none), unless the test chose one.
+            if !command
+                .get_envs()
+                .any(|(name, _)| name == "SANDLITE_HISTORY")
+            {
+                command.env("SANDLITE_HISTORY", "");
+            }
             command
                 .stdin(Stdio::from(slave.try_clone().unwrap()))
                 .stdout(Stdio::from(slave.try_clone().unwrap()))
@@ -505,4 +524,85 @@ fn two_ctrl_c_at_an_idle_prompt_exit() {
     assert_eq!(status.code(), Some(1), "{}", term.screen());
     // Exited by itself, not killed by the signal.
     assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), None);
+}
+
+/// Starts the shell on a terminal with its history in `history`.
+fn terminal_with_history(dir: &Path, history: &Path) -> pty::Terminal {
+    let mut command = limited(dir, &[]);
+    command.env("SANDLITE_HISTORY", history);
+    pty::Terminal::spawn(command)
+}
+
+/// Ends a terminal session with Ctrl-D and requires status 0.
+fn end_session(term: &mut pty::Terminal) {
+    term.type_keys("\x04");
+    let status = wait_timeout(&mut term.child, Duration::from_secs(30))
+        .unwrap_or_else(|| panic!("the shell did not exit on Ctrl-D:\n{}", term.screen()));
+    assert_eq!(status.code(), Some(0), "{}", term.screen());
+}
+
+#[test]
+fn line_editing_keys_edit_the_line_and_never_reach_the_sql() {
+    let dir = tempdir();
+    let history = dir.path().join("history");
+    let mut term = terminal_with_history(dir.path(), &history);
+    // The editor redraws the line (prompt included) as it changes: wait for results,
+    // then give the next prompt a moment.
+    let settle = || std::thread::sleep(Duration::from_millis(300));
+    term.wait_for("sandlite> ", 1);
+    // Left arrow, an insert, right arrow: "select 132;".
+    term.type_keys("select 12\x1b[D3\x1b[C;\n");
+    term.wait_for("\n132\r\n", 1);
+    settle();
+    // Home (Ctrl-A), a word, End (Ctrl-E), a key the editor does not bind (F5).
+    term.type_keys("7 * 6;\x01select \x05\x1b[15~\n");
+    term.wait_for("\n42\r\n", 1);
+    settle();
+    // Backspace.
+    term.type_keys("select 'xyz\x7f\x7f';\n");
+    term.wait_for("\nx\r\n", 1);
+    settle();
+    // Up arrow recalls the line before.
+    term.type_keys("\x1b[A\n");
+    term.wait_for("\nx\r\n", 2);
+    settle();
+    // Ctrl-C drops what was typed.
+    term.type_keys("select 'dropped'");
+    term.wait_for("'dropped'", 1);
+    settle();
+    term.type_keys("\x03");
+    settle();
+    term.type_keys("select 'kept';\n");
+    term.wait_for("\nkept\r\n", 1);
+    settle();
+    end_session(&mut term);
+    let screen = term.screen();
+    assert!(!screen.contains("Error"), "{screen}");
+    assert!(!screen.contains("\ndropped\r\n"), "{screen}");
+}
+
+#[test]
+fn history_is_kept_between_sessions_and_searched_with_ctrl_r() {
+    let dir = tempdir();
+    let history = dir.path().join("history");
+    let mut term = terminal_with_history(dir.path(), &history);
+    term.wait_for("sandlite> ", 1);
+    term.type_keys("select 40 + 2;\n");
+    term.wait_for("\n42\r\n", 1);
+    std::thread::sleep(Duration::from_millis(300));
+    term.type_keys("select 'other';\n");
+    term.wait_for("\nother\r\n", 1);
+    std::thread::sleep(Duration::from_millis(300));
+    end_session(&mut term);
+    let saved = std::fs::read_to_string(&history).expect("history file");
+    assert!(saved.contains("select 40 + 2;"), "{saved}");
+    // A new session finds the first line with a reverse search for "40".
+    let mut term = terminal_with_history(dir.path(), &history);
+    term.wait_for("sandlite> ", 1);
+    term.type_keys("\x1240");
+    term.wait_for("40 + 2", 1);
+    std::thread::sleep(Duration::from_millis(300));
+    term.type_keys("\n");
+    term.wait_for("\n42\r\n", 1);
+    end_session(&mut term);
 }

@@ -232,11 +232,17 @@ enum FieldEnd {
 }
 
 /// Writes `field` as a CSV field: quoted when it is empty (so that it differs from
-/// NULL) or holds a quote, a comma, a space or a control character, like sqlite3's csv
-/// mode; piece by piece, without a copy.
-pub fn write_csv_field(field: &[u8], out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let needs_quotes =
-        field.is_empty() || field.iter().any(|&b| b <= b' ' || b == b'"' || b == b',');
+/// NULL), holds a quote, a space, a control character, a byte above ASCII or the
+/// column separator `separator`, like sqlite3's csv mode; piece by piece, without a
+/// copy.
+pub fn write_csv_field(
+    field: &[u8],
+    separator: &[u8],
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let needs_quotes = field.is_empty()
+        || field.iter().any(|&b| b <= b' ' || b == b'"' || b >= 0x7f)
+        || (!separator.is_empty() && field.windows(separator.len()).any(|w| w == separator));
     if !needs_quotes {
         return out.write_all(field);
     }
@@ -354,7 +360,7 @@ mod tests {
     fn quoting_for_output() {
         let quote_field = |field: &[u8]| {
             let mut out = Vec::new();
-            write_csv_field(field, &mut out).unwrap();
+            write_csv_field(field, b",", &mut out).unwrap();
             out
         };
         assert_eq!(quote_field(b"plain"), b"plain");

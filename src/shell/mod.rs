@@ -1,44 +1,114 @@
 //! The `sandlite` shell: reads SQL and dot-commands line by line, runs them on one
 //! connection and prints the results the way the `sqlite3` command-line shell does.
 //!
-//! Errors: a script (standard input that is not a terminal, a command-line argument, a
-//! `.read` file) stops at its first error; at a terminal the error is shown and the
-//! shell goes on. Either way the exit status is 1 once any error has happened.
+//! Errors, as in sqlite3: a script (standard input that is not a terminal, a `.read`
+//! file) goes on after an error unless `.bail on` (`-bail`); SQL given as arguments
+//! stops at its first error; Ctrl-C stops a script. Either way the exit status is 1
+//! once any error has happened.
 
 mod cputime;
 mod csv;
 mod dump;
+#[cfg(feature = "line-editing")]
+mod editor;
 mod input;
 mod render;
 mod sql_text;
 mod values;
 
+#[cfg(feature = "line-editing")]
+pub use editor::EditorInput;
 pub use input::MAX_STATEMENT_BYTES;
-pub use render::Mode;
+pub use render::{Mode, Style};
 
 use input::Line;
 use sandlite::{Connection, params_from_iter, signals};
+use std::cell::RefCell;
 use std::fmt;
 use std::io::{self, BufRead, Write};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::time::Instant;
 use values::{Cell, quote_identifier};
+
+/// The interrupt handle of the shell's current connection, for the Ctrl-C handler
+/// (which may only load and store atomics). Each handle stored is leaked: a few bytes
+/// per `.open`.
+static CURRENT_INTERRUPT: AtomicPtr<sandlite::InterruptHandle> =
+    AtomicPtr::new(std::ptr::null_mut());
+
+/// Makes Ctrl-C interrupt `conn`'s statements (the first call also sets the signal
+/// action).
+pub fn route_interrupts_to(conn: &Connection) {
+    let handle = Box::into_raw(Box::new(conn.get_interrupt_handle()));
+    CURRENT_INTERRUPT.store(handle, Ordering::SeqCst);
+    signals::set_action(|| {
+        let handle = CURRENT_INTERRUPT.load(Ordering::SeqCst);
+        // SAFETY: every pointer stored is from `Box::into_raw` and never freed.
+        if let Some(handle) = unsafe { handle.as_ref() } {
+            handle.interrupt();
+        }
+    });
+}
+
+/// Opens a database as the shell does: sandboxed to the file's directory (the driver's
+/// `Connection::open` rule), read-only if asked.
+///
+/// # Errors
+/// The driver's error.
+pub fn open_database(path: &str, read_only: bool) -> sandlite::Result<Connection> {
+    sandlite::OpenOptions::new().read_only(read_only).open(path)
+}
 
 /// How deep `.read` may nest (a file that reads itself stops here).
 const MAX_READ_DEPTH: usize = 32;
 
 const HELP: &str = "\
+.backup ?DB? FILE        Back up DB (default \"main\") to FILE
+.bail on|off             Stop a script at its first error (default off)
+.changes on|off          Show the number of rows changed by each SQL text
+.databases               List the names and files of the attached databases
 .dump ?TABLE?            Render the database (or tables LIKE TABLE) as SQL text
+.echo on|off             Print each command before running it
 .exit ?CODE?             Exit, with status CODE if given
-.headers on|off          Show column names in list and csv modes
+.headers on|off          Show column names
 .help                    Show this message
 .import FILE TABLE       Import CSV data from FILE into TABLE (created from the
                            header row if missing). Options: --skip N
-.mode MODE               Set the output mode: list, csv, column, table, json
+.indexes ?TABLE?         Show the names of the indexes (of tables LIKE TABLE)
+.mode MODE ?TABLE? ?OPT? Set the output mode (option --wrap N: columnar modes wrap
+                           values at N characters, 0 for never, 60 by default):
+                           box       Tables drawn with Unicode box characters
+                           column    Left-aligned columns (see .width)
+                           csv       Comma-separated values
+                           html      HTML <table> rows
+                           insert    SQL insert statements into TABLE
+                           json      An array of JSON objects
+                           line      One value per line
+                           list      Values separated by the separator (\"|\")
+                           markdown  A Markdown table
+                           quote     Values as SQL literals
+                           table     An ASCII-art table
+                           tabs      Tab-separated values
+.nullvalue STRING        Show NULL values as STRING
+.once FILE               Write the output of the next command only to FILE
+.open ?OPTIONS? ?FILE?   Close the database and open FILE (in memory if none).
+                           Options: --new (empty FILE first), --readonly
+.output ?FILE?           Write output to FILE, or back to standard output
+.parameter CMD ...       Values bound to :NAME, @NAME, $NAME and ?NNN:
+                           clear, init, list, set NAME VALUE, unset NAME
+.print STRING...         Print the words, separated by spaces
 .quit                    Exit
 .read FILE               Run the SQL and dot-commands in FILE
+.restore ?DB? FILE       Replace DB (default \"main\") with the database FILE
 .schema ?PATTERN?        Show the CREATE statements of tables LIKE PATTERN
+.separator COL ?ROW?     Set the column (and row) separator of list, csv and quote
+                           modes; \\t, \\n, \\r and \\\\ are read as escapes
+.show                    Show the current settings
 .tables ?PATTERN?        List the tables and views LIKE PATTERN
 .timer on|off            Print the run time of each statement
+.width N1 N2 ...         Column widths of column, table, box and markdown modes (0:
+                           automatic, negative: right-aligned)
 ";
 
 /// Why a command did not succeed.
@@ -106,6 +176,9 @@ pub struct Source<'a> {
     pub numbered: bool,
     /// The file name shown with line numbers (`None` for standard input).
     pub name: Option<&'a str>,
+    /// The first error stops it even without `.bail on` (SQL given as an argument, as
+    /// in sqlite3).
+    pub stops_at_error: bool,
 }
 
 impl Source<'_> {
@@ -114,46 +187,136 @@ impl Source<'_> {
         interactive: false,
         numbered: true,
         name: None,
+        stops_at_error: false,
     };
     /// A person typing at a terminal.
     pub const TERMINAL: Source<'static> = Source {
         interactive: true,
         numbered: false,
         name: None,
+        stops_at_error: false,
+    };
+    /// A command given with `-cmd` (or the `-init` file's `.read`): errors are
+    /// reported and the shell goes on unless `-bail`.
+    pub const COMMAND_OPTION: Source<'static> = Source {
+        interactive: false,
+        numbered: false,
+        name: None,
+        stops_at_error: false,
     };
     /// SQL given as a command-line argument.
     pub const ARGUMENT: Source<'static> = Source {
         interactive: false,
         numbered: false,
         name: None,
+        stops_at_error: true,
     };
 }
 
 /// The shell's state: the connection, the output and the settings dot-commands change.
 pub struct Shell {
     conn: Connection,
+    /// The database's name as given (`.show`).
+    filename: String,
+    /// Where results go: standard output, or the file of `.output`/`.once`.
     out: Box<dyn Write>,
-    mode: Mode,
-    headers: bool,
+    /// Standard output while `out` is a file.
+    stdout: Option<Box<dyn Write>>,
+    /// The file `out` writes to (`.show`).
+    output_name: Option<String>,
+    /// `.once`: commands left before output goes back to standard output.
+    once: u8,
+    style: Style,
     /// `.headers` was given: `.mode column` no longer turns headers on.
     headers_set: bool,
     timer: bool,
+    bail: bool,
+    echo: bool,
+    changes: bool,
+    /// `.parameter` made `temp.sqlite_parameters`: statements bind from it.
+    parameters: bool,
     errors: usize,
     read_depth: usize,
+    /// At a terminal with line editing: the editor shows this prompt.
+    editor_prompt: Option<Rc<RefCell<String>>>,
 }
 
 impl Shell {
-    pub fn new(conn: Connection, out: Box<dyn Write>) -> Shell {
+    pub fn new(conn: Connection, filename: &str, out: Box<dyn Write>) -> Shell {
         Shell {
             conn,
+            filename: filename.to_owned(),
             out,
-            mode: Mode::List,
-            headers: false,
+            stdout: None,
+            output_name: None,
+            once: 0,
+            style: Style::default(),
             headers_set: false,
             timer: false,
+            bail: false,
+            echo: false,
+            changes: false,
+            parameters: false,
             errors: 0,
             read_depth: 0,
+            editor_prompt: None,
         }
+    }
+
+    /// Interactive input comes from a line editor, which shows the prompt it finds
+    /// in `prompt` (instead of the shell printing it).
+    #[cfg(feature = "line-editing")]
+    pub fn use_editor_prompt(&mut self, prompt: Rc<RefCell<String>>) {
+        self.editor_prompt = Some(prompt);
+    }
+
+    /// `.bail on` (`-bail`): a script stops at its first error.
+    pub fn set_bail(&mut self, on: bool) {
+        self.bail = on;
+    }
+
+    /// `.echo on` (`-echo`): each command is printed before it runs.
+    pub fn set_echo(&mut self, on: bool) {
+        self.echo = on;
+    }
+
+    /// The style's settings, for the command-line options.
+    pub fn style_mut(&mut self) -> &mut Style {
+        &mut self.style
+    }
+
+    /// `.mode NAME ?TABLE?`: the mode and the separators it implies, as in sqlite3.
+    fn dot_mode(&mut self, name: &str, table: Option<&str>) -> Result<(), Failure> {
+        let Some(mode) = Mode::parse(name) else {
+            return message(format!(
+                "unknown mode \"{name}\"; choose one of: {}",
+                Mode::NAMES
+            ));
+        };
+        let separators = match name.to_ascii_lowercase().as_str() {
+            "list" => Some(("|", "\n")),
+            "tabs" => Some(("\t", "\n")),
+            "csv" => Some((",", "\r\n")),
+            "quote" => Some((",", "\n")),
+            _ => None,
+        };
+        if let Some((column, row)) = separators {
+            self.style.column_separator = column.into();
+            self.style.row_separator = row.into();
+        }
+        if mode == Mode::Insert {
+            self.style.insert_table = table.unwrap_or("table").to_owned();
+        }
+        self.style.mode = mode;
+        if mode.is_columnar() {
+            self.style.wrap = 60;
+        }
+        // As in sqlite3: `.mode column` shows headers unless `.headers` said otherwise
+        // (table, box and markdown always show them, leaving the setting alone).
+        if mode == Mode::Column && !self.headers_set {
+            self.style.headers = true;
+        }
+        Ok(())
     }
 
     /// How many errors have been reported.
@@ -163,12 +326,53 @@ impl Shell {
 
     /// Sets the output mode (the command-line options; `.mode` may turn headers on).
     pub fn set_mode(&mut self, mode: Mode) {
-        self.mode = mode;
+        self.style.mode = mode;
     }
 
     pub fn set_headers(&mut self, on: bool) {
-        self.headers = on;
+        self.style.headers = on;
         self.headers_set = true;
+    }
+
+    /// Sends output to `to` (a file), keeping standard output for later.
+    fn redirect(&mut self, to: Box<dyn Write>, name: &str) -> io::Result<()> {
+        self.out.flush()?;
+        let previous = std::mem::replace(&mut self.out, to);
+        if self.stdout.is_none() {
+            self.stdout = Some(previous);
+        }
+        self.output_name = Some(name.to_owned());
+        Ok(())
+    }
+
+    /// Output goes back to standard output (the file is flushed and closed).
+    fn reset_output(&mut self) -> io::Result<()> {
+        self.once = 0;
+        self.output_name = None;
+        if let Some(stdout) = self.stdout.take() {
+            let mut file = std::mem::replace(&mut self.out, stdout);
+            file.flush()?;
+        }
+        Ok(())
+    }
+
+    /// After each command: a `.once` file is closed after the command that follows it.
+    fn command_done(&mut self) -> io::Result<()> {
+        if self.once > 0 {
+            self.once -= 1;
+            if self.once == 0 {
+                return self.reset_output();
+            }
+        }
+        Ok(())
+    }
+
+    /// Standard output, even while output goes to a file (prompts, the banner).
+    fn terminal(&mut self) -> &mut dyn Write {
+        match &mut self.stdout {
+            Some(stdout) => &mut **stdout,
+            None => &mut *self.out,
+        }
     }
 
     /// Writes to standard output (the banner).
@@ -176,8 +380,9 @@ impl Shell {
     /// # Errors
     /// Failure to write.
     pub fn print(&mut self, text: &str) -> io::Result<()> {
-        self.out.write_all(text.as_bytes())?;
-        self.out.flush()
+        let out = self.terminal();
+        out.write_all(text.as_bytes())?;
+        out.flush()
     }
 
     /// Flushes standard output.
@@ -185,7 +390,8 @@ impl Shell {
     /// # Errors
     /// Failure to write.
     pub fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
+        self.out.flush()?;
+        self.reset_output()
     }
 
     /// Runs every line of `input`: SQL statements (accumulated until SQLite says they
@@ -208,7 +414,13 @@ impl Shell {
                 } else {
                     "   ...> "
                 };
-                self.print(prompt)?;
+                match &self.editor_prompt {
+                    Some(slot) => {
+                        prompt.clone_into(&mut slot.borrow_mut());
+                        self.out.flush()?;
+                    }
+                    None => self.print(prompt)?,
+                }
             }
             raw.clear();
             let room = MAX_STATEMENT_BYTES - buffer.len();
@@ -230,7 +442,9 @@ impl Shell {
                     } else {
                         buffer_line
                     };
-                    if self.fail(failure, source, Some(at))? {
+                    // A script stops here whatever `.bail` says: the rest of an
+                    // endless line cannot be skipped.
+                    if self.fail(failure, source, Some(at))? || !source.interactive {
                         return Ok(Flow::Bail);
                     }
                     // At a terminal: drop the statement and the rest of the line.
@@ -276,7 +490,17 @@ impl Shell {
                     continue;
                 }
                 if trimmed.starts_with('.') {
+                    if self.echo {
+                        writeln!(self.out, "{trimmed}")?;
+                    }
                     let done = self.dot_command(trimmed);
+                    let is_once = trimmed
+                        .split_whitespace()
+                        .next()
+                        .is_some_and(|c| c == ".once");
+                    if !is_once || done.is_err() {
+                        self.command_done()?;
+                    }
                     if source.interactive {
                         // A Ctrl-C that interrupted the command (a `.read` script, say)
                         // is used up.
@@ -307,7 +531,7 @@ impl Shell {
             // Only a line with a `;` can complete a statement: this keeps long
             // multi-line statements from being re-checked on every line.
             if line.contains(';') && self.conn.is_complete(&buffer).unwrap_or(true) {
-                let result = self.run_sql(&buffer);
+                let result = self.run_chunk(&buffer, source);
                 if source.interactive {
                     // A Ctrl-C that interrupted the statement is used up.
                     signals::take();
@@ -322,7 +546,7 @@ impl Shell {
         }
         // Whatever is left at the end runs as it is (a last statement may lack its `;`).
         if !sql_text::only_comments(&buffer)
-            && let Err(failure) = self.run_sql(&buffer)
+            && let Err(failure) = self.run_chunk(&buffer, source)
             && self.fail_in(failure, source, &buffer, buffer_line)?
         {
             return Ok(Flow::Bail);
@@ -331,6 +555,29 @@ impl Shell {
             self.print("\n")?;
         }
         Ok(Flow::Eof)
+    }
+
+    /// Runs a complete piece of SQL text from the input: echoed first with `.echo on`,
+    /// followed by the counts of `.changes on`.
+    fn run_chunk(&mut self, text: &str, source: Source<'_>) -> Result<(), Failure> {
+        // As in sqlite3, SQL arguments are not echoed.
+        if self.echo && !source.stops_at_error {
+            let shown = text.trim_start();
+            let shown = shown.strip_suffix('\n').unwrap_or(shown);
+            let shown = shown.strip_suffix('\r').unwrap_or(shown);
+            writeln!(self.out, "{shown}")?;
+        }
+        let result = self.run_sql(text);
+        if result.is_ok() && self.changes && !source.stops_at_error {
+            writeln!(
+                self.out,
+                "changes: {}   total_changes: {}",
+                self.conn.changes(),
+                self.conn.total_changes()
+            )?;
+        }
+        self.command_done()?;
+        result
     }
 
     /// Reports a failure of SQL text `text` that starts on input line `first_line`.
@@ -356,7 +603,7 @@ impl Shell {
     }
 
     /// Reports a failure on standard error and counts it; returns `true` when the
-    /// input must stop (a script).
+    /// input must stop: a script with `.bail on`, SQL arguments, or after Ctrl-C.
     ///
     /// # Errors
     /// A failure to write standard output is passed on: nothing more can be shown.
@@ -391,7 +638,8 @@ impl Shell {
             self.errors += 1;
             let _ = io::stderr().write_all(report.as_bytes());
         }
-        Ok(!source.interactive)
+        // A script also stops at Ctrl-C, as sqlite3's does.
+        Ok(!source.interactive && (self.bail || source.stops_at_error || signals::pending() > 0))
     }
 
     /// Runs every statement in `text`, stopping at the first error. Statements are found
@@ -441,7 +689,15 @@ impl Shell {
             let mut stmt = self.conn.prepare(sql)?;
             let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
             let count = columns.len();
-            let mut renderer = render::Renderer::new(self.mode, self.headers, columns);
+            if self.parameters {
+                bind_parameters(&self.conn, &mut stmt)?;
+            }
+            // As in sqlite3, a columnar result gives `.width` an entry (0) for each
+            // column it lacked (`.show` lists them).
+            if self.style.mode.is_columnar() && self.style.widths.len() < count {
+                self.style.widths.resize(count, 0);
+            }
+            let mut renderer = render::Renderer::new(&self.style, columns);
             let mut rows = stmt.raw_query();
             let mut cells = Vec::with_capacity(count);
             loop {
@@ -463,7 +719,7 @@ impl Shell {
                                     "result too large for {} mode: it lays out at most \
                                      {} bytes, the first {rows} rows shown above \
                                      (list, csv and json modes stream any number of rows)",
-                                    self.mode.name(),
+                                    self.style.mode.name(),
                                     render::MAX_LAYOUT_BYTES
                                 ));
                             }
@@ -522,25 +778,103 @@ impl Shell {
                 self.out.flush()?;
                 result?;
             }
-            "mode" => match rest.first() {
-                None => writeln!(self.out, "current output mode: {}", self.mode.name())?,
-                Some(name) => match Mode::parse(name) {
-                    Some(mode) => {
-                        // As in sqlite3: `.mode column` shows headers unless `.headers`
-                        // said otherwise.
-                        self.mode = mode;
-                        if matches!(mode, Mode::Column | Mode::Table) && !self.headers_set {
-                            self.headers = true;
+            "mode" => {
+                let usage = "usage: .mode ?MODE? ?TABLE? ?--wrap N? ?--wordwrap off? ?--noquote?";
+                let mut words = Vec::new();
+                let mut wrap = None;
+                let mut options = rest.iter();
+                while let Some(word) = options.next() {
+                    match word.as_str() {
+                        "--wrap" | "-wrap" => match options.next().map(|n| n.parse::<usize>()) {
+                            Some(Ok(n)) => wrap = Some(n),
+                            _ => return message(usage),
+                        },
+                        "--wordwrap" | "-wordwrap" => match options.next() {
+                            Some(off) if !switch("mode --wordwrap", std::slice::from_ref(off))? => {
+                            }
+                            _ => {
+                                return message(
+                                    "--wordwrap on is not supported (values wrap at any character)",
+                                );
+                            }
+                        },
+                        "--noquote" | "-noquote" => {}
+                        option if option.starts_with('-') => {
+                            return message(format!("{option} is not supported; {usage}"));
                         }
+                        _ => words.push(word),
                     }
-                    None => {
-                        return message(format!(
-                            "unknown mode \"{name}\"; choose one of: {}",
-                            Mode::NAMES
-                        ));
+                }
+                match words.as_slice() {
+                    [] => {
+                        // As sqlite3 does: names the mode in force, then takes this
+                        // command's wrap (60 by default).
+                        writeln!(self.out, "current output mode: {}", self.mode_text())?;
+                        self.style.wrap = wrap.unwrap_or(60);
                     }
-                },
+                    [name] => self.dot_mode(name, None)?,
+                    [name, table] if Mode::parse(name) == Some(Mode::Insert) => {
+                        self.dot_mode(name, Some(table))?;
+                    }
+                    _ => return message(usage),
+                }
+                if let Some(n) = wrap {
+                    self.style.wrap = n;
+                }
+            }
+            "bail" => self.bail = switch(command, rest)?,
+            "echo" => self.echo = switch(command, rest)?,
+            "changes" => self.changes = switch(command, rest)?,
+            "nullvalue" => {
+                let [value] = rest else {
+                    return message("usage: .nullvalue STRING");
+                };
+                self.style.null_value = value.clone();
+            }
+            "separator" => match rest {
+                [column] => self.style.column_separator = column.clone(),
+                [column, row] => {
+                    self.style.column_separator = column.clone();
+                    self.style.row_separator = row.clone();
+                }
+                _ => return message("usage: .separator COL ?ROW?"),
             },
+            "width" => {
+                let mut widths = Vec::with_capacity(rest.len());
+                for w in rest {
+                    match w.parse::<i64>() {
+                        Ok(n) if n.unsigned_abs() <= 1_000_000 => widths.push(n),
+                        _ => return message(format!("not a column width: {w}")),
+                    }
+                }
+                self.style.widths = widths;
+            }
+            "print" => writeln!(self.out, "{}", rest.join(" "))?,
+            "show" => self.show()?,
+            "indexes" | "indices" => self.indexes(rest.first().map(String::as_str))?,
+            "databases" => self.databases()?,
+            "output" | "once" => self.output(command == "once", rest)?,
+            "open" => self.open(rest)?,
+            "backup" | "save" => {
+                let (schema, file) = match rest {
+                    [file] => ("main", file),
+                    [schema, file] => (schema.as_str(), file),
+                    _ => return message(format!("usage: .{command} ?DB? FILE")),
+                };
+                self.conn.backup(schema, file, None)?;
+            }
+            "restore" => {
+                let (schema, file) = match rest {
+                    [file] => ("main", file),
+                    [schema, file] => (schema.as_str(), file),
+                    _ => return message("usage: .restore ?DB? FILE"),
+                };
+                if !std::path::Path::new(file).is_file() {
+                    return message(format!("cannot open \"{file}\""));
+                }
+                self.conn.restore(schema, file, None)?;
+            }
+            "parameter" | "param" => self.parameter(rest)?,
             "headers" | "header" => {
                 let on = switch(command, rest)?;
                 self.set_headers(on);
@@ -563,6 +897,21 @@ impl Shell {
         Ok(None)
     }
 
+    /// Runs the file of `-init` as `.read` would.
+    ///
+    /// # Errors
+    /// Only failure to write standard output.
+    pub fn read_init(&mut self, path: &str) -> io::Result<Flow> {
+        match self.read_file(path) {
+            Ok(flow) => Ok(flow.unwrap_or(Flow::Eof)),
+            Err(failure) => Ok(if self.fail(failure, Source::COMMAND_OPTION, None)? {
+                Flow::Bail
+            } else {
+                Flow::Eof
+            }),
+        }
+    }
+
     fn read_file(&mut self, path: &str) -> Result<Option<Flow>, Failure> {
         if self.read_depth >= MAX_READ_DEPTH {
             return message(format!(".read nested more than {MAX_READ_DEPTH} deep"));
@@ -575,6 +924,7 @@ impl Shell {
             interactive: false,
             numbered: true,
             name: Some(path),
+            stops_at_error: false,
         };
         self.read_depth += 1;
         let flow = self.process(&mut io::BufReader::new(file), source);
@@ -614,10 +964,37 @@ impl Shell {
             };
             names.extend(found.into_iter().map(|n| format!("{prefix}{n}")));
         }
+        self.write_name_columns(&names)
+    }
+
+    /// `.indexes ?TABLE?`: the indexes (of tables LIKE TABLE), laid out as `.tables`.
+    fn indexes(&mut self, table: Option<&str>) -> Result<(), Failure> {
+        let mut names: Vec<String> = Vec::new();
+        for schema in self.schemas()? {
+            let sql = format!(
+                "SELECT name FROM {}.sqlite_schema WHERE type = 'index' AND tbl_name LIKE ?1 \
+                 ORDER BY 1",
+                quote_identifier(&schema)
+            );
+            let mut stmt = self.conn.prepare(&sql)?;
+            let found: Vec<String> = stmt
+                .query_map([table.unwrap_or("%")], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let prefix = if schema == "main" {
+                String::new()
+            } else {
+                format!("{schema}.")
+            };
+            names.extend(found.into_iter().map(|n| format!("{prefix}{n}")));
+        }
+        self.write_name_columns(&names)
+    }
+
+    /// Names in columns, column-major, in lines of at most 80 characters, like sqlite3.
+    fn write_name_columns(&mut self, names: &[String]) -> Result<(), Failure> {
         if names.is_empty() {
             return Ok(());
         }
-        // Column-major in lines of at most 80 characters, like sqlite3.
         let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
         let per_line = (80 / (width + 2)).max(1);
         let lines = names.len().div_ceil(per_line);
@@ -648,6 +1025,216 @@ impl Shell {
                 let sql: String = row.get(0)?;
                 writeln!(self.out, "{sql};")?;
             }
+        }
+        Ok(())
+    }
+
+    /// The mode as `.mode` and `.show` name it.
+    fn mode_text(&self) -> String {
+        let style = &self.style;
+        if style.mode.is_columnar() {
+            format!(
+                "{} --wrap {} --wordwrap off --noquote",
+                style.mode.name(),
+                style.wrap
+            )
+        } else {
+            style.mode.name().to_owned()
+        }
+    }
+
+    /// `.show`: the settings, laid out as sqlite3 does.
+    fn show(&mut self) -> Result<(), Failure> {
+        let on_off = |on: bool| if on { "on" } else { "off" };
+        let mode = self.mode_text();
+        let style = &self.style;
+        let widths: String = style.widths.iter().map(|w| format!("{w} ")).collect();
+        let lines = [
+            ("echo", on_off(self.echo).to_owned()),
+            ("eqp", "off".to_owned()),
+            ("explain", "auto".to_owned()),
+            ("headers", on_off(style.headers).to_owned()),
+            ("mode", mode),
+            ("nullvalue", c_string(&style.null_value)),
+            (
+                "output",
+                self.output_name.clone().unwrap_or_else(|| "stdout".into()),
+            ),
+            ("colseparator", c_string(&style.column_separator)),
+            ("rowseparator", c_string(&style.row_separator)),
+            ("stats", "off".to_owned()),
+            ("width", widths),
+            ("filename", self.filename.clone()),
+        ];
+        for (name, value) in lines {
+            writeln!(self.out, "{name:>12}: {value}")?;
+        }
+        Ok(())
+    }
+
+    /// `.databases`: each schema's name, file and whether it is writable.
+    fn databases(&mut self) -> Result<(), Failure> {
+        let list: Vec<(String, String)> = {
+            let mut stmt = self.conn.prepare("PRAGMA database_list")?;
+            stmt.query_map([], |r| {
+                Ok((
+                    r.get(1)?,
+                    r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                ))
+            })?
+            .collect::<Result<_, _>>()?
+        };
+        for (name, file) in list {
+            let access = if self.conn.is_readonly(name.as_str())? {
+                "r/o"
+            } else {
+                "r/w"
+            };
+            let file = if file.is_empty() { "\"\"".into() } else { file };
+            writeln!(self.out, "{name}: {file} {access}")?;
+        }
+        Ok(())
+    }
+
+    /// `.output ?FILE?` and `.once FILE`: results go to FILE (created or truncated),
+    /// with `.once` for the next command only.
+    fn output(&mut self, once: bool, args: &[String]) -> Result<(), Failure> {
+        let file = match args {
+            [] if !once => {
+                self.reset_output()?;
+                return Ok(());
+            }
+            [file] => file,
+            _ if once => return message("usage: .once FILE"),
+            _ => return message("usage: .output ?FILE?"),
+        };
+        if file.starts_with('|') || file.starts_with('-') {
+            return message(format!(
+                "\"{file}\": pipes and options of .{} are not supported",
+                if once { "once" } else { "output" }
+            ));
+        }
+        if file == "stdout" && !once {
+            self.reset_output()?;
+            return Ok(());
+        }
+        self.reset_output()?;
+        let handle = match std::fs::File::create(file) {
+            Ok(f) => f,
+            Err(e) => return message(format!("cannot open \"{file}\": {e}")),
+        };
+        self.redirect(Box::new(io::BufWriter::new(handle)), file)?;
+        // Back to standard output after the next command.
+        self.once = u8::from(once);
+        Ok(())
+    }
+
+    /// `.open ?--new? ?--readonly? ?FILE?`: a new connection replaces the current one
+    /// (an in-memory database without FILE), opened as the command line opens one.
+    fn open(&mut self, args: &[String]) -> Result<(), Failure> {
+        let mut new = false;
+        let mut read_only = false;
+        let mut file = None;
+        for arg in args {
+            match arg.as_str() {
+                "--new" | "-new" => new = true,
+                "--readonly" | "-readonly" => read_only = true,
+                option if option.starts_with('-') => {
+                    return message(format!("unknown .open option: {option}"));
+                }
+                name if file.is_none() => file = Some(name),
+                _ => return message("usage: .open ?--new? ?--readonly? ?FILE?"),
+            }
+        }
+        let file = file.unwrap_or(":memory:");
+        if new
+            && !file.starts_with("file:")
+            && file != ":memory:"
+            && let Err(e) = std::fs::write(file, b"")
+        {
+            return message(format!("cannot open \"{file}\": {e}"));
+        }
+        let conn = match open_database(file, read_only) {
+            Ok(c) => c,
+            Err(e) => {
+                return message(format!(
+                    "unable to open database \"{file}\": {}",
+                    error_text(&e)
+                ));
+            }
+        };
+        route_interrupts_to(&conn);
+        self.conn = conn;
+        self.filename = file.to_owned();
+        self.parameters = false;
+        Ok(())
+    }
+
+    /// `.parameter`: values kept in `temp.sqlite_parameters` and bound to the
+    /// parameters of every statement, as sqlite3 does.
+    fn parameter(&mut self, args: &[String]) -> Result<(), Failure> {
+        // `sqlite_` names are SQLite's own: creating one needs `writable_schema`.
+        const CREATE: &str = "PRAGMA writable_schema = ON; \
+                              CREATE TABLE IF NOT EXISTS temp.sqlite_parameters(\
+                              key TEXT PRIMARY KEY, value) WITHOUT ROWID; \
+                              PRAGMA writable_schema = OFF";
+        let usage = "usage: .parameter clear|init|list|set NAME VALUE|unset NAME";
+        let Some(command) = args.first() else {
+            return message(usage);
+        };
+        match (command.as_str(), &args[1..]) {
+            ("init", []) => {
+                self.conn.execute_batch(CREATE)?;
+                self.parameters = true;
+            }
+            ("clear", []) => {
+                if self.parameters {
+                    self.conn
+                        .execute_batch("DROP TABLE IF EXISTS temp.sqlite_parameters")?;
+                }
+                self.parameters = false;
+            }
+            ("list", []) => {
+                if !self.parameters {
+                    return Ok(());
+                }
+                let rows: Vec<(String, String)> = {
+                    let mut stmt = self.conn.prepare(
+                        "SELECT key, quote(value) FROM temp.sqlite_parameters ORDER BY key",
+                    )?;
+                    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                        .collect::<Result<_, _>>()?
+                };
+                let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+                for (key, value) in rows {
+                    writeln!(self.out, "{key:<width$} {value}")?;
+                }
+            }
+            ("set", [name, value]) => {
+                self.conn.execute_batch(CREATE)?;
+                self.parameters = true;
+                // The value is SQL (`1+2`, `'text'`, `x'00'`); what does not evaluate is
+                // kept as text.
+                let sql =
+                    format!("REPLACE INTO temp.sqlite_parameters(key, value) VALUES(?1, {value})");
+                let evaluated = self
+                    .conn
+                    .prepare(&sql)
+                    .and_then(|mut stmt| stmt.execute([name]));
+                if evaluated.is_err() {
+                    self.conn.execute(
+                        "REPLACE INTO temp.sqlite_parameters(key, value) VALUES(?1, ?2)",
+                        [name, value],
+                    )?;
+                }
+            }
+            ("unset", [name]) => {
+                if self.parameters {
+                    self.conn
+                        .execute("DELETE FROM temp.sqlite_parameters WHERE key = ?1", [name])?;
+                }
+            }
+            _ => return message(usage),
         }
         Ok(())
     }
@@ -770,6 +1357,60 @@ impl Shell {
     }
 }
 
+/// Binds each parameter of `stmt` to its value in `temp.sqlite_parameters` (those not
+/// there stay NULL).
+fn bind_parameters(conn: &Connection, stmt: &mut sandlite::Statement<'_>) -> Result<(), Failure> {
+    let count = stmt.parameter_count();
+    if count == 0 {
+        return Ok(());
+    }
+    let mut lookup = match conn.prepare("SELECT value FROM temp.sqlite_parameters WHERE key = ?1") {
+        Ok(lookup) => lookup,
+        // `.parameter` made the table, but SQL may have dropped it.
+        Err(_) => return Ok(()),
+    };
+    for i in 1..=count {
+        let name = stmt.parameter_name(i).unwrap_or_else(|| format!("?{i}"));
+        let value: Option<sandlite::types::Value> = lookup.query_row([&name], |r| r.get(0)).ok();
+        if let Some(value) = value {
+            stmt.raw_bind_parameter(i, &value)?;
+        }
+    }
+    Ok(())
+}
+
+/// A setting as `.show` writes it: in double quotes with C escapes.
+fn c_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\{:03o}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The character a backslash escape `\c` stands for in a dot-command's words.
+fn escaped(c: char) -> char {
+    match c {
+        'n' => '\n',
+        't' => '\t',
+        'r' => '\r',
+        'a' => '\u{7}',
+        'b' => '\u{8}',
+        'f' => '\u{c}',
+        'v' => '\u{b}',
+        other => other,
+    }
+}
+
 /// Column names for a new table from a CSV header: empty names become `cN`, repeated
 /// names get a `_N` suffix.
 fn column_names(header: Vec<String>) -> Vec<String> {
@@ -807,8 +1448,8 @@ fn switch(command: &str, args: &[String]) -> Result<bool, Failure> {
     }
 }
 
-/// Splits a dot-command line into words; `"..."` (with backslash escapes) and `'...'`
-/// quote words that hold spaces.
+/// Splits a dot-command line into words; `"..."` and `'...'` quote words that hold
+/// spaces. Backslash escapes (`\t`, `\n`, `\\`, ...) hold except in `'...'`.
 fn split_args(text: &str) -> Result<Vec<String>, Failure> {
     let mut args = Vec::new();
     let mut chars = text.chars().peekable();
@@ -826,9 +1467,7 @@ fn split_args(text: &str) -> Result<Vec<String>, Failure> {
                         None => return message("unterminated \"quoted\" argument"),
                         Some('"') => break,
                         Some('\\') => match chars.next() {
-                            Some('n') => word.push('\n'),
-                            Some('t') => word.push('\t'),
-                            Some(c) => word.push(c),
+                            Some(c) => word.push(escaped(c)),
                             None => return message("unterminated \"quoted\" argument"),
                         },
                         Some(c) => word.push(c),
@@ -846,8 +1485,16 @@ fn split_args(text: &str) -> Result<Vec<String>, Failure> {
                 }
             }
             _ => {
+                // As in sqlite3, backslash escapes hold in bare words too.
                 while let Some(c) = chars.next_if(|c| !c.is_whitespace()) {
-                    word.push(c);
+                    if c == '\\' {
+                        match chars.next_if(|c| !c.is_whitespace()) {
+                            Some(next) => word.push(escaped(next)),
+                            None => word.push('\\'),
+                        }
+                    } else {
+                        word.push(c);
+                    }
                 }
             }
         }

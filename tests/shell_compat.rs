@@ -1,0 +1,590 @@
+//! The `sandlite` shell against the `sqlite3` CLI installed on the machine: for each
+//! output mode, command-line option and dot-command, both run the same input in fresh
+//! directories of their own, and their standard output, the files they write, whether
+//! they failed and whether they wrote to standard error must agree.
+//!
+//! The installed `sqlite3` may be older than our SQLite (Debian 12 has 3.40.1, we run
+//! 3.49.1): the inputs stay where the two versions print the same (no reals needing
+//! more than 15 digits in quote and insert modes, where 3.40's printf was inexact, and
+//! no error message texts, which differ between the shells; see the README). Without
+//! `/usr/bin/sqlite3` every test says so and passes.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+const SQLITE3: &str = "/usr/bin/sqlite3";
+
+/// What one shell did.
+#[derive(Debug, PartialEq)]
+struct Outcome {
+    stdout: String,
+    /// The files asked for, in order (missing: `None`).
+    files: Vec<Option<String>>,
+    success: bool,
+    wrote_stderr: bool,
+}
+
+fn run_in(dir: &Path, program: &str, args: &[&str], stdin: &str, files: &[&str]) -> Outcome {
+    let mut child = Command::new(program)
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Neither shell reads a start-up file of the person running the tests.
+        .env("HOME", dir)
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {program}: {e}"));
+    let mut input = child.stdin.take().expect("stdin");
+    input.write_all(stdin.as_bytes()).expect("write stdin");
+    drop(input);
+    let output = child.wait_with_output().expect("wait");
+    let shown = |bytes: &[u8]| {
+        String::from_utf8_lossy(bytes).replace(dir.to_str().expect("UTF-8 temp dir"), "DIR")
+    };
+    Outcome {
+        stdout: shown(&output.stdout),
+        files: files
+            .iter()
+            .map(|f| std::fs::read(dir.join(f)).ok().map(|b| shown(&b)))
+            .collect(),
+        success: output.status.success(),
+        wrote_stderr: !output.stderr.is_empty(),
+    }
+}
+
+/// Runs `sqlite3` and `sandlite` on the same arguments and input, each in a fresh
+/// directory prepared by `setup`, and requires the same outcome; returns ours.
+fn compare_with(
+    setup: &dyn Fn(&Path),
+    args: &[&str],
+    stdin: &str,
+    files: &[&str],
+) -> Option<Outcome> {
+    if !Path::new(SQLITE3).exists() {
+        eprintln!("{SQLITE3} is not installed: skipping the comparison");
+        return None;
+    }
+    let theirs_dir = tempfile::tempdir().expect("temp dir");
+    let ours_dir = tempfile::tempdir().expect("temp dir");
+    setup(theirs_dir.path());
+    setup(ours_dir.path());
+    let theirs = run_in(theirs_dir.path(), SQLITE3, args, stdin, files);
+    let ours = run_in(
+        ours_dir.path(),
+        env!("CARGO_BIN_EXE_sandlite"),
+        args,
+        stdin,
+        files,
+    );
+    assert_eq!(
+        ours, theirs,
+        "sandlite (left) and sqlite3 (right) differ for args {args:?}, input:\n{stdin}"
+    );
+    Some(ours)
+}
+
+fn compare(args: &[&str], stdin: &str) -> Option<Outcome> {
+    compare_with(&|_| {}, args, stdin, &[])
+}
+
+/// A table with the values that show the differences between modes: integers, reals,
+/// NULL, quotes, markup characters, a line break, a tab, non-ASCII text.
+const DATA: &str = "CREATE TABLE t(a, b, c);
+INSERT INTO t VALUES (1, 'plain', 2.5), (NULL, 'it''s \"q\"', -7),
+  ('<a&b>', 'two
+lines', 0.5), ('é', 'x' || char(9) || 'y', NULL), (12345, '', 1e10);
+";
+
+fn mode_case(mode: &str) {
+    for headers in ["on", "off"] {
+        let input = format!(".headers {headers}\n.mode {mode}\n{DATA}SELECT * FROM t;\n");
+        compare(&[], &input);
+    }
+}
+
+#[test]
+fn mode_box() {
+    mode_case("box");
+}
+
+#[test]
+fn mode_markdown() {
+    mode_case("markdown");
+}
+
+#[test]
+fn mode_line() {
+    mode_case("line");
+}
+
+#[test]
+fn mode_insert() {
+    mode_case("insert");
+    compare(
+        &[],
+        &format!(
+            "{DATA}.mode insert target\nSELECT * FROM t;\n.mode insert \"odd name\"\nSELECT 1;\n"
+        ),
+    );
+}
+
+#[test]
+fn mode_quote() {
+    mode_case("quote");
+}
+
+#[test]
+fn mode_tabs() {
+    mode_case("tabs");
+}
+
+#[test]
+fn mode_html() {
+    mode_case("html");
+}
+
+#[test]
+fn mode_csv_ends_rows_with_crlf() {
+    mode_case("csv");
+    if let Some(ours) = compare(&[":memory:", ".mode csv", "SELECT 1, 2"], "") {
+        assert_eq!(ours.stdout, "1,2\r\n");
+    }
+}
+
+#[test]
+fn mode_list_column_table() {
+    mode_case("list");
+    mode_case("column");
+    mode_case("table");
+}
+
+#[test]
+fn columnar_modes_wrap_at_60_characters() {
+    let long = "SELECT printf('%.70c', 'x') AS a, 'y' AS b;\n";
+    for mode in ["box", "table", "markdown", "column"] {
+        compare(&[], &format!(".mode {mode}\n{long}"));
+        compare(&[&format!("-{mode}"), ":memory:"], long);
+    }
+}
+
+#[test]
+fn mode_query_shows_the_current_mode() {
+    compare(&[], ".mode\n.mode box\n.mode\n.mode tabs\n.mode\n");
+    compare(&["-table", ":memory:"], ".mode\n.show\n");
+    // A columnar result gives .width an entry for each column (sqlite3 does so).
+    compare(&[], ".mode column\nSELECT 1, 2, 3;\n.show\n");
+}
+
+#[test]
+fn mode_wrap_options() {
+    compare(
+        &[],
+        ".mode box --wrap 5\nSELECT 'abcdefghijkl' AS a;\n.mode\n.mode --wrap 3\n.show\n\
+         SELECT 'abcdefg';\n.mode table --wrap 0 --noquote\nSELECT printf('%.70c', 'x');\n\
+         .mode markdown --wordwrap off\n.mode\n.show\n",
+    );
+}
+
+fn option_case(option: &[&str]) {
+    let mut args = option.to_vec();
+    args.extend([":memory:", DATA, "SELECT * FROM t"]);
+    compare(&args, "");
+    let mut args = option.to_vec();
+    args.push(":memory:");
+    compare(&args, &format!("{DATA}SELECT * FROM t;\n"));
+}
+
+#[test]
+fn option_line() {
+    option_case(&["-line"]);
+}
+
+#[test]
+fn option_box() {
+    option_case(&["-box"]);
+}
+
+#[test]
+fn option_markdown() {
+    option_case(&["-markdown"]);
+}
+
+#[test]
+fn option_html() {
+    option_case(&["-html"]);
+    option_case(&["-html", "-header"]);
+}
+
+#[test]
+fn option_tabs() {
+    option_case(&["-tabs"]);
+    option_case(&["-tabs", "-separator", ";"]);
+}
+
+#[test]
+fn option_quote() {
+    option_case(&["-quote"]);
+    option_case(&["-header", "-quote"]);
+}
+
+#[test]
+fn option_separator_in_order_with_modes() {
+    option_case(&["-separator", ";"]);
+    option_case(&["-separator", ";", "-csv"]);
+    option_case(&["-csv", "-separator", ";"]);
+    option_case(&["-separator", ";", "-quote"]);
+}
+
+#[test]
+fn option_nullvalue() {
+    option_case(&["-nullvalue", "NULL"]);
+    option_case(&["-nullvalue", "-", "-column"]);
+}
+
+#[test]
+fn option_cmd() {
+    option_case(&["-cmd", ".mode box"]);
+    // Later options win over an earlier -cmd, as in sqlite3.
+    option_case(&["-cmd", ".mode box", "-line"]);
+    compare(&["-cmd", "SELECT 5", ":memory:", "SELECT 6"], "");
+    compare(
+        &["-cmd", "SELECT 5", "-cmd", ".print x", ":memory:"],
+        "SELECT 6;\n",
+    );
+}
+
+#[test]
+fn option_init() {
+    let setup = |dir: &Path| {
+        std::fs::write(
+            dir.join("init.sql"),
+            ".headers on\nCREATE TABLE t(x);\nINSERT INTO t VALUES (1);\n",
+        )
+        .unwrap();
+    };
+    compare_with(
+        &setup,
+        &["-init", "init.sql", ":memory:"],
+        "SELECT x FROM t;\n",
+        &[],
+    );
+    compare_with(
+        &setup,
+        &["-init", "init.sql", ":memory:", "SELECT x + 1 AS y FROM t"],
+        "",
+        &[],
+    );
+}
+
+#[test]
+fn option_batch() {
+    option_case(&["-batch"]);
+    compare(&["-batch", ":memory:"], "SELECT 1;\nSELEC 2;\nSELECT 3;\n");
+}
+
+#[test]
+fn option_bail() {
+    let script = "SELECT 1;\nSELECT nosuch;\nSELECT 3;\n";
+    compare(&[":memory:"], script);
+    compare(&["-bail", ":memory:"], script);
+    compare(&["-bail", ":memory:"], ".bogus\nSELECT 3;\n");
+}
+
+#[test]
+fn option_echo() {
+    compare(
+        &["-echo", ":memory:"],
+        "SELECT 1;\n.print hi\n  SELECT 2;   SELECT\n 3;\n",
+    );
+    compare(&["-echo", ":memory:", "SELECT 1;"], "");
+}
+
+#[test]
+fn option_readonly() {
+    let setup = |dir: &Path| {
+        let status = Command::new(SQLITE3)
+            .current_dir(dir)
+            .args(["db", "CREATE TABLE t(x); INSERT INTO t VALUES (42)"])
+            .status()
+            .expect("sqlite3");
+        assert!(status.success());
+    };
+    compare_with(&setup, &["-readonly", "db", "SELECT x FROM t"], "", &[]);
+    compare_with(
+        &setup,
+        &["-readonly", "db"],
+        "INSERT INTO t VALUES (1);\nSELECT count(*) FROM t;\n",
+        &[],
+    );
+}
+
+#[test]
+fn option_version() {
+    // The versions differ: the shape of the line must not (version, date, time, hash).
+    let shape = |out: &str| {
+        let words: Vec<&str> = out.split_whitespace().collect();
+        assert!(words.len() >= 4, "{out}");
+        assert!(
+            words[0].split('.').all(|n| n.parse::<u32>().is_ok()),
+            "{out}"
+        );
+        assert_eq!(words[1].len(), "2025-02-18".len(), "{out}");
+        assert_eq!(words[2].len(), "13:38:58".len(), "{out}");
+        assert!(words[3].len() >= 40, "{out}");
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let ours = run_in(
+        dir.path(),
+        env!("CARGO_BIN_EXE_sandlite"),
+        &["-version"],
+        "",
+        &[],
+    );
+    assert!(ours.success && !ours.wrote_stderr);
+    shape(&ours.stdout);
+    assert!(ours.stdout.starts_with("3.49.1 2025-"), "{}", ours.stdout);
+    if Path::new(SQLITE3).exists() {
+        let theirs = run_in(dir.path(), SQLITE3, &["-version"], "", &[]);
+        shape(&theirs.stdout);
+    }
+}
+
+#[test]
+fn option_help_goes_to_stderr() {
+    if let Some(ours) = compare(&["-help"], "") {
+        assert_eq!((ours.success, ours.stdout.as_str()), (false, ""));
+        assert!(ours.wrote_stderr);
+    }
+}
+
+#[test]
+fn dot_indexes() {
+    compare(
+        &[],
+        "CREATE TABLE t(a UNIQUE, b);\nCREATE INDEX tb ON t(b);\nCREATE TABLE u(x);\n\
+         CREATE INDEX ux ON u(x);\n.indexes\n.indexes t\n.indexes %u%\n.indexes nosuch\n",
+    );
+}
+
+#[test]
+fn dot_nullvalue() {
+    compare(
+        &[],
+        ".nullvalue NIL\nSELECT NULL, 1;\n.mode csv\nSELECT NULL;\n.mode quote\nSELECT NULL;\n\
+         .mode box\nSELECT NULL AS n;\n",
+    );
+}
+
+#[test]
+fn dot_separator() {
+    compare(
+        &[],
+        ".separator ;\nSELECT 1, 2;\n.separator , ' xx'\nSELECT 1, 2;\n.separator \"\\t\"\n\
+         SELECT 3, 4;\n.mode csv\n.separator ;\nSELECT 'a;b', 'c,d';\n",
+    );
+}
+
+#[test]
+fn dot_output() {
+    compare_with(
+        &|_| {},
+        &[],
+        "SELECT 1;\n.output out.txt\nSELECT 2;\n.print p\nSELECT 3;\n.output\nSELECT 4;\n",
+        &["out.txt"],
+    );
+}
+
+#[test]
+fn dot_once() {
+    compare_with(
+        &|_| {},
+        &[],
+        ".once out.txt\nSELECT 1;\nSELECT 2;\n.once two.txt\n.print x\nSELECT 3;\n",
+        &["out.txt", "two.txt"],
+    );
+}
+
+#[test]
+fn dot_show() {
+    compare(
+        &[],
+        ".show\n.headers on\n.mode csv\n.nullvalue x\n.width 1 -2 3\n.echo on\n.show\n\
+         .mode box\n.separator \"\\t\" \"\\r\\n\"\n.show\n",
+    );
+    compare(&["-cmd", ".show", ":memory:"], "");
+}
+
+#[test]
+fn dot_databases() {
+    compare(&[], ".databases\n");
+    compare(
+        &["db"],
+        ".databases\nATTACH 'other.db' AS aux;\n.databases\n",
+    );
+}
+
+#[test]
+fn dot_open() {
+    compare_with(
+        &|_| {},
+        &[],
+        "CREATE TABLE mem(x);\n.open a.db\n.tables\nCREATE TABLE t(x);\nINSERT INTO t VALUES (1);\n\
+         .open b.db\n.tables\n.open a.db\nSELECT * FROM t;\n.open\n.tables\n\
+         .open --readonly a.db\nINSERT INTO t VALUES (2);\nSELECT count(*) FROM t;\n",
+        &[],
+    );
+}
+
+#[test]
+fn dot_backup() {
+    compare_with(
+        &|_| {},
+        &[],
+        "CREATE TABLE t(x);\nINSERT INTO t VALUES (1), (2);\n.backup bk.db\n.backup main bk2.db\n\
+         .open bk.db\nSELECT * FROM t;\n.open bk2.db\nSELECT count(*) FROM t;\n",
+        &[],
+    );
+}
+
+#[test]
+fn dot_restore() {
+    compare_with(
+        &|_| {},
+        &[],
+        "CREATE TABLE t(x);\nINSERT INTO t VALUES (7);\n.backup bk.db\nDROP TABLE t;\n\
+         .restore bk.db\nSELECT * FROM t;\nDROP TABLE t;\n.restore main bk.db\nSELECT * FROM t;\n",
+        &[],
+    );
+}
+
+#[test]
+fn dot_width() {
+    let query = "SELECT 'abcdefg' AS a, 5 AS bbbbbbb, 'x' AS c;\n";
+    for mode in ["column", "table", "box", "markdown"] {
+        compare(
+            &[],
+            &format!(".mode {mode}\n.width 3 -4\n{query}.width 0 0 5\n{query}.width\n{query}"),
+        );
+    }
+}
+
+#[test]
+fn dot_changes() {
+    compare(
+        &[],
+        ".changes on\nCREATE TABLE t(a);\nINSERT INTO t VALUES (1), (2);\nSELECT * FROM t;\n\
+         INSERT INTO t VALUES (3); INSERT INTO t VALUES (4);\n.changes off\nINSERT INTO t VALUES (5);\n",
+    );
+}
+
+#[test]
+fn dot_bail() {
+    let script = "SELECT 1;\nSELECT nosuch;\nSELECT 3;\n";
+    compare(&[], &format!(".bail on\n{script}"));
+    compare(&[], &format!(".bail on\n.bail off\n{script}"));
+}
+
+#[test]
+fn dot_echo() {
+    compare(
+        &[],
+        ".echo on\nSELECT 1;\n.print hi\nSELECT 2; SELECT 3;\n.echo off\nSELECT 4;\n",
+    );
+}
+
+#[test]
+fn dot_print() {
+    compare(&[], ".print a \"b  c\" 'd'\n.print\n.print one\n");
+}
+
+#[test]
+fn dot_parameter() {
+    compare(
+        &[],
+        ".parameter set :a 5\n.parameter set @b 'hi'\n.parameter set $c 1+2\n\
+         .parameter set ?1 x'00ff'\n.parameter list\nSELECT :a, @b, $c, :zz, quote(?1);\n\
+         .parameter unset :a\n.parameter list\nSELECT :a;\n.parameter clear\n.parameter list\n\
+         .param init\n.tables\n.parameter set :t bare_word\nSELECT :t;\n",
+    );
+}
+
+#[test]
+fn dot_help_lists_every_command() {
+    let Some(ours) = compare_help() else {
+        return;
+    };
+    for command in [
+        ".backup",
+        ".bail",
+        ".changes",
+        ".databases",
+        ".dump",
+        ".echo",
+        ".exit",
+        ".headers",
+        ".help",
+        ".import",
+        ".indexes",
+        ".mode",
+        ".nullvalue",
+        ".once",
+        ".open",
+        ".output",
+        ".parameter",
+        ".print",
+        ".quit",
+        ".read",
+        ".restore",
+        ".schema",
+        ".separator",
+        ".show",
+        ".tables",
+        ".timer",
+        ".width",
+    ] {
+        assert!(ours.contains(command), "{command} missing from:\n{ours}");
+    }
+}
+
+/// `.help` texts differ: both must list the commands.
+fn compare_help() -> Option<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let ours = run_in(
+        dir.path(),
+        env!("CARGO_BIN_EXE_sandlite"),
+        &[],
+        ".help\n",
+        &[],
+    );
+    assert!(ours.success && !ours.wrote_stderr);
+    if Path::new(SQLITE3).exists() {
+        let theirs = run_in(dir.path(), SQLITE3, &[], ".help\n", &[]);
+        for line in ours.stdout.lines().filter(|l| l.starts_with('.')) {
+            let command = line.split_whitespace().next().unwrap_or_default();
+            assert!(
+                theirs.stdout.contains(command),
+                "{command} is not a sqlite3 command"
+            );
+        }
+    }
+    Some(ours.stdout)
+}
+
+#[test]
+fn script_errors_go_on_and_fail_the_exit_status() {
+    compare(&[], "SELECT 1;\nSELEC 2;\nSELECT 3;\n");
+    compare(
+        &[],
+        "CREATE TABLE t(x UNIQUE);\nINSERT INTO t VALUES (1);\nINSERT INTO t VALUES (1);\nSELECT count(*) FROM t;\n",
+    );
+    compare(&[], "SELECT 1;\n.bogus\nSELECT 2;\n");
+    // SQL arguments stop at their first error.
+    compare(&[":memory:", "SELECT 1", "SELEC 2", "SELECT 3"], "");
+    let setup = |dir: &Path| {
+        std::fs::write(dir.join("bad.sql"), "SELECT 'a';\nSELEC;\nSELECT 'b';\n").unwrap()
+    };
+    compare_with(&setup, &[], ".read bad.sql\nSELECT 'after';\n", &[]);
+    compare_with(&setup, &["-bail"], ".read bad.sql\nSELECT 'after';\n", &[]);
+}
