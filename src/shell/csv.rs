@@ -246,14 +246,7 @@ pub fn write_csv_field(
     if !needs_quotes {
         return out.write_all(field);
     }
-    out.write_all(b"\"")?;
-    for (i, part) in field.split(|&b| b == b'"').enumerate() {
-        if i > 0 {
-            out.write_all(b"\"\"")?;
-        }
-        out.write_all(part)?;
-    }
-    out.write_all(b"\"")
+    super::values::write_quoted(field, b'"', out)
 }
 
 #[cfg(test)]

@@ -946,11 +946,30 @@ impl Shell {
     }
 
     fn tables(&mut self, pattern: Option<&str>) -> Result<(), Failure> {
+        let names = self.schema_names(
+            "type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' AND name LIKE ?1",
+            pattern,
+        )?;
+        self.write_name_columns(&names)
+    }
+
+    /// `.indexes ?TABLE?`: the indexes (of tables LIKE TABLE), laid out as `.tables`.
+    fn indexes(&mut self, table: Option<&str>) -> Result<(), Failure> {
+        let names = self.schema_names("type = 'index' AND tbl_name LIKE ?1", table)?;
+        self.write_name_columns(&names)
+    }
+
+    /// Names of the schema rows matching `filter` (`?1` is `pattern`, `%` without one) in
+    /// every attached database, sorted per database, prefixed `schema.` outside `main`.
+    fn schema_names(
+        &mut self,
+        filter: &str,
+        pattern: Option<&str>,
+    ) -> Result<Vec<String>, Failure> {
         let mut names: Vec<String> = Vec::new();
         for schema in self.schemas()? {
             let sql = format!(
-                "SELECT name FROM {}.sqlite_schema WHERE type IN ('table', 'view') \
-                 AND name NOT LIKE 'sqlite_%' AND name LIKE ?1 ORDER BY 1",
+                "SELECT name FROM {}.sqlite_schema WHERE {filter} ORDER BY 1",
                 quote_identifier(&schema)
             );
             let mut stmt = self.conn.prepare(&sql)?;
@@ -964,30 +983,7 @@ impl Shell {
             };
             names.extend(found.into_iter().map(|n| format!("{prefix}{n}")));
         }
-        self.write_name_columns(&names)
-    }
-
-    /// `.indexes ?TABLE?`: the indexes (of tables LIKE TABLE), laid out as `.tables`.
-    fn indexes(&mut self, table: Option<&str>) -> Result<(), Failure> {
-        let mut names: Vec<String> = Vec::new();
-        for schema in self.schemas()? {
-            let sql = format!(
-                "SELECT name FROM {}.sqlite_schema WHERE type = 'index' AND tbl_name LIKE ?1 \
-                 ORDER BY 1",
-                quote_identifier(&schema)
-            );
-            let mut stmt = self.conn.prepare(&sql)?;
-            let found: Vec<String> = stmt
-                .query_map([table.unwrap_or("%")], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            let prefix = if schema == "main" {
-                String::new()
-            } else {
-                format!("{schema}.")
-            };
-            names.extend(found.into_iter().map(|n| format!("{prefix}{n}")));
-        }
-        self.write_name_columns(&names)
+        Ok(names)
     }
 
     /// Names in columns, column-major, in lines of at most 80 characters, like sqlite3.

@@ -225,7 +225,7 @@ impl Renderer {
                         if i > 0 {
                             out.write_all(col_sep)?;
                         }
-                        write_quoted_text(name.as_bytes(), out)?;
+                        super::values::write_quoted(name.as_bytes(), b'\'', out)?;
                     }
                     out.write_all(row_sep)?;
                 }
@@ -595,7 +595,7 @@ fn write_quote_value(cell: &Cell, insert: bool, out: &mut dyn Write) -> io::Resu
         Cell::Integer(i) => write!(out, "{i}"),
         Cell::Real(r) => out.write_all(quote_real(*r).as_bytes()),
         Cell::Text(t) if insert => write_escaped_text(t, out),
-        Cell::Text(t) => write_quoted_text(t, out),
+        Cell::Text(t) => super::values::write_quoted(t, b'\'', out),
         Cell::Blob(b) => {
             out.write_all(b"X'")?;
             write_hex(b, out)?;
@@ -617,45 +617,7 @@ pub fn quote_real(r: f64) -> String {
     if r.fract() == 0.0 && r.abs() < 9_223_372_036_854_775_808.0_f64 {
         return format!("{}.0", r as i64);
     }
-    // Rust's `{:.19e}` rounds the exact binary value to 20 significant digits.
-    let sci = format!("{:.19e}", r.abs());
-    let Some((mantissa, exponent)) = sci.split_once('e') else {
-        return sci;
-    };
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let digits = digits.trim_end_matches('0');
-    let sign = if r < 0.0 { "-" } else { "" };
-    if !(-4..20).contains(&exponent) {
-        let (first, rest) = digits.split_at(1);
-        let rest = if rest.is_empty() { "0" } else { rest };
-        let exp_sign = if exponent < 0 { '-' } else { '+' };
-        return format!("{sign}{first}.{rest}e{exp_sign}{:02}", exponent.abs());
-    }
-    if exponent < 0 {
-        let zeros = "0".repeat((-exponent - 1) as usize);
-        return format!("{sign}0.{zeros}{digits}");
-    }
-    let int_len = exponent as usize + 1;
-    if digits.len() <= int_len {
-        let zeros = "0".repeat(int_len - digits.len());
-        format!("{sign}{digits}{zeros}.0")
-    } else {
-        let (int_part, frac) = digits.split_at(int_len);
-        format!("{sign}{int_part}.{frac}")
-    }
-}
-
-/// `'text'` with each `'` doubled, other bytes as they are.
-fn write_quoted_text(text: &[u8], out: &mut dyn Write) -> io::Result<()> {
-    out.write_all(b"'")?;
-    for (i, part) in text.split(|&b| b == b'\'').enumerate() {
-        if i > 0 {
-            out.write_all(b"''")?;
-        }
-        out.write_all(part)?;
-    }
-    out.write_all(b"'")
+    super::values::format_significant(r, 20)
 }
 
 /// A marker for a line break inside a quoted text that the text does not hold itself:
@@ -680,7 +642,7 @@ fn write_escaped_text(text: &[u8], out: &mut dyn Write) -> io::Result<()> {
     let has_nl = text.contains(&b'\n');
     let has_cr = text.contains(&b'\r');
     if !has_nl && !has_cr {
-        return write_quoted_text(text, out);
+        return super::values::write_quoted(text, b'\'', out);
     }
     let nl = has_nl.then(|| unused_marker(text, "\\n", "\\012"));
     let cr = has_cr.then(|| unused_marker(text, "\\r", "\\015"));
@@ -697,7 +659,7 @@ fn write_escaped_text(text: &[u8], out: &mut dyn Write) -> io::Result<()> {
             _ => replaced.push(b),
         }
     }
-    write_quoted_text(&replaced, out)?;
+    super::values::write_quoted(&replaced, b'\'', out)?;
     if let Some(m) = &cr {
         write!(out, ",'{m}',char(13))")?;
     }

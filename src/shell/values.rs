@@ -193,8 +193,14 @@ pub fn format_real(r: f64) -> String {
     if r == 0.0 {
         return "0.0".to_owned();
     }
-    // `{:.14e}` rounds to 15 significant digits: "d.dddddddddddddde<exp>".
-    let sci = format!("{:.14e}", r.abs());
+    format_significant(r, 15)
+}
+
+/// A finite, nonzero `r` as `printf("%!.Ng")` writes it with `significant` digits: trailing
+/// zeros dropped, always a decimal point, exponent form outside `1e-4..1e<significant>`.
+pub fn format_significant(r: f64, significant: usize) -> String {
+    // `{:.Pe}` rounds the exact binary value to P + 1 significant digits.
+    let sci = format!("{:.*e}", significant - 1, r.abs());
     let Some((mantissa, exponent)) = sci.split_once('e') else {
         return sci;
     };
@@ -203,7 +209,7 @@ pub fn format_real(r: f64) -> String {
     let digits = digits.trim_end_matches('0');
     let digits = if digits.is_empty() { "0" } else { digits };
     let sign = if r < 0.0 { "-" } else { "" };
-    if !(-4..15).contains(&exponent) {
+    if !(-4..significant as i32).contains(&exponent) {
         let (first, rest) = digits.split_at(1);
         let rest = if rest.is_empty() { "0" } else { rest };
         let exp_sign = if exponent < 0 { '-' } else { '+' };
@@ -300,7 +306,7 @@ pub fn write_text_literal(bytes: &[u8], out: &mut dyn Write) -> io::Result<()> {
             if !first {
                 out.write_all(b"||")?;
             }
-            write_quoted(piece, out)?;
+            write_quoted(piece.as_bytes(), b'\'', out)?;
             first = false;
         }
         let Some(c) = rest[end..].chars().next() else {
@@ -315,16 +321,17 @@ pub fn write_text_literal(bytes: &[u8], out: &mut dyn Write) -> io::Result<()> {
     }
 }
 
-/// Writes `'text'` with each `'` doubled.
-fn write_quoted(text: &str, out: &mut dyn Write) -> io::Result<()> {
-    out.write_all(b"'")?;
-    for (i, part) in text.split('\'').enumerate() {
+/// Writes `text` between two `quote` bytes, each `quote` inside doubled (SQL's `'..'`,
+/// CSV's `".."`).
+pub fn write_quoted(text: &[u8], quote: u8, out: &mut dyn Write) -> io::Result<()> {
+    out.write_all(&[quote])?;
+    for (i, part) in text.split(|&b| b == quote).enumerate() {
         if i > 0 {
-            out.write_all(b"''")?;
+            out.write_all(&[quote, quote])?;
         }
-        out.write_all(part.as_bytes())?;
+        out.write_all(part)?;
     }
-    out.write_all(b"'")
+    out.write_all(&[quote])
 }
 
 /// SQLite's keywords (<https://sqlite.org/lang_keywords.html>): names that must be
