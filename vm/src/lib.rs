@@ -46,7 +46,9 @@ pub use runtime::global::Global;
 pub use runtime::instance::{Extern, Instance, Linker};
 pub use runtime::memory::{Memory, MemoryAccessError, MemoryMode};
 pub use runtime::module::{Config, Engine, ExportType, ImportType, Module, Strategy};
-pub use runtime::store::{AsContext, AsContextMut, InterruptHandle, Store, StoreId, StoreLimits};
+pub use runtime::store::{
+    AsContext, AsContextMut, InterruptHandle, Store, StoreContextMut, StoreId, StoreLimits,
+};
 pub use runtime::table::Table;
 pub use runtime::value::{ExternRef, V128, Val};
 pub use types::{

@@ -12,7 +12,7 @@
 //!   engines call each other's functions and how either calls the host;
 //! - [`call_host`] runs a host function.
 
-use super::func::{Caller, FuncEntity};
+use super::func::{Caller, FuncEntity, HostFn};
 use super::module::{Strategy, translate_all};
 use super::store::{Store, StoreInner};
 use super::vmctx::VMOffsets;
@@ -20,6 +20,7 @@ use crate::decode::ModuleInfo;
 use crate::error::{Error, Result, Trap, TrapCode};
 use crate::interp;
 use crate::interp::translate::CompiledFunc;
+use std::sync::Arc;
 
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 use crate::compile;
@@ -236,10 +237,15 @@ pub(crate) fn call_host<T>(
     new_top: usize,
     slots: &mut [u64],
 ) -> Result<(), Trap> {
-    let f = store.host_funcs[host as usize].clone();
+    let f: *const HostFn<T> = Arc::as_ptr(&store.host_funcs[host as usize]);
     let saved_top = store.inner.stack_top;
     store.inner.stack_top = new_top;
-    let result = f(Caller { store, instance }, slots);
+    // SAFETY: `f` points into an `Arc` that `store.host_funcs` keeps for the store's
+    // whole life (the list only grows), and the store outlives this call: a host
+    // function reaches it only through `Caller`, which never hands out a
+    // `&mut Store<T>` that could replace it (see `StoreContextMut`). The function lives
+    // in the `Arc`'s own allocation, apart from the store the call borrows mutably.
+    let result = unsafe { (*f)(Caller { store, instance }, slots) };
     store.inner.stack_top = saved_top;
     result
 }

@@ -128,7 +128,7 @@ impl Func {
         f: impl IntoFunc<T, P, R>,
     ) -> Func {
         let (ty, host) = f.into_host();
-        Func::push_host(store.as_context_mut(), &ty, host)
+        Func::push_host(store.as_context_mut().0, &ty, host)
     }
 
     /// A host function of type `ty` taking and returning [`Val`]s.
@@ -138,7 +138,7 @@ impl Func {
         f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Trap> + Send + Sync + 'static,
     ) -> Func {
         let host = untyped_host(ty.clone(), f);
-        Func::push_host(store.as_context_mut(), &ty, host)
+        Func::push_host(store.as_context_mut().0, &ty, host)
     }
 
     /// The function's type.
@@ -159,7 +159,7 @@ impl Func {
         params: &[Val],
         results: &mut [Val],
     ) -> Result<()> {
-        let store = store.as_context_mut();
+        let store = store.as_context_mut().0;
         store.check_id(self.store)?;
         let ty = self.ty(&*store);
         if params.len() != ty.params().len()
@@ -311,7 +311,7 @@ impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
     /// # Errors
     /// A trap, or a usage error when used with another store.
     pub fn call(&self, mut store: impl AsContextMut, params: P) -> Result<R> {
-        let store = store.as_context_mut();
+        let store = store.as_context_mut().0;
         store.check_id(self.func.store)?;
         let mut out = None;
         backend::call_with_slots(

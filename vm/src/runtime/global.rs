@@ -25,7 +25,7 @@ impl Global {
     /// # Errors
     /// If the value does not have the global's type.
     pub fn new(mut store: impl AsContextMut, ty: GlobalType, value: Val) -> Result<Global> {
-        let store = store.as_context_mut();
+        let store = store.as_context_mut().0;
         if value.ty() != ty.content {
             return Err(Error::usage("global initial value has the wrong type"));
         }
@@ -67,7 +67,7 @@ impl Global {
     /// # Errors
     /// If the global is immutable or the value has another type.
     pub fn set(&self, mut store: impl AsContextMut, value: Val) -> Result<()> {
-        let store = store.as_context_mut();
+        let store = store.as_context_mut().0;
         assert_eq!(store.id(), self.store, "global used with another store");
         let ty = store.inner.globals[self.index as usize].ty;
         if ty.mutability != Mutability::Var {

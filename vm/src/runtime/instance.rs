@@ -128,7 +128,7 @@ impl Instance {
         module: &Module,
         imports: &[Extern],
     ) -> Result<Instance> {
-        instantiate(store.as_context_mut(), module, imports)
+        instantiate(store.as_context_mut().0, module, imports)
     }
 
     fn data<'s, T>(&self, store: &'s Store<T>) -> &'s InstanceData {
@@ -583,7 +583,7 @@ impl<T: 'static> Linker<T> {
         Some(match def {
             Definition::Extern(e) => *e,
             Definition::Host(ty, f) => {
-                Extern::Func(Func::from_host(store.as_context_mut(), ty, f.clone()))
+                Extern::Func(Func::from_host(store.as_context_mut().0, ty, f.clone()))
             }
         })
     }
@@ -598,7 +598,7 @@ impl<T: 'static> Linker<T> {
         mut store: impl AsContextMut<Data = T>,
         module: &Module,
     ) -> Result<Instance> {
-        let store = store.as_context_mut();
+        let store = store.as_context_mut().0;
         let mut imports = Vec::with_capacity(module.inner.info.imports.len());
         for imp in &module.inner.info.imports {
             let ext = self

@@ -194,7 +194,7 @@ impl Memory {
     /// # Errors
     /// If the minimum exceeds the store's memory limit or address space is short.
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
-        let store = store.as_context_mut();
+        let store = store.as_context_mut().0;
         let limit = store.inner.limits.max_memory_bytes;
         let entity = MemoryEntity::new(ty, limit)?;
         store.inner.memories.push(entity);
@@ -249,7 +249,7 @@ impl Memory {
 
     /// The memory's bytes, writable.
     pub fn data_mut<'a, T: 'a>(&self, store: &'a mut impl AsContextMut<Data = T>) -> &'a mut [u8] {
-        self.entity_mut(store.as_context_mut()).data_mut()
+        self.entity_mut(store.as_context_mut().0).data_mut()
     }
 
     /// The memory's bytes and the store's host data at once, both writable (a host
@@ -258,7 +258,7 @@ impl Memory {
         &self,
         store: &'a mut impl AsContextMut<Data = T>,
     ) -> (&'a mut [u8], &'a mut T) {
-        let store = store.as_context_mut();
+        let store = store.as_context_mut().0;
         assert_eq!(store.id(), self.store, "memory used with another store");
         let (inner, data) = store.split_mut();
         (inner.memories[self.index as usize].data_mut(), data)
@@ -290,7 +290,7 @@ impl Memory {
         offset: usize,
         bytes: &[u8],
     ) -> Result<(), MemoryAccessError> {
-        let data = self.entity_mut(store.as_context_mut()).data_mut();
+        let data = self.entity_mut(store.as_context_mut().0).data_mut();
         let dst = checked_range(data.len(), offset, bytes.len())?;
         data[dst].copy_from_slice(bytes);
         Ok(())
@@ -301,7 +301,7 @@ impl Memory {
     /// # Errors
     /// If the memory's maximum or the store's limit would be exceeded.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u32) -> Result<u32> {
-        let store = store.as_context_mut();
+        let store = store.as_context_mut().0;
         let limit = store.inner.limits.max_memory_bytes;
         self.entity_mut(store)
             .grow(delta, limit)
@@ -323,7 +323,7 @@ impl Memory {
         file: BorrowedFd<'_>,
         file_offset: u64,
     ) -> Result<()> {
-        let e = self.entity_mut(store.as_context_mut());
+        let e = self.entity_mut(store.as_context_mut().0);
         e.map
             .map_file_shared(offset, len, file, file_offset)
             .map_err(|err| Error::resource(format!("cannot map shared file: {err}")))
@@ -339,7 +339,7 @@ impl Memory {
         offset: usize,
         len: usize,
     ) -> Result<()> {
-        let e = self.entity_mut(store.as_context_mut());
+        let e = self.entity_mut(store.as_context_mut().0);
         e.map
             .unmap_file(offset, len)
             .map_err(|err| Error::resource(format!("cannot unmap shared file: {err}")))

@@ -293,7 +293,72 @@ pub trait AsContext {
 
 /// Mutable access to a store.
 pub trait AsContextMut: AsContext {
-    fn as_context_mut(&mut self) -> &mut Store<Self::Data>;
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, Self::Data>;
+}
+
+/// A store borrowed for changing: what [`AsContextMut`] hands out.
+///
+/// It reads like a `&Store<T>` (through `Deref`) and changes the host data, but never
+/// lends out a `&mut Store<T>`: inside a host function the store is running Wasm frames,
+/// and a `&mut Store<T>` would let the host swap it for another store or replace it
+/// (dropping the memories and code those frames use). Wasm-level changes go through the
+/// API types (`Memory`, `Table`, `Global`, `Func`, `Instance`), which take
+/// `impl AsContextMut`.
+///
+/// ```
+/// use sandlite_vm::{AsContextMut, Caller, Engine, Func, Store};
+/// let mut store = Store::new(&Engine::default(), 0u32);
+/// Func::wrap(&mut store, |mut caller: Caller<'_, u32>| {
+///     let mut cx = caller.as_context_mut();
+///     *cx.data_mut() += 1; // the host data changes,
+///     let _limits = cx.limits(); // the store reads,
+///     Ok(())
+/// });
+/// ```
+///
+/// but the store itself cannot be taken out of a running call:
+///
+/// ```compile_fail
+/// use sandlite_vm::{AsContextMut, Caller, Engine, Func, Store};
+/// let engine = Engine::default();
+/// let mut store = Store::new(&engine, ());
+/// Func::wrap(&mut store, move |mut caller: Caller<'_, ()>| {
+///     let running: &mut Store<()> = &mut caller.as_context_mut();
+///     drop(std::mem::replace(running, Store::new(&engine, ())));
+///     Ok(())
+/// });
+/// ```
+pub struct StoreContextMut<'a, T>(pub(crate) &'a mut Store<T>);
+
+impl<T> StoreContextMut<'_, T> {
+    pub fn data_mut(&mut self) -> &mut T {
+        self.0.data_mut()
+    }
+
+    /// Sets the limits; see [`Store::set_limits`].
+    pub fn set_limits(&mut self, limits: StoreLimits) {
+        self.0.set_limits(limits)
+    }
+}
+
+impl<T> std::ops::Deref for StoreContextMut<'_, T> {
+    type Target = Store<T>;
+    fn deref(&self) -> &Store<T> {
+        self.0
+    }
+}
+
+impl<T> AsContext for StoreContextMut<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> &Store<T> {
+        self.0
+    }
+}
+
+impl<T> AsContextMut for StoreContextMut<'_, T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut(self.0)
+    }
 }
 
 impl<T> AsContext for Store<T> {
@@ -304,8 +369,8 @@ impl<T> AsContext for Store<T> {
 }
 
 impl<T> AsContextMut for Store<T> {
-    fn as_context_mut(&mut self) -> &mut Store<T> {
-        self
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut(self)
     }
 }
 
@@ -324,7 +389,7 @@ impl<S: AsContext + ?Sized> AsContext for &mut S {
 }
 
 impl<S: AsContextMut + ?Sized> AsContextMut for &mut S {
-    fn as_context_mut(&mut self) -> &mut Store<S::Data> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, S::Data> {
         (**self).as_context_mut()
     }
 }
@@ -337,7 +402,7 @@ impl<T> AsContext for Caller<'_, T> {
 }
 
 impl<T> AsContextMut for Caller<'_, T> {
-    fn as_context_mut(&mut self) -> &mut Store<T> {
-        self.store
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut(self.store)
     }
 }

@@ -65,7 +65,7 @@ impl Table {
     /// # Errors
     /// If `init` does not match the element type or the size exceeds the store's limit.
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
-        let store = store.as_context_mut();
+        let store = store.as_context_mut().0;
         if init.ty() != ty.element.into() {
             return Err(Error::usage("table initial value has the wrong type"));
         }
