@@ -33,7 +33,10 @@ pub(crate) struct FastHasher(u64);
 
 impl Hasher for FastHasher {
     fn finish(&self) -> u64 {
-        self.0
+        // A product's low bits depend only on the factor's low bits, and hashbrown picks
+        // buckets by the low bits: without the rotation, keys `block << 32 | local`
+        // differing only in the block all land in one probe sequence.
+        self.0.rotate_left(26)
     }
 
     fn write(&mut self, bytes: &[u8]) {
@@ -175,6 +178,7 @@ pub(crate) fn translate(
     let mut r = Reader::new(bytes, body.code_start, body.code_end);
     let has_data_count = m.data_count.is_some();
     let features = m.features;
+    let trace = super::debug_flags().trace_frontend;
     while !v.is_finished() {
         if r.is_empty() {
             return Err(CompileError::Wasm(Error::malformed(
@@ -185,7 +189,7 @@ pub(crate) fn translate(
         let at = r.pos();
         let op = r.operator(features, has_data_count)?;
         v.visit(&op, at)?;
-        if std::env::var_os("SANDLITE_TRACE_FRONTEND").is_some() {
+        if trace {
             eprintln!(
                 "{at:#x} {op:?} stack={} reachable={} frames={:?}",
                 b.stack.len(),
@@ -203,6 +207,17 @@ pub(crate) fn translate(
             r.pos(),
             "section size mismatch",
         )));
+    }
+    if super::debug_flags().stats && b.f.blocks.len() > 2000 {
+        let params: usize = b.f.blocks.iter().map(|bl| bl.params.len()).sum();
+        eprintln!(
+            "frontend: function {def_index}: {} locals, {} blocks, {} values, {} block params, {} defs",
+            b.local_types.len(),
+            b.f.blocks.len(),
+            b.f.values.len(),
+            params,
+            b.defs.len()
+        );
     }
     Ok(b.f)
 }

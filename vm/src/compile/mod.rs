@@ -18,6 +18,7 @@ use crate::decode::ModuleInfo;
 use crate::error::Error;
 use crate::runtime::vmctx::VMOffsets;
 use crate::validate;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use x64::emit::{FuncCode, RelocTarget};
 use x64::inst::TrapKind;
 
@@ -30,6 +31,47 @@ pub(crate) mod passes;
 pub(crate) mod regalloc;
 pub(crate) mod signals;
 pub(crate) mod x64;
+
+/// Debugging switches of the compiler, read from the environment once per process:
+///
+/// - `SANDLITE_TRACE_FRONTEND`: print every operator as SSA construction sees it (and
+///   compile on one thread, so the trace reads in order);
+/// - `SANDLITE_NO_PHI`, `SANDLITE_NO_MERGE`, `SANDLITE_NO_GVN`: skip a pass (to bisect
+///   a miscompilation);
+/// - `SANDLITE_REGALLOC_FEW`: allocate from a handful of registers (a stress mode for
+///   spilling and splitting); `SANDLITE_REGALLOC_DEBUG`: print the allocator's input;
+/// - `SANDLITE_PERF_MAP`: write `/tmp/perf-<pid>.map` so `perf report` names compiled
+///   functions;
+/// - `SANDLITE_COMPILE_STATS`: print, per compiled module, the time each stage took
+///   (summed over threads) and the slowest function.
+pub(crate) struct DebugFlags {
+    pub trace_frontend: bool,
+    pub no_phi: bool,
+    pub no_merge: bool,
+    pub no_gvn: bool,
+    pub regalloc_few: bool,
+    pub regalloc_debug: bool,
+    pub perf_map: bool,
+    pub stats: bool,
+}
+
+/// The process's [`DebugFlags`].
+pub(crate) fn debug_flags() -> &'static DebugFlags {
+    static FLAGS: std::sync::OnceLock<DebugFlags> = std::sync::OnceLock::new();
+    FLAGS.get_or_init(|| {
+        let on = |name: &str| std::env::var_os(name).is_some();
+        DebugFlags {
+            trace_frontend: on("SANDLITE_TRACE_FRONTEND"),
+            no_phi: on("SANDLITE_NO_PHI"),
+            no_merge: on("SANDLITE_NO_MERGE"),
+            no_gvn: on("SANDLITE_NO_GVN"),
+            regalloc_few: on("SANDLITE_REGALLOC_FEW"),
+            regalloc_debug: on("SANDLITE_REGALLOC_DEBUG"),
+            perf_map: on("SANDLITE_PERF_MAP"),
+            stats: on("SANDLITE_COMPILE_STATS"),
+        }
+    })
+}
 
 /// Why a module was not compiled.
 #[derive(Debug)]
@@ -175,18 +217,53 @@ pub(crate) fn libcalls() -> *const usize {
     libcalls::table()
 }
 
+/// Time spent in each stage of [`compile_function`] (`SANDLITE_COMPILE_STATS`).
+#[derive(Default, Clone)]
+struct StageTimes {
+    /// frontend, passes, layout + lowering, register allocation, emission.
+    stages: [std::time::Duration; 5],
+    /// The slowest function: its time, defined-function index and stage times.
+    slowest: (std::time::Duration, u32, [std::time::Duration; 5]),
+}
+
+impl StageTimes {
+    const NAMES: [&'static str; 5] = ["frontend", "passes", "lower", "regalloc", "emit"];
+
+    fn add(&mut self, other: &StageTimes) {
+        for (a, b) in self.stages.iter_mut().zip(&other.stages) {
+            *a += *b;
+        }
+        self.slowest = self.slowest.max(other.slowest);
+    }
+}
+
 /// Compiles one defined function.
-pub(crate) fn compile_function(
+fn compile_function(
     cx: &validate::Context<'_>,
     bytes: &[u8],
     def: u32,
     env: &Env<'_>,
+    mut times: Option<&mut StageTimes>,
 ) -> Result<FuncCode, CompileError> {
+    let start = times.as_ref().map(|_| std::time::Instant::now());
+    let before = times.as_ref().map(|t| t.stages);
+    let mut last = start;
+    let mut lap = |stage: usize, times: &mut Option<&mut StageTimes>| {
+        if let (Some(t), Some(l)) = (times.as_deref_mut(), last.as_mut()) {
+            let now = std::time::Instant::now();
+            t.stages[stage] += now - *l;
+            *l = now;
+        }
+    };
     let mut f = frontend::translate(cx, bytes, def)?;
+    lap(0, &mut times);
     passes::optimize(&mut f);
+    lap(1, &mut times);
     let order = passes::layout(&f);
     let mut lowered = x64::lower::lower(&f, &order, env);
-    let alloc = if std::env::var_os("SANDLITE_REGALLOC_FEW").is_some() {
+    drop(f);
+    lap(2, &mut times);
+    let alloc = if debug_flags().regalloc_few {
         // A stress mode for tests: few registers, so spilling and splitting run often.
         const FEW: regalloc::RegInfo = regalloc::RegInfo {
             int_regs: &[0, 1, 2, 6, 7, 3],
@@ -199,7 +276,17 @@ pub(crate) fn compile_function(
     } else {
         regalloc::allocate(&mut lowered.vcode, &REG_INFO)
     };
-    Ok(x64::emit::emit(&lowered, &alloc))
+    lap(3, &mut times);
+    let code = x64::emit::emit(&lowered, &alloc);
+    lap(4, &mut times);
+    if let (Some(t), Some(start), Some(before)) = (times, start, before) {
+        let mut own = t.stages;
+        for (o, b) in own.iter_mut().zip(before) {
+            *o -= b;
+        }
+        t.slowest = t.slowest.max((start.elapsed(), def, own));
+    }
+    Ok(code)
 }
 
 /// Stack size of compiler threads: SSA construction recurses on deep control flow.
@@ -232,23 +319,36 @@ pub(crate) fn compile_module(
         .map_or(1, |n| n.get())
         .clamp(1, 8)
         .min(n.max(1));
-    let threads = if std::env::var_os("SANDLITE_TRACE_FRONTEND").is_some() {
+    let threads = if debug_flags().trace_frontend {
         1
     } else {
         threads
     };
-    let (cx, env) = (&cx, &env);
-    let parts: Vec<Vec<(usize, Result<FuncCode, CompileError>)>> = std::thread::scope(|s| {
+    // Largest bodies first, handed out one at a time: the few huge functions
+    // (`sqlite3VdbeExec`) start at once instead of ending the compile alone.
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(info.bodies[i].code_end - info.bodies[i].code_start));
+    let next = AtomicUsize::new(0);
+    let stats = debug_flags().stats;
+    let wall = std::time::Instant::now();
+    let (cx, env, order, next) = (&cx, &env, &order, &next);
+    type Part = (Vec<(usize, Result<FuncCode, CompileError>)>, StageTimes);
+    let parts: Vec<Part> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
-            .map(|t| {
+            .map(|_| {
                 std::thread::Builder::new()
                     .name("sandlite-compile".into())
                     .stack_size(COMPILE_STACK)
                     .spawn_scoped(s, move || {
-                        (t..n)
-                            .step_by(threads)
-                            .map(|i| (i, compile_function(cx, bytes, i as u32, env)))
-                            .collect::<Vec<_>>()
+                        let mut times = StageTimes::default();
+                        let mut done = Vec::new();
+                        loop {
+                            let k = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(&i) = order.get(k) else { break };
+                            let t = stats.then_some(&mut times);
+                            done.push((i, compile_function(cx, bytes, i as u32, env, t)));
+                        }
+                        (done, times)
                     })
             })
             .collect();
@@ -256,13 +356,33 @@ pub(crate) fn compile_module(
             .into_iter()
             .map(|h| match h {
                 Ok(h) => h.join().unwrap_or_default(),
-                Err(_) => Vec::new(),
+                Err(_) => Default::default(),
             })
             .collect()
     });
+    let wall = wall.elapsed();
     let mut funcs: Vec<Option<FuncCode>> = (0..n).map(|_| None).collect();
     let mut first_error: Option<(usize, CompileError)> = None;
-    for (i, r) in parts.into_iter().flatten() {
+    let mut times = StageTimes::default();
+    for (_, t) in &parts {
+        times.add(t);
+    }
+    if stats {
+        let stages: Vec<String> = StageTimes::NAMES
+            .iter()
+            .zip(&times.stages)
+            .map(|(name, d)| format!("{name} {:.1} ms", d.as_secs_f64() * 1e3))
+            .collect();
+        eprintln!(
+            "sandlite compile: {n} functions on {threads} threads in {:.1} ms; {}; slowest: function {} in {:.1} ms ({:.1?})",
+            wall.as_secs_f64() * 1e3,
+            stages.join(", "),
+            times.slowest.1,
+            times.slowest.0.as_secs_f64() * 1e3,
+            times.slowest.2,
+        );
+    }
+    for (i, r) in parts.into_iter().flat_map(|(done, _)| done) {
         match r {
             Ok(code) => funcs[i] = Some(code),
             Err(e) => {
@@ -281,7 +401,7 @@ pub(crate) fn compile_module(
         .collect::<Result<_, _>>()?;
     let mut m = link(info, funcs)?;
     m.memory0_guarded = env.memory0_guarded;
-    if std::env::var_os("SANDLITE_PERF_MAP").is_some() {
+    if debug_flags().perf_map {
         write_perf_map(info, &m);
     }
     Ok(m)

@@ -252,19 +252,19 @@ fn known_zero(f: &Function, v: Value) -> u64 {
 
 /// Runs the passes after construction.
 pub(crate) fn optimize(f: &mut Function) {
-    let off = |name: &str| std::env::var_os(name).is_some();
+    let flags = super::debug_flags();
     fold_branches(f);
     remove_unreachable(f);
-    if !off("SANDLITE_NO_PHI") {
+    if !flags.no_phi {
         remove_redundant_phis(f);
     }
     remove_aliased_params(f);
     f.resolve_all();
-    if !off("SANDLITE_NO_MERGE") {
+    if !flags.no_merge {
         merge_blocks(f);
     }
     f.resolve_all();
-    if !off("SANDLITE_NO_GVN") {
+    if !flags.no_gvn {
         gvn(f);
     }
     f.resolve_all();

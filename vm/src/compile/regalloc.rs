@@ -238,7 +238,7 @@ pub(crate) fn allocate(code: &mut VCode, info: &RegInfo) -> Allocation {
     let mut insts = code.insts.clone();
     a.build(&mut insts);
     a.scan();
-    if std::env::var_os("SANDLITE_REGALLOC_DEBUG").is_some() {
+    if super::debug_flags().regalloc_debug {
         for (i, inst) in code.insts.iter().enumerate() {
             eprintln!("{:4} {inst:?}", 2 * i);
         }
