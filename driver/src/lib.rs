@@ -40,6 +40,7 @@ mod cache;
 pub mod config;
 mod connection;
 mod error;
+mod features;
 pub mod ffi;
 pub mod functions;
 pub mod limits;

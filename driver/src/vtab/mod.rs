@@ -95,11 +95,8 @@ pub enum VTabKind {
 }
 
 /// `connect` or `create` of a table type.
-type MakeTable<'vtab, T> = fn(
-    &mut VTabConnection<'_>,
-    Option<&<T as VTab<'vtab>>::Aux>,
-    &[&[u8]],
-) -> Result<(String, T)>;
+type MakeTable<'vtab, T> =
+    fn(&mut VTabConnection<'_>, Option<&<T as VTab<'vtab>>::Aux>, &[&[u8]]) -> Result<(String, T)>;
 
 /// A virtual-table module for tables of type `T`: [`read_only_module`] or
 /// [`eponymous_only_module`].
