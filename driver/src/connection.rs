@@ -1342,7 +1342,7 @@ fn sql_literal(value: &dyn ToSql) -> Result<String> {
     let out = value.to_sql()?;
     let v = out
         .value_ref()
-        .ok_or_else(|| Error::Misuse("a zeroblob cannot be a pragma value".into()))?;
+        .ok_or_else(|| Error::Misuse("a zeroblob or an array cannot be a pragma value".into()))?;
     Ok(match v {
         ValueRef::Null => "NULL".into(),
         ValueRef::Integer(i) => i.to_string(),

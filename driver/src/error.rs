@@ -79,6 +79,16 @@ pub enum Error {
     /// A user function returned an error.
     #[error(transparent)]
     UserFunctionError(BoxError),
+    /// A virtual-table argument (`Values::get` in `xFilter`) cannot become the requested
+    /// Rust type (argument index, the value's type).
+    #[error("Invalid filter parameter type {1} at index {0}")]
+    InvalidFilterParameterType(usize, Type),
+    /// An error of a virtual-table module, reported to SQLite with this message.
+    #[error("{0}")]
+    ModuleError(String),
+    /// `Context::get_aux` found auxiliary data of another type.
+    #[error("get_aux called with wrong type")]
+    GetAuxWrongType,
     /// A `ToSql` implementation failed.
     #[error(transparent)]
     ToSqlConversionFailure(BoxError),
@@ -147,12 +157,14 @@ impl PartialEq for Error {
             | (E::QueryReturnedMoreThanOneRow, E::QueryReturnedMoreThanOneRow)
             | (E::InvalidQuery, E::InvalidQuery)
             | (E::MultipleStatement, E::MultipleStatement)
-            | (E::ReentrantUse, E::ReentrantUse) => true,
+            | (E::ReentrantUse, E::ReentrantUse)
+            | (E::GetAuxWrongType, E::GetAuxWrongType) => true,
             (E::InvalidParameterName(a), E::InvalidParameterName(b))
             | (E::InvalidColumnName(a), E::InvalidColumnName(b))
             | (E::Load(a), E::Load(b))
             | (E::Broken(a), E::Broken(b))
-            | (E::Misuse(a), E::Misuse(b)) => a == b,
+            | (E::Misuse(a), E::Misuse(b))
+            | (E::ModuleError(a), E::ModuleError(b)) => a == b,
             (E::InvalidPath(a), E::InvalidPath(b)) => a == b,
             (E::InvalidColumnIndex(a), E::InvalidColumnIndex(b))
             | (E::StatementChangedRows(a), E::StatementChangedRows(b))
@@ -160,7 +172,8 @@ impl PartialEq for Error {
             (E::InvalidColumnType(i, n, t), E::InvalidColumnType(j, m, u)) => {
                 i == j && n == m && t == u
             }
-            (E::InvalidFunctionParameterType(i, t), E::InvalidFunctionParameterType(j, u)) => {
+            (E::InvalidFunctionParameterType(i, t), E::InvalidFunctionParameterType(j, u))
+            | (E::InvalidFilterParameterType(i, t), E::InvalidFilterParameterType(j, u)) => {
                 i == j && t == u
             }
             (E::InvalidParameterCount(a, b), E::InvalidParameterCount(c, d)) => a == c && b == d,

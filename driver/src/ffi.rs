@@ -128,3 +128,15 @@ impl std::error::Error for Error {}
 pub fn code_to_str(code: i32) -> &'static str {
     code_name(code)
 }
+
+/// Stands for SQLite's `sqlite3_vtab` in a virtual table's `base` field, as rusqlite's
+/// examples declare it. The real one lives in the guest's memory; this is empty.
+#[allow(non_camel_case_types)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct sqlite3_vtab {}
+
+/// Stands for SQLite's `sqlite3_vtab_cursor` in a cursor's `base` field (empty, like
+/// [`sqlite3_vtab`]).
+#[allow(non_camel_case_types)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct sqlite3_vtab_cursor {}

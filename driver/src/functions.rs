@@ -15,10 +15,12 @@ use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::types::{FromSql, FromSqlError, ToSql, ToSqlOutput, ValueRef};
 use sandlite_sqlite_wasm::{
-    AggregateFunction, AggregateState, Function, FunctionCall, ValueType, ffi,
+    AggregateFunction, AggregateState, Function, FunctionCall, HostValue, ValueType, ffi,
 };
 use std::cell::RefCell;
 use std::cmp::Ordering;
+use std::os::raw::c_int;
+use std::sync::Arc;
 
 /// Function flags (`SQLITE_UTF8` is always added).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +80,8 @@ trait Args {
     fn count(&self) -> usize;
     fn with_arg(&mut self, i: usize, f: &mut dyn FnMut(ValueRef<'_>)) -> Result<()>;
     fn set_result(&mut self, out: ToSqlOutput<'_>) -> Result<()>;
+    fn get_aux(&mut self, arg: i32) -> Result<Option<HostValue>>;
+    fn set_aux(&mut self, arg: i32, value: HostValue) -> Result<()>;
 }
 
 impl Args for FunctionCall<'_, '_> {
@@ -98,18 +102,33 @@ impl Args for FunctionCall<'_, '_> {
     }
 
     fn set_result(&mut self, out: ToSqlOutput<'_>) -> Result<()> {
-        match out {
-            ToSqlOutput::ZeroBlob(n) => self.set_zeroblob(n)?,
-            ref o => match o.value_ref().expect("not a zeroblob") {
-                ValueRef::Null => self.set_null()?,
-                ValueRef::Integer(i) => self.set_int64(i)?,
-                ValueRef::Real(r) => self.set_double(r)?,
-                ValueRef::Text(t) => self.set_text(t)?,
-                ValueRef::Blob(b) => self.set_blob(b)?,
-            },
-        }
-        Ok(())
+        set_result(self, out)
     }
+
+    fn get_aux(&mut self, arg: i32) -> Result<Option<HostValue>> {
+        Ok(self.aux(arg)?)
+    }
+
+    fn set_aux(&mut self, arg: i32, value: HostValue) -> Result<()> {
+        Ok(FunctionCall::set_aux(self, arg, value)?)
+    }
+}
+
+/// Sets the result of a function call (or a virtual table's column) to `out`.
+pub(crate) fn set_result(call: &mut FunctionCall<'_, '_>, out: ToSqlOutput<'_>) -> Result<()> {
+    match out {
+        ToSqlOutput::ZeroBlob(n) => call.set_zeroblob(n)?,
+        // A result cannot carry a host pointer.
+        ToSqlOutput::Array(_) => call.set_null()?,
+        ref o => match o.value_ref().expect("not a zeroblob or an array") {
+            ValueRef::Null => call.set_null()?,
+            ValueRef::Integer(i) => call.set_int64(i)?,
+            ValueRef::Real(r) => call.set_double(r)?,
+            ValueRef::Text(t) => call.set_text(t)?,
+            ValueRef::Blob(b) => call.set_blob(b)?,
+        },
+    }
+    Ok(())
 }
 
 impl<'a> Context<'a> {
@@ -208,6 +227,54 @@ impl<'a> Context<'a> {
     /// An out-of-range index.
     pub fn get_value(&self, idx: usize) -> Result<crate::types::Value> {
         self.get(idx)
+    }
+
+    /// The auxiliary data SQLite keeps for argument `arg` (`sqlite3_get_auxdata`): set
+    /// by an earlier call of this function in the same statement while the argument
+    /// stayed the same (a constant pattern, say), else `None`.
+    ///
+    /// # Errors
+    /// [`Error::GetAuxWrongType`] when the data is not a `T`.
+    pub fn get_aux<T: Send + Sync + 'static>(&self, arg: c_int) -> Result<Option<Arc<T>>> {
+        match self.call.borrow_mut().get_aux(arg)? {
+            None => Ok(None),
+            Some(v) => v
+                .downcast::<T>()
+                .map(Some)
+                .map_err(|_| Error::GetAuxWrongType),
+        }
+    }
+
+    /// Keeps `value` as the auxiliary data of argument `arg` (`sqlite3_set_auxdata`);
+    /// SQLite drops it when the argument changes or the statement ends.
+    ///
+    /// # Errors
+    /// A trap of the guest.
+    pub fn set_aux<T: Send + Sync + 'static>(&self, arg: c_int, value: T) -> Result<Arc<T>> {
+        let value = Arc::new(value);
+        let host: HostValue = value.clone();
+        self.call.borrow_mut().set_aux(arg, host)?;
+        Ok(value)
+    }
+
+    /// The auxiliary data of argument `arg`, made by `func` from the argument's value
+    /// if there is none yet (rusqlite's `get_or_create_aux`): compile a pattern once
+    /// per statement rather than once per row.
+    ///
+    /// # Errors
+    /// [`Error::GetAuxWrongType`], or `func`'s error as [`Error::UserFunctionError`].
+    pub fn get_or_create_aux<T, E, F>(&self, arg: c_int, func: F) -> Result<Arc<T>>
+    where
+        T: Send + Sync + 'static,
+        E: Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+        F: FnOnce(ValueRef<'_>) -> Result<T, E>,
+    {
+        if let Some(v) = self.get_aux(arg)? {
+            return Ok(v);
+        }
+        let idx = usize::try_from(arg).map_err(|_| Error::InvalidColumnIndex(0))?;
+        let value = func(self.get_ref(idx)?).map_err(|e| Error::UserFunctionError(e.into()))?;
+        self.set_aux(arg, value)
     }
 
     fn set<T: ToSql>(&self, value: &T) -> Result<()> {

@@ -26,7 +26,8 @@
 //! | pragmas, `limits`, `config::DbConfig`, `trace`/`profile` | the same |
 //! | functions, collations, hooks, blob I/O, `backup`, `InterruptHandle` | the same shapes (`backup::Backup` needs one side on disk) |
 //! | `r2d2_sqlite::SqliteConnectionManager` | [`pool::SandliteConnectionManager`]; plus [`service::ServicePool`] |
-//! | `load_extension`, `vtab` | not available (see the README's "Coming from rusqlite") |
+//! | `vtab` (`VTab`, `VTabCursor`, `CreateVTab`, `create_module`), `vtab::array` (`rarray`), `vtab::csvtab` | the same shapes, read-only tables ([`vtab`]) |
+//! | `load_extension` | not available (see the README's "Coming from rusqlite") |
 //!
 //! Every connection runs SQLite in its own sandbox: its files must live under one
 //! directory (by default the database file's), its memory is capped, and a trap inside
@@ -39,6 +40,7 @@ mod cache;
 pub mod config;
 mod connection;
 mod error;
+mod features;
 pub mod ffi;
 pub mod functions;
 pub mod limits;
@@ -50,6 +52,7 @@ mod trace;
 mod transaction;
 pub mod types;
 mod uri;
+pub mod vtab;
 
 /// Hook types (rusqlite's `hooks` module).
 pub mod hooks {

@@ -194,7 +194,18 @@ impl<'conn> Statement<'conn> {
         let s = &mut inner.sqlite;
         match out {
             ToSqlOutput::ZeroBlob(n) => s.bind_zeroblob(self.stmt, i, n)?,
-            ref o => match o.value_ref().expect("not a zeroblob") {
+            // The guest keeps a handle; the host keeps a copy (an `Rc` cannot cross
+            // threads with the connection).
+            ToSqlOutput::Array(a) => {
+                let copy = sandlite_sqlite_wasm::alloc::vec_with_capacity(a.len())
+                    .map(|mut v| {
+                        v.extend(a.iter().cloned());
+                        v
+                    })
+                    .map_err(|e| Error::ToSqlConversionFailure(Box::new(e)))?;
+                s.bind_pointer(self.stmt, i, std::sync::Arc::new(copy))?
+            }
+            ref o => match o.value_ref().expect("not a zeroblob or an array") {
                 ValueRef::Null => s.bind_null(self.stmt, i)?,
                 ValueRef::Integer(v) => s.bind_int64(self.stmt, i, v)?,
                 ValueRef::Real(v) => s.bind_double(self.stmt, i, v)?,

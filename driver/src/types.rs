@@ -61,7 +61,7 @@ pub enum ValueRef<'a> {
     Blob(&'a [u8]),
 }
 
-impl ValueRef<'_> {
+impl<'a> ValueRef<'a> {
     pub fn data_type(&self) -> Type {
         match self {
             ValueRef::Null => Type::Null,
@@ -76,8 +76,8 @@ impl ValueRef<'_> {
     ///
     /// # Errors
     /// `InvalidType` if not text, `Other` if not UTF-8.
-    pub fn as_str(&self) -> FromSqlResult<&str> {
-        match self {
+    pub fn as_str(&self) -> FromSqlResult<&'a str> {
+        match *self {
             ValueRef::Text(t) => {
                 std::str::from_utf8(t).map_err(|e| FromSqlError::Other(Box::new(e)))
             }
@@ -89,8 +89,8 @@ impl ValueRef<'_> {
     ///
     /// # Errors
     /// `InvalidType` if not a blob.
-    pub fn as_blob(&self) -> FromSqlResult<&[u8]> {
-        match self {
+    pub fn as_blob(&self) -> FromSqlResult<&'a [u8]> {
+        match *self {
             ValueRef::Blob(b) => Ok(b),
             _ => Err(FromSqlError::InvalidType),
         }
@@ -122,8 +122,8 @@ impl ValueRef<'_> {
     ///
     /// # Errors
     /// `InvalidType` if neither text nor blob.
-    pub fn as_bytes(&self) -> FromSqlResult<&[u8]> {
-        match self {
+    pub fn as_bytes(&self) -> FromSqlResult<&'a [u8]> {
+        match *self {
             ValueRef::Text(b) | ValueRef::Blob(b) => Ok(b),
             _ => Err(FromSqlError::InvalidType),
         }
@@ -149,7 +149,7 @@ impl ValueRef<'_> {
     ///
     /// # Errors
     /// As `as_str`.
-    pub fn as_str_or_null(&self) -> FromSqlResult<Option<&str>> {
+    pub fn as_str_or_null(&self) -> FromSqlResult<Option<&'a str>> {
         self.or_null(Self::as_str)
     }
 
@@ -157,7 +157,7 @@ impl ValueRef<'_> {
     ///
     /// # Errors
     /// As `as_blob`.
-    pub fn as_blob_or_null(&self) -> FromSqlResult<Option<&[u8]>> {
+    pub fn as_blob_or_null(&self) -> FromSqlResult<Option<&'a [u8]>> {
         self.or_null(Self::as_blob)
     }
 
@@ -165,7 +165,7 @@ impl ValueRef<'_> {
     ///
     /// # Errors
     /// As `as_bytes`.
-    pub fn as_bytes_or_null(&self) -> FromSqlResult<Option<&[u8]>> {
+    pub fn as_bytes_or_null(&self) -> FromSqlResult<Option<&'a [u8]>> {
         self.or_null(Self::as_bytes)
     }
 
@@ -413,6 +413,9 @@ pub enum ToSqlOutput<'a> {
     Owned(Value),
     /// A blob of this many zero bytes (for incremental blob I/O).
     ZeroBlob(u64),
+    /// An array for `rarray(?)` ([`vtab::array`](crate::vtab::array)): bound as a pointer
+    /// only virtual tables see (SQL sees NULL).
+    Array(crate::vtab::array::Array),
 }
 
 impl<'a> ToSqlOutput<'a> {
@@ -420,7 +423,7 @@ impl<'a> ToSqlOutput<'a> {
         match self {
             ToSqlOutput::Borrowed(v) => Some(*v),
             ToSqlOutput::Owned(v) => Some(v.as_ref()),
-            ToSqlOutput::ZeroBlob(_) => None,
+            ToSqlOutput::ZeroBlob(_) | ToSqlOutput::Array(_) => None,
         }
     }
 }
@@ -644,6 +647,7 @@ impl ToSql for ToSqlOutput<'_> {
             ToSqlOutput::Borrowed(v) => ToSqlOutput::Borrowed(*v),
             ToSqlOutput::Owned(v) => ToSqlOutput::Borrowed(v.as_ref()),
             ToSqlOutput::ZeroBlob(n) => ToSqlOutput::ZeroBlob(*n),
+            ToSqlOutput::Array(a) => ToSqlOutput::Array(a.clone()),
         })
     }
 }

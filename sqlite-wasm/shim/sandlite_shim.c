@@ -21,6 +21,7 @@
 #include "sqlite3.c"
 #pragma clang diagnostic pop
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -600,6 +601,277 @@ static int trace_callback(unsigned event, void *user_data, void *p, void *x) {
 int32_t sandlite_trace(sqlite3 *db, int32_t mask, int32_t handle) {
   return sqlite3_trace_v2(db, (unsigned)mask, mask ? trace_callback : NULL,
                           handle_to_pointer(handle));
+}
+
+/* =====================================================================
+** Host values: bound pointers and auxiliary data
+*/
+
+static void release_host_value(void *pointer) {
+  sl_release(pointer_to_handle(pointer));
+}
+
+int32_t sandlite_bind_pointer(sqlite3_stmt *stmt, int32_t i, int32_t handle) {
+  if (stmt == NULL) {
+    sl_release(handle);
+    return SQLITE_MISUSE;
+  }
+  /* sqlite3_bind_pointer runs the destructor itself when the bind fails. */
+  return sqlite3_bind_pointer(stmt, i, handle_to_pointer(handle),
+                              SANDLITE_POINTER_TYPE, release_host_value);
+}
+
+int32_t sandlite_value_pointer(sqlite3_value *value) {
+  return pointer_to_handle(sqlite3_value_pointer(value, SANDLITE_POINTER_TYPE));
+}
+
+void sandlite_set_auxdata(sqlite3_context *ctx, int32_t arg, int32_t handle) {
+  /* sqlite3_set_auxdata runs the destructor itself when it fails. */
+  sqlite3_set_auxdata(ctx, arg, handle_to_pointer(handle), release_host_value);
+}
+
+int32_t sandlite_get_auxdata(sqlite3_context *ctx, int32_t arg) {
+  return pointer_to_handle(sqlite3_get_auxdata(ctx, arg));
+}
+
+/* =====================================================================
+** Virtual tables: every method forwards to an sl_vtab_* import.
+*/
+
+/* The host reads and writes sqlite3_index_info in place: pin its layout. */
+_Static_assert(sizeof(void *) == 4, "wasm32 pointers");
+_Static_assert(offsetof(sqlite3_index_info, nConstraint) == 0, "index info");
+_Static_assert(offsetof(sqlite3_index_info, aConstraint) == 4, "index info");
+_Static_assert(offsetof(sqlite3_index_info, nOrderBy) == 8, "index info");
+_Static_assert(offsetof(sqlite3_index_info, aOrderBy) == 12, "index info");
+_Static_assert(offsetof(sqlite3_index_info, aConstraintUsage) == 16,
+               "index info");
+_Static_assert(offsetof(sqlite3_index_info, idxNum) == 20, "index info");
+_Static_assert(offsetof(sqlite3_index_info, idxStr) == 24, "index info");
+_Static_assert(offsetof(sqlite3_index_info, needToFreeIdxStr) == 28,
+               "index info");
+_Static_assert(offsetof(sqlite3_index_info, orderByConsumed) == 32,
+               "index info");
+_Static_assert(offsetof(sqlite3_index_info, estimatedCost) == 40,
+               "index info");
+_Static_assert(offsetof(sqlite3_index_info, estimatedRows) == 48,
+               "index info");
+_Static_assert(offsetof(sqlite3_index_info, idxFlags) == 56, "index info");
+_Static_assert(offsetof(sqlite3_index_info, colUsed) == 64, "index info");
+_Static_assert(sizeof(struct sqlite3_index_constraint) == 12, "constraint");
+_Static_assert(offsetof(struct sqlite3_index_constraint, op) == 4,
+               "constraint");
+_Static_assert(offsetof(struct sqlite3_index_constraint, usable) == 5,
+               "constraint");
+_Static_assert(sizeof(struct sqlite3_index_orderby) == 8, "order by");
+_Static_assert(offsetof(struct sqlite3_index_orderby, desc) == 4, "order by");
+_Static_assert(sizeof(struct sqlite3_index_constraint_usage) == 8, "usage");
+_Static_assert(offsetof(struct sqlite3_index_constraint_usage, omit) == 4,
+               "usage");
+
+typedef struct SandliteVtab {
+  sqlite3_vtab base; /* must come first */
+  int32_t host_id;   /* id from sl_vtab_connect */
+} SandliteVtab;
+
+typedef struct SandliteCursor {
+  sqlite3_vtab_cursor base; /* must come first */
+  int32_t host_id;          /* id from sl_vtab_open */
+} SandliteCursor;
+
+/* Hand a message from the host to SQLite as the table's error. */
+static void vtab_error(sqlite3_vtab *vtab, char *message) {
+  if (message != NULL) {
+    sqlite3_free(vtab->zErrMsg);
+    vtab->zErrMsg = message;
+  }
+}
+
+static int vtab_connect_or_create(sqlite3 *db, void *aux, int argc,
+                                  const char *const *argv,
+                                  sqlite3_vtab **out, char **err,
+                                  int32_t create) {
+  SandliteVtab *vtab = sqlite3_malloc(sizeof *vtab);
+  if (vtab == NULL) {
+    return SQLITE_NOMEM;
+  }
+  memset(vtab, 0, sizeof *vtab);
+  int32_t id = 0;
+  char *message = NULL;
+  int rc = sl_vtab_connect(pointer_to_handle(aux), db, create, argc, argv, &id,
+                           &message);
+  if (rc != SQLITE_OK) {
+    sqlite3_free(vtab);
+    *err = message;
+    return rc;
+  }
+  sqlite3_free(message);
+  vtab->host_id = id;
+  *out = &vtab->base;
+  return SQLITE_OK;
+}
+
+static int vtab_create(sqlite3 *db, void *aux, int argc,
+                       const char *const *argv, sqlite3_vtab **out,
+                       char **err) {
+  return vtab_connect_or_create(db, aux, argc, argv, out, err, 1);
+}
+
+static int vtab_connect(sqlite3 *db, void *aux, int argc,
+                        const char *const *argv, sqlite3_vtab **out,
+                        char **err) {
+  return vtab_connect_or_create(db, aux, argc, argv, out, err, 0);
+}
+
+static int vtab_best_index(sqlite3_vtab *vtab, sqlite3_index_info *info) {
+  char *message = NULL;
+  int rc = sl_vtab_best_index(((SandliteVtab *)vtab)->host_id, info, &message);
+  vtab_error(vtab, message);
+  return rc;
+}
+
+static int vtab_disconnect_or_destroy(sqlite3_vtab *vtab, int32_t destroy) {
+  char *message = NULL;
+  int rc = sl_vtab_disconnect(((SandliteVtab *)vtab)->host_id, destroy,
+                              &message);
+  if (rc != SQLITE_OK) {
+    vtab_error(vtab, message);
+    return rc;
+  }
+  sqlite3_free(message);
+  sqlite3_free(vtab->zErrMsg);
+  sqlite3_free(vtab);
+  return SQLITE_OK;
+}
+
+static int vtab_disconnect(sqlite3_vtab *vtab) {
+  return vtab_disconnect_or_destroy(vtab, 0);
+}
+
+static int vtab_destroy(sqlite3_vtab *vtab) {
+  return vtab_disconnect_or_destroy(vtab, 1);
+}
+
+static int vtab_open(sqlite3_vtab *vtab, sqlite3_vtab_cursor **out) {
+  SandliteCursor *cursor = sqlite3_malloc(sizeof *cursor);
+  if (cursor == NULL) {
+    return SQLITE_NOMEM;
+  }
+  memset(cursor, 0, sizeof *cursor);
+  char *message = NULL;
+  int32_t id = 0;
+  int rc = sl_vtab_open(((SandliteVtab *)vtab)->host_id, &id, &message);
+  if (rc != SQLITE_OK) {
+    sqlite3_free(cursor);
+    vtab_error(vtab, message);
+    return rc;
+  }
+  sqlite3_free(message);
+  cursor->host_id = id;
+  *out = &cursor->base;
+  return SQLITE_OK;
+}
+
+static int32_t cursor_id(sqlite3_vtab_cursor *cursor) {
+  return ((SandliteCursor *)cursor)->host_id;
+}
+
+static int vtab_close(sqlite3_vtab_cursor *cursor) {
+  int rc = sl_vtab_close(cursor_id(cursor));
+  sqlite3_free(cursor);
+  return rc;
+}
+
+static int vtab_filter(sqlite3_vtab_cursor *cursor, int idx_num,
+                       const char *idx_str, int argc, sqlite3_value **argv) {
+  char *message = NULL;
+  int rc = sl_vtab_filter(cursor_id(cursor), idx_num, idx_str, argc, argv,
+                          &message);
+  vtab_error(cursor->pVtab, message);
+  return rc;
+}
+
+static int vtab_next(sqlite3_vtab_cursor *cursor) {
+  char *message = NULL;
+  int rc = sl_vtab_next(cursor_id(cursor), &message);
+  vtab_error(cursor->pVtab, message);
+  return rc;
+}
+
+static int vtab_eof(sqlite3_vtab_cursor *cursor) {
+  return sl_vtab_eof(cursor_id(cursor)) != 0;
+}
+
+static int vtab_column(sqlite3_vtab_cursor *cursor, sqlite3_context *ctx,
+                       int column) {
+  return sl_vtab_column(cursor_id(cursor), ctx, column);
+}
+
+static int vtab_rowid(sqlite3_vtab_cursor *cursor, sqlite3_int64 *out) {
+  char *message = NULL;
+  int64_t rowid = 0;
+  int rc = sl_vtab_rowid(cursor_id(cursor), &rowid, &message);
+  vtab_error(cursor->pVtab, message);
+  *out = rowid;
+  return rc;
+}
+
+/* Three read-only modules differing only in xCreate: a distinct xCreate
+** (CREATE VIRTUAL TABLE only), xCreate == xConnect (eponymous too) and no
+** xCreate (eponymous only). */
+#define SANDLITE_MODULE(create, destroy)                                     \
+  {                                                                          \
+    .iVersion = 1, .xCreate = (create), .xConnect = vtab_connect,            \
+    .xBestIndex = vtab_best_index, .xDisconnect = vtab_disconnect,           \
+    .xDestroy = (destroy), .xOpen = vtab_open, .xClose = vtab_close,         \
+    .xFilter = vtab_filter, .xNext = vtab_next, .xEof = vtab_eof,            \
+    .xColumn = vtab_column, .xRowid = vtab_rowid,                            \
+  }
+
+static const sqlite3_module module_default =
+    SANDLITE_MODULE(vtab_create, vtab_destroy);
+static const sqlite3_module module_eponymous =
+    SANDLITE_MODULE(vtab_connect, vtab_destroy);
+static const sqlite3_module module_eponymous_only =
+    SANDLITE_MODULE(NULL, vtab_disconnect);
+
+int32_t sandlite_create_module(sqlite3 *db, const char *name, int32_t handle,
+                               int32_t kind) {
+  const sqlite3_module *module;
+  switch (kind) {
+  case SANDLITE_MODULE_DEFAULT:
+    module = &module_default;
+    break;
+  case SANDLITE_MODULE_EPONYMOUS:
+    module = &module_eponymous;
+    break;
+  case SANDLITE_MODULE_EPONYMOUS_ONLY:
+    module = &module_eponymous_only;
+    break;
+  default:
+    module = NULL;
+    break;
+  }
+  /* API armor refuses these before the destructor would run. */
+  if (module == NULL || name == NULL || !sqlite3SafetyCheckOk(db)) {
+    sl_release(handle);
+    return SQLITE_MISUSE;
+  }
+  return sqlite3_create_module_v2(db, name, module, handle_to_pointer(handle),
+                                  release_host_value);
+}
+
+int32_t sandlite_vtab_config(sqlite3 *db, int32_t op, int32_t arg) {
+  switch (op) {
+  case SQLITE_VTAB_CONSTRAINT_SUPPORT:
+    return sqlite3_vtab_config(db, op, (int)arg);
+  case SQLITE_VTAB_INNOCUOUS:
+  case SQLITE_VTAB_DIRECTONLY:
+  case SQLITE_VTAB_USES_ALL_SCHEMAS:
+    return sqlite3_vtab_config(db, op);
+  default:
+    return SQLITE_MISUSE;
+  }
 }
 
 /* =====================================================================

@@ -28,7 +28,7 @@
 #include "sqlite3.h"
 
 /* Bumped whenever an import or a sandlite_* export changes. */
-#define SANDLITE_ABI_VERSION 2
+#define SANDLITE_ABI_VERSION 3
 
 /* Name of the VFS the shim registers as the default. */
 #define SANDLITE_VFS_NAME "sandlite"
@@ -47,6 +47,16 @@
 #define SANDLITE_FUNC_SCALAR 0
 #define SANDLITE_FUNC_AGGREGATE 1
 #define SANDLITE_FUNC_WINDOW 2
+
+/* Kinds accepted by sandlite_create_module. */
+#define SANDLITE_MODULE_DEFAULT 0        /* CREATE VIRTUAL TABLE only */
+#define SANDLITE_MODULE_EPONYMOUS 1      /* also usable by its own name */
+#define SANDLITE_MODULE_EPONYMOUS_ONLY 2 /* only by its own name */
+
+/* The pointer type (sqlite3_bind_pointer) of host values bound with
+** sandlite_bind_pointer: SQL cannot make a value of this type, so a bound
+** handle cannot be forged from SQL. */
+#define SANDLITE_POINTER_TYPE "sandlite-host-value"
 
 #define SL_IMPORT(name) \
   __attribute__((import_module("env"), import_name(#name)))
@@ -306,6 +316,76 @@ int32_t sl_authorizer(int32_t handle, int32_t action, const char *arg1,
 SL_IMPORT(sl_trace)
 int32_t sl_trace(int32_t handle, int32_t event, void *p, void *x);
 
+/* Host value `handle` (a bound pointer, auxiliary data of a user function
+** or a virtual-table module) is no longer referenced by SQLite: called
+** exactly once per sandlite_bind_pointer, sandlite_set_auxdata and
+** sandlite_create_module call, possibly at once if that call failed. */
+SL_IMPORT(sl_release)
+void sl_release(int32_t handle);
+
+/* ---------------------------------------------------------------------
+** Virtual-table imports. `module` is the handle given to
+** sandlite_create_module; `table` and `cursor` are ids the host chose in
+** sl_vtab_connect and sl_vtab_open. Methods returning an error code may
+** store an error message obtained from sqlite3_malloc in *out_message
+** (pre-filled with NULL); the shim hands it to SQLite (which frees it).
+*/
+
+/* xCreate (`create` = 1) or xConnect (0): `argv` holds `argc` pointers to
+** NUL-terminated strings (module name, database name, table name, then the
+** arguments of CREATE VIRTUAL TABLE). The host calls sqlite3_declare_vtab
+** (db, ...) before returning SQLITE_OK and stores its table id in *out_table.
+** On an error the host keeps no table. */
+SL_IMPORT(sl_vtab_connect)
+int32_t sl_vtab_connect(int32_t module, sqlite3 *db, int32_t create,
+                        int32_t argc, const char *const *argv,
+                        int32_t *out_table, char **out_message);
+
+/* xBestIndex: read the inputs of `info` and write its outputs (layout of
+** sqlite3_index_info on wasm32, checked by static assertions in the shim).
+** An idxStr the host sets must come from sqlite3_malloc with
+** needToFreeIdxStr = 1. */
+SL_IMPORT(sl_vtab_best_index)
+int32_t sl_vtab_best_index(int32_t table, sqlite3_index_info *info,
+                           char **out_message);
+
+/* xDisconnect (`destroy` = 0) or xDestroy (1). After SQLITE_OK the table id
+** is gone; on an error (only for xDestroy) it stays. */
+SL_IMPORT(sl_vtab_disconnect)
+int32_t sl_vtab_disconnect(int32_t table, int32_t destroy, char **out_message);
+
+/* xOpen: store a new cursor id in *out_cursor. */
+SL_IMPORT(sl_vtab_open)
+int32_t sl_vtab_open(int32_t table, int32_t *out_cursor, char **out_message);
+
+/* xClose: the cursor id is gone afterwards, whatever the result. */
+SL_IMPORT(sl_vtab_close)
+int32_t sl_vtab_close(int32_t cursor);
+
+/* xFilter: `idx_str` may be NULL; `argv` holds `argc` sqlite3_value
+** pointers (read them with sqlite3_value_* and sandlite_value_pointer). */
+SL_IMPORT(sl_vtab_filter)
+int32_t sl_vtab_filter(int32_t cursor, int32_t idx_num, const char *idx_str,
+                       int32_t argc, sqlite3_value **argv,
+                       char **out_message);
+
+/* xNext. */
+SL_IMPORT(sl_vtab_next)
+int32_t sl_vtab_next(int32_t cursor, char **out_message);
+
+/* xEof: nonzero past the last row. */
+SL_IMPORT(sl_vtab_eof)
+int32_t sl_vtab_eof(int32_t cursor);
+
+/* xColumn: set column `column` of the current row with sqlite3_result_*
+** (ctx); errors go through sqlite3_result_error as in a user function. */
+SL_IMPORT(sl_vtab_column)
+int32_t sl_vtab_column(int32_t cursor, sqlite3_context *ctx, int32_t column);
+
+/* xRowid: write the current row's rowid to *out_rowid. */
+SL_IMPORT(sl_vtab_rowid)
+int32_t sl_vtab_rowid(int32_t cursor, int64_t *out_rowid, char **out_message);
+
 /* ---------------------------------------------------------------------
 ** Shim exports beyond the SQLite C API.
 */
@@ -392,5 +472,28 @@ volatile int *sandlite_interrupt_flag(sqlite3 *db);
 ** ownership of a buffer from sqlite3_malloc64 instead of copying it.
 ** (SQLITE_STATIC is 0 and SQLITE_TRANSIENT is -1.) */
 int32_t sandlite_free_destructor(void);
+
+/* Register a read-only virtual-table module of `kind` (SANDLITE_MODULE_*)
+** whose methods call the sl_vtab_* imports with `handle`; sl_release(handle)
+** runs when the module is replaced, on close, or at once on failure. */
+int32_t sandlite_create_module(sqlite3 *db, const char *name, int32_t handle,
+                               int32_t kind);
+
+/* sqlite3_vtab_config from inside sl_vtab_connect: SQLITE_VTAB_CONSTRAINT_
+** SUPPORT takes `arg`, the other options none. */
+int32_t sandlite_vtab_config(sqlite3 *db, int32_t op, int32_t arg);
+
+/* Bind host value `handle` to parameter `i` as a pointer of type
+** SANDLITE_POINTER_TYPE; sl_release(handle) when SQLite drops it (also at
+** once if the bind fails). */
+int32_t sandlite_bind_pointer(sqlite3_stmt *stmt, int32_t i, int32_t handle);
+
+/* The handle of a value bound with sandlite_bind_pointer, else 0. */
+int32_t sandlite_value_pointer(sqlite3_value *value);
+
+/* sqlite3_set_auxdata with host value `handle` (released by sl_release)
+** and sqlite3_get_auxdata returning that handle (0 when none). */
+void sandlite_set_auxdata(sqlite3_context *ctx, int32_t arg, int32_t handle);
+int32_t sandlite_get_auxdata(sqlite3_context *ctx, int32_t arg);
 
 #endif /* SANDLITE_SHIM_H */

@@ -123,6 +123,11 @@ pub(crate) enum Callback {
     Rollback(RollbackHook),
     Update(UpdateHook),
     Trace(TraceHook),
+    Module(Box<dyn crate::vtab::VtabModule>),
+    Table(Box<dyn crate::vtab::VtabTable>),
+    Cursor(Box<dyn crate::vtab::VtabCursor>),
+    /// A host value SQLite holds by handle (a bound pointer, auxiliary data).
+    Value(crate::vtab::HostValue),
 }
 
 /// The dynamic type of an SQL value.
@@ -374,6 +379,40 @@ impl FunctionCall<'_, '_> {
             .call(&mut *self.caller, (self.ctx, ptr, message.len() as i32));
         self.nested(r)?;
         let r = self.exports.free.call(&mut *self.caller, ptr);
+        self.nested(r)
+    }
+
+    /// The auxiliary data SQLite keeps for argument `arg` of this function
+    /// (`sqlite3_get_auxdata`), if set and still valid.
+    ///
+    /// # Errors
+    /// A trap of the guest.
+    pub fn aux(&mut self, arg: i32) -> Result<Option<crate::vtab::HostValue>> {
+        let r = self
+            .exports
+            .sandlite_get_auxdata
+            .call(&mut *self.caller, (self.ctx, arg));
+        let handle = self.nested(r)?;
+        if handle == 0 {
+            return Ok(None);
+        }
+        match self.caller.data().callbacks.get(&handle) {
+            Some(Callback::Value(v)) => Ok(Some(v.clone())),
+            _ => Ok(None),
+        }
+    }
+
+    /// Makes SQLite keep `value` for argument `arg` while the argument stays the same
+    /// (`sqlite3_set_auxdata`); it may drop it at any time.
+    ///
+    /// # Errors
+    /// A trap of the guest.
+    pub fn set_aux(&mut self, arg: i32, value: crate::vtab::HostValue) -> Result<()> {
+        let handle = self.caller.data_mut().add_callback(Callback::Value(value));
+        let r = self
+            .exports
+            .sandlite_set_auxdata
+            .call(&mut *self.caller, (self.ctx, arg, handle));
         self.nested(r)
     }
 }

@@ -47,6 +47,13 @@ exports! {
     sandlite_db_config_int(i32, i32, i32, i32) -> i32;
     sandlite_free_destructor() -> i32;
     sandlite_step_row(i32, i32, i32) -> i32;
+    sandlite_create_module(i32, i32, i32, i32) -> i32;
+    sandlite_vtab_config(i32, i32, i32) -> i32;
+    sandlite_bind_pointer(i32, i32, i32) -> i32;
+    sandlite_value_pointer(i32) -> i32;
+    sandlite_set_auxdata(i32, i32, i32) -> ();
+    sandlite_get_auxdata(i32, i32) -> i32;
+    sqlite3_declare_vtab(i32, i32) -> i32;
     sqlite3_initialize() -> i32;
     sqlite3_libversion() -> i32;
     sqlite3_libversion_number() -> i32;

@@ -128,14 +128,14 @@ impl HostState {
     }
 }
 
-fn memory(caller: &Caller<'_, HostState>) -> Result<Memory, Trap> {
+pub(crate) fn memory(caller: &Caller<'_, HostState>) -> Result<Memory, Trap> {
     caller
         .data()
         .memory
         .ok_or_else(|| Trap::host_message("guest memory not yet known"))
 }
 
-fn exports(caller: &Caller<'_, HostState>) -> Result<Arc<Exports>, Trap> {
+pub(crate) fn exports(caller: &Caller<'_, HostState>) -> Result<Arc<Exports>, Trap> {
     caller
         .data()
         .exports
@@ -187,11 +187,11 @@ fn local_offset(unix_seconds: i64) -> Option<i32> {
 /// Takes callback `handle` out of the map for the duration of `f` (so `f` may call back
 /// into the guest, which may call other callbacks), then puts it back unless it was
 /// destroyed meanwhile. A trap of a nested guest call makes this call trap.
-fn with_callback(
+pub(crate) fn with_callback<R>(
     caller: &mut Caller<'_, HostState>,
     handle: i32,
-    f: impl FnOnce(&mut Caller<'_, HostState>, &mut Callback) -> Result<(), Trap>,
-) -> Result<(), Trap> {
+    f: impl FnOnce(&mut Caller<'_, HostState>, &mut Callback) -> Result<R, Trap>,
+) -> Result<R, Trap> {
     let Some(mut cb) = caller.data_mut().callbacks.remove(&handle) else {
         return Err(Trap::host_message(format!(
             "callback {handle} called while already running or after removal"
@@ -210,13 +210,13 @@ fn with_callback(
     result
 }
 
-fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
+pub(crate) fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
     let what = p
         .downcast_ref::<String>()
         .cloned()
         .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_owned()))
         .unwrap_or_default();
-    format!("user function panicked: {what}")
+    format!("user code panicked: {what}")
 }
 
 /// Which step of a user function SQLite is calling.
@@ -231,7 +231,7 @@ enum Phase {
 
 /// The `argc` value pointers at `argv` of a user-function call. The guest chose
 /// `argc`: the array must lie inside its memory before the host allocates for it.
-fn read_args(mem: &[u8], argc: i32, argv: i32) -> Result<Vec<i32>, Trap> {
+pub(crate) fn read_args(mem: &[u8], argc: i32, argv: i32) -> Result<Vec<i32>, Trap> {
     let argc = argc.max(0) as usize;
     let array = guest::bytes(mem, argv as u32, argc.saturating_mul(4))?;
     let mut args =
@@ -809,6 +809,100 @@ pub(crate) fn linker(engine: &sandlite_vm::Engine) -> VmResult<Linker<HostState>
             let ord = catch_unwind(AssertUnwindSafe(|| f(a, b)))
                 .map_err(|_| Trap::host_message("collation panicked"))?;
             Ok(ord as i32)
+        },
+    )?;
+    l.func_wrap("env", "sl_release", |mut c: C<'_>, h: i32| {
+        c.data_mut().remove_callback(h);
+    })?;
+    // Virtual tables (see `vtab`).
+    l.func_wrap(
+        "env",
+        "sl_vtab_connect",
+        |mut c: C<'_>,
+         module: i32,
+         db: i32,
+         create: i32,
+         argc: i32,
+         argv: i32,
+         out_table: i32,
+         out_message: i32|
+         -> Result<i32, Trap> {
+            crate::vtab::connect(
+                &mut c,
+                module,
+                db,
+                create,
+                argc,
+                argv,
+                out_table,
+                out_message,
+            )
+        },
+    )?;
+    l.func_wrap(
+        "env",
+        "sl_vtab_best_index",
+        |mut c: C<'_>, table: i32, info: i32, out_message: i32| -> Result<i32, Trap> {
+            crate::vtab::best_index(&mut c, table, info, out_message)
+        },
+    )?;
+    l.func_wrap(
+        "env",
+        "sl_vtab_disconnect",
+        |mut c: C<'_>, table: i32, destroy: i32, out_message: i32| -> Result<i32, Trap> {
+            crate::vtab::disconnect(&mut c, table, destroy, out_message)
+        },
+    )?;
+    l.func_wrap(
+        "env",
+        "sl_vtab_open",
+        |mut c: C<'_>, table: i32, out_cursor: i32, out_message: i32| -> Result<i32, Trap> {
+            crate::vtab::open(&mut c, table, out_cursor, out_message)
+        },
+    )?;
+    l.func_wrap(
+        "env",
+        "sl_vtab_close",
+        |mut c: C<'_>, cursor: i32| -> Result<i32, Trap> { crate::vtab::close(&mut c, cursor) },
+    )?;
+    l.func_wrap(
+        "env",
+        "sl_vtab_filter",
+        |mut c: C<'_>,
+         cursor: i32,
+         idx_num: i32,
+         idx_str: i32,
+         argc: i32,
+         argv: i32,
+         out_message: i32|
+         -> Result<i32, Trap> {
+            crate::vtab::filter(&mut c, cursor, idx_num, idx_str, argc, argv, out_message)
+        },
+    )?;
+    l.func_wrap(
+        "env",
+        "sl_vtab_next",
+        |mut c: C<'_>, cursor: i32, out_message: i32| -> Result<i32, Trap> {
+            crate::vtab::next(&mut c, cursor, out_message)
+        },
+    )?;
+    l.func_wrap(
+        "env",
+        "sl_vtab_eof",
+        |mut c: C<'_>, cursor: i32| -> Result<i32, Trap> { crate::vtab::eof(&mut c, cursor) },
+    )?;
+    l.func_wrap(
+        "env",
+        "sl_vtab_column",
+        |mut c: C<'_>, cursor: i32, ctx: i32, column: i32| -> Result<i32, Trap> {
+            crate::vtab::column(&mut c, cursor, ctx, column)
+        },
+    )?;
+    l.func_wrap(
+        "env",
+        "sl_vtab_rowid",
+        |mut c: C<'_>, cursor: i32, out_rowid: i32, out_message: i32| -> Result<i32, Trap> {
+            crate::vtab::rowid(&mut c, cursor, out_rowid, out_message)
         },
     )?;
     l.func_wrap("env", "sl_collation_destroy", |mut c: C<'_>, h: i32| {

@@ -34,6 +34,7 @@ pub mod ffi;
 mod guest;
 mod host;
 mod sqlite;
+mod vtab;
 
 pub use callbacks::{
     AggregateFunction, AggregateState, BusyHandler, Collation, CommitHook, FunctionCall,
@@ -45,4 +46,8 @@ pub use sandlite_vm::Strategy;
 pub use sqlite::{
     Backup, Blob, Config, DEFAULT_MEMORY_LIMIT, Db, Function, GuestBytes, Prepared, ROW_CAPACITY,
     RawColumn, SQLITE_WASM, Sqlite, Stmt, preload,
+};
+pub use vtab::{
+    Constraint, FilterArg, HostValue, IndexInfo, ModuleKind, VtabConnect, VtabCursor, VtabModule,
+    VtabTable,
 };

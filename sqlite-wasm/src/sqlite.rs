@@ -19,7 +19,7 @@ use std::sync::{Arc, OnceLock};
 pub const SQLITE_WASM: &[u8] = include_bytes!("../sqlite3.wasm");
 
 /// The ABI version of the shim this binding speaks.
-const ABI_VERSION: i32 = 2;
+const ABI_VERSION: i32 = 3;
 
 /// Columns of a row [`Sqlite::step_row`] reads in its one call (wider rows read the
 /// rest column by column).
@@ -906,6 +906,41 @@ impl Sqlite {
             })
         })?;
         self.check(db, rc)
+    }
+
+    /// Registers a read-only virtual-table module.
+    ///
+    /// # Errors
+    /// SQLite's error, or a trap.
+    pub fn create_module(
+        &mut self,
+        db: Db,
+        name: &str,
+        kind: crate::vtab::ModuleKind,
+        module: Box<dyn crate::vtab::VtabModule>,
+    ) -> Result<()> {
+        let handle = self.store.data_mut().add_callback(Callback::Module(module));
+        let kind = crate::vtab::module_kind_code(kind);
+        let rc = self.with_str(name, |me, p| {
+            me.call(|e, s| e.sandlite_create_module.call(s, (db.0, p, handle, kind)))
+        })?;
+        self.check(db, rc)
+    }
+
+    /// Binds a host value to parameter `i` as an SQLite pointer value, which only
+    /// host code (a virtual table's `xFilter`) can see; SQL sees NULL.
+    ///
+    /// # Errors
+    /// SQLite's error (`SQLITE_RANGE`), or a trap.
+    pub fn bind_pointer(
+        &mut self,
+        stmt: Stmt,
+        i: i32,
+        value: crate::vtab::HostValue,
+    ) -> Result<()> {
+        let handle = self.store.data_mut().add_callback(Callback::Value(value));
+        let rc = self.call(|e, s| e.sandlite_bind_pointer.call(s, (stmt.ptr, i, handle)))?;
+        self.check(stmt.db, rc)
     }
 
     /// Removes a user function.
