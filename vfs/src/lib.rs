@@ -98,6 +98,7 @@
 
 #![warn(missing_docs, clippy::missing_errors_doc)]
 
+mod beneath;
 pub mod codes;
 mod disk;
 mod error;
