@@ -17,9 +17,12 @@ struct Run {
 /// machine, and the bounds-checked memory fallback carries every shell feature).
 fn shell(dir: &Path, args: &[&str], stdin: &str) -> Run {
     let mut command = Command::new("sh");
-    command
-        .args(["-c", "ulimit -v 4194304 && exec \"$0\" \"$@\""])
-        .arg(env!("CARGO_BIN_EXE_sandlite"));
+    command.args(["-c", "ulimit -v 4194304 && exec \"$0\" \"$@\""]);
+    // Under an emulator (see `runner_command`) the limit applies to it too.
+    if let Some(runner) = std::env::var_os("SANDLITE_TEST_RUNNER").filter(|r| !r.is_empty()) {
+        command.arg(runner);
+    }
+    command.arg(env!("CARGO_BIN_EXE_sandlite"));
     run(command, dir, args, stdin)
 }
 
@@ -820,7 +823,7 @@ fn options_set_mode_and_headers() {
 #[test]
 fn non_utf8_input_is_an_error_not_a_panic() {
     let dir = tempdir();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sandlite"))
+    let mut child = runner_command(env!("CARGO_BIN_EXE_sandlite"))
         .current_dir(dir.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -887,4 +890,19 @@ select 'still here';
         r.stderr
     );
     assert!(!dir.path().join("missing-dir").exists());
+}
+
+/// A command running `program`, through the emulator named by `SANDLITE_TEST_RUNNER`
+/// when it is set: CI sets it to `qemu-aarch64-static` for the aarch64 tests, whose
+/// child processes (this test binary again, the `sandlite` binary) the x86-64 machine
+/// cannot execute directly (no binfmt_misc registration in CI's container).
+fn runner_command(program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+    match std::env::var_os("SANDLITE_TEST_RUNNER").filter(|r| !r.is_empty()) {
+        Some(runner) => {
+            let mut command = std::process::Command::new(runner);
+            command.arg(program);
+            command
+        }
+        None => std::process::Command::new(program),
+    }
 }

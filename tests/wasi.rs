@@ -643,7 +643,7 @@ fn cli_invokes_exports_and_reports_bad_input() {
 fn the_sandlite_binary_dispatches_run() {
     let guest = wasm_path("guest");
     let dir = tempfile::tempdir().unwrap();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_sandlite"))
+    let output = runner_command(env!("CARGO_BIN_EXE_sandlite"))
         .args(["run", "--env", "A=1", &guest, "args", "x"])
         .current_dir(dir.path())
         .output()
@@ -653,7 +653,7 @@ fn the_sandlite_binary_dispatches_run() {
         String::from_utf8_lossy(&output.stdout),
         format!("arg 0: {guest}\narg 1: args\narg 2: x\nenv A=1\n")
     );
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_sandlite"))
+    let status = runner_command(env!("CARGO_BIN_EXE_sandlite"))
         .args(["run", &guest, "exit", "3"])
         .output()
         .unwrap()
@@ -765,7 +765,7 @@ fn cli_memory_call_depth_and_stack_limits() {
 
 /// `sandlite run` as a process, with stdin piped and kept open.
 fn spawn_run(args: &[&str]) -> std::process::Child {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sandlite"));
+    let mut command = runner_command(env!("CARGO_BIN_EXE_sandlite"));
     // A test run started in the background by a non-interactive shell inherits SIGINT
     // ignored, which `sandlite run` keeps: give the child the default action.
     // SAFETY: between fork and exec the closure calls only `signal`, which is
@@ -972,4 +972,19 @@ fn a_hard_link_in_a_preopen_to_an_outside_file_is_refused_unless_allowed() {
         fs::read_to_string(sandbox.root().join("hard.txt")).unwrap(),
         "own\nappended\n"
     );
+}
+
+/// A command running `program`, through the emulator named by `SANDLITE_TEST_RUNNER`
+/// when it is set: CI sets it to `qemu-aarch64-static` for the aarch64 tests, whose
+/// child processes (this test binary again, the `sandlite` binary) the x86-64 machine
+/// cannot execute directly (no binfmt_misc registration in CI's container).
+fn runner_command(program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+    match std::env::var_os("SANDLITE_TEST_RUNNER").filter(|r| !r.is_empty()) {
+        Some(runner) => {
+            let mut command = std::process::Command::new(runner);
+            command.arg(program);
+            command
+        }
+        None => std::process::Command::new(program),
+    }
 }

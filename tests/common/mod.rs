@@ -293,7 +293,7 @@ pub const CHILD_DIR_VAR: &str = "SANDLITE_TEST_CHILD_DIR";
 /// that plays a child role), with the role and directory in its environment.
 pub fn child_command(entry: &str, role: &str, dir: &Path) -> Command {
     let exe = std::env::current_exe().expect("path of the running test binary");
-    let mut cmd = Command::new(exe);
+    let mut cmd = runner_command(exe);
     cmd.args([
         "--exact",
         entry,
@@ -455,4 +455,19 @@ pub fn listing(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// A command running `program`, through the emulator named by `SANDLITE_TEST_RUNNER`
+/// when it is set: CI sets it to `qemu-aarch64-static` for the aarch64 tests, whose
+/// child processes (this test binary again, the `sandlite` binary) the x86-64 machine
+/// cannot execute directly (no binfmt_misc registration in CI's container).
+pub fn runner_command(program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+    match std::env::var_os("SANDLITE_TEST_RUNNER").filter(|r| !r.is_empty()) {
+        Some(runner) => {
+            let mut command = std::process::Command::new(runner);
+            command.arg(program);
+            command
+        }
+        None => std::process::Command::new(program),
+    }
 }

@@ -18,7 +18,9 @@
 //!
 //! Errors are [`VfsError`]s carrying the SQLite result code ([`codes`]) and a message.
 //!
-//! Platform: Linux 5.8 or later (`openat2`, `faccessat2`, open-file-description locks).
+//! Platform: Linux 5.8 or later (`faccessat2`, open-file-description locks), on any
+//! architecture (CI: x86-64 and aarch64). Where `openat2` (5.6) answers `ENOSYS`, as
+//! under `qemu-user` before 9.1, lookups take the same walk in user space (`beneath`).
 //!
 //! # The sandbox
 //!
@@ -98,6 +100,7 @@
 
 #![warn(missing_docs, clippy::missing_errors_doc)]
 
+mod beneath;
 pub mod codes;
 mod disk;
 mod error;

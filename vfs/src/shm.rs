@@ -155,9 +155,12 @@ impl Shm {
             _ => self.region_size = Some(region_size),
         }
         let offset = u64::from(region) * u64::from(region_size);
-        if !offset.is_multiple_of(sys::page_size()) {
+        let page = sys::page_size();
+        if !offset.is_multiple_of(page) || !u64::from(region_size).is_multiple_of(page) {
+            // A 64 KiB-page kernel and SQLite's 32 KiB regions: WAL is unavailable there.
             return Err(shmmap(format!(
-                "region {region} of {region_size} bytes is not page-aligned in {}",
+                "region {region} of {region_size} bytes is not a whole number of {page}-byte \
+                 host pages in {} (WAL needs pages of at most {region_size} bytes)",
                 self.name
             )));
         }

@@ -520,3 +520,28 @@ fn malformed_and_invalid_modules_are_errors() {
     assert!(matches!(err.kind(), ErrorKind::Invalid { .. }), "{err}");
     assert_eq!(err.message(), "type mismatch");
 }
+
+/// Without a native compiler for this machine (aarch64, ...), `Auto` interprets and
+/// `Compiler` is refused as unsupported, never half-compiled. (SANDLITE_STRATEGY may
+/// override `Auto`, but only with a strategy that exists here.)
+#[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+#[test]
+fn auto_interprets_where_there_is_no_compiler() {
+    use sandlite_vm::{Config, Strategy};
+    let bytes = wat(FIB);
+    let engine = Engine::new(Config::default().strategy(Strategy::Auto));
+    let auto = Module::new(&engine, &bytes).expect("valid module");
+    assert_eq!(auto.strategy(), Strategy::Interpreter);
+    let err = Module::new(
+        &Engine::new(Config::default().strategy(Strategy::Compiler)),
+        &bytes,
+    )
+    .expect_err("no compiler here");
+    assert!(matches!(err.kind(), ErrorKind::Unsupported(_)), "{err}");
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &auto)
+        .expect("instantiate");
+    let fib = instance.get_typed_func::<i32, i32>(&store, "fib").unwrap();
+    assert_eq!(fib.call(&mut store, 20).unwrap(), 6765);
+}

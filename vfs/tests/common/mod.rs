@@ -122,7 +122,7 @@ pub fn sqlite3_session(cli: &Path, db: &Path) -> Session {
 /// its task from the environment variable `var`.
 pub fn helper_session(helper: &str, var: &str, task: &str) -> Session {
     let exe = std::env::current_exe().expect("test binary path");
-    let mut command = Command::new(exe);
+    let mut command = runner_command(exe);
     command
         .args([
             "--exact",
@@ -133,4 +133,19 @@ pub fn helper_session(helper: &str, var: &str, task: &str) -> Session {
         ])
         .env(var, task);
     Session::spawn(command)
+}
+
+/// A command running `program`, through the emulator named by `SANDLITE_TEST_RUNNER`
+/// when it is set: CI sets it to `qemu-aarch64-static` for the aarch64 tests, whose
+/// child processes (this test binary again, the `sandlite` binary) the x86-64 machine
+/// cannot execute directly (no binfmt_misc registration in CI's container).
+pub fn runner_command(program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+    match std::env::var_os("SANDLITE_TEST_RUNNER").filter(|r| !r.is_empty()) {
+        Some(runner) => {
+            let mut command = std::process::Command::new(runner);
+            command.arg(program);
+            command
+        }
+        None => std::process::Command::new(program),
+    }
 }

@@ -63,6 +63,7 @@ impl ModuleCode {
 
     /// The native entry of defined function `def`, or null on the interpreter.
     pub(crate) fn native_entry(&self, def: u32) -> *const u8 {
+        let _ = def; // only native code has entries
         match self {
             ModuleCode::Interpreted(_) => std::ptr::null(),
             #[cfg(all(target_arch = "x86_64", target_os = "linux"))]

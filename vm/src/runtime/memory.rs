@@ -56,6 +56,10 @@ impl MemoryEntity {
 
     /// Whether a memory created now would get guard pages (the address space has room
     /// for the full reservation). Compiled code is generated for what this says.
+    #[cfg_attr(
+        not(all(target_arch = "x86_64", target_os = "linux")),
+        allow(dead_code)
+    )] // compiler only
     pub(crate) fn guard_pages_available() -> bool {
         Reservation::new(RESERVATION).is_ok()
     }

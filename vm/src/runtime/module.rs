@@ -105,6 +105,10 @@ impl Config {
         self
     }
 
+    #[cfg_attr(
+        not(all(target_arch = "x86_64", target_os = "linux")),
+        allow(dead_code)
+    )] // compiler only
     pub(crate) fn is_baseline_cpu(&self) -> bool {
         self.baseline_cpu
     }
@@ -119,6 +123,10 @@ impl Config {
         self
     }
 
+    #[cfg_attr(
+        not(all(target_arch = "x86_64", target_os = "linux")),
+        allow(dead_code)
+    )] // compiler only
     pub(crate) fn loop_interrupt_checks(&self) -> bool {
         !self.omit_loop_interrupt_checks
     }

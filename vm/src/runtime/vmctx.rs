@@ -37,6 +37,10 @@ pub(crate) struct VMFuncRef {
     pub index: u32,
 }
 
+#[cfg_attr(
+    not(all(target_arch = "x86_64", target_os = "linux")),
+    allow(dead_code)
+)] // compiler only
 impl VMFuncRef {
     pub(crate) const CODE: u32 = 0;
     pub(crate) const VMCTX: u32 = 8;
@@ -51,6 +55,10 @@ pub(crate) struct VMMemory {
     pub len: u64,
 }
 
+#[cfg_attr(
+    not(all(target_arch = "x86_64", target_os = "linux")),
+    allow(dead_code)
+)] // compiler only
 impl VMMemory {
     pub(crate) const BASE: u32 = 0;
     pub(crate) const LEN: u32 = 8;
@@ -65,6 +73,10 @@ pub(crate) struct VMTable {
     pub len: u64,
 }
 
+#[cfg_attr(
+    not(all(target_arch = "x86_64", target_os = "linux")),
+    allow(dead_code)
+)] // compiler only
 impl VMTable {
     pub(crate) const BASE: u32 = 0;
     pub(crate) const LEN: u32 = 8;
@@ -83,6 +95,10 @@ pub(crate) struct VMInterrupts {
     state: std::sync::Mutex<Copies>,
     /// `state.limit`, readable without the lock: an entry from the host that sets the
     /// limit it already has (the usual case) skips the lock and the writes.
+    #[cfg_attr(
+        not(all(target_arch = "x86_64", target_os = "linux")),
+        allow(dead_code)
+    )] // compiler only
     limit: AtomicUsize,
 }
 
@@ -149,11 +165,19 @@ impl VMInterrupts {
     }
 
     /// The stack limit last set (0 before the first native call).
+    #[cfg_attr(
+        not(all(target_arch = "x86_64", target_os = "linux")),
+        allow(dead_code)
+    )] // compiler only
     pub(crate) fn stack_limit(&self) -> usize {
         self.limit.load(Ordering::Relaxed)
     }
 
     /// Sets the stack limit compiled code checks (raised while an interrupt is pending).
+    #[cfg_attr(
+        not(all(target_arch = "x86_64", target_os = "linux")),
+        allow(dead_code)
+    )] // compiler only
     pub(crate) fn set_stack_limit(&self, limit: usize) {
         // Only the thread running the store sets the limit, so it cannot change between
         // this load and the lock; the copies already hold `limit` (or the raised limit
@@ -225,6 +249,10 @@ unsafe extern "C" fn no_call_func(
 }
 
 impl VMStoreContext {
+    #[cfg_attr(
+        not(all(target_arch = "x86_64", target_os = "linux")),
+        allow(dead_code)
+    )] // compiler only
     pub(crate) const CALL_FUNC: u32 = 8;
 
     pub(crate) fn new() -> VMStoreContext {

@@ -45,6 +45,7 @@
 //! run, as a trap carrying [`I32Exit`].
 
 pub mod abi;
+mod beneath;
 mod ctx;
 mod linker;
 mod mem;

@@ -33,6 +33,13 @@ pub(crate) struct Filestat {
     pub ctim: u64,
 }
 
+/// Widens a `libc` field whose type differs between targets (`nlink_t` is `u64` on
+/// x86-64 Linux and `u32` on aarch64 Linux) with no cast or conversion that is a no-op,
+/// and so a lint, on one of them.
+fn widen<T: Into<u64>>(v: T) -> u64 {
+    v.into()
+}
+
 fn ns(sec: i64, nsec: i64) -> u64 {
     (sec.max(0) as u64)
         .saturating_mul(1_000_000_000)
@@ -45,7 +52,7 @@ impl Filestat {
             dev: st.st_dev,
             ino: st.st_ino,
             filetype: filetype_of_mode(st.st_mode),
-            nlink: st.st_nlink,
+            nlink: widen(st.st_nlink),
             size: st.st_size.max(0) as u64,
             atim: ns(st.st_atime, st.st_atime_nsec),
             mtim: ns(st.st_mtime, st.st_mtime_nsec),

@@ -6,7 +6,10 @@
 use std::ffi::CStr;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+
+use super::beneath::{self, Lookup};
 
 /// `struct open_how` of `<linux/openat2.h>`, declared here because the `libc` crate marks
 /// its copy `#[non_exhaustive]`, which forbids building one.
@@ -45,8 +48,14 @@ fn retry(mut f: impl FnMut() -> libc::c_int) -> io::Result<libc::c_int> {
     }
 }
 
+/// Set once `openat2` has answered `ENOSYS` (Linux before 5.6, `qemu-user` before 9.1):
+/// from then on every lookup takes [`beneath::open_beneath`], the same walk in user space.
+static OPENAT2_MISSING: AtomicBool = AtomicBool::new(false);
+
 /// `openat2(2)`: open `path` relative to `dir` with `O_*` `flags`, creation `mode` and
-/// `RESOLVE_*` restrictions. `O_CLOEXEC` is always added.
+/// `RESOLVE_*` restrictions (`RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS` or none).
+/// `O_CLOEXEC` is always added. Where the kernel has no `openat2`, the lookup is done
+/// in user space with the same refusals ([`beneath`]).
 pub(crate) fn openat2(
     dir: BorrowedFd<'_>,
     path: &CStr,
@@ -54,6 +63,29 @@ pub(crate) fn openat2(
     mode: u32,
     resolve: u64,
 ) -> io::Result<OwnedFd> {
+    if !OPENAT2_MISSING.load(Ordering::Relaxed) {
+        if let Some(result) = kernel_openat2(dir, path, flags, mode, resolve) {
+            return result;
+        }
+        OPENAT2_MISSING.store(true, Ordering::Relaxed);
+    }
+    match resolve {
+        0 => SysLookup.openat(dir, path, flags, mode),
+        r if r == RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS => {
+            beneath::open_beneath(&SysLookup, dir, path.to_bytes(), flags, mode)
+        }
+        _ => Err(io::Error::from_raw_os_error(libc::ENOSYS)),
+    }
+}
+
+/// The kernel's `openat2`, or `None` if it has none (`ENOSYS`).
+pub(crate) fn kernel_openat2(
+    dir: BorrowedFd<'_>,
+    path: &CStr,
+    flags: i32,
+    mode: u32,
+    resolve: u64,
+) -> Option<io::Result<OwnedFd>> {
     let creates = flags & libc::O_CREAT != 0 || flags & libc::O_TMPFILE == libc::O_TMPFILE;
     let how = OpenHow {
         flags: u64::from((flags | libc::O_CLOEXEC) as u32),
@@ -75,16 +107,50 @@ pub(crate) fn openat2(
             )
         };
         if ret >= 0 {
-            let fd = RawFd::try_from(ret).map_err(|_| io::Error::other("fd out of range"))?;
+            let fd = match RawFd::try_from(ret) {
+                Ok(fd) => fd,
+                Err(_) => return Some(Err(io::Error::other("fd out of range"))),
+            };
             // SAFETY: the kernel just returned this descriptor; nothing else owns it.
-            return Ok(unsafe { OwnedFd::from_raw_fd(fd) });
+            return Some(Ok(unsafe { OwnedFd::from_raw_fd(fd) }));
         }
         let err = io::Error::last_os_error();
         match err.raw_os_error() {
             Some(libc::EINTR) => {}
             Some(libc::EAGAIN) if retries < OPENAT2_RETRIES => retries += 1,
-            _ => return Err(err),
+            Some(libc::ENOSYS) => return None,
+            _ => return Some(Err(err)),
         }
+    }
+}
+
+/// `openat(2)` and `readlinkat(2)` for [`beneath::open_beneath`].
+pub(crate) struct SysLookup;
+
+impl Lookup for SysLookup {
+    fn openat(
+        &self,
+        dir: BorrowedFd<'_>,
+        name: &CStr,
+        flags: i32,
+        mode: u32,
+    ) -> io::Result<OwnedFd> {
+        // SAFETY: `name` is NUL-terminated and outlives the call; `mode` is the variadic
+        // `mode_t` argument `openat` reads when it may create a file.
+        let fd = retry(|| unsafe {
+            libc::openat(
+                dir.as_raw_fd(),
+                name.as_ptr(),
+                flags | libc::O_CLOEXEC,
+                mode,
+            )
+        })?;
+        // SAFETY: the kernel just returned this descriptor; nothing else owns it.
+        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+
+    fn readlinkat(&self, dir: BorrowedFd<'_>, name: &CStr) -> io::Result<Vec<u8>> {
+        readlinkat(dir, name)
     }
 }
 
