@@ -216,6 +216,23 @@ fn compile(c: &mut Criterion) {
     group.bench_function(BenchmarkId::new("interpreter", "sqlite3.wasm"), |b| {
         b.iter(|| Module::new(&interpreter, black_box(wasm)).expect("translates"))
     });
+    // A warm code cache: decoding, hashing the module, reading and checking the entry.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let cached = Engine::new(
+        Config::default()
+            .strategy(Strategy::Compiler)
+            .cache_dir(dir.path()),
+    );
+    Module::new(&cached, wasm).expect("compiles into the cache");
+    assert!(
+        Module::new(&cached, wasm)
+            .expect("loads")
+            .is_from_code_cache()
+    );
+    group.sample_size(50);
+    group.bench_function(BenchmarkId::new("compiler-cached", "sqlite3.wasm"), |b| {
+        b.iter(|| Module::new(&cached, black_box(wasm)).expect("loads"))
+    });
     group.finish();
 }
 

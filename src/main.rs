@@ -52,6 +52,7 @@ OPTIONS include:
    -list                set output mode to 'list'
    -markdown            set output mode to 'markdown'
    -newline SEP         set output row separator. Default: '\\n'
+   -no-cache            compile SQLite now, not from ~/.cache/sandlite (sandlite only)
    -nullvalue TEXT      set text string for NULL values. Default ''
    -quote               set output mode to 'quote'
    -readonly            open the database read-only
@@ -86,6 +87,8 @@ struct Options {
     /// `-batch` (false) or `-interactive` (true), else decided by the terminal.
     interactive: Option<bool>,
     read_only: bool,
+    /// `-no-cache`: compile SQLite in this process, without the code cache.
+    no_cache: bool,
     help: bool,
     version: bool,
 }
@@ -126,6 +129,7 @@ fn parse_options(args: impl Iterator<Item = std::ffi::OsString>) -> Result<Optio
                 "batch" => options.interactive = Some(false),
                 "interactive" => options.interactive = Some(true),
                 "readonly" => options.read_only = true,
+                "no-cache" => options.no_cache = true,
                 _ => match MODES.iter().find(|m| **m == name) {
                     Some(mode) => options.settings.push(Setting::Mode(mode)),
                     None => return Err(format!("unknown option: {arg}")),
@@ -171,6 +175,10 @@ fn main() -> ExitCode {
     // Ctrl-C interrupts the running statement instead of killing the shell. The handler
     // goes in before the database opens (opening compiles SQLite, which takes a while on
     // a loaded machine): a Ctrl-C meanwhile is counted and stops the first statement.
+    if !options.no_cache {
+        // SQLite's machine code is kept between runs (see `sandlite::set_code_cache_dir`).
+        sandlite::set_code_cache_dir(sandlite::default_cache_dir());
+    }
     if let Err(e) = sandlite::signals::install() {
         eprintln_quiet(&format!("sandlite: cannot handle Ctrl-C: {e}"));
     }

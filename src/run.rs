@@ -21,6 +21,9 @@
 //!   --allow-hard-links       let the guest open files with more than one hard link
 //!                            (refused by default: such a file may live outside the
 //!                            granted directories too)
+//!   --no-cache               compile the module even if the code cache holds it, and
+//!                            do not store it there (the cache: $XDG_CACHE_HOME/sandlite,
+//!                            else ~/.cache/sandlite)
 //! ```
 //!
 //! The guest gets exactly what the options grant: the host's stdin, stdout and stderr,
@@ -48,8 +51,8 @@
 use crate::signals;
 use sandlite_vm::wasi::{self, DirPerms, I32Exit, OutputBuffer, WasiCtx, WasiCtxBuilder};
 use sandlite_vm::{
-    Engine, Error, Func, InterruptHandle, Linker, Module, Store, StoreLimits, TrapCode, Val,
-    ValType,
+    Config, Engine, Error, Func, InterruptHandle, Linker, Module, Store, StoreLimits, TrapCode,
+    Val, ValType, default_cache_dir,
 };
 use std::fmt;
 use std::io::Write;
@@ -98,6 +101,8 @@ pub struct RunOptions {
     pub max_stack: Option<usize>,
     /// `--allow-hard-links`: see `WasiCtxBuilder::allow_hard_links`.
     pub allow_hard_links: bool,
+    /// `--no-cache`: no code cache (see `Config::cache_dir`).
+    pub no_cache: bool,
     pub module: String,
     pub args: Vec<String>,
 }
@@ -158,6 +163,7 @@ impl RunOptions {
         let (mut timeout, mut max_memory, mut max_call_depth, mut max_stack) =
             (None, None, None, None);
         let mut allow_hard_links = false;
+        let mut no_cache = false;
         let mut i = 0;
         let usage = |m: String| UsageError(format!("{m}\n{USAGE}"));
         while i < args.len() {
@@ -184,6 +190,7 @@ impl RunOptions {
             };
             match name {
                 "--allow-hard-links" if inline.is_none() => allow_hard_links = true,
+                "--no-cache" if inline.is_none() => no_cache = true,
                 "--dir" | "--dir-ro" => {
                     let spec = value()?;
                     let (host, guest) = match spec.split_once("::") {
@@ -267,6 +274,7 @@ impl RunOptions {
             max_call_depth,
             max_stack,
             allow_hard_links,
+            no_cache,
             module,
             args: args[i + 1..].to_vec(),
         })
@@ -507,7 +515,11 @@ fn demangle(name: &str) -> String {
 fn execute(opts: &RunOptions, io: &RunIo) -> Result<u8, Failure> {
     let bytes = std::fs::read(&opts.module)
         .map_err(|e| Failure::Other(format!("cannot read {}: {e}", opts.module)))?;
-    let engine = Engine::default();
+    let mut config = Config::default();
+    if let Some(dir) = default_cache_dir().filter(|_| !opts.no_cache) {
+        config = config.cache_dir(dir);
+    }
+    let engine = Engine::new(config);
     let module = Module::new(&engine, &bytes)
         .map_err(|e| Failure::Other(format!("{}: {e}", opts.module)))?;
     let ctx = builder(opts, io).map_err(other)?.build();

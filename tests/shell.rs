@@ -906,3 +906,33 @@ fn runner_command(program: impl AsRef<std::ffi::OsStr>) -> std::process::Command
         None => std::process::Command::new(program),
     }
 }
+
+/// The shell keeps SQLite's machine code in `$XDG_CACHE_HOME/sandlite` (compiler only):
+/// a second run loads it; `-no-cache` compiles and stores nothing.
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+#[test]
+fn the_code_cache_serves_the_second_run_and_no_cache_bypasses_it() {
+    let dir = tempdir();
+    let cache = dir.path().join("xdg");
+    let run_with = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sandlite"));
+        command
+            .env("XDG_CACHE_HOME", &cache)
+            .env("SANDLITE_COMPILE_STATS", "1")
+            .env("SANDLITE_STRATEGY", "compiler");
+        run(command, dir.path(), args, "")
+    };
+    let loaded = "loaded from the code cache";
+    let r = run_with(&["-no-cache", ":memory:", "SELECT 6*7"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "42\n"), "{}", r.stderr);
+    assert!(!r.stderr.contains(loaded), "{}", r.stderr);
+    assert!(!cache.exists(), "-no-cache wrote {}", cache.display());
+    let first = run_with(&[":memory:", "SELECT 6*7"]);
+    assert_eq!((first.code, first.stdout.as_str()), (0, "42\n"));
+    assert!(!first.stderr.contains(loaded), "{}", first.stderr);
+    let entries = std::fs::read_dir(cache.join("sandlite")).unwrap().count();
+    assert_eq!(entries, 1);
+    let second = run_with(&[":memory:", "SELECT 6*7"]);
+    assert_eq!((second.code, second.stdout.as_str()), (0, "42\n"));
+    assert!(second.stderr.contains(loaded), "{}", second.stderr);
+}

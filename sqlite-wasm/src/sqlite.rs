@@ -13,7 +13,8 @@ use sandlite_vfs::Vfs;
 use sandlite_vm::{
     Config as VmConfig, Engine, Linker, Memory, Module, Store, StoreLimits, Strategy,
 };
-use std::sync::{Arc, OnceLock};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The committed SQLite module.
 pub const SQLITE_WASM: &[u8] = include_bytes!("../sqlite3.wasm");
@@ -37,6 +38,24 @@ struct Loaded {
     linker: Linker<HostState>,
 }
 
+/// The code cache directory for `sqlite3.wasm` (see [`set_code_cache_dir`]), and
+/// whether the module has been loaded (after which the setting no longer applies).
+static CODE_CACHE: Mutex<(Option<PathBuf>, bool)> = Mutex::new((None, false));
+
+/// Keeps the machine code the compiler makes of `sqlite3.wasm` in `dir` (see
+/// `sandlite_vm::Config::cache_dir`), so that later processes load it instead of
+/// compiling it again; `None` (the default) compiles in every process. Applies to the
+/// module's first load in this process: returns `false` (and changes nothing) if
+/// SQLite has already been loaded.
+pub fn set_code_cache_dir(dir: Option<PathBuf>) -> bool {
+    let mut cache = CODE_CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if cache.1 {
+        return false;
+    }
+    cache.0 = dir;
+    true
+}
+
 /// Compiles `sqlite3.wasm` once per process and strategy.
 fn loaded(strategy: Strategy) -> Result<&'static Loaded> {
     static LOADED: [OnceLock<Result<Loaded, String>>; 3] =
@@ -47,7 +66,15 @@ fn loaded(strategy: Strategy) -> Result<&'static Loaded> {
         _ => &LOADED[0],
     };
     let loaded = slot.get_or_init(|| {
-        let engine = Engine::new(VmConfig::default().strategy(strategy));
+        let mut config = VmConfig::default().strategy(strategy);
+        {
+            let mut cache = CODE_CACHE.lock().unwrap_or_else(|e| e.into_inner());
+            cache.1 = true;
+            if let Some(dir) = &cache.0 {
+                config = config.cache_dir(dir);
+            }
+        }
+        let engine = Engine::new(config);
         let module = Module::new(&engine, SQLITE_WASM).map_err(|e| e.to_string())?;
         let linker = host::linker(&engine).map_err(|e| e.to_string())?;
         Ok(Loaded {

@@ -45,7 +45,9 @@ pub use runtime::func::{
 pub use runtime::global::Global;
 pub use runtime::instance::{Extern, Instance, Linker};
 pub use runtime::memory::{Memory, MemoryAccessError, MemoryMode};
-pub use runtime::module::{Config, Engine, ExportType, ImportType, Module, Strategy};
+pub use runtime::module::{
+    Config, DEFAULT_CACHE_SIZE, Engine, ExportType, ImportType, Module, Strategy, default_cache_dir,
+};
 pub use runtime::store::{
     AsContext, AsContextMut, InterruptHandle, Store, StoreContextMut, StoreId, StoreLimits,
 };

@@ -10,10 +10,8 @@ pub(crate) struct CodeMemory {
 }
 
 impl CodeMemory {
-    /// Maps `code` executable.
-    pub(crate) fn new(code: &[u8]) -> io::Result<CodeMemory> {
-        let mut map = MmapMut::map_anon(code.len().max(1))?;
-        map[..code.len()].copy_from_slice(code);
+    /// Makes `map`, filled with code, read+execute (and no longer writable).
+    pub(crate) fn new(map: MmapMut) -> io::Result<CodeMemory> {
         let map = map.make_exec()?;
         Ok(CodeMemory { map })
     }

@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use x64::emit::{FuncCode, RelocTarget};
 use x64::inst::TrapKind;
 
+mod cache;
 pub(crate) mod code;
 pub(crate) mod entry;
 pub(crate) mod frontend;
@@ -113,7 +114,6 @@ impl CpuFeatures {
 /// What compiling one function needs to know about its module.
 pub(crate) struct Env<'a> {
     pub info: &'a ModuleInfo,
-    pub type_ids: &'a [u32],
     pub offsets: &'a VMOffsets,
     pub cpu: CpuFeatures,
     /// Memory 0 has a guard region (accesses need no bounds checks).
@@ -130,9 +130,10 @@ const REG_INFO: regalloc::RegInfo = regalloc::RegInfo {
     float_scratch: x64::inst::Reg(31),
 };
 
-/// A module's machine code, ready to run.
-pub(crate) struct NativeModule {
-    pub(crate) code: code::CodeMemory,
+/// Where everything lies in a module's code image (see [`link`]); what the code cache
+/// stores beside the bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Layout {
     /// Start of each defined function, ascending.
     funcs: Box<[u32]>,
     /// Entry trampoline of each type index (`u32::MAX` if the type cannot be called).
@@ -140,20 +141,62 @@ pub(crate) struct NativeModule {
     /// Trap sites, by offset.
     traps: Box<[(u32, TrapKind)]>,
     /// Code before this offset is stubs (trampolines, adapters).
-    pub(crate) stubs_end: u32,
+    stubs_end: u32,
     trap_return: u32,
+    /// 32-bit fields to fill with the process-wide id of a type index: (offset, index).
+    type_id_fields: Box<[(u32, u32)]>,
+}
+
+/// A module's machine code, ready to run.
+pub(crate) struct NativeModule {
+    pub(crate) code: code::CodeMemory,
+    layout: Layout,
     /// The code accesses memory 0 without bounds checks (it must have guard pages).
     pub(crate) memory0_guarded: bool,
+    /// The code was loaded from the code cache rather than compiled.
+    pub(crate) from_cache: bool,
 }
 
 impl NativeModule {
+    /// Fills in the type ids of this process and makes `image` executable.
+    fn new(
+        mut image: memmap2::MmapMut,
+        layout: Layout,
+        type_ids: &[u32],
+        memory0_guarded: bool,
+    ) -> Result<NativeModule, CompileError> {
+        for &(at, index) in &layout.type_id_fields {
+            let id = type_ids[index as usize];
+            image[at as usize..at as usize + 4].copy_from_slice(&id.to_le_bytes());
+        }
+        let code = code::CodeMemory::new(image)
+            .map_err(|e| CompileError::Wasm(Error::resource(format!("cannot map code: {e}"))))?;
+        Ok(NativeModule {
+            code,
+            layout,
+            memory0_guarded,
+            from_cache: false,
+        })
+    }
+}
+
+impl NativeModule {
+    /// Code before this offset is stubs (trampolines, adapters).
+    pub(crate) fn stubs_end(&self) -> u32 {
+        self.layout.stubs_end
+    }
+
     pub(crate) fn code_size(&self) -> usize {
         self.code.len()
     }
 
     pub(crate) fn func_entry(&self, def: u32) -> *const u8 {
         // SAFETY: function offsets lie inside the mapped code.
-        unsafe { self.code.base().add(self.funcs[def as usize] as usize) }
+        unsafe {
+            self.code
+                .base()
+                .add(self.layout.funcs[def as usize] as usize)
+        }
     }
 
     pub(crate) fn entry_trampoline(
@@ -165,7 +208,7 @@ impl NativeModule {
         *mut u64,
         *mut signals::EntryRecord,
     ) -> u32 {
-        let off = self.entries[type_index as usize];
+        let off = self.layout.entries[type_index as usize];
         assert_ne!(off, u32::MAX, "no entry trampoline for this type");
         // SAFETY: the offset is the start of an entry trampoline this module generated
         // with exactly this signature (System V: vmctx, code, slots, record -> status).
@@ -173,23 +216,31 @@ impl NativeModule {
     }
 
     pub(crate) fn trap_return(&self) -> usize {
-        self.code.base() as usize + self.trap_return as usize
+        self.code.base() as usize + self.layout.trap_return as usize
     }
 
     /// The trap reported by the instruction at `offset`, if it is a trap site.
     pub(crate) fn trap_at(&self, offset: u32) -> Option<TrapKind> {
-        let i = self.traps.binary_search_by_key(&offset, |t| t.0).ok()?;
-        Some(self.traps[i].1)
+        let i = self
+            .layout
+            .traps
+            .binary_search_by_key(&offset, |t| t.0)
+            .ok()?;
+        Some(self.layout.traps[i].1)
     }
 
     /// Each defined function's machine code (for disassembly in tests).
     pub(crate) fn func_bytes(&self) -> Vec<&[u8]> {
         // SAFETY: the mapping is readable; `len` bounds every function.
         let all = unsafe { std::slice::from_raw_parts(self.code.base(), self.code.len()) };
-        (0..self.funcs.len())
+        (0..self.layout.funcs.len())
             .map(|i| {
-                let start = self.funcs[i] as usize;
-                let end = self.funcs.get(i + 1).map_or(all.len(), |&e| e as usize);
+                let start = self.layout.funcs[i] as usize;
+                let end = self
+                    .layout
+                    .funcs
+                    .get(i + 1)
+                    .map_or(all.len(), |&e| e as usize);
                 &all[start..end]
             })
             .collect()
@@ -198,10 +249,10 @@ impl NativeModule {
     /// The defined function containing `pc`.
     pub(crate) fn func_at(&self, pc: usize) -> Option<u32> {
         let off = pc.checked_sub(self.code.base() as usize)? as u32;
-        if off < self.stubs_end {
+        if off < self.layout.stubs_end {
             return None;
         }
-        let i = self.funcs.partition_point(|&s| s <= off);
+        let i = self.layout.funcs.partition_point(|&s| s <= off);
         i.checked_sub(1).map(|i| i as u32)
     }
 }
@@ -300,10 +351,8 @@ pub(crate) fn compile_module(
     offsets: &VMOffsets,
     config: &crate::Config,
 ) -> Result<NativeModule, CompileError> {
-    let cx = validate::validate_module(info)?;
     let env = Env {
         info,
-        type_ids,
         offsets,
         cpu: if config.is_baseline_cpu() {
             CpuFeatures::BASELINE
@@ -315,6 +364,36 @@ pub(crate) fn compile_module(
         loop_interrupt_checks: config.loop_interrupt_checks(),
     };
     let n = info.bodies.len();
+    let stats = debug_flags().stats;
+    let cache = config.cache_directory().map(|dir| {
+        let inputs = cache::KeyInputs {
+            module: bytes,
+            cpu: env.cpu,
+            memory0_guarded: env.memory0_guarded,
+            loop_interrupt_checks: env.loop_interrupt_checks,
+            multi_memory: config.is_multi_memory(),
+        };
+        cache::CodeCache::new(dir, config.cache_size_limit(), &inputs)
+    });
+    if let Some(cache) = &cache {
+        // Only valid modules are stored, under their bytes' hash: a hit needs no checks.
+        let start = std::time::Instant::now();
+        if let Some(hit) = cache.load(n, info.types.len()) {
+            let mut m = NativeModule::new(hit.image, hit.layout, type_ids, env.memory0_guarded)?;
+            m.from_cache = true;
+            if stats {
+                eprintln!(
+                    "sandlite compile: {n} functions loaded from the code cache in {:.1} ms",
+                    start.elapsed().as_secs_f64() * 1e3
+                );
+            }
+            if debug_flags().perf_map {
+                write_perf_map(info, &m);
+            }
+            return Ok(m);
+        }
+    }
+    let cx = validate::validate_module(info)?;
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 8)
@@ -329,7 +408,6 @@ pub(crate) fn compile_module(
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(info.bodies[i].code_end - info.bodies[i].code_start));
     let next = AtomicUsize::new(0);
-    let stats = debug_flags().stats;
     let wall = std::time::Instant::now();
     let (cx, env, order, next) = (&cx, &env, &order, &next);
     type Part = (Vec<(usize, Result<FuncCode, CompileError>)>, StageTimes);
@@ -399,8 +477,15 @@ pub(crate) fn compile_module(
         .into_iter()
         .map(|f| f.ok_or_else(|| CompileError::Wasm(Error::resource("a compiler thread failed"))))
         .collect::<Result<_, _>>()?;
-    let mut m = link(info, funcs)?;
-    m.memory0_guarded = env.memory0_guarded;
+    let (image, layout) = link(info, funcs);
+    if let Some(cache) = &cache {
+        cache.store(&image, &layout);
+    }
+    let mut map = memmap2::MmapMut::map_anon(image.len().max(1))
+        .map_err(|e| CompileError::Wasm(Error::resource(format!("cannot map code: {e}"))))?;
+    map[..image.len()].copy_from_slice(&image);
+    drop(image);
+    let m = NativeModule::new(map, layout, type_ids, env.memory0_guarded)?;
     if debug_flags().perf_map {
         write_perf_map(info, &m);
     }
@@ -421,8 +506,12 @@ fn write_perf_map(info: &ModuleInfo, m: &NativeModule) {
     };
     let base = m.code.base() as usize;
     let mut out = String::new();
-    for (i, &start) in m.funcs.iter().enumerate() {
-        let end = m.funcs.get(i + 1).map_or(m.code.len() as u32, |&e| e);
+    for (i, &start) in m.layout.funcs.iter().enumerate() {
+        let end = m
+            .layout
+            .funcs
+            .get(i + 1)
+            .map_or(m.code.len() as u32, |&e| e);
         let index = info.num_imported_funcs + i as u32;
         let name = info
             .func_names
@@ -435,12 +524,13 @@ fn write_perf_map(info: &ModuleInfo, m: &NativeModule) {
             end - start
         ));
     }
-    out.push_str(&format!("{base:x} {:x} wasm-stubs\n", m.stubs_end));
+    out.push_str(&format!("{base:x} {:x} wasm-stubs\n", m.layout.stubs_end));
     let _ = file.write_all(out.as_bytes());
 }
 
-/// Lays out stubs and functions in one image and resolves calls between them.
-fn link(info: &ModuleInfo, funcs: Vec<FuncCode>) -> Result<NativeModule, CompileError> {
+/// Lays out stubs and functions in one image and resolves calls between them. The
+/// image is position-independent; only its type-id fields are left to fill.
+fn link(info: &ModuleInfo, funcs: Vec<FuncCode>) -> (Vec<u8>, Layout) {
     use x64::asm::Asm;
     use x64::trampolines;
     let mut a = Asm::new();
@@ -494,31 +584,34 @@ fn link(info: &ModuleInfo, funcs: Vec<FuncCode>) -> Result<NativeModule, Compile
         image.extend_from_slice(&f.code);
         traps.extend(f.traps.iter().map(|&(off, k)| (start + off, k)));
     }
+    let mut type_id_fields = Vec::new();
     for (f, &start) in funcs.iter().zip(&starts) {
         for r in &f.relocs {
+            let at = start + r.at;
             let target = match r.target {
                 RelocTarget::Func(def) => starts[def as usize],
                 RelocTarget::Adapter(t) => adapters[t as usize],
                 RelocTarget::StackCheck => stack_check,
+                RelocTarget::TypeId(t) => {
+                    type_id_fields.push((at, t));
+                    continue;
+                }
             };
-            let at = start + r.at;
             let rel = target as i64 - (at as i64 + 4);
             image[at as usize..at as usize + 4].copy_from_slice(&(rel as i32).to_le_bytes());
         }
     }
     traps.sort_unstable_by_key(|t| t.0);
     traps.dedup_by_key(|t| t.0);
-    let code = code::CodeMemory::new(&image)
-        .map_err(|e| CompileError::Wasm(Error::resource(format!("cannot map code: {e}"))))?;
-    Ok(NativeModule {
-        code,
+    let layout = Layout {
         funcs: starts.into_boxed_slice(),
         entries: entries.into_boxed_slice(),
         traps: traps.into_boxed_slice(),
         stubs_end,
         trap_return,
-        memory0_guarded: false,
-    })
+        type_id_fields: type_id_fields.into_boxed_slice(),
+    };
+    (image, layout)
 }
 
 fn align(a: &mut x64::asm::Asm, n: u32) {

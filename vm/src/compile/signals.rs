@@ -238,7 +238,7 @@ unsafe fn trap_here(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc
         }
         // Traps in the module's stubs (adapters, stack check) are named after the
         // function that called the stub: the return address of the stub's frame.
-        let name_pc = if offset < m.stubs_end {
+        let name_pc = if offset < m.stubs_end() {
             let rbp = gregs[libc::REG_RBP as usize] as usize as *const usize;
             *rbp.add(1)
         } else {

@@ -9,6 +9,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::interp::translate::{self, CompiledFunc};
 use crate::types::ExternType;
 use crate::validate;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 /// Compilation settings shared by modules and stores. Cheap to clone.
@@ -86,9 +87,59 @@ pub struct Config {
     strategy: Strategy,
     baseline_cpu: bool,
     omit_loop_interrupt_checks: bool,
+    cache_dir: Option<PathBuf>,
+    cache_size: Option<u64>,
 }
 
+/// The code cache's size limit unless [`Config::cache_size`] sets one.
+pub const DEFAULT_CACHE_SIZE: u64 = 512 << 20;
+
 impl Config {
+    /// Keeps compiled code in `dir` (created if missing), so that a later process
+    /// compiling the same module with the same settings on the same kind of CPU loads
+    /// the code instead of compiling it. Off by default.
+    ///
+    /// An entry is keyed by a SHA-256 hash of the module, this compiler's build, the
+    /// CPU features used and every setting that changes code, and checked whole
+    /// (checksum) before any of it runs; a damaged or foreign entry is recompiled and
+    /// replaced. Processes may share the directory. A directory that cannot be read or
+    /// written (read-only, full) means compiling as without a cache, never an error.
+    /// The directory holds at most [`Config::cache_size`] bytes, least recently used
+    /// entries going first. Code in it runs: give it the protection of the program's
+    /// own files. Only the compiler uses it.
+    #[must_use]
+    pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Config {
+        self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// Turns the code cache off (the default).
+    #[must_use]
+    pub fn no_cache(mut self) -> Config {
+        self.cache_dir = None;
+        self
+    }
+
+    /// The code cache directory, if any.
+    pub fn cache_directory(&self) -> Option<&Path> {
+        self.cache_dir.as_deref()
+    }
+
+    /// Most bytes the code cache directory may hold ([`DEFAULT_CACHE_SIZE`] unless set).
+    #[must_use]
+    pub fn cache_size(mut self, bytes: u64) -> Config {
+        self.cache_size = Some(bytes);
+        self
+    }
+
+    #[cfg_attr(
+        not(all(target_arch = "x86_64", target_os = "linux")),
+        allow(dead_code)
+    )] // compiler only
+    pub(crate) fn cache_size_limit(&self) -> u64 {
+        self.cache_size.unwrap_or(DEFAULT_CACHE_SIZE)
+    }
+
     /// Chooses the engine (see [`Strategy`]).
     #[must_use]
     pub fn strategy(mut self, strategy: Strategy) -> Config {
@@ -157,6 +208,19 @@ impl Config {
             multi_memory: self.multi_memory,
         }
     }
+}
+
+/// The user's code cache directory: `$XDG_CACHE_HOME/sandlite`, else
+/// `$HOME/.cache/sandlite` (`None` if neither variable is set to an absolute path).
+pub fn default_cache_dir() -> Option<PathBuf> {
+    let absolute = |var: &str| {
+        std::env::var_os(var)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    absolute("XDG_CACHE_HOME")
+        .or_else(|| absolute("HOME").map(|home| home.join(".cache")))
+        .map(|dir| dir.join("sandlite"))
 }
 
 impl Engine {
@@ -299,6 +363,16 @@ impl Module {
             Some(n) => n.clone(),
             None => format!("func[{index}]"),
         }
+    }
+
+    /// Whether this module's machine code came from the code cache
+    /// ([`Config::cache_dir`]) rather than from compiling it now.
+    pub fn is_from_code_cache(&self) -> bool {
+        #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+        if let ModuleCode::Native(m) = &self.inner.code {
+            return m.from_cache;
+        }
+        false
     }
 
     /// The machine code of each defined function, with its name, for tests that

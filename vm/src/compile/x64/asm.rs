@@ -387,6 +387,22 @@ impl Asm {
         self.alu_imm(op, size, Rm::Reg(dst.0), imm);
     }
 
+    /// `cmp dst32, imm32` with the immediate always 4 bytes wide, for a field patched
+    /// after emission; returns the immediate's offset.
+    pub(crate) fn cmp_ri32_field(&mut self, dst: Gpr) -> u32 {
+        self.op(
+            None,
+            false,
+            &[0x81],
+            Alu::Cmp.digit(),
+            Rm::Reg(dst.0),
+            false,
+        );
+        let at = self.pos();
+        self.u32(0);
+        at
+    }
+
     /// `op [mem], imm`.
     pub(crate) fn alu_mi(&mut self, op: Alu, size: Size, mem: Mem, imm: i32) {
         self.alu_imm(op, size, Rm::Mem(mem), imm);

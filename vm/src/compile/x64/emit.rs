@@ -21,9 +21,12 @@ pub(crate) enum RelocTarget {
     Adapter(u32),
     /// The module's stack-check slow path.
     StackCheck,
+    /// Not PC-relative: the 32-bit field holds the process-wide id of type index `t`
+    /// (ids differ between processes, so cached code is patched when it loads).
+    TypeId(u32),
 }
 
-/// A 32-bit PC-relative field at `at` to point at `target`.
+/// A 32-bit field at `at`: PC-relative to point at `target`, or a type id.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Reloc {
     pub at: u32,
@@ -358,6 +361,13 @@ impl Emitter<'_> {
                 }
                 RegMemImm::Imm(k) => self.a.alu_ri(Alu::Cmp, *size, a.as_gpr(), *k),
             },
+            MInst::CmpTypeId { a, type_index } => {
+                let at = self.a.cmp_ri32_field(a.as_gpr());
+                self.relocs.push(Reloc {
+                    at,
+                    target: RelocTarget::TypeId(*type_index),
+                });
+            }
             MInst::CmpMemImm { size, a, imm } => {
                 self.heap_site(a);
                 self.a.alu_mi(Alu::Cmp, *size, mem(a), *imm);

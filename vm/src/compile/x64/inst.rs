@@ -258,6 +258,12 @@ pub(crate) enum MInst {
         a: Reg,
         b: RegMemImm,
     },
+    /// `cmp a32, <process-wide id of type type_index>`: the id is patched in at link
+    /// time (and again when the code loads from the code cache in another process).
+    CmpTypeId {
+        a: Reg,
+        type_index: u32,
+    },
     /// `cmp [a], imm` (a folded load compared with a constant).
     CmpMemImm {
         size: Size,
@@ -569,6 +575,7 @@ impl MInst {
                     RegMemImm::Imm(_) => {}
                 }
             }
+            MInst::CmpTypeId { a, .. } => f(a, Use::Read),
             MInst::CmpMemImm { a, .. } | MInst::TestMemImm { a, .. } => amode(a, f),
             MInst::Test { a, b, .. } => {
                 f(a, Use::Read);

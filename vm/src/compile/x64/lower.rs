@@ -1712,18 +1712,13 @@ impl Lower<'_> {
             b: fr,
         });
         self.trap_if(CC::Int(Cond::E), TrapCode::UninitializedElement);
-        let id = self.env.type_ids[type_index as usize];
         let tid = self.int_reg();
         self.emit(MInst::Load {
             op: LoadOp::Zx(Size::S32),
             dst: tid,
             addr: Amode::reg(fr, VMFuncRef::TYPE_ID as i32),
         });
-        self.emit(MInst::Cmp {
-            size: Size::S32,
-            a: tid,
-            b: RegMemImm::Imm(id as i32),
-        });
+        self.emit(MInst::CmpTypeId { a: tid, type_index });
         self.trap_if(CC::Int(Cond::Ne), TrapCode::IndirectCallTypeMismatch);
         fr
     }
