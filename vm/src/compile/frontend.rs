@@ -100,6 +100,9 @@ struct Builder<'a> {
     preds: Vec<Vec<Block>>,
     /// Placeholder phis of unsealed blocks: (local, parameter).
     incomplete: FastMap<u32, Vec<(u32, Value)>>,
+    /// Scratch for `read_var`'s walk (kept between calls: a vector per walk was a tenth
+    /// of the compiler's allocations).
+    walk: Vec<Block>,
     /// The variable each Braun phi stands for (to complete it), by parameter value.
     stack: Vec<Value>,
     frames: Vec<Frame>,
@@ -133,6 +136,7 @@ pub(crate) fn translate(
         sealed: Vec::new(),
         preds: Vec::new(),
         incomplete: FastMap::default(),
+        walk: Vec::new(),
         stack: Vec::new(),
         frames: Vec::new(),
         cur: Block::NONE,
@@ -250,8 +254,10 @@ impl Builder<'_> {
         if let Some(&v) = self.defs.get(&key(block, var)) {
             return self.f.resolve(v);
         }
-        // Walk single-predecessor chains without recursion.
-        let mut path = Vec::new();
+        // Walk single-predecessor chains without recursion. (A nested call, through
+        // `read_var_slow`, finds the scratch taken and starts its own.)
+        let mut path = std::mem::take(&mut self.walk);
+        path.clear();
         let mut b = block;
         let v = loop {
             if let Some(&v) = self.defs.get(&key(b, var)) {
@@ -264,9 +270,10 @@ impl Builder<'_> {
             }
             break self.read_var_slow(var, b);
         };
-        for p in path {
+        for &p in &path {
             self.write_var(var, p, v);
         }
+        self.walk = path;
         v
     }
 
@@ -293,10 +300,11 @@ impl Builder<'_> {
     /// Adds the operands of phi `p` (for `var`) on every edge into `b`; returns the
     /// value the phi stands for (itself, or its single distinct operand).
     fn complete_phi(&mut self, var: u32, b: Block, p: Value) -> Value {
-        let preds = self.preds[b.index()].clone();
         let mut same = Value::NONE;
         let mut trivial = true;
-        for pred in preds {
+        // By index: `b` is sealed, so its predecessors no longer change.
+        for i in 0..self.preds[b.index()].len() {
+            let pred = self.preds[b.index()][i];
             let arg = self.read_var(var, pred);
             let arg = self.f.resolve(arg);
             if arg != p {

@@ -514,6 +514,16 @@ impl Terminator {
     }
 
     /// The values it reads other than jump arguments.
+    pub(crate) fn for_each_operand(&self, mut f: impl FnMut(Value)) {
+        match self {
+            Terminator::Branch { cond, .. } => f(*cond),
+            Terminator::BrTable { index, .. } => f(*index),
+            Terminator::Return(vals) => vals.iter().for_each(|&v| f(v)),
+            _ => {}
+        }
+    }
+
+    /// The values it reads other than jump arguments, mutably.
     pub(crate) fn for_each_operand_mut(&mut self, mut f: impl FnMut(&mut Value)) {
         match self {
             Terminator::Branch { cond, .. } => f(cond),
@@ -685,13 +695,48 @@ impl Function {
 
     /// Predecessor lists (one entry per edge, so a block branching twice to the same
     /// target appears twice).
-    pub(crate) fn predecessors(&self) -> Vec<Vec<Block>> {
-        let mut preds = vec![Vec::new(); self.blocks.len()];
+    pub(crate) fn predecessors(&self) -> BlockLists {
+        let mut edges = Vec::new();
         for (i, b) in self.blocks.iter().enumerate() {
             b.term
-                .for_each_succ(|c| preds[c.block.index()].push(Block(i as u32)));
+                .for_each_succ(|c| edges.push((c.block, Block(i as u32))));
         }
-        preds
+        BlockLists::new(self.blocks.len(), &edges)
+    }
+}
+
+/// A list of blocks per block, in two allocations (not one per block: huge functions
+/// have thousands of blocks, and compile time went to `malloc`).
+pub(crate) struct BlockLists {
+    /// `items[starts[b]..starts[b + 1]]` is block `b`'s list.
+    starts: Vec<u32>,
+    items: Vec<Block>,
+}
+
+impl BlockLists {
+    /// Lists of `n` blocks from `(owner, item)` pairs; each list keeps the pairs' order.
+    pub(crate) fn new(n: usize, pairs: &[(Block, Block)]) -> BlockLists {
+        let mut starts = vec![0u32; n + 1];
+        for (owner, _) in pairs {
+            starts[owner.index() + 1] += 1;
+        }
+        for i in 0..n {
+            starts[i + 1] += starts[i];
+        }
+        let mut fill = starts.clone();
+        let mut items = vec![Block(0); pairs.len()];
+        for &(owner, item) in pairs {
+            items[fill[owner.index()] as usize] = item;
+            fill[owner.index()] += 1;
+        }
+        BlockLists { starts, items }
+    }
+}
+
+impl std::ops::Index<usize> for BlockLists {
+    type Output = [Block];
+    fn index(&self, b: usize) -> &[Block] {
+        &self.items[self.starts[b] as usize..self.starts[b + 1] as usize]
     }
 }
 

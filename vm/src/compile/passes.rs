@@ -637,13 +637,13 @@ pub(crate) fn gvn(f: &mut Function) {
     type Key = (Opcode, Type, [Value; 3], u64, u32);
     let rpo = reverse_postorder(f);
     let idom = dominators(f, &rpo);
-    let mut children: Vec<Vec<Block>> = vec![Vec::new(); f.blocks.len()];
-    for &b in rpo.iter().skip(1) {
-        let d = idom[b.index()];
-        if !d.is_none() {
-            children[d.index()].push(b);
-        }
-    }
+    let tree: Vec<(Block, Block)> = rpo
+        .iter()
+        .skip(1)
+        .map(|&b| (idom[b.index()], b))
+        .filter(|(d, _)| !d.is_none())
+        .collect();
+    let children = crate::compile::ir::BlockLists::new(f.blocks.len(), &tree);
     let mut table: FastMap<Key, Value> = FastMap::default();
     // Entries to take out again when leaving a block's subtree.
     let mut undo: Vec<Key> = Vec::new();
@@ -718,8 +718,7 @@ pub(crate) fn dce(f: &mut Function) {
                 }
             }
         }
-        let mut t = b.term.clone();
-        t.for_each_operand_mut(|v| mark(*v, &mut live, &mut work));
+        b.term.for_each_operand(|v| mark(v, &mut live, &mut work));
     }
     while let Some(v) = work.pop() {
         match f.values[v.index()].def {

@@ -114,6 +114,44 @@ struct UsePos {
     must_reg: bool,
 }
 
+/// [`Allocator::loc_at`] as a table (see [`Allocator::loc_table`]).
+struct LocTable {
+    starts: Vec<u32>,
+    spans: Vec<(u32, u32, Loc)>,
+}
+
+impl LocTable {
+    fn loc_at(&self, v: u32, pos: u32) -> Option<Loc> {
+        let list =
+            &self.spans[self.starts[v as usize] as usize..self.starts[v as usize + 1] as usize];
+        let i = list.partition_point(|s| s.0 <= pos);
+        let &(_, end, loc) = list.get(i.checked_sub(1)?)?;
+        (pos < end).then_some(loc)
+    }
+}
+
+/// Groups `(index, item)` pairs by index (a vreg or a block), keeping their order: `v`'s items are
+/// `items[starts[v]..starts[v + 1]]` (a counting sort, in two allocations).
+fn group_by_vreg<T: Copy>(n: usize, pairs: Vec<(u32, T)>) -> (Vec<u32>, Vec<T>) {
+    let mut starts = vec![0u32; n + 1];
+    for (v, _) in &pairs {
+        starts[*v as usize + 1] += 1;
+    }
+    for i in 0..n {
+        starts[i + 1] += starts[i];
+    }
+    let Some(&(_, any)) = pairs.first() else {
+        return (starts, Vec::new());
+    };
+    let mut fill = starts.clone();
+    let mut items = vec![any; pairs.len()];
+    for (v, item) in pairs {
+        items[fill[v as usize] as usize] = item;
+        fill[v as usize] += 1;
+    }
+    (starts, items)
+}
+
 #[derive(Clone, Debug)]
 struct Interval {
     /// Virtual register index, or `u32::MAX` for a fixed interval.
@@ -214,7 +252,9 @@ struct Allocator<'a> {
     /// Loop depth of the block containing each position / 2.
     block_of_inst: Vec<u32>,
     /// Live-in virtual registers of each block.
-    live_in: Vec<Vec<u32>>,
+    /// Per block, the virtual registers live into it (see `build`).
+    live_in: Vec<u32>,
+    live_in_starts: Vec<u32>,
     /// Position of each virtual register's last write (`u32::MAX` for block
     /// parameters, which instructions never write).
     last_def: Vec<u32>,
@@ -232,7 +272,8 @@ pub(crate) fn allocate(code: &mut VCode, info: &RegInfo) -> Allocation {
         active: Vec::new(),
         inactive: Vec::new(),
         block_of_inst: Vec::new(),
-        live_in: vec![Vec::new(); code.blocks.len()],
+        live_in: Vec::new(),
+        live_in_starts: Vec::new(),
         last_def: vec![u32::MAX; code.vregs.len()],
     };
     let mut insts = code.insts.clone();
@@ -263,7 +304,7 @@ pub(crate) fn allocate(code: &mut VCode, info: &RegInfo) -> Allocation {
         }
     }
     let alloc = a.resolve().0;
-    rewrite(&mut insts, &a);
+    rewrite(&mut insts, &a.loc_table());
     drop(a);
     code.insts = insts;
     alloc
@@ -284,8 +325,10 @@ impl Allocator<'_> {
         // Per virtual register: defining block and position; uses (position, block).
         let mut def_pos = vec![u32::MAX; nv];
         let mut def_block = vec![u32::MAX; nv];
-        let mut uses: Vec<Vec<(u32, u32)>> = vec![Vec::new(); nv];
-        let mut use_pos: Vec<Vec<UsePos>> = vec![Vec::new(); nv];
+        // Collected flat as (vreg, ...) and grouped by vreg below: one vector per vreg
+        // would be two allocations per value, and `malloc` was a fifth of compile time.
+        let mut flat_uses: Vec<(u32, (u32, u32))> = Vec::new();
+        let mut flat_use_pos: Vec<(u32, UsePos)> = Vec::new();
         let mut hints: Vec<Option<u32>> = vec![None; nv];
         let mut hint_vregs: Vec<Option<u32>> = vec![None; nv];
         let last_def = &mut self.last_def;
@@ -319,11 +362,14 @@ impl Allocator<'_> {
                     let v = r.vindex();
                     match u {
                         Use::Read => {
-                            uses[v].push((p_use, b));
-                            use_pos[v].push(UsePos {
-                                pos: p_use,
-                                must_reg: true,
-                            });
+                            flat_uses.push((v as u32, (p_use, b)));
+                            flat_use_pos.push((
+                                v as u32,
+                                UsePos {
+                                    pos: p_use,
+                                    must_reg: true,
+                                },
+                            ));
                         }
                         Use::Write | Use::Early => {
                             let at = if u == Use::Early { p_use } else { p_def };
@@ -332,26 +378,35 @@ impl Allocator<'_> {
                                 def_pos[v] = at;
                                 def_block[v] = b;
                             }
-                            use_pos[v].push(UsePos {
-                                pos: at,
-                                must_reg: true,
-                            });
+                            flat_use_pos.push((
+                                v as u32,
+                                UsePos {
+                                    pos: at,
+                                    must_reg: true,
+                                },
+                            ));
                             if u == Use::Early {
                                 // Keep it alive through the outputs.
-                                uses[v].push((p_def, b));
+                                flat_uses.push((v as u32, (p_def, b)));
                             }
                         }
                         Use::Modify => {
                             last_def[v] = p_def;
-                            uses[v].push((p_use, b));
-                            use_pos[v].push(UsePos {
-                                pos: p_use,
-                                must_reg: true,
-                            });
-                            use_pos[v].push(UsePos {
-                                pos: p_def,
-                                must_reg: true,
-                            });
+                            flat_uses.push((v as u32, (p_use, b)));
+                            flat_use_pos.push((
+                                v as u32,
+                                UsePos {
+                                    pos: p_use,
+                                    must_reg: true,
+                                },
+                            ));
+                            flat_use_pos.push((
+                                v as u32,
+                                UsePos {
+                                    pos: p_def,
+                                    must_reg: true,
+                                },
+                            ));
                         }
                     }
                 });
@@ -370,11 +425,14 @@ impl Allocator<'_> {
                     }
                 }
                 for a in args {
-                    uses[a.vindex()].push((t, b));
-                    use_pos[a.vindex()].push(UsePos {
-                        pos: t,
-                        must_reg: false,
-                    });
+                    flat_uses.push((a.vindex() as u32, (t, b)));
+                    flat_use_pos.push((
+                        a.vindex() as u32,
+                        UsePos {
+                            pos: t,
+                            must_reg: false,
+                        },
+                    ));
                 }
             }
             // Physical registers: block-local, scanned backwards.
@@ -441,10 +499,14 @@ impl Allocator<'_> {
             }
         }
 
+        let (use_starts, uses) = group_by_vreg(nv, flat_uses);
+        let (use_pos_starts, use_pos) = group_by_vreg(nv, flat_use_pos);
+
         // Liveness by path exploration, virtual register by virtual register: a use in
         // another block makes the value live into that block, hence live out of each
         // predecessor, and so on up to the definition.
         let mut live_in_mark = vec![u32::MAX; code.blocks.len()];
+        let mut live_in: Vec<(u32, u32)> = Vec::new();
         let mut live_out_mark = vec![u32::MAX; code.blocks.len()];
         let mut ranges: Vec<Range> = Vec::new();
         let mut work: Vec<u32> = Vec::new();
@@ -458,7 +520,7 @@ impl Allocator<'_> {
             let dp = def_pos[v];
             let mut local_end = dp + 1;
             let mut live_out_of_def = false;
-            for &(pos, b) in &uses[v] {
+            for &(pos, b) in &uses[use_starts[v] as usize..use_starts[v + 1] as usize] {
                 if b == db && pos >= dp {
                     local_end = local_end.max(pos + 1);
                     continue;
@@ -470,7 +532,7 @@ impl Allocator<'_> {
                 });
                 if live_in_mark[b as usize] != vm {
                     live_in_mark[b as usize] = vm;
-                    self.live_in[b as usize].push(vm);
+                    live_in.push((b, vm));
                     work.push(b);
                 }
             }
@@ -493,7 +555,7 @@ impl Allocator<'_> {
                     });
                     if live_in_mark[p as usize] != vm {
                         live_in_mark[p as usize] = vm;
-                        self.live_in[p as usize].push(vm);
+                        live_in.push((p, vm));
                         work.push(p);
                     }
                 }
@@ -513,7 +575,8 @@ impl Allocator<'_> {
                     _ => merged.push(r),
                 }
             }
-            let mut up = std::mem::take(&mut use_pos[v]);
+            let mut up =
+                use_pos[use_pos_starts[v] as usize..use_pos_starts[v + 1] as usize].to_vec();
             up.sort_by_key(|u| u.pos);
             let id = self.intervals.len();
             self.intervals.push(Interval {
@@ -530,6 +593,7 @@ impl Allocator<'_> {
             self.unhandled
                 .push(Reverse((self.intervals[id].start(), id)));
         }
+        (self.live_in_starts, self.live_in) = group_by_vreg(code.blocks.len(), live_in);
         for (r, mut rs) in fixed_ranges.into_iter().enumerate() {
             if rs.is_empty() {
                 continue;
@@ -917,6 +981,24 @@ impl Allocator<'_> {
         Some(self.loc_of(list[i - 1]))
     }
 
+    /// Every register's children as `(start, end, location)`, contiguous per register,
+    /// for the many [`Allocator::loc_at`] questions of resolution (asked through
+    /// `children` and `intervals`, each step of the search is three dependent loads;
+    /// this was 7% of all compile instructions).
+    fn loc_table(&self) -> LocTable {
+        let mut starts = Vec::with_capacity(self.children.len() + 1);
+        let mut spans = Vec::with_capacity(self.intervals.len());
+        starts.push(0);
+        for list in &self.children {
+            for &c in list {
+                let it = &self.intervals[c];
+                spans.push((it.start(), it.end(), self.loc_of(c)));
+            }
+            starts.push(spans.len() as u32);
+        }
+        LocTable { starts, spans }
+    }
+
     fn loc_of(&self, id: Id) -> Loc {
         let it = &self.intervals[id];
         match it.reg {
@@ -1020,6 +1102,7 @@ impl Allocator<'_> {
         };
         let mut before: Vec<Vec<Move>> = vec![Vec::new(); n];
         let mut after: Vec<Vec<Move>> = vec![Vec::new(); n];
+        let table = self.loc_table();
 
         // Spill stores right after each definition (after the last write of a register
         // that a two-address instruction updates in place).
@@ -1032,7 +1115,7 @@ impl Allocator<'_> {
                 u32::MAX => (self.intervals[list[0]].start(), true),
                 d => (d, false),
             };
-            if let Some(Loc::Reg(r)) = self.loc_at(v as u32, at) {
+            if let Some(Loc::Reg(r)) = table.loc_at(v as u32, at) {
                 let store = Move {
                     class,
                     src: Loc::Reg(r),
@@ -1089,9 +1172,11 @@ impl Allocator<'_> {
                 let sblk = &code.blocks[*s as usize];
                 let succ_start = 2 * sblk.start;
                 let mut moves = Vec::new();
-                for &v in &self.live_in[*s as usize] {
+                let s_live = self.live_in_starts[*s as usize] as usize
+                    ..self.live_in_starts[*s as usize + 1] as usize;
+                for &v in &self.live_in[s_live] {
                     let (Some(src), Some(dst)) =
-                        (self.loc_at(v, pred_end), self.loc_at(v, succ_start))
+                        (table.loc_at(v, pred_end), table.loc_at(v, succ_start))
                     else {
                         continue;
                     };
@@ -1107,7 +1192,7 @@ impl Allocator<'_> {
                 for (p, a) in sblk.params.iter().zip(args) {
                     let (pv, av) = (p.vindex() as u32, a.vindex() as u32);
                     let (Some(src), Some(dst)) =
-                        (self.loc_at(av, pred_end), self.loc_at(pv, succ_start))
+                        (table.loc_at(av, pred_end), table.loc_at(pv, succ_start))
                     else {
                         continue;
                     };
@@ -1206,7 +1291,7 @@ fn sequentialize(moves: &[Move], info: &RegInfo, out: &mut Vec<Move>) {
 }
 
 /// Replaces virtual registers by the registers the allocator chose.
-fn rewrite(insts: &mut [MInst], a: &Allocator<'_>) {
+fn rewrite(insts: &mut [MInst], a: &LocTable) {
     for (i, inst) in insts.iter_mut().enumerate() {
         let (p_use, p_def) = (2 * i as u32, 2 * i as u32 + 1);
         inst.map_regs(&mut |r, u| {

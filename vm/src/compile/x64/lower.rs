@@ -108,8 +108,7 @@ pub(crate) fn lower(f: &Function, order: &[Block], env: &Env<'_>) -> Lowered {
                 f.calls[d.imm as usize].args.iter().for_each(|a| count(*a));
             }
         }
-        let mut t = bd.term.clone();
-        t.for_each_operand_mut(|v| count(*v));
+        bd.term.for_each_operand(&mut count);
         bd.term
             .for_each_succ(|c| c.args.iter().for_each(|a| count(*a)));
     }
@@ -143,8 +142,8 @@ pub(crate) fn lower(f: &Function, order: &[Block], env: &Env<'_>) -> Lowered {
     // Predecessors.
     let n = l.vc.blocks.len();
     for b in 0..n {
-        let succs: Vec<u32> = l.vc.blocks[b].succs.iter().map(|s| s.0).collect();
-        for s in succs {
+        for k in 0..l.vc.blocks[b].succs.len() {
+            let s = l.vc.blocks[b].succs[k].0;
             l.vc.blocks[s as usize].preds.push(b as u32);
         }
     }
@@ -1725,7 +1724,8 @@ impl Lower<'_> {
 
     /// Lowers `b`'s terminator; returns the successors with their argument registers.
     fn terminator(&mut self, b: Block) -> Vec<(u32, Vec<Reg>)> {
-        let term = self.f.blocks[b.index()].term.clone();
+        let f = self.f; // `&'a Function`: borrowing it leaves `self` free
+        let term = &f.blocks[b.index()].term;
         let edge = |this: &mut Self, c: &BlockCall| -> (u32, Vec<Reg>) {
             let args = c.args.iter().map(|a| this.reg(*a)).collect();
             (this.block_index[c.block.index()], args)
@@ -1733,14 +1733,14 @@ impl Lower<'_> {
         match term {
             Terminator::None => unreachable!("every block is terminated"),
             Terminator::Jump(c) => {
-                let e = edge(self, &c);
+                let e = edge(self, c);
                 self.emit(MInst::Jmp { target: e.0 });
                 vec![e]
             }
             Terminator::Branch { cond, then, else_ } => {
-                let t = edge(self, &then);
-                let e = edge(self, &else_);
-                let cc = self.condition(cond);
+                let t = edge(self, then);
+                let e = edge(self, else_);
+                let cc = self.condition(*cond);
                 self.emit(MInst::Jcc {
                     cc,
                     taken: t.0,
@@ -1750,7 +1750,7 @@ impl Lower<'_> {
             }
             Terminator::BrTable { index, targets } => {
                 let edges: Vec<(u32, Vec<Reg>)> = targets.iter().map(|c| edge(self, c)).collect();
-                let r = self.reg(index);
+                let r = self.reg(*index);
                 let tmp = self.int_reg();
                 self.emit(MInst::JumpTable {
                     index: r,
@@ -1779,7 +1779,7 @@ impl Lower<'_> {
             }
             Terminator::Trap(code) => {
                 self.emit(MInst::Trap {
-                    kind: TrapKind::Wasm(code),
+                    kind: TrapKind::Wasm(*code),
                 });
                 Vec::new()
             }
