@@ -100,8 +100,8 @@ struct Builder<'a> {
     preds: Vec<Vec<Block>>,
     /// Placeholder phis of unsealed blocks: (local, parameter).
     incomplete: FastMap<u32, Vec<(u32, Value)>>,
-    /// Scratch for `read_var`'s walk (kept between calls: a vector per walk was a tenth
-    /// of the compiler's allocations).
+    /// The blocks `read_var` walks through, a stack shared by nested calls (a vector
+    /// per walk was a tenth of the compiler's allocations).
     walk: Vec<Block>,
     /// The variable each Braun phi stands for (to complete it), by parameter value.
     stack: Vec<Value>,
@@ -254,26 +254,27 @@ impl Builder<'_> {
         if let Some(&v) = self.defs.get(&key(block, var)) {
             return self.f.resolve(v);
         }
-        // Walk single-predecessor chains without recursion. (A nested call, through
-        // `read_var_slow`, finds the scratch taken and starts its own.)
-        let mut path = std::mem::take(&mut self.walk);
-        path.clear();
+        // Walk single-predecessor chains without recursion, noting the blocks on
+        // `walk` above `base` (a nested call, through `read_var_slow`, notes and
+        // removes its own above ours).
+        let base = self.walk.len();
         let mut b = block;
         let v = loop {
             if let Some(&v) = self.defs.get(&key(b, var)) {
                 break self.f.resolve(v);
             }
             if self.sealed[b.index()] && self.preds[b.index()].len() == 1 {
-                path.push(b);
+                self.walk.push(b);
                 b = self.preds[b.index()][0];
                 continue;
             }
             break self.read_var_slow(var, b);
         };
-        for &p in &path {
+        for i in base..self.walk.len() {
+            let p = self.walk[i];
             self.write_var(var, p, v);
         }
-        self.walk = path;
+        self.walk.truncate(base);
         v
     }
 
