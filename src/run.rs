@@ -75,7 +75,7 @@ pub const INTERRUPTED_STATUS: u8 = 130;
 
 const USAGE: &str = "usage: sandlite run [--dir HOST[::GUEST]] [--dir-ro HOST[::GUEST]] \
 [--env NAME=VALUE] [--invoke NAME] [--timeout DURATION] [--max-memory SIZE] \
-[--max-call-depth N] [--max-stack SIZE] [--allow-hard-links] MODULE.wasm [ARGS...]";
+[--max-call-depth N] [--max-stack SIZE] [--allow-hard-links] [--no-cache] MODULE.wasm [ARGS...]";
 
 /// A directory granted to the guest.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -713,8 +713,16 @@ mod tests {
         assert_eq!(o.invoke.as_deref(), Some("add"));
         assert_eq!(o.module, "m.wasm");
         assert_eq!(o.args, strings(&["--dir", "1"]));
+        assert!(!o.no_cache);
         let o = RunOptions::parse(&strings(&["--", "--odd.wasm", "x"])).unwrap();
         assert_eq!((o.module.as_str(), o.args.len()), ("--odd.wasm", 1));
+        let o = RunOptions::parse(&strings(&["--no-cache", "m.wasm", "--no-cache"])).unwrap();
+        assert!(o.no_cache);
+        assert_eq!(
+            o.args,
+            strings(&["--no-cache"]),
+            "after MODULE it is the guest's"
+        );
     }
 
     #[test]
