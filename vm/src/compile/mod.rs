@@ -18,7 +18,7 @@ use crate::decode::ModuleInfo;
 use crate::error::Error;
 use crate::runtime::vmctx::VMOffsets;
 use crate::validate;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use x64::emit::{FuncCode, RelocTarget};
 use x64::inst::TrapKind;
 
@@ -408,8 +408,9 @@ pub(crate) fn compile_module(
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(info.bodies[i].code_end - info.bodies[i].code_start));
     let next = AtomicUsize::new(0);
+    let unsupported = AtomicBool::new(false);
     let wall = std::time::Instant::now();
-    let (cx, env, order, next) = (&cx, &env, &order, &next);
+    let (cx, env, order, next, unsupported) = (&cx, &env, &order, &next, &unsupported);
     type Part = (Vec<(usize, Result<FuncCode, CompileError>)>, StageTimes);
     let parts: Vec<Part> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
@@ -420,11 +421,17 @@ pub(crate) fn compile_module(
                     .spawn_scoped(s, move || {
                         let mut times = StageTimes::default();
                         let mut done = Vec::new();
-                        loop {
+                        // After an unsupported function the module goes to the
+                        // interpreter (which validates everything itself): stop.
+                        while !unsupported.load(Ordering::Relaxed) {
                             let k = next.fetch_add(1, Ordering::Relaxed);
                             let Some(&i) = order.get(k) else { break };
                             let t = stats.then_some(&mut times);
-                            done.push((i, compile_function(cx, bytes, i as u32, env, t)));
+                            let r = compile_function(cx, bytes, i as u32, env, t);
+                            if matches!(r, Err(CompileError::Unsupported(_))) {
+                                unsupported.store(true, Ordering::Relaxed);
+                            }
+                            done.push((i, r));
                         }
                         (done, times)
                     })
