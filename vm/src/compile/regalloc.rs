@@ -198,7 +198,9 @@ struct Interval {
     vreg: u32,
     class: Class,
     ranges: Vec<Range>,
-    uses: Vec<UsePos>,
+    /// Its uses, by position: a span of `Allocator::use_pos` (a split divides the span,
+    /// so no interval owns a vector of uses).
+    uses: std::ops::Range<u32>,
     /// Assigned register (physical number) or stack.
     reg: Option<u32>,
     spilled: bool,
@@ -244,13 +246,18 @@ impl Interval {
     }
 
     /// The first use at or after `pos` that needs a register.
-    fn next_reg_use(&self, pos: u32) -> Option<u32> {
-        let i = self.uses.partition_point(|u| u.pos < pos);
-        self.uses[i..].iter().find(|u| u.must_reg).map(|u| u.pos)
+    fn next_reg_use(&self, all: &[UsePos], pos: u32) -> Option<u32> {
+        let uses = self.uses_in(all);
+        let i = uses.partition_point(|u| u.pos < pos);
+        uses[i..].iter().find(|u| u.must_reg).map(|u| u.pos)
+    }
+
+    fn uses_in<'u>(&self, all: &'u [UsePos]) -> &'u [UsePos] {
+        &all[self.uses.start as usize..self.uses.end as usize]
     }
 
     /// Splits at `pos` (start of the new child); returns the child.
-    fn split(&mut self, pos: u32) -> Interval {
+    fn split(&mut self, all: &[UsePos], pos: u32) -> Interval {
         debug_assert!(pos > self.start() && pos < self.end());
         let i = self.ranges.partition_point(|r| r.end <= pos);
         let mut tail = self.ranges.split_off(i);
@@ -261,8 +268,9 @@ impl Interval {
             });
             tail[0].start = pos;
         }
-        let u = self.uses.partition_point(|u| u.pos < pos);
-        let uses = self.uses.split_off(u);
+        let u = self.uses.start + self.uses_in(all).partition_point(|u| u.pos < pos) as u32;
+        let uses = u..self.uses.end;
+        self.uses.end = u;
         Interval {
             vreg: self.vreg,
             class: self.class,
@@ -298,6 +306,8 @@ struct Allocator<'a> {
     /// Position of each virtual register's last write (`u32::MAX` for block
     /// parameters, which instructions never write).
     last_def: Vec<u32>,
+    /// Every interval's uses, grouped by register and sorted by position.
+    use_pos: Vec<UsePos>,
 }
 
 /// Allocates registers for `code`, rewriting its instructions in place.
@@ -315,6 +325,7 @@ pub(crate) fn allocate(code: &mut VCode, info: &RegInfo) -> Allocation {
         live_in: Vec::new(),
         live_in_starts: Vec::new(),
         last_def: vec![u32::MAX; code.vregs.len()],
+        use_pos: Vec::new(),
     };
     let mut insts = code.insts.clone();
     a.build(&mut insts);
@@ -339,7 +350,10 @@ pub(crate) fn allocate(code: &mut VCode, info: &RegInfo) -> Allocation {
                     .collect::<Vec<_>>(),
                 it.reg,
                 it.spilled,
-                it.uses.iter().map(|u| u.pos).collect::<Vec<_>>()
+                it.uses_in(&a.use_pos)
+                    .iter()
+                    .map(|u| u.pos)
+                    .collect::<Vec<_>>()
             );
         }
     }
@@ -540,7 +554,7 @@ impl Allocator<'_> {
         }
 
         let (use_starts, uses) = group_by_vreg(nv, flat_uses);
-        let (use_pos_starts, use_pos) = group_by_vreg(nv, flat_use_pos);
+        let (use_pos_starts, mut use_pos) = group_by_vreg(nv, flat_use_pos);
 
         // Liveness by path exploration, virtual register by virtual register: a use in
         // another block makes the value live into that block, hence live out of each
@@ -615,9 +629,8 @@ impl Allocator<'_> {
                     _ => merged.push(r),
                 }
             }
-            let mut up =
-                use_pos[use_pos_starts[v] as usize..use_pos_starts[v + 1] as usize].to_vec();
-            up.sort_by_key(|u| u.pos);
+            let up = use_pos_starts[v]..use_pos_starts[v + 1];
+            use_pos[up.start as usize..up.end as usize].sort_by_key(|u| u.pos);
             let id = self.intervals.len();
             self.intervals.push(Interval {
                 vreg: v as u32,
@@ -634,6 +647,7 @@ impl Allocator<'_> {
                 .push(Reverse((self.intervals[id].start(), id)));
         }
         (self.live_in_starts, self.live_in) = group_by_vreg(code.blocks.len(), live_in);
+        self.use_pos = use_pos;
         for (r, mut rs) in fixed_ranges.into_iter().enumerate() {
             if rs.is_empty() {
                 continue;
@@ -651,7 +665,7 @@ impl Allocator<'_> {
                 vreg: u32::MAX,
                 class: class_of_preg(r as u32),
                 ranges: merged,
-                uses: Vec::new(),
+                uses: 0..0,
                 reg: Some(r as u32),
                 spilled: false,
                 hint: None,
@@ -787,7 +801,7 @@ impl Allocator<'_> {
         }
         // A register lost (to a call, say) before the interval's next use buys nothing:
         // it would only be stored and reloaded. Stay in memory up to that use.
-        let next_use = self.intervals[cur].next_reg_use(start);
+        let next_use = self.intervals[cur].next_reg_use(&self.use_pos, start);
         if fu < end && next_use.is_none_or(|u| u >= fu) && self.spill_until_use(cur, next_use) {
             return true;
         }
@@ -835,7 +849,9 @@ impl Allocator<'_> {
             let r = it.reg.expect("active intervals have registers") as usize;
             // A use by the instruction that defines `cur` pins the register too: it
             // cannot change hands inside an instruction.
-            let next = it.next_reg_use(start & !1).unwrap_or(u32::MAX);
+            let next = it
+                .next_reg_use(&self.use_pos, start & !1)
+                .unwrap_or(u32::MAX);
             use_pos[r] = use_pos[r].min(next);
         }
         for &id in &self.inactive {
@@ -845,7 +861,7 @@ impl Allocator<'_> {
             }
             let r = it.reg.expect("inactive intervals have registers") as usize;
             if it.next_intersection(&self.intervals[cur], start).is_some() {
-                let next = it.next_reg_use(start).unwrap_or(u32::MAX);
+                let next = it.next_reg_use(&self.use_pos, start).unwrap_or(u32::MAX);
                 use_pos[r] = use_pos[r].min(next);
             }
         }
@@ -864,7 +880,9 @@ impl Allocator<'_> {
                 best = r;
             }
         }
-        let first_use = self.intervals[cur].next_reg_use(start).unwrap_or(u32::MAX);
+        let first_use = self.intervals[cur]
+            .next_reg_use(&self.use_pos, start)
+            .unwrap_or(u32::MAX);
         if use_pos[best as usize] < first_use {
             // Every register is needed before `cur` needs one: spill `cur` up to its
             // first use needing a register.
@@ -915,9 +933,10 @@ impl Allocator<'_> {
         // Split after the holder's last use before `at`, at an instruction boundary.
         let last_use = {
             let it = &self.intervals[id];
-            let k = it.uses.partition_point(|u| u.pos < at);
+            let uses = it.uses_in(&self.use_pos);
+            let k = uses.partition_point(|u| u.pos < at);
             if k > 0 {
-                it.uses[k - 1].pos + 1
+                uses[k - 1].pos + 1
             } else {
                 it_start + 1
             }
@@ -942,7 +961,7 @@ impl Allocator<'_> {
         self.intervals[tail].reg = None;
         self.intervals[tail].spilled = true;
         let tstart = self.intervals[tail].start();
-        if let Some(u) = self.intervals[tail].next_reg_use(tstart.max(at)) {
+        if let Some(u) = self.intervals[tail].next_reg_use(&self.use_pos, tstart.max(at)) {
             let end = self.intervals[tail].end();
             if u < end && u > tstart {
                 let pos = self.split_pos(tstart.max(at) + 1, u).max(tstart + 1);
@@ -959,7 +978,7 @@ impl Allocator<'_> {
 
     /// Splits interval `id` at `pos`, registering the child; returns the child.
     fn split(&mut self, id: Id, pos: u32) -> Id {
-        let child = self.intervals[id].split(pos);
+        let child = self.intervals[id].split(&self.use_pos, pos);
         let v = child.vreg as usize;
         let cid = self.intervals.len();
         self.intervals.push(child);
