@@ -60,6 +60,8 @@ struct Lower<'a> {
     outgoing: u32,
     has_calls: bool,
     has_ref_calls: bool,
+    /// `find_folds`' scratch, kept from block to block.
+    barriers: Vec<u32>,
 }
 
 const NO_REG: Reg = Reg(u32::MAX);
@@ -135,6 +137,7 @@ pub(crate) fn lower(f: &Function, order: &[Block], env: &Env<'_>) -> Lowered {
         outgoing: 0,
         has_calls: false,
         has_ref_calls: false,
+        barriers: Vec::new(),
     };
     for (k, &b) in order.iter().enumerate() {
         l.block(b, k == 0);
@@ -401,7 +404,8 @@ impl Lower<'_> {
         let f = self.f;
         let insts = &f.blocks[b.index()].insts;
         // Users, and a running count of the instructions a load may not move past.
-        let mut barriers = Vec::with_capacity(insts.len() + 1);
+        let mut barriers = std::mem::take(&mut self.barriers);
+        barriers.clear();
         barriers.push(0u32);
         for (j, &i) in insts.iter().enumerate() {
             let d = &f.insts[i.index()];
@@ -455,6 +459,7 @@ impl Lower<'_> {
                 self.first_user[a.index()] = u32::MAX;
             }
         }
+        self.barriers = barriers;
     }
 
     /// Where the instruction at `insts[j]` is emitted: there, or if it is fused, where
