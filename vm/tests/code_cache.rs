@@ -7,7 +7,7 @@
 
 use sandlite_vm::{Config, Engine, Linker, Module, Store, Strategy, TrapCode};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 fn wat(text: &str) -> Vec<u8> {
     let buf = wast::parser::ParseBuffer::new(text).expect("lex");
@@ -139,8 +139,7 @@ fn code_loaded_in_another_process_gets_that_process_type_ids() {
     let dir = tempfile::tempdir().unwrap();
     let engine = cached_engine(dir.path());
     Module::new(&engine, wat(PROGRAM)).unwrap();
-    let status = child("load-after-other-types", dir.path());
-    assert!(status.success(), "{status}");
+    child("load-after-other-types", dir.path()).unwrap();
 }
 
 #[test]
@@ -234,9 +233,8 @@ fn racing_processes_each_run_correct_code_and_leave_one_entry() {
     let children: Vec<_> = (0..4)
         .map(|_| spawn_child("compile-and-check", dir.path()))
         .collect();
-    for mut c in children {
-        let status = c.wait().unwrap();
-        assert!(status.success(), "{status}");
+    for c in children {
+        finished("compile-and-check", c.wait_with_output().unwrap()).unwrap();
     }
     only_entry(dir.path());
     let engine = cached_engine(dir.path());
@@ -249,8 +247,7 @@ fn racing_processes_each_run_correct_code_and_leave_one_entry() {
 fn a_full_disk_or_unusable_directory_means_compiling_without_error() {
     let dir = tempfile::tempdir().unwrap();
     // Writes fail past 64 bytes in the child (RLIMIT_FSIZE): the entry cannot be stored.
-    let status = child("compile-with-a-full-disk", dir.path());
-    assert!(status.success(), "{status}");
+    child("compile-with-a-full-disk", dir.path()).unwrap();
     assert_eq!(
         entries(dir.path()),
         Vec::<PathBuf>::new(),
@@ -269,20 +266,38 @@ fn a_full_disk_or_unusable_directory_means_compiling_without_error() {
     );
 }
 
+/// The child's output is piped, never inherited: under `RLIMIT_FSIZE` a write to an
+/// inherited log file would fail.
 fn child_command(case: &str, dir: &Path) -> Command {
     let mut c = Command::new(std::env::current_exe().unwrap());
     c.args(["--exact", "child_process", "--ignored", "--nocapture"])
         .env("SANDLITE_CACHE_CHILD", case)
-        .env("SANDLITE_CACHE_CHILD_DIR", dir);
+        .env("SANDLITE_CACHE_CHILD_DIR", dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     c
 }
 
-fn child(case: &str, dir: &Path) -> std::process::ExitStatus {
-    child_command(case, dir).status().unwrap()
+/// Runs a child case to its end; the result says what it printed if it failed.
+fn child(case: &str, dir: &Path) -> Result<(), String> {
+    finished(case, child_command(case, dir).output().unwrap())
 }
 
 fn spawn_child(case: &str, dir: &Path) -> std::process::Child {
     child_command(case, dir).spawn().unwrap()
+}
+
+fn finished(case: &str, out: std::process::Output) -> Result<(), String> {
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(format!(
+        "child {case}: {}\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    ))
 }
 
 /// What the tests above run in a child process (`SANDLITE_CACHE_CHILD` names it).
