@@ -814,97 +814,32 @@ pub(crate) fn linker(engine: &sandlite_vm::Engine) -> VmResult<Linker<HostState>
     l.func_wrap("env", "sl_release", |mut c: C<'_>, h: i32| {
         c.data_mut().remove_callback(h);
     })?;
-    // Virtual tables (see `vtab`).
-    l.func_wrap(
-        "env",
-        "sl_vtab_connect",
-        |mut c: C<'_>,
-         module: i32,
-         db: i32,
-         create: i32,
-         argc: i32,
-         argv: i32,
-         out_table: i32,
-         out_message: i32|
-         -> Result<i32, Trap> {
-            crate::vtab::connect(
-                &mut c,
-                module,
-                db,
-                create,
-                argc,
-                argv,
-                out_table,
-                out_message,
-            )
-        },
-    )?;
-    l.func_wrap(
-        "env",
-        "sl_vtab_best_index",
-        |mut c: C<'_>, table: i32, info: i32, out_message: i32| -> Result<i32, Trap> {
-            crate::vtab::best_index(&mut c, table, info, out_message)
-        },
-    )?;
-    l.func_wrap(
-        "env",
-        "sl_vtab_disconnect",
-        |mut c: C<'_>, table: i32, destroy: i32, out_message: i32| -> Result<i32, Trap> {
-            crate::vtab::disconnect(&mut c, table, destroy, out_message)
-        },
-    )?;
-    l.func_wrap(
-        "env",
-        "sl_vtab_open",
-        |mut c: C<'_>, table: i32, out_cursor: i32, out_message: i32| -> Result<i32, Trap> {
-            crate::vtab::open(&mut c, table, out_cursor, out_message)
-        },
-    )?;
-    l.func_wrap(
-        "env",
-        "sl_vtab_close",
-        |mut c: C<'_>, cursor: i32| -> Result<i32, Trap> { crate::vtab::close(&mut c, cursor) },
-    )?;
-    l.func_wrap(
-        "env",
-        "sl_vtab_filter",
-        |mut c: C<'_>,
-         cursor: i32,
-         idx_num: i32,
-         idx_str: i32,
-         argc: i32,
-         argv: i32,
-         out_message: i32|
-         -> Result<i32, Trap> {
-            crate::vtab::filter(&mut c, cursor, idx_num, idx_str, argc, argv, out_message)
-        },
-    )?;
-    l.func_wrap(
-        "env",
-        "sl_vtab_next",
-        |mut c: C<'_>, cursor: i32, out_message: i32| -> Result<i32, Trap> {
-            crate::vtab::next(&mut c, cursor, out_message)
-        },
-    )?;
-    l.func_wrap(
-        "env",
-        "sl_vtab_eof",
-        |mut c: C<'_>, cursor: i32| -> Result<i32, Trap> { crate::vtab::eof(&mut c, cursor) },
-    )?;
-    l.func_wrap(
-        "env",
-        "sl_vtab_column",
-        |mut c: C<'_>, cursor: i32, ctx: i32, column: i32| -> Result<i32, Trap> {
-            crate::vtab::column(&mut c, cursor, ctx, column)
-        },
-    )?;
-    l.func_wrap(
-        "env",
-        "sl_vtab_rowid",
-        |mut c: C<'_>, cursor: i32, out_rowid: i32, out_message: i32| -> Result<i32, Trap> {
-            crate::vtab::rowid(&mut c, cursor, out_rowid, out_message)
-        },
-    )?;
+    // Virtual tables (see `vtab`): `env.sl_vtab_NAME(args..) -> i32` forwards to
+    // `vtab::NAME(caller, args..)`, every argument an `i32` (a handle, id, count, flag or
+    // guest pointer).
+    macro_rules! vtab_imports {
+        ($($name:ident($($arg:ident),*);)*) => {$(
+            l.func_wrap(
+                "env",
+                concat!("sl_vtab_", stringify!($name)),
+                |mut c: C<'_>, $($arg: i32),*| -> Result<i32, Trap> {
+                    crate::vtab::$name(&mut c, $($arg),*)
+                },
+            )?;
+        )*};
+    }
+    vtab_imports! {
+        connect(module, db, create, argc, argv, out_table, out_message);
+        best_index(table, info, out_message);
+        disconnect(table, destroy, out_message);
+        open(table, out_cursor, out_message);
+        close(cursor);
+        filter(cursor, idx_num, idx_str, argc, argv, out_message);
+        next(cursor, out_message);
+        eof(cursor);
+        column(cursor, ctx, column);
+        rowid(cursor, out_rowid, out_message);
+    }
     l.func_wrap("env", "sl_collation_destroy", |mut c: C<'_>, h: i32| {
         c.data_mut().remove_callback(h);
     })?;
