@@ -26,7 +26,8 @@ for its dot-commands.
 
 As in sqlite3, a script (piped standard input, .read files) goes on after an error
 unless -bail (or .bail on) is given; SQL arguments stop at their first error. The exit
-status is 1 if any error happened, 0 otherwise (or the code given to .exit). Ctrl-C
+status is 1 if any error happened, 0 otherwise (or the code given to .exit); a failed
+SQL argument exits with SQLite's result code, as in sqlite3. Ctrl-C
 interrupts the running statement; at an idle prompt it clears the line, and a second
 Ctrl-C in a row exits. A statement or input line may be at most 256 MiB; the columnar
 modes lay out at most 128 MiB of a result.
@@ -222,7 +223,7 @@ fn main() -> ExitCode {
     let failed = shell.error_count() > 0;
     match flow {
         Flow::Quit(Some(code)) => ExitCode::from(code as u8),
-        Flow::Bail => ExitCode::FAILURE,
+        Flow::Bail => ExitCode::from(shell.bail_status()),
         Flow::Quit(None) | Flow::Eof if failed => ExitCode::FAILURE,
         Flow::Quit(None) | Flow::Eof => ExitCode::SUCCESS,
     }
@@ -257,7 +258,7 @@ fn apply_settings(shell: &mut Shell, options: &Options) -> io::Result<Flow> {
             Setting::Bail => shell.set_bail(true),
             Setting::Echo => shell.set_echo(true),
             Setting::Command(command) => {
-                let flow = shell.process(&mut command.as_bytes(), Source::COMMAND_OPTION)?;
+                let flow = shell.run_direct(command, Source::COMMAND_OPTION)?;
                 if flow != Flow::Eof {
                     return Ok(flow);
                 }
@@ -281,7 +282,7 @@ fn run(shell: &mut Shell, options: &Options, versions: &str) -> io::Result<Flow>
     }
     if !options.commands.is_empty() {
         for command in &options.commands {
-            let flow = shell.process(&mut command.as_bytes(), Source::ARGUMENT)?;
+            let flow = shell.run_direct(command, Source::ARGUMENT)?;
             if flow != Flow::Eof {
                 return Ok(flow);
             }

@@ -400,7 +400,8 @@ fn read_runs_a_file_and_goes_on_after_errors_unless_bail() {
         "select 'before';\n\nselect nosuch\n  from t;\nselect 'after';\n",
     )
     .unwrap();
-    let error = "Error: near line 3 of bad.sql: no such column: nosuch\n  select nosuch\n         ^--- error here\n";
+    // sqlite3's words: the line the statement starts on, its lines joined by spaces.
+    let error = "Parse error near line 3: no such column: nosuch\n  select nosuch   from t;\n         ^--- error here\n";
     // As in sqlite3: the file goes on after its error, and so does the input.
     let r = shell(dir.path(), &["db"], ".read bad.sql\nselect 'next';\n");
     assert_eq!(r.code, 1);
@@ -677,9 +678,10 @@ fn syntax_error_shows_the_message_and_a_caret() {
     assert_eq!(r.stdout, "");
     assert_eq!(
         r.stderr,
-        "Error: near \"SELEC\": syntax error\n  SELEC * FROM t\n  ^--- error here\n"
+        "Error: in prepare, near \"SELEC\": syntax error\n  SELEC * FROM t\n  ^--- error here\n"
     );
-    // The offset is relative to the failing statement, on the line it points into.
+    // As in sqlite3, the excerpt runs from the failing statement to the end of the
+    // argument, line breaks shown as spaces.
     let r = shell(
         dir.path(),
         &[
@@ -692,7 +694,7 @@ fn syntax_error_shows_the_message_and_a_caret() {
     assert_eq!(r.stdout, "1\n");
     assert_eq!(
         r.stderr,
-        "Error: near \"t\": syntax error\n         3 frm t;\n               ^--- error here\n"
+        "Error: in prepare, near \"t\": syntax error\n  select 2,        3 frm t; select 4;\n                         ^--- error here\n"
     );
     // Far into a long line the excerpt scrolls and the caret comes after the words.
     let long = format!("select {}last frm t", "column_name, ".repeat(5));
@@ -700,7 +702,7 @@ fn syntax_error_shows_the_message_and_a_caret() {
     assert_eq!(r.code, 1);
     let lines: Vec<&str> = r.stderr.lines().collect();
     assert_eq!(lines.len(), 3, "{}", r.stderr);
-    assert_eq!(lines[0], "Error: near \"t\": syntax error");
+    assert_eq!(lines[0], "Error: in prepare, near \"t\": syntax error");
     assert!(lines[2].ends_with("error here ---^"), "{}", r.stderr);
     let caret = lines[2].find('^').unwrap();
     assert_eq!(&lines[1][caret..], "t", "{}", r.stderr);
@@ -721,7 +723,7 @@ select 'after';
     assert_eq!(r.stdout, "ok\nafter\n");
     assert_eq!(
         r.stderr,
-        "Error: near line 4: UNIQUE constraint failed: t.x\n"
+        "Runtime error near line 4: UNIQUE constraint failed: t.x (19)\n"
     );
     std::fs::remove_file(dir.path().join("db")).unwrap();
     for bail in [&["-bail", "db"][..], &["-cmd", ".bail on", "db"]] {
@@ -737,15 +739,22 @@ select 'after';
     assert_eq!((r.code, r.stdout.as_str()), (1, "1\n2\n"));
     assert_eq!(
         r.stderr,
-        "Error: near line 2: unknown command \".bogus\" (enter \".help\" for a list)\n"
+        "Error: unknown command or invalid arguments:  \"bogus\". Enter \".help\" for help\n"
     );
     // An error in one SQL argument skips the later ones.
     let r = shell(dir.path(), &["db", "select nope", "select 3"], "");
     assert_eq!((r.code, r.stdout.as_str()), (1, ""));
-    assert!(
-        r.stderr.starts_with("Error: no such column: nope\n"),
-        "{}",
-        r.stderr
+    assert_eq!(
+        r.stderr,
+        "Error: in prepare, no such column: nope\n  select nope\n         ^--- error here\n"
+    );
+    // As in sqlite3, a failed SQL argument exits with SQLite's result code.
+    let twice = "create table u(x unique); insert into u values (1); insert into u values (1)";
+    let r = shell(dir.path(), &["db", twice, "select 3"], "");
+    assert_eq!((r.code, r.stdout.as_str()), (19, ""));
+    assert_eq!(
+        r.stderr,
+        "Error: stepping, UNIQUE constraint failed: u.x (19)\n"
     );
 }
 
