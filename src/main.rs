@@ -11,6 +11,7 @@ mod shell;
 
 use shell::{Flow, Mode, Shell, Source};
 use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 const USAGE: &str = "\
@@ -269,12 +270,20 @@ fn apply_settings(shell: &mut Shell, options: &Options) -> io::Result<Flow> {
 }
 
 fn run(shell: &mut Shell, options: &Options, versions: &str) -> io::Result<Flow> {
-    // sqlite3 reads the -init file first, then applies the options in order.
-    if let Some(init) = &options.init {
-        let flow = shell.read_init(init)?;
-        if flow != Flow::Eof {
-            return Ok(flow);
-        }
+    let stdin = io::stdin();
+    let interactive = options.interactive.unwrap_or_else(|| stdin.is_terminal());
+    // sqlite3 reads the start-up file first (the -init file, else ~/.sqliterc, whether
+    // interactive or not), knowing -bail already, then applies the options in order.
+    if options.settings.iter().any(|s| matches!(s, Setting::Bail)) {
+        shell.set_bail(true);
+    }
+    let flow = match (&options.init, std::env::home_dir()) {
+        (Some(init), _) => shell.read_init(Path::new(init), true, interactive)?,
+        (None, Some(home)) => shell.read_init(&home.join(".sqliterc"), false, interactive)?,
+        (None, None) => Flow::Eof,
+    };
+    if flow != Flow::Eof {
+        return Ok(flow);
     }
     let flow = apply_settings(shell, options)?;
     if flow != Flow::Eof {
@@ -289,8 +298,6 @@ fn run(shell: &mut Shell, options: &Options, versions: &str) -> io::Result<Flow>
         }
         return Ok(Flow::Eof);
     }
-    let stdin = io::stdin();
-    let interactive = options.interactive.unwrap_or_else(|| stdin.is_terminal());
     if interactive {
         let mut banner = format!("{versions}\nEnter \".help\" for usage hints.\n");
         if options.database.is_none() {

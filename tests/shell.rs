@@ -27,8 +27,12 @@ fn shell(dir: &Path, args: &[&str], stdin: &str) -> Run {
 }
 
 fn run(mut command: Command, dir: &Path, args: &[&str], stdin: &str) -> Run {
+    // No start-up file of the person running the tests (~/.sqliterc) is read, unless
+    // the test puts one in `dir`. (sqlite3 asks the password database for the home
+    // directory, so it ignores this.)
     let mut child = command
         .current_dir(dir)
+        .env("HOME", dir)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -914,4 +918,78 @@ fn runner_command(program: impl AsRef<std::ffi::OsStr>) -> std::process::Command
         }
         None => std::process::Command::new(program),
     }
+}
+
+#[test]
+fn output_into_a_command_that_stops_reading_does_not_end_the_shell() {
+    let dir = tempdir();
+    let script = ".output |head -1
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 200000) SELECT x FROM c;
+.output
+SELECT 'still here';
+";
+    let r = shell(dir.path(), &[":memory:"], script);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "1\nstill here\n"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn sqliterc_is_read_first_unless_init_names_another_file() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join(".sqliterc"),
+        ".headers on\nselect 'from rc' as rc;\n",
+    )
+    .unwrap();
+    // As in sqlite3: read for every run (not only at a terminal), before the options
+    // and the SQL, silently unless interactive.
+    assert_eq!(
+        ok(dir.path(), &[":memory:", "select 1 as a"], ""),
+        "rc\nfrom rc\na\n1\n"
+    );
+    let r = shell(
+        dir.path(),
+        &["-interactive", ":memory:"],
+        "select 2 as b;\n",
+    );
+    assert_eq!(
+        r.stderr,
+        format!(
+            "-- Loading resources from {}/.sqliterc\n",
+            dir.path().display()
+        )
+    );
+    assert!(r.stdout.contains("rc\nfrom rc\n") && r.stdout.contains("b\n2\n"));
+    // -init replaces it; a missing -init file is reported in sqlite3's words, and
+    // -bail (known while the file is read) stops there, as in sqlite3.
+    std::fs::write(dir.path().join("other.sql"), "select 'other';\n").unwrap();
+    assert_eq!(
+        ok(
+            dir.path(),
+            &["-init", "other.sql", ":memory:", "select 3"],
+            ""
+        ),
+        "other\n3\n"
+    );
+    let r = shell(
+        dir.path(),
+        &["-init", "none.sql", ":memory:", "select 4"],
+        "",
+    );
+    assert_eq!(
+        (r.stdout.as_str(), r.stderr.as_str()),
+        ("4\n", "cannot open: \"none.sql\"\n")
+    );
+    std::fs::write(dir.path().join(".sqliterc"), "selec;\nselect 'rest';\n").unwrap();
+    let r = shell(dir.path(), &["-bail", ":memory:", "select 5"], "");
+    assert_eq!((r.code, r.stdout.as_str()), (1, ""), "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("Parse error near line 1: "),
+        "{}",
+        r.stderr
+    );
 }

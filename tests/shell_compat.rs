@@ -454,6 +454,18 @@ fn dot_once() {
 }
 
 #[test]
+fn dot_output_and_once_pipe_into_a_command() {
+    compare_with(
+        &|_| {},
+        &[],
+        "SELECT 0;\n.output |sort -r\nSELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3;\n\
+         .print hi\n.output\nSELECT 4;\n.once '|tr a-z A-Z > up.txt'\nSELECT 'abc';\n\
+         SELECT 5;\n.output | cat > all.txt\nSELECT 6;\n.output stdout\nSELECT 7;\n",
+        &["up.txt", "all.txt"],
+    );
+}
+
+#[test]
 fn dot_show() {
     compare(
         &[],

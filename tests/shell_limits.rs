@@ -27,7 +27,9 @@ fn limited(dir: &Path, args: &[&str]) -> Command {
             Ok(())
         });
     }
+    // No start-up file of the person running the tests (~/.sqliterc) is read.
     c.current_dir(dir)
+        .env("HOME", dir)
         .args([
             "-c",
             &format!("ulimit -v {ADDRESS_SPACE_KIB} && exec \"$0\" \"$@\""),

@@ -92,10 +92,12 @@ const HELP: &str = "\
                            table     An ASCII-art table
                            tabs      Tab-separated values
 .nullvalue STRING        Show NULL values as STRING
-.once FILE               Write the output of the next command only to FILE
+.once FILE|'|CMD'        Write the output of the next command only to FILE (or
+                           pipe it into the shell command CMD)
 .open ?OPTIONS? ?FILE?   Close the database and open FILE (in memory if none).
                            Options: --new (empty FILE first), --readonly
-.output ?FILE?           Write output to FILE, or back to standard output
+.output ?FILE|'|CMD'?    Write output to FILE (or pipe it into the shell command
+                           CMD), or back to standard output
 .parameter CMD ...       Values bound to :NAME, @NAME, $NAME and ?NNN:
                            clear, init, list, set NAME VALUE, unset NAME
 .print STRING...         Print the words, separated by spaces
@@ -1000,12 +1002,33 @@ impl Shell {
         Ok(None)
     }
 
-    /// Runs the file of `-init` as `.read` would.
+    /// Runs a start-up file as `.read` would: the `-init` file (`required`: one that
+    /// cannot be opened is an error) or else `~/.sqliterc` (silently skipped when
+    /// missing), as sqlite3 does. At a terminal it says which file it reads.
     ///
     /// # Errors
     /// Only failure to write standard output.
-    pub fn read_init(&mut self, path: &str) -> io::Result<Flow> {
-        match self.read_file(path) {
+    pub fn read_init(
+        &mut self,
+        path: &std::path::Path,
+        required: bool,
+        interactive: bool,
+    ) -> io::Result<Flow> {
+        let file = match std::fs::File::open(path) {
+            Ok(file) => file,
+            Err(_) if !required => return Ok(Flow::Eof),
+            Err(_) => {
+                // sqlite3's words (no "Error:").
+                self.out.flush()?;
+                self.errors += 1;
+                let _ = writeln!(io::stderr(), "cannot open: \"{}\"", path.display());
+                return Ok(if self.bail { Flow::Bail } else { Flow::Eof });
+            }
+        };
+        if interactive {
+            let _ = writeln!(io::stderr(), "-- Loading resources from {}", path.display());
+        }
+        match self.read_from(file) {
             Ok(flow) => Ok(flow.unwrap_or(Flow::Eof)),
             Err(failure) => Ok(if self.fail(failure, Source::COMMAND_OPTION, None)? {
                 Flow::Bail
@@ -1023,6 +1046,11 @@ impl Shell {
             Ok(f) => f,
             Err(e) => return message(format!("cannot open \"{path}\": {e}")),
         };
+        self.read_from(file)
+    }
+
+    /// Runs the SQL and dot-commands of `file` as a script (`.read`).
+    fn read_from(&mut self, file: std::fs::File) -> Result<Option<Flow>, Failure> {
         let source = Source {
             interactive: false,
             numbered: true,
@@ -1199,20 +1227,29 @@ impl Shell {
     }
 
     /// `.output ?FILE?` and `.once FILE`: results go to FILE (created or truncated),
-    /// with `.once` for the next command only.
+    /// with `.once` for the next command only. `|COMMAND` (the rest of the line) pipes
+    /// them into a shell command instead, as sqlite3's `popen` does: it runs with the
+    /// shell's standard output and error, and is waited for when output goes back.
     fn output(&mut self, once: bool, args: &[String]) -> Result<(), Failure> {
+        let usage = || {
+            message(if once {
+                "usage: .once FILE|'|COMMAND'"
+            } else {
+                "usage: .output ?FILE|'|COMMAND'?"
+            })
+        };
         let file = match args {
             [] if !once => {
                 self.reset_output()?;
                 return Ok(());
             }
-            [file] => file,
-            _ if once => return message("usage: .once FILE"),
-            _ => return message("usage: .output ?FILE?"),
+            [first, ..] if first.starts_with('|') => args.join(" "),
+            [file] => file.clone(),
+            _ => return usage(),
         };
-        if file.starts_with('|') || file.starts_with('-') {
+        if file.starts_with('-') {
             return message(format!(
-                "\"{file}\": pipes and options of .{} are not supported",
+                "\"{file}\": options of .{} are not supported",
                 if once { "once" } else { "output" }
             ));
         }
@@ -1221,11 +1258,17 @@ impl Shell {
             return Ok(());
         }
         self.reset_output()?;
-        let handle = match std::fs::File::create(file) {
-            Ok(f) => f,
-            Err(e) => return message(format!("cannot open \"{file}\": {e}")),
+        let to: Box<dyn Write> = match file.strip_prefix('|') {
+            Some(command) => match PipeOutput::spawn(command) {
+                Ok(pipe) => Box::new(io::BufWriter::new(pipe)),
+                Err(e) => return message(format!("cannot open pipe \"{command}\": {e}")),
+            },
+            None => match std::fs::File::create(&file) {
+                Ok(f) => Box::new(io::BufWriter::new(f)),
+                Err(e) => return message(format!("cannot open \"{file}\": {e}")),
+            },
         };
-        self.redirect(Box::new(io::BufWriter::new(handle)), file)?;
+        self.redirect(to, &file)?;
         // Back to standard output after the next command.
         self.once = u8::from(once);
         Ok(())
@@ -1461,6 +1504,62 @@ impl Shell {
 
 /// Binds each parameter of `stmt` to its value in `temp.sqlite_parameters` (those not
 /// there stay NULL).
+/// The standard input of a command run by `sh -c` (`.output |COMMAND`). Dropping it
+/// closes the pipe and waits for the command, as `pclose` does.
+struct PipeOutput {
+    stdin: Option<std::process::ChildStdin>,
+    child: std::process::Child,
+}
+
+impl PipeOutput {
+    fn spawn(command: &str) -> io::Result<PipeOutput> {
+        let mut child = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .stdin(std::process::Stdio::piped())
+            .spawn()?;
+        let stdin = child.stdin.take();
+        Ok(PipeOutput { stdin, child })
+    }
+}
+
+/// A command that stopped reading (`|head -1`) is not a failure of the shell's own
+/// output: what it would not take is dropped.
+impl Write for PipeOutput {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let Some(stdin) = &mut self.stdin else {
+            return Ok(buf.len());
+        };
+        match stdin.write(buf) {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.stdin = None;
+                Ok(buf.len())
+            }
+            other => other,
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let Some(stdin) = &mut self.stdin else {
+            return Ok(());
+        };
+        match stdin.flush() {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.stdin = None;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+}
+
+impl Drop for PipeOutput {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
 fn bind_parameters(conn: &Connection, stmt: &mut sandlite::Statement<'_>) -> Result<(), Failure> {
     let count = stmt.parameter_count();
     if count == 0 {
