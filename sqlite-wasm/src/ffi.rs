@@ -55,6 +55,8 @@ pub const SQLITE_PREPARE_PERSISTENT: i32 = 0x01;
 
 pub const SQLITE_TRACE_STMT: i32 = 0x01;
 pub const SQLITE_TRACE_PROFILE: i32 = 0x02;
+pub const SQLITE_TRACE_ROW: i32 = 0x04;
+pub const SQLITE_TRACE_CLOSE: i32 = 0x08;
 
 pub const SQLITE_INTEGER: i32 = 1;
 pub const SQLITE_FLOAT: i32 = 2;
