@@ -675,16 +675,31 @@ fn step_wise_backup_between_connections() -> sandlite::Result<()> {
     let n: i64 = restored.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?;
     assert_eq!(n, 2000);
 
-    // Two in-memory databases (shared ones included) are two SQLite instances here.
+    // In memory to in memory, step-wise too (here from a copy of the source taken
+    // when the backup begins: two connections are two SQLite instances).
     let mut other = Connection::open_in_memory()?;
-    assert!(matches!(
-        Backup::new(&src, &mut other),
-        Err(sandlite::Error::Misuse(_))
-    ));
+    other.execute_batch("CREATE TABLE old(y)")?;
+    {
+        let backup = Backup::new(&src, &mut other)?;
+        assert_eq!(backup.step(5)?, StepResult::More);
+        src.execute("DELETE FROM t", [])?;
+        backup.run_to_completion(100, Duration::ZERO, None)?;
+    }
+    let n: i64 = other.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?;
+    assert_eq!(n, 2000);
+    assert!(!other.table_exists(None, "old")?);
+    assert_eq!(
+        other.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))?,
+        "ok"
+    );
+    // A shared in-memory database, and an empty one, as sources.
     let shared = Connection::open(format!("file:{}?mode=memory&cache=shared", unique("bk")))?;
-    assert!(matches!(
-        Backup::new(&shared, &mut other),
-        Err(sandlite::Error::Misuse(_))
-    ));
+    shared.execute_batch("CREATE TABLE s(z); INSERT INTO s VALUES ('shared')")?;
+    Backup::new(&shared, &mut other)?.run_to_completion(-1, Duration::ZERO, None)?;
+    let z: String = other.query_row("SELECT z FROM s", [], |r| r.get(0))?;
+    assert_eq!(z, "shared");
+    let empty = Connection::open_in_memory()?;
+    Backup::new(&empty, &mut other)?.run_to_completion(-1, Duration::ZERO, None)?;
+    assert!(!other.table_exists(None, "s")?);
     Ok(())
 }
