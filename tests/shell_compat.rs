@@ -454,14 +454,16 @@ fn dot_once() {
 }
 
 #[test]
-fn dot_output_and_once_pipe_into_a_command() {
+fn dot_output_and_once_pipe_into_a_command_and_write_a_bom() {
     compare_with(
         &|_| {},
         &[],
         "SELECT 0;\n.output |sort -r\nSELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3;\n\
          .print hi\n.output\nSELECT 4;\n.once '|tr a-z A-Z > up.txt'\nSELECT 'abc';\n\
-         SELECT 5;\n.output | cat > all.txt\nSELECT 6;\n.output stdout\nSELECT 7;\n",
-        &["up.txt", "all.txt"],
+         SELECT 5;\n.output | cat > all.txt\nSELECT 6;\n.output stdout\nSELECT 7;\n\
+         .once --bom bom.txt\nSELECT 8;\n.output -bom bom2.txt\nSELECT 9;\n.output\n\
+         .once --bom |cat\nSELECT 10;\n",
+        &["up.txt", "all.txt", "bom.txt", "bom2.txt"],
     );
 }
 

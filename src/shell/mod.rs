@@ -92,12 +92,13 @@ const HELP: &str = "\
                            table     An ASCII-art table
                            tabs      Tab-separated values
 .nullvalue STRING        Show NULL values as STRING
-.once FILE|'|CMD'        Write the output of the next command only to FILE (or
-                           pipe it into the shell command CMD)
+.once ?--bom? FILE       Write the output of the next command only to FILE (a
+                           FILE of |CMD pipes it into the shell command CMD;
+                           --bom starts it with a UTF-8 byte-order mark)
 .open ?OPTIONS? ?FILE?   Close the database and open FILE (in memory if none).
                            Options: --new (empty FILE first), --readonly
-.output ?FILE|'|CMD'?    Write output to FILE (or pipe it into the shell command
-                           CMD), or back to standard output
+.output ?--bom? ?FILE?    Write output to FILE (or |CMD, as for .once), or back to
+                           standard output
 .parameter CMD ...       Values bound to :NAME, @NAME, $NAME and ?NNN:
                            clear, init, list, set NAME VALUE, unset NAME
 .print STRING...         Print the words, separated by spaces
@@ -1233,41 +1234,49 @@ impl Shell {
     fn output(&mut self, once: bool, args: &[String]) -> Result<(), Failure> {
         let usage = || {
             message(if once {
-                "usage: .once FILE|'|COMMAND'"
+                "usage: .once ?--bom? FILE|'|COMMAND'"
             } else {
-                "usage: .output ?FILE|'|COMMAND'?"
+                "usage: .output ?--bom? ?FILE|'|COMMAND'?"
             })
         };
+        // `--bom` (or `-bom`): the output starts with a UTF-8 byte-order mark.
+        let bom = matches!(args.first().map(String::as_str), Some("--bom" | "-bom"));
+        let args = &args[usize::from(bom)..];
         let file = match args {
-            [] if !once => {
+            [] if !once && !bom => {
                 self.reset_output()?;
                 return Ok(());
             }
+            [] if !once => "stdout".to_owned(),
             [first, ..] if first.starts_with('|') => args.join(" "),
             [file] => file.clone(),
             _ => return usage(),
         };
         if file.starts_with('-') {
             return message(format!(
-                "\"{file}\": options of .{} are not supported",
+                "\"{file}\": options of .{} other than --bom are not supported",
                 if once { "once" } else { "output" }
             ));
         }
-        if file == "stdout" && !once {
+        if file == "stdout" && !once && !bom {
             self.reset_output()?;
             return Ok(());
         }
         self.reset_output()?;
-        let to: Box<dyn Write> = match file.strip_prefix('|') {
+        let mut to: Box<dyn Write> = match file.strip_prefix('|') {
             Some(command) => match PipeOutput::spawn(command) {
                 Ok(pipe) => Box::new(io::BufWriter::new(pipe)),
                 Err(e) => return message(format!("cannot open pipe \"{command}\": {e}")),
             },
+            None if file == "stdout" => Box::new(io::BufWriter::new(io::stdout())),
             None => match std::fs::File::create(&file) {
                 Ok(f) => Box::new(io::BufWriter::new(f)),
                 Err(e) => return message(format!("cannot open \"{file}\": {e}")),
             },
         };
+        if bom {
+            to.write_all("\u{feff}".as_bytes())?;
+        }
         self.redirect(to, &file)?;
         // Back to standard output after the next command.
         self.once = u8::from(once);
