@@ -11,6 +11,7 @@ mod shell;
 
 use shell::{Flow, Mode, Shell, Source};
 use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 const USAGE: &str = "\
@@ -26,7 +27,8 @@ for its dot-commands.
 
 As in sqlite3, a script (piped standard input, .read files) goes on after an error
 unless -bail (or .bail on) is given; SQL arguments stop at their first error. The exit
-status is 1 if any error happened, 0 otherwise (or the code given to .exit). Ctrl-C
+status is 1 if any error happened, 0 otherwise (or the code given to .exit); a failed
+SQL argument exits with SQLite's result code, as in sqlite3. Ctrl-C
 interrupts the running statement; at an idle prompt it clears the line, and a second
 Ctrl-C in a row exits. A statement or input line may be at most 256 MiB; the columnar
 modes lay out at most 128 MiB of a result.
@@ -230,7 +232,7 @@ fn main() -> ExitCode {
     let failed = shell.error_count() > 0;
     match flow {
         Flow::Quit(Some(code)) => ExitCode::from(code as u8),
-        Flow::Bail => ExitCode::FAILURE,
+        Flow::Bail => ExitCode::from(shell.bail_status()),
         Flow::Quit(None) | Flow::Eof if failed => ExitCode::FAILURE,
         Flow::Quit(None) | Flow::Eof => ExitCode::SUCCESS,
     }
@@ -265,7 +267,7 @@ fn apply_settings(shell: &mut Shell, options: &Options) -> io::Result<Flow> {
             Setting::Bail => shell.set_bail(true),
             Setting::Echo => shell.set_echo(true),
             Setting::Command(command) => {
-                let flow = shell.process(&mut command.as_bytes(), Source::COMMAND_OPTION)?;
+                let flow = shell.run_direct(command, Source::COMMAND_OPTION)?;
                 if flow != Flow::Eof {
                     return Ok(flow);
                 }
@@ -276,12 +278,20 @@ fn apply_settings(shell: &mut Shell, options: &Options) -> io::Result<Flow> {
 }
 
 fn run(shell: &mut Shell, options: &Options, versions: &str) -> io::Result<Flow> {
-    // sqlite3 reads the -init file first, then applies the options in order.
-    if let Some(init) = &options.init {
-        let flow = shell.read_init(init)?;
-        if flow != Flow::Eof {
-            return Ok(flow);
-        }
+    let stdin = io::stdin();
+    let interactive = options.interactive.unwrap_or_else(|| stdin.is_terminal());
+    // sqlite3 reads the start-up file first (the -init file, else ~/.sqliterc, whether
+    // interactive or not), knowing -bail already, then applies the options in order.
+    if options.settings.iter().any(|s| matches!(s, Setting::Bail)) {
+        shell.set_bail(true);
+    }
+    let flow = match (&options.init, std::env::home_dir()) {
+        (Some(init), _) => shell.read_init(Path::new(init), true, interactive)?,
+        (None, Some(home)) => shell.read_init(&home.join(".sqliterc"), false, interactive)?,
+        (None, None) => Flow::Eof,
+    };
+    if flow != Flow::Eof {
+        return Ok(flow);
     }
     let flow = apply_settings(shell, options)?;
     if flow != Flow::Eof {
@@ -289,15 +299,13 @@ fn run(shell: &mut Shell, options: &Options, versions: &str) -> io::Result<Flow>
     }
     if !options.commands.is_empty() {
         for command in &options.commands {
-            let flow = shell.process(&mut command.as_bytes(), Source::ARGUMENT)?;
+            let flow = shell.run_direct(command, Source::ARGUMENT)?;
             if flow != Flow::Eof {
                 return Ok(flow);
             }
         }
         return Ok(Flow::Eof);
     }
-    let stdin = io::stdin();
-    let interactive = options.interactive.unwrap_or_else(|| stdin.is_terminal());
     if interactive {
         let mut banner = format!("{versions}\nEnter \".help\" for usage hints.\n");
         if options.database.is_none() {

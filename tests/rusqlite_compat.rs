@@ -528,6 +528,69 @@ fn trace_and_profile_with_fn_pointers() -> sandlite::Result<()> {
 }
 
 #[test]
+fn trace_v2_with_a_closure() -> sandlite::Result<()> {
+    use sandlite::trace::{TraceEvent, TraceEventCodes};
+    use std::sync::{Arc, Mutex};
+
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&events);
+    let mut db = sandlite::Connection::open_in_memory()?;
+    db.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1), (2)")?;
+    db.trace_v2(
+        TraceEventCodes::all(),
+        Some(move |e: TraceEvent<'_>| {
+            let line = match e {
+                TraceEvent::Stmt(s, sql) => {
+                    assert_eq!(s.sql(), sql);
+                    format!("stmt {sql}")
+                }
+                TraceEvent::Profile(s, d) => {
+                    assert!(d < Duration::from_secs(60));
+                    format!("profile {}", s.sql())
+                }
+                TraceEvent::Row(s) => format!("row {}", s.expanded_sql().unwrap_or_default()),
+                TraceEvent::Close(c) => {
+                    assert!(c.is_autocommit());
+                    assert!(c.db_filename().is_none_or(|f| f.is_empty()));
+                    "close".to_owned()
+                }
+                _ => "other".to_owned(),
+            };
+            log.lock().unwrap().push(line);
+        }),
+    )?;
+    let n: i64 = db.query_row("SELECT count(*) FROM t WHERE x > ?1", [0], |r| r.get(0))?;
+    assert_eq!(n, 2);
+    drop(db);
+    assert_eq!(
+        *events.lock().unwrap(),
+        [
+            "stmt SELECT count(*) FROM t WHERE x > ?1",
+            "row SELECT count(*) FROM t WHERE x > 0",
+            "profile SELECT count(*) FROM t WHERE x > ?1",
+            "close",
+        ]
+    );
+
+    // Only the events asked for; `None` stops it.
+    let rows = Arc::new(Mutex::new(0));
+    let counter = Arc::clone(&rows);
+    let mut db = sandlite::Connection::open_in_memory()?;
+    db.trace_v2(
+        TraceEventCodes::SQLITE_TRACE_ROW,
+        Some(move |e: TraceEvent<'_>| {
+            assert!(matches!(e, TraceEvent::Row(_)));
+            *counter.lock().unwrap() += 1;
+        }),
+    )?;
+    db.execute_batch("SELECT 1 UNION ALL SELECT 2")?;
+    db.trace_v2(TraceEventCodes::empty(), None::<fn(TraceEvent<'_>)>)?;
+    db.execute_batch("SELECT 3")?;
+    assert_eq!(*rows.lock().unwrap(), 2);
+    Ok(())
+}
+
+#[test]
 fn backup_and_restore_files() -> sandlite::Result<()> {
     use sandlite::{Connection, DatabaseName};
 
@@ -612,16 +675,31 @@ fn step_wise_backup_between_connections() -> sandlite::Result<()> {
     let n: i64 = restored.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?;
     assert_eq!(n, 2000);
 
-    // Two in-memory databases (shared ones included) are two SQLite instances here.
+    // In memory to in memory, step-wise too (here from a copy of the source taken
+    // when the backup begins: two connections are two SQLite instances).
     let mut other = Connection::open_in_memory()?;
-    assert!(matches!(
-        Backup::new(&src, &mut other),
-        Err(sandlite::Error::Misuse(_))
-    ));
+    other.execute_batch("CREATE TABLE old(y)")?;
+    {
+        let backup = Backup::new(&src, &mut other)?;
+        assert_eq!(backup.step(5)?, StepResult::More);
+        src.execute("DELETE FROM t", [])?;
+        backup.run_to_completion(100, Duration::ZERO, None)?;
+    }
+    let n: i64 = other.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?;
+    assert_eq!(n, 2000);
+    assert!(!other.table_exists(None, "old")?);
+    assert_eq!(
+        other.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))?,
+        "ok"
+    );
+    // A shared in-memory database, and an empty one, as sources.
     let shared = Connection::open(format!("file:{}?mode=memory&cache=shared", unique("bk")))?;
-    assert!(matches!(
-        Backup::new(&shared, &mut other),
-        Err(sandlite::Error::Misuse(_))
-    ));
+    shared.execute_batch("CREATE TABLE s(z); INSERT INTO s VALUES ('shared')")?;
+    Backup::new(&shared, &mut other)?.run_to_completion(-1, Duration::ZERO, None)?;
+    let z: String = other.query_row("SELECT z FROM s", [], |r| r.get(0))?;
+    assert_eq!(z, "shared");
+    let empty = Connection::open_in_memory()?;
+    Backup::new(&empty, &mut other)?.run_to_completion(-1, Duration::ZERO, None)?;
+    assert!(!other.table_exists(None, "s")?);
     Ok(())
 }

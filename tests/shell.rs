@@ -27,8 +27,12 @@ fn shell(dir: &Path, args: &[&str], stdin: &str) -> Run {
 }
 
 fn run(mut command: Command, dir: &Path, args: &[&str], stdin: &str) -> Run {
+    // No start-up file of the person running the tests (~/.sqliterc) is read, unless
+    // the test puts one in `dir`. (sqlite3 asks the password database for the home
+    // directory, so it ignores this.)
     let mut child = command
         .current_dir(dir)
+        .env("HOME", dir)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -400,7 +404,8 @@ fn read_runs_a_file_and_goes_on_after_errors_unless_bail() {
         "select 'before';\n\nselect nosuch\n  from t;\nselect 'after';\n",
     )
     .unwrap();
-    let error = "Error: near line 3 of bad.sql: no such column: nosuch\n  select nosuch\n         ^--- error here\n";
+    // sqlite3's words: the line the statement starts on, its lines joined by spaces.
+    let error = "Parse error near line 3: no such column: nosuch\n  select nosuch   from t;\n         ^--- error here\n";
     // As in sqlite3: the file goes on after its error, and so does the input.
     let r = shell(dir.path(), &["db"], ".read bad.sql\nselect 'next';\n");
     assert_eq!(r.code, 1);
@@ -677,9 +682,10 @@ fn syntax_error_shows_the_message_and_a_caret() {
     assert_eq!(r.stdout, "");
     assert_eq!(
         r.stderr,
-        "Error: near \"SELEC\": syntax error\n  SELEC * FROM t\n  ^--- error here\n"
+        "Error: in prepare, near \"SELEC\": syntax error\n  SELEC * FROM t\n  ^--- error here\n"
     );
-    // The offset is relative to the failing statement, on the line it points into.
+    // As in sqlite3, the excerpt runs from the failing statement to the end of the
+    // argument, line breaks shown as spaces.
     let r = shell(
         dir.path(),
         &[
@@ -692,7 +698,7 @@ fn syntax_error_shows_the_message_and_a_caret() {
     assert_eq!(r.stdout, "1\n");
     assert_eq!(
         r.stderr,
-        "Error: near \"t\": syntax error\n         3 frm t;\n               ^--- error here\n"
+        "Error: in prepare, near \"t\": syntax error\n  select 2,        3 frm t; select 4;\n                         ^--- error here\n"
     );
     // Far into a long line the excerpt scrolls and the caret comes after the words.
     let long = format!("select {}last frm t", "column_name, ".repeat(5));
@@ -700,7 +706,7 @@ fn syntax_error_shows_the_message_and_a_caret() {
     assert_eq!(r.code, 1);
     let lines: Vec<&str> = r.stderr.lines().collect();
     assert_eq!(lines.len(), 3, "{}", r.stderr);
-    assert_eq!(lines[0], "Error: near \"t\": syntax error");
+    assert_eq!(lines[0], "Error: in prepare, near \"t\": syntax error");
     assert!(lines[2].ends_with("error here ---^"), "{}", r.stderr);
     let caret = lines[2].find('^').unwrap();
     assert_eq!(&lines[1][caret..], "t", "{}", r.stderr);
@@ -721,7 +727,7 @@ select 'after';
     assert_eq!(r.stdout, "ok\nafter\n");
     assert_eq!(
         r.stderr,
-        "Error: near line 4: UNIQUE constraint failed: t.x\n"
+        "Runtime error near line 4: UNIQUE constraint failed: t.x (19)\n"
     );
     std::fs::remove_file(dir.path().join("db")).unwrap();
     for bail in [&["-bail", "db"][..], &["-cmd", ".bail on", "db"]] {
@@ -737,15 +743,22 @@ select 'after';
     assert_eq!((r.code, r.stdout.as_str()), (1, "1\n2\n"));
     assert_eq!(
         r.stderr,
-        "Error: near line 2: unknown command \".bogus\" (enter \".help\" for a list)\n"
+        "Error: unknown command or invalid arguments:  \"bogus\". Enter \".help\" for help\n"
     );
     // An error in one SQL argument skips the later ones.
     let r = shell(dir.path(), &["db", "select nope", "select 3"], "");
     assert_eq!((r.code, r.stdout.as_str()), (1, ""));
-    assert!(
-        r.stderr.starts_with("Error: no such column: nope\n"),
-        "{}",
-        r.stderr
+    assert_eq!(
+        r.stderr,
+        "Error: in prepare, no such column: nope\n  select nope\n         ^--- error here\n"
+    );
+    // As in sqlite3, a failed SQL argument exits with SQLite's result code.
+    let twice = "create table u(x unique); insert into u values (1); insert into u values (1)";
+    let r = shell(dir.path(), &["db", twice, "select 3"], "");
+    assert_eq!((r.code, r.stdout.as_str()), (19, ""));
+    assert_eq!(
+        r.stderr,
+        "Error: stepping, UNIQUE constraint failed: u.x (19)\n"
     );
 }
 
@@ -854,7 +867,7 @@ fn file_commands_report_failures_and_keep_the_session() {
         "create table t(x); insert into t values (1);
 .output missing-dir/out.txt
 .once missing-dir/out.txt
-.output |cat
+.output -x
 .open missing-dir/x.db
 select count(*) from t;
 .backup missing-dir/b.db
@@ -873,7 +886,7 @@ select 'still here';
         "{}",
         r.stderr
     );
-    assert!(errors[2].contains("pipes"), "{}", r.stderr);
+    assert!(errors[2].contains("not supported"), "{}", r.stderr);
     assert!(
         errors[3].contains("unable to open database \"missing-dir/x.db\""),
         "{}",
@@ -935,4 +948,78 @@ fn the_code_cache_serves_the_second_run_and_no_cache_bypasses_it() {
     let second = run_with(&[":memory:", "SELECT 6*7"]);
     assert_eq!((second.code, second.stdout.as_str()), (0, "42\n"));
     assert!(second.stderr.contains(loaded), "{}", second.stderr);
+}
+
+#[test]
+fn output_into_a_command_that_stops_reading_does_not_end_the_shell() {
+    let dir = tempdir();
+    let script = ".output |head -1
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 200000) SELECT x FROM c;
+.output
+SELECT 'still here';
+";
+    let r = shell(dir.path(), &[":memory:"], script);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "1\nstill here\n"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn sqliterc_is_read_first_unless_init_names_another_file() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.path().join(".sqliterc"),
+        ".headers on\nselect 'from rc' as rc;\n",
+    )
+    .unwrap();
+    // As in sqlite3: read for every run (not only at a terminal), before the options
+    // and the SQL, silently unless interactive.
+    assert_eq!(
+        ok(dir.path(), &[":memory:", "select 1 as a"], ""),
+        "rc\nfrom rc\na\n1\n"
+    );
+    let r = shell(
+        dir.path(),
+        &["-interactive", ":memory:"],
+        "select 2 as b;\n",
+    );
+    assert_eq!(
+        r.stderr,
+        format!(
+            "-- Loading resources from {}/.sqliterc\n",
+            dir.path().display()
+        )
+    );
+    assert!(r.stdout.contains("rc\nfrom rc\n") && r.stdout.contains("b\n2\n"));
+    // -init replaces it; a missing -init file is reported in sqlite3's words, and
+    // -bail (known while the file is read) stops there, as in sqlite3.
+    std::fs::write(dir.path().join("other.sql"), "select 'other';\n").unwrap();
+    assert_eq!(
+        ok(
+            dir.path(),
+            &["-init", "other.sql", ":memory:", "select 3"],
+            ""
+        ),
+        "other\n3\n"
+    );
+    let r = shell(
+        dir.path(),
+        &["-init", "none.sql", ":memory:", "select 4"],
+        "",
+    );
+    assert_eq!(
+        (r.stdout.as_str(), r.stderr.as_str()),
+        ("4\n", "cannot open: \"none.sql\"\n")
+    );
+    std::fs::write(dir.path().join(".sqliterc"), "selec;\nselect 'rest';\n").unwrap();
+    let r = shell(dir.path(), &["-bail", ":memory:", "select 5"], "");
+    assert_eq!((r.code, r.stdout.as_str()), (1, ""), "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("Parse error near line 1: "),
+        "{}",
+        r.stderr
+    );
 }

@@ -27,7 +27,9 @@ fn limited(dir: &Path, args: &[&str]) -> Command {
             Ok(())
         });
     }
+    // No start-up file of the person running the tests (~/.sqliterc) is read.
     c.current_dir(dir)
+        .env("HOME", dir)
         .args([
             "-c",
             &format!("ulimit -v {ADDRESS_SPACE_KIB} && exec \"$0\" \"$@\""),
@@ -132,7 +134,7 @@ fn read_of_an_endless_file_is_an_error_not_unbounded_memory() {
     );
     assert_fails_with(
         &r,
-        "Error: near line 1 of /dev/zero: line longer than 268435456 bytes (the shell's limit)",
+        "Error: near line 1: line longer than 268435456 bytes (the shell's limit)",
     );
 }
 
@@ -300,7 +302,8 @@ fn ctrl_c_interrupts_a_piped_script_which_then_stops_with_status_1() {
         .read_to_string(&mut stderr)
         .unwrap();
     assert_eq!(status.code(), Some(1), "{status}; stderr: {stderr}");
-    assert_eq!(stderr, "Error: near line 3: interrupted\n");
+    // sqlite3's words for an interrupted statement of a script.
+    assert_eq!(stderr, "Runtime error near line 3: interrupted (9)\n");
     assert_eq!(rest, "");
     // The script stopped at the interrupted statement: nothing after it ran.
     let r = output(
@@ -332,8 +335,10 @@ fn ctrl_c_interrupts_a_query_given_as_an_argument() {
         .unwrap()
         .read_to_string(&mut stderr)
         .unwrap();
-    assert_eq!(status.code(), Some(1), "{status}");
-    assert_eq!(stderr, "Error: interrupted\n");
+    // As in sqlite3: an SQL argument that fails exits with the result code,
+    // SQLITE_INTERRUPT here.
+    assert_eq!(status.code(), Some(9), "{status}");
+    assert_eq!(stderr, "Error: stepping, interrupted (9)\n");
 }
 
 /// A pseudo-terminal for the shell: what a person at a terminal gives it, Ctrl-C
@@ -477,7 +482,7 @@ fn ctrl_c_at_a_terminal_interrupts_the_query_and_keeps_the_session() {
     term.type_keys(&format!("{ENDLESS_COUNT};\n"));
     std::thread::sleep(Duration::from_millis(1500));
     term.type_keys("\x03");
-    term.wait_for("Error: interrupted", 1);
+    term.wait_for("Runtime error: interrupted (9)", 1);
     term.wait_for("sandlite> ", 3);
     // Same connection, same in-memory database: the temporary table is still there.
     term.type_keys("select x * 10 from t;\n");
@@ -488,7 +493,7 @@ fn ctrl_c_at_a_terminal_interrupts_the_query_and_keeps_the_session() {
     term.type_keys(".read loop.sql\n");
     std::thread::sleep(Duration::from_millis(1500));
     term.type_keys("\x03");
-    term.wait_for("Error: near line 1 of loop.sql: interrupted", 1);
+    term.wait_for("Runtime error near line 1: interrupted (9)", 1);
     term.wait_for("sandlite> ", 5);
     // One Ctrl-C at an idle prompt only gives a fresh prompt (the ones that stopped
     // statements do not count towards exiting).

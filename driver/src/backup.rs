@@ -168,10 +168,11 @@ pub enum StepResult {
 /// `backup::Backup`).
 ///
 /// Two Sandlite connections are two SQLite instances, and SQLite's backup needs both
-/// databases in one. So one side must be a database file: the backup runs inside the
+/// databases in one. So when one side is a database file, the backup runs inside the
 /// other connection's instance, which opens that file (its directory granted for the
-/// backup's life). In-memory to file, file to in-memory and file to file work; between
-/// two in-memory databases [`Backup::new`] fails.
+/// backup's life). Between two in-memory databases, [`Backup::new`] takes a copy of the
+/// source (`sqlite3_serialize`) into the destination's instance and the steps copy from
+/// it: the backup is of the source as it was when the backup began.
 ///
 /// ```
 /// # use sandlite_driver::Connection;
@@ -205,7 +206,7 @@ impl<'a, 'b> Backup<'a, 'b> {
     /// A backup of `from`'s main database into `to`'s.
     ///
     /// # Errors
-    /// SQLite's error, or [`Error::Misuse`] when neither database is a file.
+    /// SQLite's error.
     pub fn new(from: &'a Connection, to: &'b mut Connection) -> Result<Backup<'a, 'b>> {
         Backup::new_with_names(from, crate::MAIN_DB, to, crate::MAIN_DB)
     }
@@ -225,29 +226,27 @@ impl<'a, 'b> Backup<'a, 'b> {
         // Prefer running in the source's instance (it may be in memory); the other
         // side's file is then the destination.
         let started = if let Some(file) = database_file(to, &to_name)? {
-            Some((
+            (
                 true,
                 from.open_backup(&from_name, &file, Direction::ToFile)?,
-            ))
+            )
         } else if let Some(file) = database_file(from, &from_name)? {
-            Some((false, to.open_backup(&to_name, &file, Direction::FromFile)?))
+            (false, to.open_backup(&to_name, &file, Direction::FromFile)?)
         } else {
-            None
+            // Both in memory: the source's image (`sqlite3_serialize`, taken now) goes
+            // into a fresh in-memory database of the destination's instance, and the
+            // backup runs there, step by step, from that copy.
+            let image = from.serialize(&from_name)?;
+            (false, to.open_image_backup(&to_name, &image)?)
         };
-        if let Some((in_from, (file_db, handle))) = started {
-            return Ok(Backup {
-                from,
-                to,
-                in_from,
-                file_db,
-                handle: Some(handle),
-            });
-        }
-        Err(Error::Misuse(
-            "a backup between two in-memory databases needs both in one SQLite instance; \
-             Sandlite connections are separate instances (back up to a file instead)"
-                .into(),
-        ))
+        let (in_from, (file_db, handle)) = started;
+        Ok(Backup {
+            from,
+            to,
+            in_from,
+            file_db,
+            handle: Some(handle),
+        })
     }
 
     fn host(&self) -> &Connection {
@@ -345,6 +344,47 @@ fn database_file(conn: &Connection, name: &str) -> Result<Option<String>> {
 }
 
 impl Connection {
+    /// The image of database `name` as its file's bytes (`sqlite3_serialize`).
+    fn serialize(&self, name: &str) -> Result<Vec<u8>> {
+        let mut inner = self.inner()?;
+        let db = inner.db;
+        match inner.sqlite.serialize(db, name)? {
+            Some(image) => Ok(image),
+            // An empty database (no page yet) has an empty image.
+            None if inner.sqlite.db_filename(db, name)?.is_some() => Ok(Vec::new()),
+            None => Err(Error::sqlite(
+                ffi::SQLITE_ERROR,
+                format!("unknown database {name}"),
+            )),
+        }
+    }
+
+    /// Opens a fresh in-memory database holding `image` in this connection's instance
+    /// and starts a backup from it into database `name`.
+    fn open_image_backup(
+        &self,
+        name: &str,
+        image: &[u8],
+    ) -> Result<(sandlite_sqlite_wasm::Db, sandlite_sqlite_wasm::Backup)> {
+        let mut inner = self.inner()?;
+        let own = inner.db;
+        let copy = inner.sqlite.open(
+            ":memory:",
+            ffi::SQLITE_OPEN_READWRITE | ffi::SQLITE_OPEN_CREATE,
+        )?;
+        let started = inner
+            .sqlite
+            .deserialize(copy, "main", image)
+            .and_then(|()| inner.sqlite.backup_init(own, name, copy, "main"));
+        match started {
+            Ok(b) => Ok((copy, b)),
+            Err(e) => {
+                let _ = inner.sqlite.close(copy);
+                Err(e.into())
+            }
+        }
+    }
+
     /// Opens `file` in this connection's instance and starts a backup between it and
     /// database `name` (the grant of `file`'s directory lasts until the backup ends).
     fn open_backup(

@@ -48,7 +48,7 @@ mod params;
 pub mod pool;
 pub mod service;
 mod statement;
-mod trace;
+pub mod trace;
 mod transaction;
 pub mod types;
 mod uri;

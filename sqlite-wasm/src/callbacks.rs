@@ -89,10 +89,26 @@ pub enum TraceEvent<'a> {
     Stmt { stmt: i32, sql: &'a str },
     /// `SQLITE_TRACE_PROFILE`: statement `stmt` finished after `nanos` nanoseconds.
     Profile { stmt: i32, nanos: i64 },
+    /// `SQLITE_TRACE_ROW`: statement `stmt` produced a row.
+    Row { stmt: i32 },
+    /// `SQLITE_TRACE_CLOSE`: the connection is closing.
+    Close,
+}
+
+/// What a trace callback may ask SQLite about the statement or connection of an event
+/// (calls into the guest made while the callback runs).
+pub trait TraceQuery {
+    /// `sqlite3_sql(stmt)`: the statement's text as prepared.
+    fn sql(&self, stmt: i32) -> Option<String>;
+    /// `sqlite3_expanded_sql(stmt)`: the text with bound parameters substituted.
+    fn expanded_sql(&self, stmt: i32) -> Option<String>;
+    /// `sqlite3_get_autocommit` of the closing connection (a `Close` event; true for
+    /// other events).
+    fn autocommit(&self) -> bool;
 }
 
 /// Called for the events of the trace mask.
-pub type TraceHook = Box<dyn FnMut(TraceEvent<'_>) + Send>;
+pub type TraceHook = Box<dyn FnMut(TraceEvent<'_>, &dyn TraceQuery) + Send>;
 
 /// What an update hook reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -108,6 +108,8 @@ exports! {
     sqlite3_column_origin_name(i32, i32) -> i32;
     sqlite3_malloc64(i64) -> i32;
     sqlite3_free(i32) -> ();
+    sqlite3_serialize(i32, i32, i32, i32) -> i32;
+    sqlite3_deserialize(i32, i32, i32, i64, i64, i32) -> i32;
     sqlite3_value_type(i32) -> i32;
     sqlite3_value_int64(i32) -> i64;
     sqlite3_value_double(i32) -> f64;

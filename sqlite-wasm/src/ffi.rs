@@ -44,6 +44,10 @@ pub const SQLITE_OPEN_READWRITE: i32 = 0x0000_0002;
 pub const SQLITE_OPEN_CREATE: i32 = 0x0000_0004;
 pub const SQLITE_OPEN_URI: i32 = 0x0000_0040;
 pub const SQLITE_OPEN_MEMORY: i32 = 0x0000_0080;
+/// `sqlite3_deserialize`: SQLite frees the buffer when the database closes.
+pub const SQLITE_DESERIALIZE_FREEONCLOSE: i32 = 1;
+/// `sqlite3_deserialize`: SQLite may grow the buffer (with `sqlite3_realloc64`).
+pub const SQLITE_DESERIALIZE_RESIZEABLE: i32 = 2;
 pub const SQLITE_OPEN_NOMUTEX: i32 = 0x0000_8000;
 pub const SQLITE_OPEN_FULLMUTEX: i32 = 0x0001_0000;
 pub const SQLITE_OPEN_SHAREDCACHE: i32 = 0x0002_0000;
@@ -55,6 +59,8 @@ pub const SQLITE_PREPARE_PERSISTENT: i32 = 0x01;
 
 pub const SQLITE_TRACE_STMT: i32 = 0x01;
 pub const SQLITE_TRACE_PROFILE: i32 = 0x02;
+pub const SQLITE_TRACE_ROW: i32 = 0x04;
+pub const SQLITE_TRACE_CLOSE: i32 = 0x08;
 
 pub const SQLITE_INTEGER: i32 = 1;
 pub const SQLITE_FLOAT: i32 = 2;

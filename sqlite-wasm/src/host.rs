@@ -5,7 +5,9 @@
 //! expects. VFS failures are result codes (SQLite handles them); only a broken contract
 //! (a bad pointer or file id from the guest) becomes a trap.
 
-use crate::callbacks::{AggregateState, Callback, FunctionCall, TraceEvent, UpdateAction};
+use crate::callbacks::{
+    AggregateState, Callback, FunctionCall, TraceEvent, TraceQuery, UpdateAction,
+};
 use crate::exports::Exports;
 use crate::ffi;
 use crate::guest;
@@ -363,6 +365,61 @@ fn hook<R>(
         .ok()
         .flatten()
         .unwrap_or(default)
+}
+
+/// [`TraceQuery`] inside a trace callback: each question is a call into the guest. A
+/// trap there is noted in `nested_trap` (the outer call then traps) and answered as
+/// "nothing".
+struct GuestTraceQuery<'a, 'c> {
+    caller: std::cell::RefCell<&'a mut Caller<'c, HostState>>,
+    exports: &'a Exports,
+    memory: Memory,
+    /// The connection, for a `Close` event (else 0).
+    db: i32,
+}
+
+impl GuestTraceQuery<'_, '_> {
+    fn call(
+        &self,
+        f: impl FnOnce(&Exports, &mut Caller<'_, HostState>) -> VmResult<i32>,
+    ) -> Option<i32> {
+        let mut caller = self.caller.borrow_mut();
+        match f(self.exports, &mut caller) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                caller.data_mut().nested_trap.get_or_insert(e.to_string());
+                None
+            }
+        }
+    }
+
+    fn string_at(&self, ptr: i32) -> Option<String> {
+        let caller = self.caller.borrow();
+        guest::opt_str(self.memory.data(&**caller), ptr as u32)
+            .ok()
+            .flatten()
+    }
+}
+
+impl TraceQuery for GuestTraceQuery<'_, '_> {
+    fn sql(&self, stmt: i32) -> Option<String> {
+        let ptr = self.call(|e, c| e.sqlite3_sql.call(c, stmt))?;
+        self.string_at(ptr)
+    }
+
+    fn expanded_sql(&self, stmt: i32) -> Option<String> {
+        let ptr = self.call(|e, c| e.sqlite3_expanded_sql.call(c, stmt))?;
+        let text = self.string_at(ptr);
+        if ptr != 0 {
+            self.call(|e, c| e.sqlite3_free.call(c, ptr).map(|()| 0));
+        }
+        text
+    }
+
+    fn autocommit(&self) -> bool {
+        // The connection is known only for a `Close` event.
+        self.db == 0 || self.call(|e, c| e.sqlite3_get_autocommit.call(c, self.db)) != Some(0)
+    }
 }
 
 /// The linker with every import of `sqlite3.wasm`.
@@ -814,97 +871,32 @@ pub(crate) fn linker(engine: &sandlite_vm::Engine) -> VmResult<Linker<HostState>
     l.func_wrap("env", "sl_release", |mut c: C<'_>, h: i32| {
         c.data_mut().remove_callback(h);
     })?;
-    // Virtual tables (see `vtab`).
-    l.func_wrap(
-        "env",
-        "sl_vtab_connect",
-        |mut c: C<'_>,
-         module: i32,
-         db: i32,
-         create: i32,
-         argc: i32,
-         argv: i32,
-         out_table: i32,
-         out_message: i32|
-         -> Result<i32, Trap> {
-            crate::vtab::connect(
-                &mut c,
-                module,
-                db,
-                create,
-                argc,
-                argv,
-                out_table,
-                out_message,
-            )
-        },
-    )?;
-    l.func_wrap(
-        "env",
-        "sl_vtab_best_index",
-        |mut c: C<'_>, table: i32, info: i32, out_message: i32| -> Result<i32, Trap> {
-            crate::vtab::best_index(&mut c, table, info, out_message)
-        },
-    )?;
-    l.func_wrap(
-        "env",
-        "sl_vtab_disconnect",
-        |mut c: C<'_>, table: i32, destroy: i32, out_message: i32| -> Result<i32, Trap> {
-            crate::vtab::disconnect(&mut c, table, destroy, out_message)
-        },
-    )?;
-    l.func_wrap(
-        "env",
-        "sl_vtab_open",
-        |mut c: C<'_>, table: i32, out_cursor: i32, out_message: i32| -> Result<i32, Trap> {
-            crate::vtab::open(&mut c, table, out_cursor, out_message)
-        },
-    )?;
-    l.func_wrap(
-        "env",
-        "sl_vtab_close",
-        |mut c: C<'_>, cursor: i32| -> Result<i32, Trap> { crate::vtab::close(&mut c, cursor) },
-    )?;
-    l.func_wrap(
-        "env",
-        "sl_vtab_filter",
-        |mut c: C<'_>,
-         cursor: i32,
-         idx_num: i32,
-         idx_str: i32,
-         argc: i32,
-         argv: i32,
-         out_message: i32|
-         -> Result<i32, Trap> {
-            crate::vtab::filter(&mut c, cursor, idx_num, idx_str, argc, argv, out_message)
-        },
-    )?;
-    l.func_wrap(
-        "env",
-        "sl_vtab_next",
-        |mut c: C<'_>, cursor: i32, out_message: i32| -> Result<i32, Trap> {
-            crate::vtab::next(&mut c, cursor, out_message)
-        },
-    )?;
-    l.func_wrap(
-        "env",
-        "sl_vtab_eof",
-        |mut c: C<'_>, cursor: i32| -> Result<i32, Trap> { crate::vtab::eof(&mut c, cursor) },
-    )?;
-    l.func_wrap(
-        "env",
-        "sl_vtab_column",
-        |mut c: C<'_>, cursor: i32, ctx: i32, column: i32| -> Result<i32, Trap> {
-            crate::vtab::column(&mut c, cursor, ctx, column)
-        },
-    )?;
-    l.func_wrap(
-        "env",
-        "sl_vtab_rowid",
-        |mut c: C<'_>, cursor: i32, out_rowid: i32, out_message: i32| -> Result<i32, Trap> {
-            crate::vtab::rowid(&mut c, cursor, out_rowid, out_message)
-        },
-    )?;
+    // Virtual tables (see `vtab`): `env.sl_vtab_NAME(args..) -> i32` forwards to
+    // `vtab::NAME(caller, args..)`, every argument an `i32` (a handle, id, count, flag or
+    // guest pointer).
+    macro_rules! vtab_imports {
+        ($($name:ident($($arg:ident),*);)*) => {$(
+            l.func_wrap(
+                "env",
+                concat!("sl_vtab_", stringify!($name)),
+                |mut c: C<'_>, $($arg: i32),*| -> Result<i32, Trap> {
+                    crate::vtab::$name(&mut c, $($arg),*)
+                },
+            )?;
+        )*};
+    }
+    vtab_imports! {
+        connect(module, db, create, argc, argv, out_table, out_message);
+        best_index(table, info, out_message);
+        disconnect(table, destroy, out_message);
+        open(table, out_cursor, out_message);
+        close(cursor);
+        filter(cursor, idx_num, idx_str, argc, argv, out_message);
+        next(cursor, out_message);
+        eof(cursor);
+        column(cursor, ctx, column);
+        rowid(cursor, out_rowid, out_message);
+    }
     l.func_wrap("env", "sl_collation_destroy", |mut c: C<'_>, h: i32| {
         c.data_mut().remove_callback(h);
     })?;
@@ -970,24 +962,41 @@ pub(crate) fn linker(engine: &sandlite_vm::Engine) -> VmResult<Linker<HostState>
         "env",
         "sl_trace",
         |mut c: C<'_>, h: i32, event: i32, p: i32, x: i32| -> Result<i32, Trap> {
+            if !matches!(c.data().callbacks.get(&h), Some(Callback::Trace(_))) {
+                return Ok(0);
+            }
             let memory = memory(&c)?;
-            let (mem, st) = memory.data_and_store_mut(&mut c);
+            let exports = exports(&c)?;
             let sql;
             let ev = match event {
                 ffi::SQLITE_TRACE_STMT => {
-                    sql = guest::opt_str(mem, x as u32)?.unwrap_or_default();
+                    sql = guest::opt_str(memory.data(&c), x as u32)?.unwrap_or_default();
                     TraceEvent::Stmt { stmt: p, sql: &sql }
                 }
                 ffi::SQLITE_TRACE_PROFILE => TraceEvent::Profile {
                     stmt: p,
-                    nanos: guest::read_i64(mem, x as u32)?,
+                    nanos: guest::read_i64(memory.data(&c), x as u32)?,
                 },
+                ffi::SQLITE_TRACE_ROW => TraceEvent::Row { stmt: p },
+                ffi::SQLITE_TRACE_CLOSE => TraceEvent::Close,
                 _ => return Ok(0),
             };
-            if let Some(Callback::Trace(f)) = st.callbacks.get_mut(&h) {
-                let _ = catch_unwind(AssertUnwindSafe(|| f(ev)));
-            }
-            Ok(0)
+            with_callback(&mut c, h, |caller, cb| {
+                if let Callback::Trace(f) = cb {
+                    let query = GuestTraceQuery {
+                        caller: std::cell::RefCell::new(caller),
+                        exports: &exports,
+                        memory,
+                        db: if event == ffi::SQLITE_TRACE_CLOSE {
+                            p
+                        } else {
+                            0
+                        },
+                    };
+                    let _ = catch_unwind(AssertUnwindSafe(|| f(ev, &query)));
+                }
+                Ok(0)
+            })
         },
     )?;
     Ok(l)

@@ -38,8 +38,8 @@ mod vtab;
 
 pub use callbacks::{
     AggregateFunction, AggregateState, BusyHandler, Collation, CommitHook, FunctionCall,
-    ProgressHandler, RollbackHook, ScalarFunction, TraceEvent, TraceHook, UpdateAction, UpdateHook,
-    ValueType,
+    ProgressHandler, RollbackHook, ScalarFunction, TraceEvent, TraceHook, TraceQuery, UpdateAction,
+    UpdateHook, ValueType,
 };
 pub use error::{Error, Result};
 pub use sandlite_vm::Strategy;

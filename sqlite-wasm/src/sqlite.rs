@@ -483,6 +483,52 @@ impl Sqlite {
         Ok(db)
     }
 
+    /// `sqlite3_serialize`: a copy of database `name` of `db` as the bytes of its file
+    /// (`None` if there is no such database).
+    ///
+    /// # Errors
+    /// `SQLITE_NOMEM` if SQLite cannot make the copy, or a trap.
+    pub fn serialize(&mut self, db: Db, name: &str) -> Result<Option<Vec<u8>>> {
+        let scratch = self.scratch;
+        let ptr = self.with_str(name, |me, schema| {
+            me.call(|e, s| e.sqlite3_serialize.call(s, (db.0, schema, scratch, 0)))
+        })?;
+        if ptr == 0 {
+            return Ok(None);
+        }
+        let size = guest::read_i64(self.mem(), scratch as u32).map_err(Error::Trap);
+        let bytes = size.and_then(|size| {
+            let len = usize::try_from(size).map_err(|_| Error::from_code(ffi::SQLITE_TOOBIG))?;
+            let src = guest::bytes(self.mem(), ptr as u32, len).map_err(Error::Trap)?;
+            let mut copy = Vec::new();
+            copy.try_reserve_exact(len)
+                .map_err(|_| Error::from_code(ffi::SQLITE_NOMEM))?;
+            copy.extend_from_slice(src);
+            Ok(copy)
+        });
+        self.call(|e, s| e.sqlite3_free.call(s, ptr))?;
+        bytes.map(Some)
+    }
+
+    /// `sqlite3_deserialize`: database `name` of `db` becomes an in-memory database
+    /// holding `bytes` (a database file's image), growable, freed by SQLite.
+    ///
+    /// # Errors
+    /// SQLite's error (`SQLITE_NOMEM` if the guest cannot hold the copy), or a trap.
+    pub fn deserialize(&mut self, db: Db, name: &str, bytes: &[u8]) -> Result<()> {
+        let len = bytes.len() as i64;
+        let flags = ffi::SQLITE_DESERIALIZE_FREEONCLOSE | ffi::SQLITE_DESERIALIZE_RESIZEABLE;
+        let rc = self.with_str(name, |me, schema| {
+            let ptr = me.give(bytes)?;
+            // SQLite owns `ptr` from here, and frees it even when it fails.
+            me.call(|e, s| {
+                e.sqlite3_deserialize
+                    .call(s, (db.0, schema, ptr, len, len, flags))
+            })
+        })?;
+        self.check(db, rc)
+    }
+
     /// `sqlite3_close_v2`.
     ///
     /// # Errors

@@ -4,7 +4,8 @@
 //! Errors, as in sqlite3: a script (standard input that is not a terminal, a `.read`
 //! file) goes on after an error unless `.bail on` (`-bail`); SQL given as arguments
 //! stops at its first error; Ctrl-C stops a script. Either way the exit status is 1
-//! once any error has happened.
+//! once any error has happened (SQLite's result code when an SQL argument failed). The
+//! reports on standard error are worded as sqlite3's, byte for byte.
 
 mod cputime;
 mod csv;
@@ -22,7 +23,7 @@ pub use input::MAX_STATEMENT_BYTES;
 pub use render::{Mode, Style};
 
 use input::Line;
-use sandlite::{Connection, params_from_iter, signals};
+use sandlite::{Connection, ffi, params_from_iter, signals};
 use std::cell::RefCell;
 use std::fmt;
 use std::io::{self, BufRead, Write};
@@ -91,10 +92,13 @@ const HELP: &str = "\
                            table     An ASCII-art table
                            tabs      Tab-separated values
 .nullvalue STRING        Show NULL values as STRING
-.once FILE               Write the output of the next command only to FILE
+.once ?--bom? FILE       Write the output of the next command only to FILE (a
+                           FILE of |CMD pipes it into the shell command CMD;
+                           --bom starts it with a UTF-8 byte-order mark)
 .open ?OPTIONS? ?FILE?   Close the database and open FILE (in memory if none).
                            Options: --new (empty FILE first), --readonly
-.output ?FILE?           Write output to FILE, or back to standard output
+.output ?--bom? ?FILE?    Write output to FILE (or |CMD, as for .once), or back to
+                           standard output
 .parameter CMD ...       Values bound to :NAME, @NAME, $NAME and ?NNN:
                            clear, init, list, set NAME VALUE, unset NAME
 .print STRING...         Print the words, separated by spaces
@@ -114,14 +118,19 @@ const HELP: &str = "\
 /// Why a command did not succeed.
 #[derive(Debug)]
 pub enum Failure {
-    /// A statement from the input failed; `sql` is its text, which starts `start` bytes
-    /// into the text being run.
+    /// A statement from the input failed, while SQLite prepared it or ran it;
+    /// `context` is the excerpt and caret sqlite3 shows under a prepare error (empty
+    /// when there is none).
     Sql {
         error: sandlite::Error,
-        sql: String,
-        start: usize,
+        phase: Phase,
+        context: String,
     },
-    /// A query the shell made for a dot-command failed.
+    /// Preparing a statement of the input failed (made a [`Failure::Sql`] by the caller,
+    /// who knows the text).
+    Prepare(sandlite::Error),
+    /// A query the shell made for a dot-command failed, or a statement of the input
+    /// failed while it ran.
     Db(sandlite::Error),
     /// A dot-command was misused, a file could not be read, ...
     Message(String),
@@ -147,6 +156,20 @@ fn message<T>(text: impl fmt::Display) -> Result<T, Failure> {
     Err(Failure::Message(text.to_string()))
 }
 
+/// When a statement failed: sqlite3's reports say it ("in prepare, ..." or "Parse
+/// error", "stepping, ..." or "Runtime error").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Prepare,
+    Step,
+}
+
+/// `text` without the line break (`\n` or `\r\n`) it ends with, if any.
+fn without_line_end(text: &str) -> &str {
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    text.strip_suffix('\r').unwrap_or(text)
+}
+
 /// SQLite's message alone (the driver's `Display` adds the offset, which the shell
 /// shows as a caret instead).
 fn error_text(error: &sandlite::Error) -> String {
@@ -169,46 +192,41 @@ pub enum Flow {
 
 /// Where input comes from, which decides prompts and what an error does.
 #[derive(Clone, Copy, Debug)]
-pub struct Source<'a> {
+pub struct Source {
     /// A person at a terminal: prompts, and errors do not stop the input.
     pub interactive: bool,
-    /// Errors say which line of the input they are on.
+    /// Errors say which line of the input they are on (a script), else they say what
+    /// failed as sqlite3 does for SQL it runs at once (arguments, `-cmd`).
     pub numbered: bool,
-    /// The file name shown with line numbers (`None` for standard input).
-    pub name: Option<&'a str>,
     /// The first error stops it even without `.bail on` (SQL given as an argument, as
     /// in sqlite3).
     pub stops_at_error: bool,
 }
 
-impl Source<'_> {
+impl Source {
     /// A script read from standard input.
-    pub const STDIN_SCRIPT: Source<'static> = Source {
+    pub const STDIN_SCRIPT: Source = Source {
         interactive: false,
         numbered: true,
-        name: None,
         stops_at_error: false,
     };
     /// A person typing at a terminal.
-    pub const TERMINAL: Source<'static> = Source {
+    pub const TERMINAL: Source = Source {
         interactive: true,
         numbered: false,
-        name: None,
         stops_at_error: false,
     };
     /// A command given with `-cmd` (or the `-init` file's `.read`): errors are
     /// reported and the shell goes on unless `-bail`.
-    pub const COMMAND_OPTION: Source<'static> = Source {
+    pub const COMMAND_OPTION: Source = Source {
         interactive: false,
         numbered: false,
-        name: None,
         stops_at_error: false,
     };
     /// SQL given as a command-line argument.
-    pub const ARGUMENT: Source<'static> = Source {
+    pub const ARGUMENT: Source = Source {
         interactive: false,
         numbered: false,
-        name: None,
         stops_at_error: true,
     };
 }
@@ -236,6 +254,9 @@ pub struct Shell {
     /// `.parameter` made `temp.sqlite_parameters`: statements bind from it.
     parameters: bool,
     errors: usize,
+    /// The exit status when an error stops the input: 1, or, as in sqlite3, SQLite's
+    /// result code when SQL given as an argument (or with `-cmd` and `-bail`) failed.
+    bail_status: u8,
     read_depth: usize,
     /// At a terminal with line editing: the editor shows this prompt.
     editor_prompt: Option<Rc<RefCell<String>>>,
@@ -258,6 +279,7 @@ impl Shell {
             changes: false,
             parameters: false,
             errors: 0,
+            bail_status: 1,
             read_depth: 0,
             editor_prompt: None,
         }
@@ -322,6 +344,11 @@ impl Shell {
     /// How many errors have been reported.
     pub fn error_count(&self) -> usize {
         self.errors
+    }
+
+    /// The exit status after the input stopped at an error ([`Flow::Bail`]).
+    pub fn bail_status(&self) -> u8 {
+        self.bail_status
     }
 
     /// Sets the output mode (the command-line options; `.mode` may turn headers on).
@@ -401,7 +428,7 @@ impl Shell {
     /// # Errors
     /// Only failure to write standard output; everything else is reported on standard
     /// error and counted.
-    pub fn process(&mut self, input: &mut dyn BufRead, source: Source<'_>) -> io::Result<Flow> {
+    pub fn process(&mut self, input: &mut dyn BufRead, source: Source) -> io::Result<Flow> {
         let mut buffer = String::new();
         // The input line where `buffer` starts.
         let mut buffer_line = 0;
@@ -485,13 +512,18 @@ impl Shell {
                 continue;
             };
             if buffer.is_empty() {
-                let trimmed = line.trim();
-                if trimmed.is_empty() {
+                // As in sqlite3: between statements, a line of only white space and
+                // comments (or a `#` line) is no SQL; `.echo on` still shows it.
+                if sql_text::plain_white(line) || line.starts_with('#') {
+                    if self.echo {
+                        writeln!(self.out, "{}", without_line_end(line))?;
+                    }
                     continue;
                 }
+                let trimmed = line.trim();
                 if trimmed.starts_with('.') {
                     if self.echo {
-                        writeln!(self.out, "{trimmed}")?;
+                        writeln!(self.out, "{}", without_line_end(line))?;
                     }
                     let done = self.dot_command(trimmed);
                     let is_once = trimmed
@@ -509,8 +541,9 @@ impl Shell {
                     match done {
                         Ok(None) => {}
                         Ok(Some(flow)) => return Ok(flow),
+                        // As in sqlite3, a dot-command's error names no line.
                         Err(failure) => {
-                            if self.fail(failure, source, Some(line_number))? {
+                            if self.fail(failure, source, None)? {
                                 return Ok(Flow::Bail);
                             }
                         }
@@ -536,9 +569,9 @@ impl Shell {
                     // A Ctrl-C that interrupted the statement is used up.
                     signals::take();
                 }
-                let text = std::mem::take(&mut buffer);
+                buffer.clear();
                 if let Err(failure) = result
-                    && self.fail_in(failure, source, &text, buffer_line)?
+                    && self.fail_in(failure, source, buffer_line)?
                 {
                     return Ok(Flow::Bail);
                 }
@@ -547,7 +580,7 @@ impl Shell {
         // Whatever is left at the end runs as it is (a last statement may lack its `;`).
         if !sql_text::only_comments(&buffer)
             && let Err(failure) = self.run_chunk(&buffer, source)
-            && self.fail_in(failure, source, &buffer, buffer_line)?
+            && self.fail_in(failure, source, buffer_line)?
         {
             return Ok(Flow::Bail);
         }
@@ -557,15 +590,49 @@ impl Shell {
         Ok(Flow::Eof)
     }
 
+    /// Runs one SQL argument or `-cmd` text as sqlite3 does: a dot-command if it starts
+    /// with `.`, else all of it as SQL at once (line breaks and all), never echoed.
+    ///
+    /// # Errors
+    /// Only failure to write standard output; everything else is reported on standard
+    /// error and counted.
+    pub fn run_direct(&mut self, text: &str, source: Source) -> io::Result<Flow> {
+        let done = if text.starts_with('.') {
+            let line = text.trim();
+            let done = self.dot_command(line);
+            let is_once = line.split_whitespace().next() == Some(".once");
+            if !is_once || done.is_err() {
+                self.command_done()?;
+            }
+            done
+        } else {
+            self.run_chunk(text, source).map(|()| None)
+        };
+        match done {
+            Ok(flow) => Ok(flow.unwrap_or(Flow::Eof)),
+            Err(failure) => Ok(if self.fail(failure, source, None)? {
+                Flow::Bail
+            } else {
+                Flow::Eof
+            }),
+        }
+    }
+
     /// Runs a complete piece of SQL text from the input: echoed first with `.echo on`,
     /// followed by the counts of `.changes on`.
-    fn run_chunk(&mut self, text: &str, source: Source<'_>) -> Result<(), Failure> {
-        // As in sqlite3, SQL arguments are not echoed.
-        if self.echo && !source.stops_at_error {
-            let shown = text.trim_start();
-            let shown = shown.strip_suffix('\n').unwrap_or(shown);
-            let shown = shown.strip_suffix('\r').unwrap_or(shown);
-            writeln!(self.out, "{shown}")?;
+    fn run_chunk(&mut self, text: &str, source: Source) -> Result<(), Failure> {
+        // A script's lines run as sqlite3 gathers them: from the first line's first
+        // non-blank character, without the last line's line break (which decides what
+        // an error's excerpt shows). SQL run at once (arguments, `-cmd`) runs as given,
+        // and is not echoed.
+        let direct = !source.interactive && !source.numbered;
+        let text = if direct {
+            text
+        } else {
+            without_line_end(text.trim_start_matches(sql_text::is_c_space))
+        };
+        if self.echo && !direct {
+            writeln!(self.out, "{text}")?;
         }
         let result = self.run_sql(text);
         if result.is_ok() && self.changes && !source.stops_at_error {
@@ -580,26 +647,10 @@ impl Shell {
         result
     }
 
-    /// Reports a failure of SQL text `text` that starts on input line `first_line`.
-    fn fail_in(
-        &mut self,
-        failure: Failure,
-        source: Source<'_>,
-        text: &str,
-        first_line: usize,
-    ) -> io::Result<bool> {
-        let line = match &failure {
-            Failure::Sql { error, sql, start } => {
-                let before = &text[..*start];
-                let within = error
-                    .sql_offset()
-                    .and_then(|o| sql.get(..o.min(sql.len())))
-                    .unwrap_or("");
-                first_line + before.matches('\n').count() + within.matches('\n').count()
-            }
-            _ => first_line,
-        };
-        self.fail(failure, source, Some(line))
+    /// Reports a failure of SQL text that starts on input line `first_line`: sqlite3
+    /// names that line, wherever in the text the error is.
+    fn fail_in(&mut self, failure: Failure, source: Source, first_line: usize) -> io::Result<bool> {
+        self.fail(failure, source, Some(first_line))
     }
 
     /// Reports a failure on standard error and counts it; returns `true` when the
@@ -607,31 +658,56 @@ impl Shell {
     ///
     /// # Errors
     /// A failure to write standard output is passed on: nothing more can be shown.
-    fn fail(
-        &mut self,
-        failure: Failure,
-        source: Source<'_>,
-        line: Option<usize>,
-    ) -> io::Result<bool> {
+    fn fail(&mut self, failure: Failure, source: Source, line: Option<usize>) -> io::Result<bool> {
         // Results printed so far come before the error.
         self.out.flush()?;
-        let location = match (source.numbered, line, source.name) {
-            (true, Some(n), Some(name)) => format!("near line {n} of {name}: "),
-            (true, Some(n), None) => format!("near line {n}: "),
-            _ => String::new(),
-        };
+        let line = line.filter(|_| source.numbered);
+        let location = line.map_or(String::new(), |n| format!("near line {n}: "));
         let mut report = String::new();
+        let mut status = 1;
         match failure {
             Failure::Output(e) => return Err(e),
             Failure::Reported => {}
-            Failure::Sql { error, sql, .. } => {
-                report = format!("Error: {location}{}\n", error_text(&error));
-                if let Some(offset) = error.sql_offset() {
-                    let (excerpt, caret) = sql_text::error_excerpt(&sql, offset);
-                    report.push_str(&format!("  {excerpt}\n  {caret}\n"));
+            Failure::Sql {
+                error,
+                phase,
+                context,
+            } => {
+                // sqlite3's words: SQL run at once (arguments, -cmd) says "Error: in
+                // prepare, ..." or "Error: stepping, ..."; a script or the terminal
+                // says "Parse error near line N: ..." or "Runtime error ...". A result
+                // code other than SQLITE_ERROR follows the message, and under a prepare
+                // error the excerpt.
+                let code = error.sqlite_code().unwrap_or(ffi::SQLITE_ERROR);
+                let mut body = error_text(&error);
+                if code > 1 {
+                    body.push_str(&format!(" ({code})"));
+                }
+                body.push_str(&context);
+                let direct = !source.interactive && !source.numbered;
+                report = match (direct, phase, line) {
+                    (true, Phase::Prepare, _) => format!("Error: in prepare, {body}\n"),
+                    (true, Phase::Step, _) => format!("Error: stepping, {body}\n"),
+                    (false, Phase::Prepare, None) => format!("Parse error: {body}\n"),
+                    (false, Phase::Step, None) => format!("Runtime error: {body}\n"),
+                    (false, Phase::Prepare, Some(n)) => {
+                        format!("Parse error near line {n}: {body}\n")
+                    }
+                    (false, Phase::Step, Some(n)) => {
+                        format!("Runtime error near line {n}: {body}\n")
+                    }
+                };
+                // sqlite3 exits with the result code when such SQL stops it.
+                if direct {
+                    status = u8::try_from(code & 0xff)
+                        .ok()
+                        .filter(|&c| c != 0)
+                        .unwrap_or(1);
                 }
             }
-            Failure::Db(error) => report = format!("Error: {location}{}\n", error_text(&error)),
+            Failure::Prepare(error) | Failure::Db(error) => {
+                report = format!("Error: {location}{}\n", error_text(&error));
+            }
             Failure::Message(text) => report = format!("Error: {location}{text}\n"),
         }
         if !report.is_empty() {
@@ -639,7 +715,12 @@ impl Shell {
             let _ = io::stderr().write_all(report.as_bytes());
         }
         // A script also stops at Ctrl-C, as sqlite3's does.
-        Ok(!source.interactive && (self.bail || source.stops_at_error || signals::pending() > 0))
+        let stop =
+            !source.interactive && (self.bail || source.stops_at_error || signals::pending() > 0);
+        if stop {
+            self.bail_status = status;
+        }
+        Ok(stop)
     }
 
     /// Runs every statement in `text`, stopping at the first error. Statements are found
@@ -652,22 +733,46 @@ impl Shell {
             else {
                 return Ok(());
             };
+            // Where sqlite3 would hand SQLite the rest of the text: after the previous
+            // statement and the white space that follows it (empty statements and
+            // comments before this one included).
+            let base = if at == 0 {
+                0
+            } else {
+                text.len() - text[at..].trim_start_matches(sql_text::is_c_space).len()
+            };
             let range = at + found.start..at + found.end;
             at = range.end;
-            self.run_one(text, range)?;
+            self.run_one(text, base, range)?;
         }
     }
 
-    /// Runs the statement at `range` of `text`.
-    fn run_one(&mut self, text: &str, range: std::ops::Range<usize>) -> Result<(), Failure> {
+    /// Runs the statement at `range` of `text`; an error's excerpt shows `text` from
+    /// `base` on, as sqlite3's does.
+    fn run_one(
+        &mut self,
+        text: &str,
+        base: usize,
+        range: std::ops::Range<usize>,
+    ) -> Result<(), Failure> {
         let segment = &text[range.clone()];
         let sql = segment.trim_start();
         let start = range.start + (segment.len() - sql.len());
         self.run_statement(sql).map_err(|failure| match failure {
+            Failure::Prepare(error) => Failure::Sql {
+                context: error
+                    .sql_offset()
+                    .and_then(|offset| {
+                        sql_text::error_context(&text[base..], offset + (start - base))
+                    })
+                    .unwrap_or_default(),
+                error,
+                phase: Phase::Prepare,
+            },
             Failure::Db(error) => Failure::Sql {
                 error,
-                sql: sql.to_owned(),
-                start,
+                phase: Phase::Step,
+                context: String::new(),
             },
             other => other,
         })?;
@@ -686,7 +791,7 @@ impl Shell {
             // Ctrl-C interrupts the statement (through the connection's interrupt
             // handle, see main.rs); a third one while it runs ends the shell.
             let _busy = signals::busy();
-            let mut stmt = self.conn.prepare(sql)?;
+            let mut stmt = self.conn.prepare(sql).map_err(Failure::Prepare)?;
             let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
             let count = columns.len();
             if self.parameters {
@@ -888,8 +993,9 @@ impl Shell {
             }
             "import" => self.import(rest)?,
             other => {
+                // sqlite3's words, two spaces included.
                 return message(format!(
-                    "unknown command \".{other}\" (enter \".help\" for a list)"
+                    "unknown command or invalid arguments:  \"{other}\". Enter \".help\" for help"
                 ));
             }
         }
@@ -897,12 +1003,33 @@ impl Shell {
         Ok(None)
     }
 
-    /// Runs the file of `-init` as `.read` would.
+    /// Runs a start-up file as `.read` would: the `-init` file (`required`: one that
+    /// cannot be opened is an error) or else `~/.sqliterc` (silently skipped when
+    /// missing), as sqlite3 does. At a terminal it says which file it reads.
     ///
     /// # Errors
     /// Only failure to write standard output.
-    pub fn read_init(&mut self, path: &str) -> io::Result<Flow> {
-        match self.read_file(path) {
+    pub fn read_init(
+        &mut self,
+        path: &std::path::Path,
+        required: bool,
+        interactive: bool,
+    ) -> io::Result<Flow> {
+        let file = match std::fs::File::open(path) {
+            Ok(file) => file,
+            Err(_) if !required => return Ok(Flow::Eof),
+            Err(_) => {
+                // sqlite3's words (no "Error:").
+                self.out.flush()?;
+                self.errors += 1;
+                let _ = writeln!(io::stderr(), "cannot open: \"{}\"", path.display());
+                return Ok(if self.bail { Flow::Bail } else { Flow::Eof });
+            }
+        };
+        if interactive {
+            let _ = writeln!(io::stderr(), "-- Loading resources from {}", path.display());
+        }
+        match self.read_from(file) {
             Ok(flow) => Ok(flow.unwrap_or(Flow::Eof)),
             Err(failure) => Ok(if self.fail(failure, Source::COMMAND_OPTION, None)? {
                 Flow::Bail
@@ -920,16 +1047,24 @@ impl Shell {
             Ok(f) => f,
             Err(e) => return message(format!("cannot open \"{path}\": {e}")),
         };
+        self.read_from(file)
+    }
+
+    /// Runs the SQL and dot-commands of `file` as a script (`.read`).
+    fn read_from(&mut self, file: std::fs::File) -> Result<Option<Flow>, Failure> {
         let source = Source {
             interactive: false,
             numbered: true,
-            name: Some(path),
             stops_at_error: false,
         };
+        let errors_before = self.errors;
         self.read_depth += 1;
         let flow = self.process(&mut io::BufReader::new(file), source);
         self.read_depth -= 1;
         match flow? {
+            // As in sqlite3, `.read` fails when its file had errors (so SQL arguments
+            // after it do not run, and `-bail` stops there).
+            Flow::Eof if self.errors > errors_before => Err(Failure::Reported),
             Flow::Eof => Ok(None),
             Flow::Quit(code) => Ok(Some(Flow::Quit(code))),
             Flow::Bail => Err(Failure::Reported),
@@ -1093,33 +1228,56 @@ impl Shell {
     }
 
     /// `.output ?FILE?` and `.once FILE`: results go to FILE (created or truncated),
-    /// with `.once` for the next command only.
+    /// with `.once` for the next command only. `|COMMAND` (the rest of the line) pipes
+    /// them into a shell command instead, as sqlite3's `popen` does: it runs with the
+    /// shell's standard output and error, and is waited for when output goes back.
     fn output(&mut self, once: bool, args: &[String]) -> Result<(), Failure> {
+        let usage = || {
+            message(if once {
+                "usage: .once ?--bom? FILE|'|COMMAND'"
+            } else {
+                "usage: .output ?--bom? ?FILE|'|COMMAND'?"
+            })
+        };
+        // `--bom` (or `-bom`): the output starts with a UTF-8 byte-order mark.
+        let bom = matches!(args.first().map(String::as_str), Some("--bom" | "-bom"));
+        let args = &args[usize::from(bom)..];
         let file = match args {
-            [] if !once => {
+            [] if !once && !bom => {
                 self.reset_output()?;
                 return Ok(());
             }
-            [file] => file,
-            _ if once => return message("usage: .once FILE"),
-            _ => return message("usage: .output ?FILE?"),
+            [] if !once => "stdout".to_owned(),
+            [first, ..] if first.starts_with('|') => args.join(" "),
+            [file] => file.clone(),
+            _ => return usage(),
         };
-        if file.starts_with('|') || file.starts_with('-') {
+        if file.starts_with('-') {
             return message(format!(
-                "\"{file}\": pipes and options of .{} are not supported",
+                "\"{file}\": options of .{} other than --bom are not supported",
                 if once { "once" } else { "output" }
             ));
         }
-        if file == "stdout" && !once {
+        if file == "stdout" && !once && !bom {
             self.reset_output()?;
             return Ok(());
         }
         self.reset_output()?;
-        let handle = match std::fs::File::create(file) {
-            Ok(f) => f,
-            Err(e) => return message(format!("cannot open \"{file}\": {e}")),
+        let mut to: Box<dyn Write> = match file.strip_prefix('|') {
+            Some(command) => match PipeOutput::spawn(command) {
+                Ok(pipe) => Box::new(io::BufWriter::new(pipe)),
+                Err(e) => return message(format!("cannot open pipe \"{command}\": {e}")),
+            },
+            None if file == "stdout" => Box::new(io::BufWriter::new(io::stdout())),
+            None => match std::fs::File::create(&file) {
+                Ok(f) => Box::new(io::BufWriter::new(f)),
+                Err(e) => return message(format!("cannot open \"{file}\": {e}")),
+            },
         };
-        self.redirect(Box::new(io::BufWriter::new(handle)), file)?;
+        if bom {
+            to.write_all("\u{feff}".as_bytes())?;
+        }
+        self.redirect(to, &file)?;
         // Back to standard output after the next command.
         self.once = u8::from(once);
         Ok(())
@@ -1355,6 +1513,62 @@ impl Shell {
 
 /// Binds each parameter of `stmt` to its value in `temp.sqlite_parameters` (those not
 /// there stay NULL).
+/// The standard input of a command run by `sh -c` (`.output |COMMAND`). Dropping it
+/// closes the pipe and waits for the command, as `pclose` does.
+struct PipeOutput {
+    stdin: Option<std::process::ChildStdin>,
+    child: std::process::Child,
+}
+
+impl PipeOutput {
+    fn spawn(command: &str) -> io::Result<PipeOutput> {
+        let mut child = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .stdin(std::process::Stdio::piped())
+            .spawn()?;
+        let stdin = child.stdin.take();
+        Ok(PipeOutput { stdin, child })
+    }
+}
+
+/// A command that stopped reading (`|head -1`) is not a failure of the shell's own
+/// output: what it would not take is dropped.
+impl Write for PipeOutput {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let Some(stdin) = &mut self.stdin else {
+            return Ok(buf.len());
+        };
+        match stdin.write(buf) {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.stdin = None;
+                Ok(buf.len())
+            }
+            other => other,
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let Some(stdin) = &mut self.stdin else {
+            return Ok(());
+        };
+        match stdin.flush() {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.stdin = None;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+}
+
+impl Drop for PipeOutput {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
 fn bind_parameters(conn: &Connection, stmt: &mut sandlite::Statement<'_>) -> Result<(), Failure> {
     let count = stmt.parameter_count();
     if count == 0 {

@@ -78,43 +78,86 @@ pub fn only_comments(mut text: &str) -> bool {
     }
 }
 
-/// The widest source excerpt shown under an error, in characters.
+/// The widest source excerpt shown under an error, in bytes.
 const EXCERPT_WIDTH: usize = 78;
-/// How far into the excerpt the error may sit before the excerpt scrolls right.
+/// How far into the excerpt the error may sit before the excerpt scrolls right, in bytes.
 const EXCERPT_LEAD: usize = 50;
 
-/// The line of `sql` holding byte `offset`, and a caret line pointing at it:
+/// `isspace` in the C locale, which sqlite3 uses: also vertical tab and form feed.
+pub fn is_c_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r')
+}
+
+/// The lines sqlite3 shows under an error at byte `offset` of `sql` (the text from the
+/// failing statement to the end of what was run), `None` when the offset is not inside
+/// it:
 ///
 /// ```text
-/// SELEC * FROM t
-/// ^--- error here
+///   SELEC * FROM t
+///   ^--- error here
 /// ```
 ///
-/// Long lines are cut to a window around the error; control characters show as spaces
-/// so that the caret lines up.
-pub fn error_excerpt(sql: &str, offset: usize) -> (String, String) {
-    let mut offset = offset.min(sql.len());
-    while !sql.is_char_boundary(offset) {
-        offset -= 1;
+/// As sqlite3's `shell_error_context`, byte for byte: the excerpt starts at most 50
+/// bytes before the error and holds at most 78 bytes (cut at character boundaries),
+/// every white-space byte shows as a space (line breaks included), and the caret is
+/// placed by bytes.
+pub fn error_context(sql: &str, offset: usize) -> Option<String> {
+    let bytes = sql.as_bytes();
+    if offset >= bytes.len() {
+        return None;
     }
-    let line_start = sql[..offset].rfind('\n').map_or(0, |p| p + 1);
-    let line_end = sql[offset..].find('\n').map_or(sql.len(), |p| offset + p);
-    let line: Vec<char> = sql[line_start..line_end]
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+    let (mut start, mut column) = (0, offset);
+    while column > EXCERPT_LEAD {
+        column -= 1;
+        start += 1;
+        while start < bytes.len() && bytes[start] & 0xc0 == 0x80 {
+            start += 1;
+            column = column.saturating_sub(1);
+        }
+    }
+    let rest = &bytes[start..];
+    let mut len = rest.len();
+    if len > EXCERPT_WIDTH {
+        len = EXCERPT_WIDTH;
+        while len > 0 && rest[len] & 0xc0 == 0x80 {
+            len -= 1;
+        }
+    }
+    let code: Vec<u8> = rest[..len]
+        .iter()
+        .map(|&b| if is_c_space(char::from(b)) { b' ' } else { b })
         .collect();
-    let mut column = sql[line_start..offset].chars().count();
-    let skip = column.saturating_sub(EXCERPT_LEAD);
-    column -= skip;
-    let excerpt: String = line.iter().skip(skip).take(EXCERPT_WIDTH).collect();
-    let excerpt = excerpt.trim_end().to_owned();
-    // "error here ---" is 14 characters: the caret still lands on the column.
+    // `start` and `start + len` are character boundaries (not continuation bytes).
+    let code = String::from_utf8_lossy(&code);
+    // "error here ---" is 14 bytes: the caret still lands on the column.
     let caret = if column < 25 {
         format!("{}^--- error here", " ".repeat(column))
     } else {
         format!("{}error here ---^", " ".repeat(column - 14))
     };
-    (excerpt, caret)
+    Some(format!("\n  {code}\n  {caret}"))
+}
+
+/// Whether an input line between statements is no SQL at all: only white space, `;`
+/// and comments that end on it. sqlite3 starts no statement with such a line (so
+/// errors count lines from the next one), echoing it as it is.
+pub fn plain_white(line: &str) -> bool {
+    let mut rest = line.as_bytes();
+    loop {
+        while let [b, tail @ ..] = rest
+            && (is_c_space(char::from(*b)) || *b == b';')
+        {
+            rest = tail;
+        }
+        match rest {
+            [] | [b'-', b'-', ..] => return true,
+            [b'/', b'*', tail @ ..] => match tail.windows(2).position(|w| w == b"*/") {
+                Some(end) => rest = &tail[end + 2..],
+                None => return false,
+            },
+            _ => return false,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -185,18 +228,50 @@ mod tests {
     }
 
     #[test]
-    fn excerpt_points_at_the_offset() {
+    fn context_is_sqlite3s() {
         assert_eq!(
-            error_excerpt("SELEC * FROM t", 0),
-            ("SELEC * FROM t".to_owned(), "^--- error here".to_owned())
+            error_context("SELEC * FROM t", 0).unwrap(),
+            "\n  SELEC * FROM t\n  ^--- error here"
         );
-        let (line, caret) = error_excerpt("select 1,\n  é, from t", 16);
-        assert_eq!(line, "  é, from t");
-        assert_eq!(caret, "     ^--- error here");
-        let sql = format!("select {} from", "x, ".repeat(40));
-        let (line, caret) = error_excerpt(&sql, sql.len());
-        assert_eq!(caret.find('^'), Some(EXCERPT_LEAD));
-        assert!(line.ends_with("from"));
-        assert!(caret.ends_with("error here ---^"));
+        // Line breaks and tabs are spaces; the caret is placed by bytes (as sqlite3
+        // does, so it sits one column late after a two-byte character).
+        assert_eq!(
+            error_context("select 1,\n\té, from t", 15).unwrap(),
+            "\n  select 1,  é, from t\n                 ^--- error here"
+        );
+        // Far from the start, the excerpt scrolls: the error stays 50 bytes in.
+        let sql = format!("select {} nope, {}1", "x, ".repeat(40), "y, ".repeat(30));
+        let offset = sql.find("nope").unwrap();
+        let context = error_context(&sql, offset).unwrap();
+        let lines: Vec<&str> = context.lines().collect();
+        assert_eq!(lines[1].len(), 2 + EXCERPT_WIDTH);
+        assert_eq!(&lines[1][2 + EXCERPT_LEAD..2 + EXCERPT_LEAD + 4], "nope");
+        assert_eq!(
+            lines[2],
+            format!("  {}error here ---^", " ".repeat(EXCERPT_LEAD - 14))
+        );
+        // An excerpt never cuts a character in two.
+        let wide = format!("{}x", "é".repeat(60));
+        let context = error_context(&wide, wide.len() - 1).unwrap();
+        assert!(context.contains('é'));
+        assert_eq!(error_context("select 1", 8), None);
+    }
+
+    #[test]
+    fn plain_white_lines_hold_no_sql() {
+        for line in [
+            "",
+            "  \n",
+            ";",
+            " ; ;\r\n",
+            "-- note",
+            "/* a */ -- b",
+            "/* a */;",
+        ] {
+            assert!(plain_white(line), "{line:?}");
+        }
+        for line in ["select 1;", "/* open", "x -- y", "/* a */ b", "'--'"] {
+            assert!(!plain_white(line), "{line:?}");
+        }
     }
 }

@@ -21,8 +21,8 @@
 //! rest of that lookup outside, as it can with the kernel's `RESOLVE_BENEATH` (which
 //! checks only at `..`); `..` here cannot climb out of it, since it is never opened.
 //!
-//! This file is kept identical in `vfs/src/beneath.rs` and `vm/src/wasi/beneath.rs`
-//! (the two crates depend on nothing of ours); `.ci/run` checks that they are.
+//! It serves both the VFS and `sandlite-vm`'s WASI, which reaches it through
+//! [`sys::openat2`](crate::sys::openat2).
 #![forbid(unsafe_code)]
 
 use std::ffi::{CStr, CString};
@@ -224,7 +224,7 @@ mod tests {
         let (_top, root) = tree();
         for (path, flags, want) in cases() {
             let got = outcome(open_beneath(
-                &super::super::sys::SysLookup,
+                &crate::sys::SysLookup,
                 root.as_fd(),
                 path.as_bytes(),
                 flags,
@@ -234,7 +234,7 @@ mod tests {
         }
         // What it opened is the file beneath the root, through the links.
         let fd = open_beneath(
-            &super::super::sys::SysLookup,
+            &crate::sys::SysLookup,
             root.as_fd(),
             b"a/ok",
             libc::O_RDONLY,
@@ -250,7 +250,7 @@ mod tests {
     fn creates_through_a_link_beneath_the_root() {
         let (top, root) = tree();
         let fd = open_beneath(
-            &super::super::sys::SysLookup,
+            &crate::sys::SysLookup,
             root.as_fd(),
             b"dangling",
             libc::O_RDWR | libc::O_CREAT,
@@ -265,17 +265,16 @@ mod tests {
     #[test]
     fn agrees_with_the_kernel() {
         let (_top, root) = tree();
-        let resolve = super::super::sys::RESOLVE_BENEATH | super::super::sys::RESOLVE_NO_MAGICLINKS;
+        let resolve = crate::sys::RESOLVE_BENEATH | crate::sys::RESOLVE_NO_MAGICLINKS;
         for (path, flags, _) in cases() {
             let c = CString::new(path).unwrap();
-            let Some(kernel) =
-                super::super::sys::kernel_openat2(root.as_fd(), &c, flags, 0o644, resolve)
+            let Some(kernel) = crate::sys::kernel_openat2(root.as_fd(), &c, flags, 0o644, resolve)
             else {
                 eprintln!("no openat2 here: nothing to compare");
                 return;
             };
             let ours = open_beneath(
-                &super::super::sys::SysLookup,
+                &crate::sys::SysLookup,
                 root.as_fd(),
                 path.as_bytes(),
                 flags,

@@ -112,7 +112,8 @@ mod memdb;
 mod os;
 mod sandbox;
 mod shm;
-mod sys;
+#[doc(hidden)]
+pub mod sys;
 mod vfs;
 
 pub use error::VfsError;

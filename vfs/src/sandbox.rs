@@ -390,7 +390,7 @@ impl Sandbox {
     /// Remove the directory entry `rel` (a final symlink is removed, not followed).
     pub(crate) fn unlink(&self, rel: &RelPath) -> io::Result<OwnedFd> {
         let (dir, name) = self.parent_dir(rel)?;
-        sys::unlinkat(dir.as_fd(), &name)?;
+        sys::unlinkat(dir.as_fd(), &name, false)?;
         Ok(dir)
     }
 
@@ -413,7 +413,7 @@ impl Sandbox {
             let flags = libc::O_RDWR | libc::O_CREAT | libc::O_EXCL;
             match self.open_raw(&name, flags, 0o600) {
                 Ok(fd) => {
-                    sys::unlinkat(self.root.as_fd(), &RelPath::c_string(&name))?;
+                    sys::unlinkat(self.root.as_fd(), &RelPath::c_string(&name), false)?;
                     return Ok(fd);
                 }
                 Err(e) if e.raw_os_error() == Some(libc::EEXIST) => last_err = e,

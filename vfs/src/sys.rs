@@ -3,6 +3,11 @@
 //! This is the only module with `unsafe` besides the shared-memory view in `shm`. The
 //! wrappers retry `EINTR` and return `std::io::Result`; callers turn errors into
 //! [`VfsError`](crate::VfsError)s with the SQLite code that fits the operation.
+//!
+//! Not part of the crate's API (hidden from its docs): the lookup beneath a root
+//! ([`openat2`] with its user-space fallback) and the few wrappers both need are public
+//! so that `sandlite-vm`'s WASI uses this one implementation rather than a copy. Their
+//! signatures may change with any release.
 
 use std::ffi::CStr;
 use std::io;
@@ -22,9 +27,9 @@ struct OpenHow {
 
 /// Reject resolution that leaves the starting directory (`..`, absolute symlinks, and
 /// symlinks whose target climbs out).
-pub(crate) const RESOLVE_BENEATH: u64 = 0x08;
+pub const RESOLVE_BENEATH: u64 = 0x08;
 /// Reject `/proc/<pid>/fd/*`-style "magic links".
-pub(crate) const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
+pub const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
 
 /// How many times `openat2` is retried when the kernel reports a concurrent rename
 /// (`EAGAIN` under `RESOLVE_BENEATH`) before giving up.
@@ -37,8 +42,11 @@ static OPENAT2_MISSING: AtomicBool = AtomicBool::new(false);
 /// `openat2(2)`: open `path` relative to `dir` with the given `O_*` flags, creation mode
 /// and `RESOLVE_*` restrictions (`RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS` or none).
 /// `O_CLOEXEC` is always added. Where the kernel has no `openat2`, the lookup is done
-/// in user space with the same refusals ([`beneath`]).
-pub(crate) fn openat2(
+/// in user space with the same refusals (the crate's `beneath` walk).
+///
+/// # Errors
+/// The system call's error; `EXDEV` for a path that leaves `dir` under `RESOLVE_BENEATH`.
+pub fn openat2(
     dir: BorrowedFd<'_>,
     path: &CStr,
     flags: i32,
@@ -140,48 +148,66 @@ impl Lookup for SysLookup {
     }
 
     fn readlinkat(&self, dir: BorrowedFd<'_>, name: &CStr) -> io::Result<Vec<u8>> {
-        let mut buf = vec![0u8; 256];
-        loop {
-            // SAFETY: `name` is NUL-terminated; `buf` is writable for `buf.len()` bytes;
-            // both outlive the call.
-            let n = unsafe {
-                libc::readlinkat(
-                    dir.as_raw_fd(),
-                    name.as_ptr(),
-                    buf.as_mut_ptr().cast(),
-                    buf.len(),
-                )
-            };
-            if n < 0 {
-                let err = io::Error::last_os_error();
-                if err.raw_os_error() == Some(libc::EINTR) {
-                    continue;
-                }
-                return Err(err);
-            }
-            let n = n as usize;
-            if n < buf.len() {
-                buf.truncate(n);
-                return Ok(buf);
-            }
-            // Possibly truncated: try again with room to spare (a target is at most
-            // PATH_MAX bytes).
-            if buf.len() > 4096 {
-                return Err(io::Error::from_raw_os_error(libc::ENAMETOOLONG));
-            }
-            buf.resize(buf.len() * 2 + 4096, 0);
-        }
+        readlinkat(dir, name)
     }
 }
 
-/// `unlinkat(2)` of the entry `name` in directory `dir` (never follows a final symlink).
-pub(crate) fn unlinkat(dir: BorrowedFd<'_>, name: &CStr) -> io::Result<()> {
-    // SAFETY: `name` is NUL-terminated and outlives the call.
-    let ret = unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), 0) };
-    if ret == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
+/// `readlinkat(2)`: the contents of the symbolic link `name` in `dir` (`EINVAL` if
+/// `name` is not one).
+///
+/// # Errors
+/// The system call's error; `ENAMETOOLONG` for a target longer than `PATH_MAX`.
+pub fn readlinkat(dir: BorrowedFd<'_>, name: &CStr) -> io::Result<Vec<u8>> {
+    let mut buf = vec![0u8; 256];
+    loop {
+        // SAFETY: `name` is NUL-terminated; `buf` is writable for `buf.len()` bytes;
+        // both outlive the call.
+        let n = unsafe {
+            libc::readlinkat(
+                dir.as_raw_fd(),
+                name.as_ptr(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+            )
+        };
+        if n < 0 {
+            let err = io::Error::last_os_error();
+            if err.raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            return Err(err);
+        }
+        let n = n.unsigned_abs();
+        if n < buf.len() {
+            buf.truncate(n);
+            return Ok(buf);
+        }
+        // Possibly truncated: try again with room to spare (a target is at most
+        // PATH_MAX bytes).
+        if buf.len() > 4096 {
+            return Err(io::Error::from_raw_os_error(libc::ENAMETOOLONG));
+        }
+        buf.resize(buf.len() * 2 + 4096, 0);
+    }
+}
+
+/// `unlinkat(2)` of the entry `name` in directory `dir`; `remove_dir` selects
+/// `AT_REMOVEDIR`. Never follows a final symlink.
+///
+/// # Errors
+/// The system call's error.
+pub fn unlinkat(dir: BorrowedFd<'_>, name: &CStr, remove_dir: bool) -> io::Result<()> {
+    let flags = if remove_dir { libc::AT_REMOVEDIR } else { 0 };
+    loop {
+        // SAFETY: `name` is NUL-terminated and outlives the call.
+        let ret = unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), flags) };
+        if ret == 0 {
+            return Ok(());
+        }
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EINTR) {
+            return Err(err);
+        }
     }
 }
 
@@ -301,7 +327,10 @@ pub(crate) fn ofd_probe_lock(
 }
 
 /// Fill `buf` from the kernel's random number generator (`getrandom(2)`).
-pub(crate) fn getrandom(buf: &mut [u8]) -> io::Result<()> {
+///
+/// # Errors
+/// The system call's error.
+pub fn getrandom(buf: &mut [u8]) -> io::Result<()> {
     let mut filled = 0;
     while filled < buf.len() {
         let rest = &mut buf[filled..];

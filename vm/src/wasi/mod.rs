@@ -45,7 +45,6 @@
 //! run, as a trap carrying [`I32Exit`].
 
 pub mod abi;
-mod beneath;
 mod ctx;
 mod linker;
 mod mem;

@@ -2,33 +2,19 @@
 //!
 //! This is the only module of `wasi` with `unsafe`. The wrappers retry `EINTR` and return
 //! `std::io::Result`; the callers turn errors into WASI error numbers.
+//!
+//! The lookup beneath a directory (`openat2`, with the user-space walk where the kernel
+//! has none) and the wrappers it shares with the VFS are `sandlite-vfs`'s, re-exported
+//! here: one implementation serves both sandboxes.
 
 use std::ffi::CStr;
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::time::Duration;
 
-use super::beneath::{self, Lookup};
-
-/// `struct open_how` of `<linux/openat2.h>`, declared here because the `libc` crate marks
-/// its copy `#[non_exhaustive]`, which forbids building one.
-#[repr(C)]
-struct OpenHow {
-    flags: u64,
-    mode: u64,
-    resolve: u64,
-}
-
-/// Refuse any resolution that leaves the starting directory: `..` above it, absolute
-/// paths, absolute symbolic links, and relative ones that climb out.
-pub(crate) const RESOLVE_BENEATH: u64 = 0x08;
-/// Refuse `/proc/<pid>/fd/*`-style "magic links".
-pub(crate) const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
-
-/// How often `openat2` is retried when the kernel reports a concurrent rename (`EAGAIN`
-/// under `RESOLVE_BENEATH`) before giving up.
-const OPENAT2_RETRIES: u32 = 64;
+pub(crate) use sandlite_vfs::sys::{
+    RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, getrandom, openat2, readlinkat, unlinkat,
+};
 
 fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
     if ret < 0 {
@@ -45,112 +31,6 @@ fn retry(mut f: impl FnMut() -> libc::c_int) -> io::Result<libc::c_int> {
             Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
             other => return other,
         }
-    }
-}
-
-/// Set once `openat2` has answered `ENOSYS` (Linux before 5.6, `qemu-user` before 9.1):
-/// from then on every lookup takes [`beneath::open_beneath`], the same walk in user space.
-static OPENAT2_MISSING: AtomicBool = AtomicBool::new(false);
-
-/// `openat2(2)`: open `path` relative to `dir` with `O_*` `flags`, creation `mode` and
-/// `RESOLVE_*` restrictions (`RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS` or none).
-/// `O_CLOEXEC` is always added. Where the kernel has no `openat2`, the lookup is done
-/// in user space with the same refusals ([`beneath`]).
-pub(crate) fn openat2(
-    dir: BorrowedFd<'_>,
-    path: &CStr,
-    flags: i32,
-    mode: u32,
-    resolve: u64,
-) -> io::Result<OwnedFd> {
-    if !OPENAT2_MISSING.load(Ordering::Relaxed) {
-        if let Some(result) = kernel_openat2(dir, path, flags, mode, resolve) {
-            return result;
-        }
-        OPENAT2_MISSING.store(true, Ordering::Relaxed);
-    }
-    match resolve {
-        0 => SysLookup.openat(dir, path, flags, mode),
-        r if r == RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS => {
-            beneath::open_beneath(&SysLookup, dir, path.to_bytes(), flags, mode)
-        }
-        _ => Err(io::Error::from_raw_os_error(libc::ENOSYS)),
-    }
-}
-
-/// The kernel's `openat2`, or `None` if it has none (`ENOSYS`).
-pub(crate) fn kernel_openat2(
-    dir: BorrowedFd<'_>,
-    path: &CStr,
-    flags: i32,
-    mode: u32,
-    resolve: u64,
-) -> Option<io::Result<OwnedFd>> {
-    let creates = flags & libc::O_CREAT != 0 || flags & libc::O_TMPFILE == libc::O_TMPFILE;
-    let how = OpenHow {
-        flags: u64::from((flags | libc::O_CLOEXEC) as u32),
-        // The kernel rejects a mode unless the call may create a file.
-        mode: if creates { u64::from(mode) } else { 0 },
-        resolve,
-    };
-    let mut retries = 0;
-    loop {
-        // SAFETY: `path` is NUL-terminated and `how` is a live `open_how` whose size we
-        // pass; both outlive the call, which only reads them.
-        let ret = unsafe {
-            libc::syscall(
-                libc::SYS_openat2,
-                dir.as_raw_fd(),
-                path.as_ptr(),
-                &how as *const OpenHow,
-                std::mem::size_of::<OpenHow>(),
-            )
-        };
-        if ret >= 0 {
-            let fd = match RawFd::try_from(ret) {
-                Ok(fd) => fd,
-                Err(_) => return Some(Err(io::Error::other("fd out of range"))),
-            };
-            // SAFETY: the kernel just returned this descriptor; nothing else owns it.
-            return Some(Ok(unsafe { OwnedFd::from_raw_fd(fd) }));
-        }
-        let err = io::Error::last_os_error();
-        match err.raw_os_error() {
-            Some(libc::EINTR) => {}
-            Some(libc::EAGAIN) if retries < OPENAT2_RETRIES => retries += 1,
-            Some(libc::ENOSYS) => return None,
-            _ => return Some(Err(err)),
-        }
-    }
-}
-
-/// `openat(2)` and `readlinkat(2)` for [`beneath::open_beneath`].
-pub(crate) struct SysLookup;
-
-impl Lookup for SysLookup {
-    fn openat(
-        &self,
-        dir: BorrowedFd<'_>,
-        name: &CStr,
-        flags: i32,
-        mode: u32,
-    ) -> io::Result<OwnedFd> {
-        // SAFETY: `name` is NUL-terminated and outlives the call; `mode` is the variadic
-        // `mode_t` argument `openat` reads when it may create a file.
-        let fd = retry(|| unsafe {
-            libc::openat(
-                dir.as_raw_fd(),
-                name.as_ptr(),
-                flags | libc::O_CLOEXEC,
-                mode,
-            )
-        })?;
-        // SAFETY: the kernel just returned this descriptor; nothing else owns it.
-        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-    }
-
-    fn readlinkat(&self, dir: BorrowedFd<'_>, name: &CStr) -> io::Result<Vec<u8>> {
-        readlinkat(dir, name)
     }
 }
 
@@ -186,14 +66,6 @@ pub(crate) fn lstatat(dir: BorrowedFd<'_>, name: &CStr) -> io::Result<libc::stat
 pub(crate) fn mkdirat(dir: BorrowedFd<'_>, name: &CStr, mode: u32) -> io::Result<()> {
     // SAFETY: `name` is NUL-terminated and outlives the call.
     retry(|| unsafe { libc::mkdirat(dir.as_raw_fd(), name.as_ptr(), mode as libc::mode_t) })?;
-    Ok(())
-}
-
-/// `unlinkat(2)`; `remove_dir` selects `AT_REMOVEDIR`. Never follows a final symlink.
-pub(crate) fn unlinkat(dir: BorrowedFd<'_>, name: &CStr, remove_dir: bool) -> io::Result<()> {
-    let flags = if remove_dir { libc::AT_REMOVEDIR } else { 0 };
-    // SAFETY: `name` is NUL-terminated and outlives the call.
-    retry(|| unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), flags) })?;
     Ok(())
 }
 
@@ -241,40 +113,6 @@ pub(crate) fn symlinkat(target: &CStr, dir: BorrowedFd<'_>, name: &CStr) -> io::
     // SAFETY: both strings are NUL-terminated and outlive the call.
     retry(|| unsafe { libc::symlinkat(target.as_ptr(), dir.as_raw_fd(), name.as_ptr()) })?;
     Ok(())
-}
-
-/// `readlinkat(2)`: the contents of the symbolic link `name` in `dir`.
-pub(crate) fn readlinkat(dir: BorrowedFd<'_>, name: &CStr) -> io::Result<Vec<u8>> {
-    let mut buf = vec![0u8; 256];
-    loop {
-        // SAFETY: `name` is NUL-terminated; `buf` is writable for `buf.len()` bytes. Both
-        // outlive the call.
-        let ret = unsafe {
-            libc::readlinkat(
-                dir.as_raw_fd(),
-                name.as_ptr(),
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-            )
-        };
-        if ret < 0 {
-            let err = io::Error::last_os_error();
-            if err.raw_os_error() == Some(libc::EINTR) {
-                continue;
-            }
-            return Err(err);
-        }
-        let len = ret.unsigned_abs();
-        if len < buf.len() {
-            buf.truncate(len);
-            return Ok(buf);
-        }
-        // The link may be longer than the buffer: grow and ask again.
-        if buf.len() >= 1 << 20 {
-            return Err(io::Error::from_raw_os_error(libc::ENAMETOOLONG));
-        }
-        buf.resize(buf.len() * 4, 0);
-    }
 }
 
 /// A time for `utimensat`: a value, the current time, or "leave unchanged".
@@ -439,25 +277,6 @@ fn timespec_ns(ts: &libc::timespec) -> u64 {
     (ts.tv_sec as u64)
         .saturating_mul(1_000_000_000)
         .saturating_add(ts.tv_nsec as u64)
-}
-
-/// Fill `buf` from the kernel's random number generator (`getrandom(2)`).
-pub(crate) fn getrandom(buf: &mut [u8]) -> io::Result<()> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        let rest = &mut buf[filled..];
-        // SAFETY: `rest` is writable for exactly `rest.len()` bytes.
-        let ret = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
-        if ret < 0 {
-            let err = io::Error::last_os_error();
-            if err.raw_os_error() == Some(libc::EINTR) {
-                continue;
-            }
-            return Err(err);
-        }
-        filled += ret.unsigned_abs();
-    }
-    Ok(())
 }
 
 /// Readiness of one descriptor after [`poll`].
