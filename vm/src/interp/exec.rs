@@ -213,11 +213,23 @@ unsafe fn execute<T>(
                 if new_fp.add(callee.frame_size as usize) > stack_end {
                     trap!(TrapCode::StackOverflow);
                 }
-                std::ptr::write_bytes(
-                    new_fp.add(callee.param_slots as usize),
-                    0,
-                    callee.local_slots as usize,
-                );
+                // Most functions declare few locals: store them directly rather than
+                // calling `memset`.
+                let locals = new_fp.add(callee.param_slots as usize);
+                match callee.local_slots {
+                    0 => {}
+                    1 => *locals = 0,
+                    2 => {
+                        *locals = 0;
+                        *locals.add(1) = 0;
+                    }
+                    3 => {
+                        *locals = 0;
+                        *locals.add(1) = 0;
+                        *locals.add(2) = 0;
+                    }
+                    n => std::ptr::write_bytes(locals, 0, n as usize),
+                }
                 fp = new_fp;
                 code = callee.code.as_ptr();
                 pc = code;
@@ -292,20 +304,45 @@ unsafe fn execute<T>(
                 }
             }};
         }
-        macro_rules! addr {
-            ($addr:expr, $off:expr, $width:expr) => {{
-                let ea = (r!($addr) as u32 as usize) + ($off as usize);
+        // The host address of a `$width`-byte access at Wasm address `$at` (a u32) plus
+        // offset `$off`, after the bounds check.
+        macro_rules! addr_at {
+            ($at:expr, $off:expr, $width:expr) => {{
+                let ea = ($at as usize) + ($off as usize);
                 if ea + $width > ctx.mem_len {
                     trap!(TrapCode::MemoryOutOfBounds);
                 }
                 ctx.mem_base.add(ea)
             }};
         }
+        macro_rules! addr {
+            ($addr:expr, $off:expr, $width:expr) => {
+                addr_at!(r!($addr) as u32, $off, $width)
+            };
+        }
         macro_rules! load {
             ($ty:ty, $addr:expr, $off:expr) => {{
                 let p = addr!($addr, $off, std::mem::size_of::<$ty>());
                 <$ty>::from_le(p.cast::<$ty>().read_unaligned())
             }};
+        }
+        // A load from Wasm address `$at` (a u32) plus `$off`.
+        macro_rules! load_at {
+            ($ty:ty, $at:expr, $off:expr) => {{
+                let p = addr_at!($at, $off, std::mem::size_of::<$ty>());
+                <$ty>::from_le(p.cast::<$ty>().read_unaligned())
+            }};
+        }
+        // The address `r[$a] + $c` (i32, wrapping) of the fused loads.
+        macro_rules! plus_imm {
+            ($a:expr, $c:expr) => {
+                (r!($a) as u32).wrapping_add($c as u32)
+            };
+        }
+        macro_rules! plus_reg {
+            ($a:expr, $b:expr) => {
+                (r!($a) as u32).wrapping_add(r!($b) as u32)
+            };
         }
         macro_rules! store_mem {
             ($ty:ty, $addr:expr, $off:expr, $v:expr) => {{
@@ -502,7 +539,11 @@ unsafe fn execute<T>(
                 }
                 Op::BrTable { index, len } => {
                     let i = (r!(index) as u32).min(len);
-                    pc = pc.add(i as usize);
+                    // Take the entry's branch here rather than dispatching it.
+                    match *pc.add(i as usize) {
+                        Op::Br { target } => jump!(target),
+                        _ => pc = pc.add(i as usize),
+                    }
                 }
                 Op::Return => do_return!(),
                 Op::Return1 { src } => {
@@ -606,6 +647,102 @@ unsafe fn execute<T>(
                     if r!(a) != 0 {
                         jump!(t);
                     }
+                }
+                Op::BrI32AndImmNez(a, c, t) => {
+                    if r!(a) as u32 & c as u32 != 0 {
+                        jump!(t);
+                    }
+                }
+                Op::BrI32AndImmEqz(a, c, t) => {
+                    if r!(a) as u32 & c as u32 == 0 {
+                        jump!(t);
+                    }
+                }
+                Op::BrI32LoadNez(a, o, t) => {
+                    if load!(u32, a, o) != 0 {
+                        jump!(t);
+                    }
+                }
+                Op::BrI32LoadEqz(a, o, t) => {
+                    if load!(u32, a, o) == 0 {
+                        jump!(t);
+                    }
+                }
+                Op::BrI32Load8UNez(a, o, t) => {
+                    if load!(u8, a, o) != 0 {
+                        jump!(t);
+                    }
+                }
+                Op::BrI32Load8UEqz(a, o, t) => {
+                    if load!(u8, a, o) == 0 {
+                        jump!(t);
+                    }
+                }
+                Op::I32AddImmBrNez(a, c, t) => {
+                    let v = (r!(a) as u32).wrapping_add(c as u32);
+                    w!(a, u64::from(v));
+                    if v != 0 {
+                        jump!(t);
+                    }
+                }
+                Op::I32AddImmBrEqz(a, c, t) => {
+                    let v = (r!(a) as u32).wrapping_add(c as u32);
+                    w!(a, u64::from(v));
+                    if v == 0 {
+                        jump!(t);
+                    }
+                }
+                Op::I32AddShl {
+                    dst,
+                    base,
+                    index,
+                    shift,
+                } => {
+                    let v = (r!(base) as u32)
+                        .wrapping_add((r!(index) as u32).wrapping_shl(u32::from(shift)));
+                    w!(dst, u64::from(v));
+                }
+                Op::I32LoadAddImm(d, a, c, o) => {
+                    w!(d, u64::from(load_at!(u32, plus_imm!(a, c), o)))
+                }
+                Op::I64LoadAddImm(d, a, c, o) => w!(d, load_at!(u64, plus_imm!(a, c), o)),
+                Op::I32Load8UAddImm(d, a, c, o) => {
+                    w!(d, u64::from(load_at!(u8, plus_imm!(a, c), o)))
+                }
+                Op::I32Load8SAddImm(d, a, c, o) => {
+                    w!(
+                        d,
+                        load_at!(u8, plus_imm!(a, c), o) as i8 as i32 as u32 as u64
+                    )
+                }
+                Op::I32Load16UAddImm(d, a, c, o) => {
+                    w!(d, u64::from(load_at!(u16, plus_imm!(a, c), o)))
+                }
+                Op::I32Load16SAddImm(d, a, c, o) => {
+                    w!(
+                        d,
+                        load_at!(u16, plus_imm!(a, c), o) as i16 as i32 as u32 as u64
+                    )
+                }
+                Op::I32LoadAdd(d, a, b, o) => w!(d, u64::from(load_at!(u32, plus_reg!(a, b), o))),
+                Op::I64LoadAdd(d, a, b, o) => w!(d, load_at!(u64, plus_reg!(a, b), o)),
+                Op::I32Load8UAdd(d, a, b, o) => {
+                    w!(d, u64::from(load_at!(u8, plus_reg!(a, b), o)))
+                }
+                Op::I32Load8SAdd(d, a, b, o) => {
+                    w!(
+                        d,
+                        load_at!(u8, plus_reg!(a, b), o) as i8 as i32 as u32 as u64
+                    )
+                }
+                Op::I32Load16UAdd(d, a, b, o) => {
+                    w!(d, u64::from(load_at!(u16, plus_reg!(a, b), o)))
+                }
+                Op::I32Load16SAdd(d, a, b, o) => {
+                    w!(
+                        d,
+                        load_at!(u16, plus_reg!(a, b), o) as i16 as i32 as u32 as u64
+                    )
                 }
 
                 Op::Copy { dst, src } => w!(dst, r!(src)),

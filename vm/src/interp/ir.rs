@@ -189,6 +189,53 @@ pub(crate) enum Op {
     BrI64Eqz(Reg, u32),
     BrI64Nez(Reg, u32),
 
+    // ---- fused test-and-branch: the value tested is a temporary nothing else reads ----
+    /// Branch when `lhs & imm != 0` (`i32.and` with a constant feeding `br_if`/`if`).
+    BrI32AndImmNez(Reg, i32, u32),
+    /// Branch when `lhs & imm == 0`.
+    BrI32AndImmEqz(Reg, i32, u32),
+    /// Branch when the i32 loaded from memory 0 at `addr + offset` is nonzero:
+    /// `(addr, offset, target)`. Traps as `i32.load` does.
+    BrI32LoadNez(Reg, u32, u32),
+    /// Branch when that i32 is zero.
+    BrI32LoadEqz(Reg, u32, u32),
+    /// Branch when the byte at `addr + offset` is nonzero (`i32.load8_u` feeding a branch).
+    BrI32Load8UNez(Reg, u32, u32),
+    /// Branch when that byte is zero.
+    BrI32Load8UEqz(Reg, u32, u32),
+    /// `reg = reg + imm` (i32), then branch when the result is nonzero: a counter stepped
+    /// in place and tested (`local.tee`/`local.set` + `local.get` + `br_if`).
+    I32AddImmBrNez(Reg, i32, u32),
+    /// `reg = reg + imm`, then branch when the result is zero.
+    I32AddImmBrEqz(Reg, i32, u32),
+
+    // ---- fused address arithmetic: the intermediate is a temporary nothing else reads ----
+    /// `dst = base + (index << shift)` (i32): `i32.shl` by a constant feeding `i32.add`.
+    /// `shift` is already reduced mod 32.
+    I32AddShl {
+        dst: Reg,
+        base: Reg,
+        index: Reg,
+        shift: u8,
+    },
+    /// Memory-0 loads from `(addr + add) as u32 + offset`: `i32.add` of a constant
+    /// feeding the load's address. `(dst, addr, add, offset)`; the address register is
+    /// 16 bits wide so the op stays 16 bytes (the translator fuses only when it fits).
+    I32LoadAddImm(Reg, u16, i32, u32),
+    I64LoadAddImm(Reg, u16, i32, u32),
+    I32Load8UAddImm(Reg, u16, i32, u32),
+    I32Load8SAddImm(Reg, u16, i32, u32),
+    I32Load16UAddImm(Reg, u16, i32, u32),
+    I32Load16SAddImm(Reg, u16, i32, u32),
+    /// Memory-0 loads from `(lhs + rhs) as u32 + offset`: `i32.add` feeding the load's
+    /// address. `(dst, lhs, rhs, offset)`, 16-bit source registers.
+    I32LoadAdd(Reg, u16, u16, u32),
+    I64LoadAdd(Reg, u16, u16, u32),
+    I32Load8UAdd(Reg, u16, u16, u32),
+    I32Load8SAdd(Reg, u16, u16, u32),
+    I32Load16UAdd(Reg, u16, u16, u32),
+    I32Load16SAdd(Reg, u16, u16, u32),
+
     // ---- moves ----
     Copy {
         dst: Reg,
@@ -888,6 +935,19 @@ impl Op {
             GlobalGet { dst, .. } | MemorySize { dst } | RefFunc { dst, .. } => Some(dst),
             TableGet { dst, .. } | TableSize { dst, .. } | MemoryGrow { dst, .. } => Some(dst),
             MemorySizeN { dst, .. } | MemoryGrowN { dst, .. } => Some(dst),
+            I32AddShl { dst, .. } => Some(dst),
+            I32LoadAddImm(d, ..)
+            | I64LoadAddImm(d, ..)
+            | I32Load8UAddImm(d, ..)
+            | I32Load8SAddImm(d, ..)
+            | I32Load16UAddImm(d, ..)
+            | I32Load16SAddImm(d, ..)
+            | I32LoadAdd(d, ..)
+            | I64LoadAdd(d, ..)
+            | I32Load8UAdd(d, ..)
+            | I32Load8SAdd(d, ..)
+            | I32Load16UAdd(d, ..)
+            | I32Load16SAdd(d, ..) => Some(d),
             I32Load(d, ..)
             | I64Load(d, ..)
             | I32Load8S(d, ..)

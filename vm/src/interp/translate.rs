@@ -90,6 +90,9 @@ struct Translator<'a> {
     /// The last op wrote a fresh temporary now on top of the stack: it may be retargeted
     /// or fused with what consumes it.
     last_result: Option<usize>,
+    /// The last op wrote its result straight into this local (a folded `local.set` or
+    /// `local.tee`): `(op index, local slot)`. A branch on that local may fuse with it.
+    last_local_write: Option<(usize, Reg)>,
     result_slots: u32,
     at: usize,
     /// The constant pool and where each value is in it (values are shared).
@@ -127,6 +130,7 @@ pub(crate) fn translate(cx: &Context<'_>, bytes: &[u8], def_index: u32) -> Resul
         max_slot: next.max(ty.result_slots()),
         reachable: true,
         last_result: None,
+        last_local_write: None,
         result_slots: ty.result_slots(),
         at: body.code_start,
         consts: Vec::new(),
@@ -213,6 +217,14 @@ fn negate_branch(op: Op) -> Op {
         BrI64GeUImm(a, b, t) => BrI64LtUImm(a, b, t),
         BrI64Eqz(a, t) => BrI64Nez(a, t),
         BrI64Nez(a, t) => BrI64Eqz(a, t),
+        BrI32AndImmNez(a, c, t) => BrI32AndImmEqz(a, c, t),
+        BrI32AndImmEqz(a, c, t) => BrI32AndImmNez(a, c, t),
+        BrI32LoadNez(a, o, t) => BrI32LoadEqz(a, o, t),
+        BrI32LoadEqz(a, o, t) => BrI32LoadNez(a, o, t),
+        BrI32Load8UNez(a, o, t) => BrI32Load8UEqz(a, o, t),
+        BrI32Load8UEqz(a, o, t) => BrI32Load8UNez(a, o, t),
+        I32AddImmBrNez(r, c, t) => I32AddImmBrEqz(r, c, t),
+        I32AddImmBrEqz(r, c, t) => I32AddImmBrNez(r, c, t),
         BrIfEqz { cond, target } => BrIfNez { cond, target },
         BrIfNez { cond, target } => BrIfEqz { cond, target },
         other => other,
@@ -265,6 +277,9 @@ fn fuse_compare(op: Op) -> Option<Op> {
         I64GeUImm(_, a, b) => BrI64GeUImm(a, b, 0),
         I32Eqz(_, a) => BrIfEqz { cond: a, target: 0 },
         I64Eqz(_, a) => BrI64Eqz(a, 0),
+        I32AndImm(_, a, c) => BrI32AndImmNez(a, c, 0),
+        I32Load(_, a, o) => BrI32LoadNez(a, o, 0),
+        I32Load8U(_, a, o) => BrI32Load8UNez(a, o, 0),
         _ => return None,
     })
 }
@@ -315,7 +330,15 @@ fn set_target(op: &mut Op, to: u32) {
         | BrI64GeSImm(.., t)
         | BrI64GeUImm(.., t)
         | BrI64Eqz(_, t)
-        | BrI64Nez(_, t) => *t = to,
+        | BrI64Nez(_, t)
+        | BrI32AndImmNez(.., t)
+        | BrI32AndImmEqz(.., t)
+        | BrI32LoadNez(.., t)
+        | BrI32LoadEqz(.., t)
+        | BrI32Load8UNez(.., t)
+        | BrI32Load8UEqz(.., t)
+        | I32AddImmBrNez(.., t)
+        | I32AddImmBrEqz(.., t) => *t = to,
         _ => unreachable!("not a branch: {op:?}"),
     }
 }
@@ -342,6 +365,7 @@ impl<'a> Translator<'a> {
     fn emit(&mut self, op: Op) -> u32 {
         self.code.push(op);
         self.last_result = None;
+        self.last_local_write = None;
         (self.code.len() - 1) as u32
     }
 
@@ -396,6 +420,7 @@ impl<'a> Translator<'a> {
         self.push_result(ty);
         self.code.push(make(dst));
         self.last_result = Some(self.code.len() - 1);
+        self.last_local_write = None;
     }
 
     fn local_index(&self, slot: Reg) -> usize {
@@ -642,6 +667,7 @@ impl<'a> Translator<'a> {
             set_target(&mut self.code[idx as usize], here);
         }
         self.last_result = None;
+        self.last_local_write = None;
     }
 
     /// An unconditional branch to `depth` with the top operands as its values.
@@ -662,6 +688,26 @@ impl<'a> Translator<'a> {
             self.code.pop();
             self.pop();
             return fused;
+        }
+        // A counter stepped in place and tested: `x = x + c; br_if x`.
+        if let Some(&Operand {
+            kind: Kind::Local(l),
+            ..
+        }) = self.stack.last()
+            && let Some((i, written)) = self.last_local_write
+            && written == l
+            && i + 1 == self.code.len()
+            && let Op::I32AddImm(d, src, c) = self.code[i]
+            && d == l
+            && src == l
+            // No other entry reads the local: the fused op may land after the copies
+            // an `if` makes of such entries, which must see the stepped value.
+            && self.local_refs[self.local_index(l)] == 1
+        {
+            self.code.pop();
+            self.pop();
+            self.last_local_write = None;
+            return Op::I32AddImmBrNez(l, c, 0);
         }
         let cond = self.pop_reg();
         Op::BrIfNez { cond, target: 0 }
@@ -736,6 +782,7 @@ impl<'a> Translator<'a> {
             else_branch: None,
         });
         self.last_result = None;
+        self.last_local_write = None;
     }
 
     /// Leaves the block's results (or an `if`'s parameters) at its slots as temporaries.
@@ -960,8 +1007,11 @@ impl<'a> Translator<'a> {
                 self.memory_access_n(access, arg, 0, 2, None);
             }
             O::Load(kind, arg) => {
-                let addr = self.pop_reg();
                 let off = arg.offset;
+                if self.fuse_load_address(kind, off) {
+                    return Ok(());
+                }
+                let addr = self.pop_reg();
                 use LoadKind as L;
                 let make: fn(Reg, Reg, u32) -> Op = match kind {
                     L::I32 | L::F32 => Op::I32Load,
@@ -1317,6 +1367,87 @@ impl<'a> Translator<'a> {
         }
     }
 
+    /// A memory-0 load whose address is the fresh result of `i32.add` (of a constant or
+    /// of two registers that fit 16 bits): one fused op instead of two. Returns whether
+    /// it emitted the load.
+    fn fuse_load_address(&mut self, kind: LoadKind, offset: u32) -> bool {
+        use LoadKind as L;
+        let Some(i) = self.fusable_top() else {
+            return false;
+        };
+        let top = self.stack[self.stack.len() - 1];
+        type WithImm = fn(Reg, u16, i32, u32) -> Op;
+        type WithReg = fn(Reg, u16, u16, u32) -> Op;
+        let (with_imm, with_reg): (WithImm, WithReg) = match kind {
+            L::I32 | L::F32 => (Op::I32LoadAddImm, Op::I32LoadAdd),
+            L::I64 | L::F64 => (Op::I64LoadAddImm, Op::I64LoadAdd),
+            L::I32U8 => (Op::I32Load8UAddImm, Op::I32Load8UAdd),
+            L::I32S8 => (Op::I32Load8SAddImm, Op::I32Load8SAdd),
+            L::I32U16 => (Op::I32Load16UAddImm, Op::I32Load16UAdd),
+            L::I32S16 => (Op::I32Load16SAddImm, Op::I32Load16SAdd),
+            _ => return false,
+        };
+        let narrow = |r: Reg| u16::try_from(r).ok();
+        // The address as `(register, constant)` or `(register, register)`.
+        let address = match self.code[i] {
+            Op::I32AddImm(t, a, c) if t == top.slot => match narrow(a) {
+                Some(a) => Ok((a, c)),
+                None => return false,
+            },
+            Op::I32Add(t, a, b) if t == top.slot => match (narrow(a), narrow(b)) {
+                (Some(a), Some(b)) => Err((a, b)),
+                _ => return false,
+            },
+            _ => return false,
+        };
+        self.code.pop();
+        self.pop();
+        self.emit_result(kind.result(), |dst| match address {
+            Ok((a, c)) => with_imm(dst, a, c, offset),
+            Err((a, b)) => with_reg(dst, a, b, offset),
+        });
+        true
+    }
+
+    /// `i32.add` with one operand the fresh result of `i32.shl` by a constant (and the
+    /// other a local or an older temporary): one [`Op::I32AddShl`]. Returns whether it
+    /// emitted the add.
+    fn fuse_add_shl(&mut self) -> bool {
+        let Some(i) = self.last_result else {
+            return false;
+        };
+        if i + 1 != self.code.len() {
+            return false;
+        }
+        let Op::I32ShlImm(t, index, k) = self.code[i] else {
+            return false;
+        };
+        let len = self.stack.len();
+        let (lhs, rhs) = (self.stack[len - 2], self.stack[len - 1]);
+        let other = if rhs.kind == Kind::Temp && rhs.slot == t {
+            lhs
+        } else if lhs.kind == Kind::Temp && lhs.slot == t && rhs.kind != Kind::Temp {
+            rhs
+        } else {
+            return false;
+        };
+        if matches!(other.kind, Kind::Const(_)) {
+            return false;
+        }
+        self.code.pop();
+        self.pop();
+        self.pop();
+        let base = self.reg(other);
+        let shift = (k & 31) as u8;
+        self.emit_result(ValType::I32, |dst| Op::I32AddShl {
+            dst,
+            base,
+            index,
+            shift,
+        });
+        true
+    }
+
     fn select(&mut self) {
         let cond = self.pop_reg();
         let b = self.pop();
@@ -1351,6 +1482,7 @@ impl<'a> Translator<'a> {
             *dst = slot;
             self.pop();
             self.last_result = None;
+            self.last_local_write = Some((i, slot));
             if tee {
                 self.push(ty, Kind::Local(slot));
             }
@@ -1842,10 +1974,101 @@ impl<'a> Translator<'a> {
             self.emit_result(result_ty, |dst| f(dst, src, c));
             return;
         }
+        if n == N::I32Add && self.fuse_add_shl() {
+            return;
+        }
         let b = self.pop();
         let a = self.pop();
         let rb = self.reg(b);
         let ra = self.reg(a);
         self.emit_result(result_ty, |dst| make(dst, ra, rb));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::ir::Op;
+    use crate::{Config, Engine, Module, Strategy};
+
+    /// The ops of every defined function of `text`, translated for the interpreter.
+    fn ops(text: &str) -> Vec<Op> {
+        let buf = wast::parser::ParseBuffer::new(text).expect("lex");
+        let mut module = wast::parser::parse::<wast::Wat<'_>>(&buf).expect("parse");
+        let bytes = module.encode().expect("encode");
+        let engine = Engine::new(Config::default().strategy(Strategy::Interpreter));
+        let module = Module::new(&engine, bytes).expect("valid");
+        let code = module.inner.code.interpreted().expect("interpreted");
+        code.iter().flat_map(|f| f.code.iter().copied()).collect()
+    }
+
+    fn count(ops: &[Op], pred: impl Fn(&Op) -> bool) -> usize {
+        ops.iter().filter(|op| pred(op)).count()
+    }
+
+    #[test]
+    fn fuses_address_arithmetic_into_loads() {
+        let code = ops(r#"(module (memory 1)
+            (func (param i32 i32) (result i32)
+              (i32.add
+                (i32.load offset=4 (i32.add (local.get 0) (i32.const 8)))
+                (i32.load8_u (i32.add (local.get 0) (local.get 1)))))
+            (func (param i32 i32) (result i32)
+              (i32.add (local.get 0) (i32.shl (local.get 1) (i32.const 2)))))"#);
+        assert!(code.contains(&Op::I32LoadAddImm(2, 0, 8, 4)), "{code:?}");
+        assert_eq!(
+            count(&code, |op| matches!(op, Op::I32Load8UAdd(_, 0, 1, 0))),
+            1
+        );
+        assert_eq!(
+            count(&code, |op| matches!(
+                op,
+                Op::I32AddShl {
+                    base: 0,
+                    index: 1,
+                    shift: 2,
+                    ..
+                }
+            )),
+            1
+        );
+        assert_eq!(
+            count(&code, |op| matches!(
+                op,
+                Op::I32AddImm(..) | Op::I32Add(..) | Op::I32ShlImm(..)
+            )),
+            1
+        );
+    }
+
+    #[test]
+    fn fuses_tests_into_branches() {
+        let code = ops(r#"(module (memory 1)
+            (func (param i32) (result i32)
+              (if (i32.and (local.get 0) (i32.const 4)) (then (return (i32.const 1))))
+              (if (i32.load8_u (local.get 0)) (then (return (i32.const 2))))
+              (block (br_if 0 (i32.load (local.get 0))) (return (i32.const 3)))
+              (loop (br_if 0 (local.tee 0 (i32.add (local.get 0) (i32.const -1)))))
+              (i32.const 0)))"#);
+        // `if` branches to its end when the condition is false.
+        assert!(
+            code.iter()
+                .any(|op| matches!(op, Op::BrI32AndImmEqz(0, 4, _))),
+            "{code:?}"
+        );
+        assert!(
+            code.iter()
+                .any(|op| matches!(op, Op::BrI32Load8UEqz(0, 0, _))),
+            "{code:?}"
+        );
+        assert!(
+            code.iter()
+                .any(|op| matches!(op, Op::BrI32LoadNez(0, 0, _))),
+            "{code:?}"
+        );
+        assert!(
+            code.iter()
+                .any(|op| matches!(op, Op::I32AddImmBrNez(0, -1, _))),
+            "{code:?}"
+        );
     }
 }

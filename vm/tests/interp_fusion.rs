@@ -1,0 +1,316 @@
+//! The interpreter's fused ops (compare-and-branch on `i32.and` and on loads, a counter
+//! stepped and tested, `base + (index << k)`, loads whose address is an `i32.add`), the
+//! `br_table` shortcut and the zeroing of a few locals on entry: each shape runs on the
+//! interpreter and on the compiler (where there is one) and must give the answers the
+//! specification does, wrapping addresses and traps included.
+
+use sandlite_vm::{
+    Config, Engine, Error, Instance, Linker, Module, Store, Strategy, TrapCode, Val,
+};
+
+fn wat(text: &str) -> Vec<u8> {
+    let buf = wast::parser::ParseBuffer::new(text).expect("lex");
+    let mut module = wast::parser::parse::<wast::Wat<'_>>(&buf).expect("parse");
+    module.encode().expect("encode")
+}
+
+const MODULE: &str = r#"
+(module
+  (memory 1)
+  ;; bytes 0..16: 0x81 0x82 ... 0x90
+  (data (i32.const 0) "\81\82\83\84\85\86\87\88\89\8a\8b\8c\8d\8e\8f\90")
+  (data (i32.const 100) "\00\00\00\00\07\00\00\00")
+
+  (func (export "load_add_imm") (param i32) (result i32)
+    (i32.load offset=8 (i32.add (local.get 0) (i32.const -4))))
+  (func (export "load_add_imm_wrap") (param i32) (result i32)
+    (i32.load8_u (i32.add (local.get 0) (i32.const 16))))
+  (func (export "load_add_imm_kinds") (param i32) (result i64)
+    (local $sum i64)
+    (local.set $sum (i64.load offset=1 (i32.add (local.get 0) (i32.const 2))))
+    (local.set $sum (i64.add (local.get $sum)
+      (i64.extend_i32_u (i32.load16_s (i32.add (local.get 0) (i32.const 1))))))
+    (local.set $sum (i64.add (local.get $sum)
+      (i64.extend_i32_u (i32.load16_u offset=2 (i32.add (local.get 0) (i32.const 1))))))
+    (i64.add (local.get $sum)
+      (i64.extend_i32_u (i32.load8_s (i32.add (local.get 0) (i32.const 3))))))
+  (func (export "load_add") (param i32 i32) (result i32)
+    (i32.load8_s offset=1 (i32.add (local.get 0) (local.get 1))))
+  (func (export "load_add_kinds") (param i32 i32) (result i64)
+    (i64.add
+      (i64.load (i32.add (local.get 0) (local.get 1)))
+      (i64.extend_i32_u (i32.add
+        (i32.load (i32.add (local.get 0) (local.get 1)))
+        (i32.add (i32.load8_u offset=3 (i32.add (local.get 1) (local.get 0)))
+                 (i32.add (i32.load16_u (i32.add (local.get 0) (local.get 1)))
+                          (i32.load16_s (i32.add (local.get 0) (local.get 1)))))))))
+  (func (export "add_shl") (param i32 i32) (result i32)
+    (i32.xor
+      (i32.add (local.get 0) (i32.shl (local.get 1) (i32.const 34)))
+      (i32.add (i32.shl (local.get 1) (i32.const 3)) (local.get 0))))
+  (func (export "and_branch") (param i32) (result i32)
+    (local $r i32)
+    (if (i32.and (local.get 0) (i32.const 4))
+      (then (local.set $r (i32.const 10))))
+    (block
+      (br_if 0 (i32.and (local.get 0) (i32.const 1)))
+      (local.set $r (i32.add (local.get $r) (i32.const 100))))
+    (local.get $r))
+  (func (export "load_branch") (param i32) (result i32)
+    (local $r i32)
+    (if (i32.load8_u (local.get 0)) (then (local.set $r (i32.const 1))))
+    (block
+      (br_if 0 (i32.load offset=100 (local.get 0)))
+      (local.set $r (i32.add (local.get $r) (i32.const 2))))
+    (block
+      (br_if 0 (i32.eqz (i32.load8_u offset=1 (local.get 0))))
+      (local.set $r (i32.add (local.get $r) (i32.const 4))))
+    (local.get $r))
+  ;; 3 per step of a counter stepped down in place and tested by `br_if`, then 1000 per
+  ;; nonzero value of a second counter stepped up and tested by `if`
+  (func (export "count") (param i32 i32) (result i32)
+    (local $sum i32)
+    (loop
+      (local.set $sum (i32.add (local.get $sum) (i32.const 3)))
+      (br_if 0 (local.tee 0 (i32.add (local.get 0) (i32.const -1)))))
+    (loop
+      (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+      (local.get 1)
+      (if (then
+        (local.set $sum (i32.add (local.get $sum) (i32.const 1000)))
+        (br 1))))
+    (local.get $sum))
+  ;; an `if` on a stepped counter while an older copy of it waits on the stack
+  (func (export "step_alias") (param i32) (result i32)
+    (local.set 0 (i32.add (local.get 0) (i32.const -1)))
+    (local.get 0)
+    (local.get 0)
+    (if (result i32) (then (i32.const 100)) (else (i32.const 200)))
+    (i32.add))
+  (func (export "table") (param i32) (result i32)
+    (local $n i32)
+    (block $out
+      (loop $again
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (block $two
+          (block $one
+            (block $zero
+              (br_table $zero $one $two $again $out (local.get 0)))
+            (return (i32.add (local.get $n) (i32.const 10))))
+          (return (i32.add (local.get $n) (i32.const 20))))
+        (local.set 0 (i32.const 1))
+        (br $again)))
+    (i32.const -1))
+  (func $locals (param i32) (result i32)
+    (local i32 i32 i32 i64 i32)
+    (local.set 1 (i32.add (local.get 1) (local.get 0)))
+    (local.set 2 (i32.add (local.get 2) (local.get 1)))
+    (local.set 3 (i32.add (local.get 3) (local.get 2)))
+    (local.set 4 (i64.add (local.get 4) (i64.extend_i32_u (local.get 3))))
+    (local.set 5 (i32.add (local.get 5) (i32.wrap_i64 (local.get 4))))
+    (local.get 5))
+  (func $one_local (param i32) (result i32)
+    (local i32)
+    (local.set 1 (i32.add (local.get 1) (local.get 0)))
+    (local.get 1))
+  (func (export "fresh_locals") (param i32) (result i32)
+    (i32.add
+      (i32.add (call $locals (local.get 0)) (call $locals (local.get 0)))
+      (i32.add (call $one_local (local.get 0)) (call $one_local (local.get 0)))))
+)
+"#;
+
+/// The engines to check: the interpreter, and the compiler where there is one.
+fn engines() -> Vec<Engine> {
+    let mut engines = vec![Engine::new(
+        Config::default().strategy(Strategy::Interpreter),
+    )];
+    let compiler = Engine::new(Config::default().strategy(Strategy::Compiler));
+    if Module::new(&compiler, wat("(module)")).is_ok() {
+        engines.push(compiler);
+    }
+    engines
+}
+
+fn run(f: impl Fn(&mut Store<()>, Instance)) {
+    let bytes = wat(MODULE);
+    for engine in engines() {
+        let module = Module::new(&engine, &bytes).expect("valid module");
+        let mut store = Store::new(&engine, ());
+        let inst = Linker::new(&engine)
+            .instantiate(&mut store, &module)
+            .expect("instantiate");
+        f(&mut store, inst);
+    }
+}
+
+fn call(store: &mut Store<()>, inst: Instance, name: &str, args: &[i32]) -> Result<Val, Error> {
+    let f = inst.get_func(&*store, name).expect("exported function");
+    let args: Vec<Val> = args.iter().map(|&a| Val::I32(a)).collect();
+    let mut out = [Val::I32(0)];
+    f.call(&mut *store, &args, &mut out)?;
+    Ok(out[0])
+}
+
+fn i32_of(store: &mut Store<()>, inst: Instance, name: &str, args: &[i32]) -> i32 {
+    call(store, inst, name, args)
+        .expect("no trap")
+        .i32()
+        .expect("an i32")
+}
+
+fn i64_of(store: &mut Store<()>, inst: Instance, name: &str, args: &[i32]) -> i64 {
+    call(store, inst, name, args)
+        .expect("no trap")
+        .i64()
+        .expect("an i64")
+}
+
+fn trap_of(store: &mut Store<()>, inst: Instance, name: &str, args: &[i32]) -> TrapCode {
+    let err = call(store, inst, name, args).expect_err("a trap");
+    err.as_trap().expect("a trap, not another error").code()
+}
+
+/// The first 16 bytes of memory, as the data segment wrote them.
+fn byte(at: u32) -> u8 {
+    if at < 16 { 0x81 + at as u8 } else { 0 }
+}
+
+fn le(at: u32, n: u32) -> u64 {
+    (0..n).fold(0, |v, i| v | u64::from(byte(at + i)) << (8 * i))
+}
+
+#[test]
+fn loads_with_an_added_constant_wrap_the_address_before_the_offset() {
+    run(|store, inst| {
+        // (4 - 4) + 8
+        assert_eq!(
+            i32_of(store, inst, "load_add_imm", &[4]),
+            le(8, 4) as u32 as i32
+        );
+        // 0 - 4 wraps to 0xffff_fffc; plus offset 8 is beyond memory, not address 4.
+        assert_eq!(
+            trap_of(store, inst, "load_add_imm", &[0]),
+            TrapCode::MemoryOutOfBounds
+        );
+        // -16 + 16 wraps to address 0.
+        assert_eq!(i32_of(store, inst, "load_add_imm_wrap", &[-16]), 0x81);
+        assert_eq!(
+            trap_of(store, inst, "load_add_imm_wrap", &[65536 - 16]),
+            TrapCode::MemoryOutOfBounds
+        );
+        let p = 2;
+        let want = le(p + 3, 8)
+            .wrapping_add(u64::from(le(p + 1, 2) as u16 as i16 as i32 as u32))
+            .wrapping_add(le(p + 3, 2))
+            .wrapping_add(u64::from(byte(p + 3) as i8 as i32 as u32));
+        assert_eq!(
+            i64_of(store, inst, "load_add_imm_kinds", &[p as i32]),
+            want as i64
+        );
+    });
+}
+
+#[test]
+fn loads_with_an_added_register_wrap_and_trap() {
+    run(|store, inst| {
+        assert_eq!(
+            i32_of(store, inst, "load_add", &[3, 4]),
+            i32::from(byte(8) as i8)
+        );
+        // 0xffff_fff0 + 0x13 wraps to 3; offset 1.
+        assert_eq!(
+            i32_of(store, inst, "load_add", &[-16, 0x13]),
+            i32::from(byte(4) as i8)
+        );
+        assert_eq!(
+            trap_of(store, inst, "load_add", &[65535, 0]),
+            TrapCode::MemoryOutOfBounds
+        );
+        let (a, b) = (1u32, 2u32);
+        let p = a + b;
+        let small = (le(p, 4) as u32)
+            .wrapping_add(u32::from(byte(p + 3)))
+            .wrapping_add(le(p, 2) as u32)
+            .wrapping_add(le(p, 2) as u16 as i16 as i32 as u32);
+        let want = le(p, 8).wrapping_add(u64::from(small));
+        assert_eq!(
+            i64_of(store, inst, "load_add_kinds", &[a as i32, b as i32]),
+            want as i64
+        );
+    });
+}
+
+#[test]
+fn shifted_index_added_to_a_base_on_either_side() {
+    run(|store, inst| {
+        for (a, b) in [(5i32, 7i32), (-1, 0x4000_0001), (0x7fff_ffff, -3), (0, 0)] {
+            let want = a.wrapping_add(b << 2) ^ (b << 3).wrapping_add(a);
+            assert_eq!(i32_of(store, inst, "add_shl", &[a, b]), want, "{a} {b}");
+        }
+    });
+}
+
+#[test]
+fn branches_on_masked_bits_and_loaded_values() {
+    run(|store, inst| {
+        for x in 0..8 {
+            let want = if x & 4 != 0 { 10 } else { 0 } + if x & 1 != 0 { 0 } else { 100 };
+            assert_eq!(i32_of(store, inst, "and_branch", &[x]), want, "{x}");
+        }
+        // byte 0 is nonzero; the i32 at 100 is 0 (so +2); byte 1 is nonzero (so +4).
+        assert_eq!(i32_of(store, inst, "load_branch", &[0]), 1 + 2 + 4);
+        // at 4: byte 0x85; the i32 at 104 is 7; byte 5 nonzero.
+        assert_eq!(i32_of(store, inst, "load_branch", &[4]), 1 + 4);
+        // at 20: zero bytes; the i32 at 120 is 0.
+        assert_eq!(i32_of(store, inst, "load_branch", &[20]), 2);
+        assert_eq!(
+            trap_of(store, inst, "load_branch", &[65536]),
+            TrapCode::MemoryOutOfBounds
+        );
+    });
+}
+
+#[test]
+fn counters_stepped_in_place_and_tested() {
+    run(|store, inst| {
+        for (n, m) in [(1, -1), (5, -4), (300, -1000)] {
+            // The second counter starts at `m` and counts up to 0: `-m - 1` nonzero steps.
+            let want = 3 * n + 1000 * (-m - 1);
+            assert_eq!(i32_of(store, inst, "count", &[n, m]), want, "{n} {m}");
+        }
+    });
+}
+
+#[test]
+fn an_if_on_a_stepped_local_sees_the_new_value_in_older_copies() {
+    run(|store, inst| {
+        assert_eq!(i32_of(store, inst, "step_alias", &[1]), 200);
+        assert_eq!(i32_of(store, inst, "step_alias", &[5]), 4 + 100);
+        assert_eq!(i32_of(store, inst, "step_alias", &[0]), -1 + 100);
+    });
+}
+
+#[test]
+fn br_table_takes_each_entry_and_the_default() {
+    run(|store, inst| {
+        assert_eq!(i32_of(store, inst, "table", &[0]), 1 + 10);
+        assert_eq!(i32_of(store, inst, "table", &[1]), 1 + 20);
+        // `$two` falls out to a branch back to the loop with index 1.
+        assert_eq!(i32_of(store, inst, "table", &[2]), 2 + 20);
+        assert_eq!(i32_of(store, inst, "table", &[4]), -1);
+        assert_eq!(i32_of(store, inst, "table", &[-7]), -1);
+    });
+}
+
+#[test]
+fn declared_locals_start_at_zero_on_every_call() {
+    run(|store, inst| {
+        // Each local adds the previous one to itself: from zero, every callee returns x;
+        // locals left over from the first call would make the second return more.
+        for x in [7i32, -3, 0x1234_5678] {
+            let want = x.wrapping_mul(4);
+            assert_eq!(i32_of(store, inst, "fresh_locals", &[x]), want, "{x}");
+        }
+    });
+}
