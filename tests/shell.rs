@@ -30,6 +30,14 @@ fn run(mut command: Command, dir: &Path, args: &[&str], stdin: &str) -> Run {
     // No start-up file of the person running the tests (~/.sqliterc) is read, unless
     // the test puts one in `dir`. (sqlite3 asks the password database for the home
     // directory, so it ignores this.)
+    // With HOME in `dir`, the code cache would land there too: keep it in one place
+    // outside (shared by the tests, which also exercises concurrent writers).
+    if !command.get_envs().any(|(k, _)| k == "XDG_CACHE_HOME") {
+        command.env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("sandlite-test-cache"),
+        );
+    }
     let mut child = command
         .current_dir(dir)
         .env("HOME", dir)

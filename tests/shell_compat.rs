@@ -49,6 +49,11 @@ fn run_full(
         .stderr(Stdio::piped())
         // Neither shell reads a start-up file of the person running the tests.
         .env("HOME", dir)
+        // Sandlite's code cache stays out of `dir` (sqlite3 ignores this).
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("sandlite-test-cache"),
+        )
         .spawn()
         .unwrap_or_else(|e| panic!("start {program}: {e}"));
     let mut input = child.stdin.take().expect("stdin");

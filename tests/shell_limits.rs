@@ -30,6 +30,11 @@ fn limited(dir: &Path, args: &[&str]) -> Command {
     // No start-up file of the person running the tests (~/.sqliterc) is read.
     c.current_dir(dir)
         .env("HOME", dir)
+        // The code cache stays out of `dir`.
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("sandlite-test-cache"),
+        )
         .args([
             "-c",
             &format!("ulimit -v {ADDRESS_SPACE_KIB} && exec \"$0\" \"$@\""),
