@@ -146,7 +146,10 @@ unsafe fn execute<T>(
     //   second slot too), so register accesses stay inside the allocation.
     // - `pc` points into the current function's code, which a module kept alive by the
     //   store owns; branch targets are indices inside that code (the translator patches
-    //   every one), and every function ends with a return op.
+    //   every one, fused branches included), and every function ends with a return op.
+    //   Fused ops name only slots the ops they replace named, and their 16-bit fields
+    //   hold registers the translator checked fit. `BrTable` reads the `Br` entry it
+    //   selects, one of the `len + 1` the translator always emits after it.
     // - `ctx` pointers refer to boxed slices owned by instances and modules the store
     //   keeps alive; the global-value vector and memory size are re-read after anything
     //   that may change them (host calls, `memory.grow`).
