@@ -674,13 +674,6 @@ fn main() {
             if engine_filter.as_deref().is_some_and(|e| e != engine_name) {
                 continue;
             }
-            if suite == "simd" && strategy == Strategy::Compiler {
-                println!(
-                    "SPEC {suite} {engine_name}: not run: the compiler does not compile SIMD yet \
-                     (modules using v128 run on the interpreter under Strategy::Auto)"
-                );
-                continue;
-            }
             all_ok &= run_suite(
                 suite,
                 &files,

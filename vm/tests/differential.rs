@@ -61,6 +61,24 @@ fn same(a: &Val, b: &Val) -> bool {
             x == y || f64::from_bits(*x).is_nan() && f64::from_bits(*y).is_nan()
         }
         (Val::FuncRef(x), Val::FuncRef(y)) => x.is_some() == y.is_some(),
+        // A vector has no lane type: equal bits, or NaN wherever the lanes differ, seen
+        // as f32 lanes or as f64 lanes.
+        (Val::V128(x), Val::V128(y)) => {
+            let (x, y) = (x.0, y.0);
+            let lanes_agree = |bits: u32| {
+                (0..128 / bits).all(|k| {
+                    let mask = (1u128 << bits) - 1;
+                    let (p, q) = ((x >> (k * bits)) & mask, (y >> (k * bits)) & mask);
+                    p == q
+                        || if bits == 32 {
+                            f32::from_bits(p as u32).is_nan() && f32::from_bits(q as u32).is_nan()
+                        } else {
+                            f64::from_bits(p as u64).is_nan() && f64::from_bits(q as u64).is_nan()
+                        }
+                })
+            };
+            lanes_agree(32) || lanes_agree(64)
+        }
         _ => a == b,
     }
 }
@@ -137,9 +155,9 @@ fn run(wasm: &[u8], strategy: Strategy, seed: u64) -> Vec<Event> {
     events
 }
 
-fn config() -> wasm_smith::Config {
+fn config(simd: bool) -> wasm_smith::Config {
     wasm_smith::Config {
-        simd_enabled: false,
+        simd_enabled: simd,
         relaxed_simd_enabled: false,
         threads_enabled: false,
         exceptions_enabled: false,
@@ -164,7 +182,7 @@ fn config() -> wasm_smith::Config {
 }
 
 /// The module for `seed`, or `None` if wasm-smith declines the input.
-fn generate(seed: u64) -> Option<Vec<u8>> {
+fn generate(seed: u64, simd: bool) -> Option<Vec<u8>> {
     let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
     let len = 512 + (seed % 16) as usize * 1024;
     let bytes: Vec<u8> = (0..len)
@@ -176,7 +194,7 @@ fn generate(seed: u64) -> Option<Vec<u8>> {
         })
         .collect();
     let mut u = Unstructured::new(&bytes);
-    let mut m = wasm_smith::Module::new(config(), &mut u).ok()?;
+    let mut m = wasm_smith::Module::new(config(simd), &mut u).ok()?;
     m.ensure_termination(1_000).ok()?;
     Some(m.to_bytes())
 }
@@ -198,13 +216,24 @@ fn compare(wasm: &[u8], seed: u64) -> Option<String> {
 
 #[test]
 fn engines_agree_on_random_modules() {
+    agree_on_random_modules(false, "DIFF_MODULES", 2000);
+}
+
+/// The same with the vector instructions (wasm-smith's `simd_enabled`): the compiler's
+/// SSE sequences and runtime calls against the interpreter's portable lanes.
+#[test]
+fn engines_agree_on_random_simd_modules() {
+    agree_on_random_modules(true, "DIFF_SIMD_MODULES", 1000);
+}
+
+fn agree_on_random_modules(simd: bool, count_var: &str, default_count: u64) {
     if !cfg!(all(target_arch = "x86_64", target_os = "linux")) {
         return;
     }
-    let n: u64 = std::env::var("DIFF_MODULES")
+    let n: u64 = std::env::var(count_var)
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(2000);
+        .unwrap_or(default_count);
     let first: u64 = std::env::var("DIFF_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -212,10 +241,16 @@ fn engines_agree_on_random_modules() {
     let mut failures = Vec::new();
     let mut tested = 0;
     for seed in first..first + n {
-        let Some(wasm) = generate(seed) else { continue };
+        let Some(wasm) = generate(seed, simd) else {
+            continue;
+        };
         tested += 1;
         if let Some(diff) = compare(&wasm, seed) {
-            let path = format!("{}/../target/diff-{seed}.wasm", env!("CARGO_MANIFEST_DIR"));
+            let kind = if simd { "simd-" } else { "" };
+            let path = format!(
+                "{}/../target/diff-{kind}{seed}.wasm",
+                env!("CARGO_MANIFEST_DIR")
+            );
             let _ = std::fs::write(&path, &wasm);
             println!("seed {seed}: engines differ ({path})\n{diff}");
             failures.push(seed);
@@ -225,7 +260,8 @@ fn engines_agree_on_random_modules() {
         }
     }
     println!(
-        "DIFF {tested} modules from seed {first}: {} divergent",
+        "DIFF {tested} {}modules from seed {first}: {} divergent",
+        if simd { "SIMD " } else { "" },
         failures.len()
     );
     assert!(

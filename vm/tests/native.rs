@@ -45,19 +45,40 @@ fn modules_report_their_engine() {
 }
 
 #[test]
-fn simd_runs_on_the_interpreter_under_auto_and_is_refused_by_the_compiler() {
-    let m = Module::new(&engine(Strategy::Auto), wat(SIMD)).unwrap();
-    assert_eq!(m.strategy(), Strategy::Interpreter);
-    let mut store = Store::new(&engine(Strategy::Auto), ());
-    let inst = Linker::new(&engine(Strategy::Auto))
-        .instantiate(&mut store, &m)
-        .unwrap();
-    let v = inst.get_typed_func::<(), i32>(&store, "v").unwrap();
-    assert_eq!(v.call(&mut store, ()).unwrap(), 1);
-
-    let err = Module::new(&engine(Strategy::Compiler), wat(SIMD)).unwrap_err();
+fn simd_compiles_where_the_cpu_has_sse41_and_runs_on_the_interpreter_elsewhere() {
+    let run = |config: Config| {
+        let engine = Engine::new(config);
+        let m = Module::new(&engine, wat(SIMD)).unwrap();
+        let mut store = Store::new(&engine, ());
+        let inst = Linker::new(&engine).instantiate(&mut store, &m).unwrap();
+        let v = inst.get_typed_func::<(), i32>(&store, "v").unwrap();
+        assert_eq!(v.call(&mut store, ()).unwrap(), 1);
+        m.strategy()
+    };
+    if std::arch::is_x86_feature_detected!("sse4.1") {
+        assert_eq!(
+            run(Config::default().strategy(Strategy::Auto)),
+            Strategy::Compiler
+        );
+        assert_eq!(
+            run(Config::default().strategy(Strategy::Compiler)),
+            Strategy::Compiler
+        );
+    }
+    // Without SSE4.1 (here: code for the baseline CPU) vectors are not compiled: Auto
+    // falls back to the interpreter, Compiler refuses the module.
+    let baseline = Config::default().baseline_cpu(true);
+    assert_eq!(
+        run(baseline.clone().strategy(Strategy::Auto)),
+        Strategy::Interpreter
+    );
+    let err = Module::new(
+        &Engine::new(baseline.strategy(Strategy::Compiler)),
+        wat(SIMD),
+    )
+    .unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Unsupported(_)), "{err}");
-    assert!(err.to_string().contains("SIMD"), "{err}");
+    assert!(err.to_string().contains("SSE4.1"), "{err}");
     // An invalid module is reported as invalid, not as unsupported.
     let bad = wat(r#"(module (func (result v128) (i32.const 0)))"#);
     let err = Module::new(&engine(Strategy::Compiler), bad).unwrap_err();

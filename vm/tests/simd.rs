@@ -382,3 +382,154 @@ fn malformed_and_invalid_vector_code_is_refused() {
     let err = Module::new(&engine, &bytes).unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Invalid { .. }), "{err}");
 }
+
+/// The Wasm and the host version of `mix`: ten vectors and an i32 in, three vectors out.
+fn mix(p: &[u128; 10], k: i32) -> [u128; 3] {
+    let lanes = |v: u128| -> [u32; 4] { std::array::from_fn(|i| (v >> (32 * i)) as u32) };
+    let mut sum = [k as u32; 4];
+    for v in p {
+        for (s, l) in sum.iter_mut().zip(lanes(*v)) {
+            *s = s.wrapping_add(l);
+        }
+    }
+    [i32x4(sum).0, p[9], p[0] ^ p[8]]
+}
+
+/// More vector arguments than SSE argument registers (stack arguments), more vector
+/// results than result registers (the return area), vectors live across calls (16-byte
+/// spill slots), through direct, indirect and host calls: on both engines, with the
+/// same results as Rust computes.
+#[test]
+fn vectors_cross_calls_on_the_stack_and_in_spill_slots() {
+    const MODULE: &str = r#"(module
+        (type $mix (func (param v128 v128 v128 v128 v128 v128 v128 v128 v128 v128 i32)
+                         (result v128 v128 v128)))
+        (import "host" "mix" (func $host_mix (type $mix)))
+        (table 2 funcref)
+        (elem (i32.const 0) $wasm_mix $host_mix)
+        (func $wasm_mix (type $mix)
+          (i32x4.add (i32x4.splat (local.get 10))
+            (i32x4.add (i32x4.add (i32x4.add (local.get 0) (local.get 1))
+                                  (i32x4.add (local.get 2) (local.get 3)))
+              (i32x4.add (i32x4.add (i32x4.add (local.get 4) (local.get 5))
+                                    (i32x4.add (local.get 6) (local.get 7)))
+                         (i32x4.add (local.get 8) (local.get 9)))))
+          (local.get 9)
+          (v128.xor (local.get 0) (local.get 8)))
+        ;; Ten vectors built from `seed`, passed to `mix` through table entry `which`
+        ;; (and directly to the Wasm one); the originals stay live across both calls and
+        ;; are folded into the results afterwards.
+        (func (export "run") (param $seed i32) (param $which i32) (result v128 v128 v128)
+          (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
+          (local $v4 v128) (local $v5 v128) (local $v6 v128) (local $v7 v128)
+          (local $v8 v128) (local $v9 v128)
+          (local $r0 v128) (local $r1 v128) (local $r2 v128)
+          (local.set $v0 (i32x4.splat (local.get $seed)))
+          (local.set $v1 (i32x4.replace_lane 1 (local.get $v0) (i32.const 0x1111)))
+          (local.set $v2 (i8x16.shuffle 3 2 1 0 7 6 5 4 11 10 9 8 15 14 13 12
+                            (local.get $v1) (local.get $v1)))
+          (local.set $v3 (i64x2.splat (i64.extend_i32_u (local.get $seed))))
+          (local.set $v4 (v128.not (local.get $v3)))
+          (local.set $v5 (i16x8.add (local.get $v4) (local.get $v2)))
+          (local.set $v6 (v128.const i32x4 0x01020304 0x05060708 0x090a0b0c 0x0d0e0f10))
+          (local.set $v7 (i8x16.sub (local.get $v6) (local.get $v0)))
+          (local.set $v8 (f32x4.splat (f32.convert_i32_s (local.get $seed))))
+          (local.set $v9 (i32x4.mul (local.get $v7) (local.get $v5)))
+          (call_indirect (type $mix)
+            (local.get $v0) (local.get $v1) (local.get $v2) (local.get $v3) (local.get $v4)
+            (local.get $v5) (local.get $v6) (local.get $v7) (local.get $v8) (local.get $v9)
+            (local.get $seed) (local.get $which))
+          (local.set $r2) (local.set $r1) (local.set $r0)
+          (call $wasm_mix
+            (local.get $v9) (local.get $v8) (local.get $v7) (local.get $v6) (local.get $v5)
+            (local.get $v4) (local.get $v3) (local.get $v2) (local.get $v1) (local.get $r0)
+            (i32.const 7))
+          (drop) (drop)
+          (local.set $r1 (v128.xor (local.get $r1)))
+          (local.set $r2 (v128.not (local.get $r2)))
+          (i32x4.add (local.get $r0)
+            (i32x4.add (i32x4.add (i32x4.add (local.get $v0) (local.get $v1))
+                                  (i32x4.add (local.get $v2) (local.get $v3)))
+              (i32x4.add (i32x4.add (i32x4.add (local.get $v4) (local.get $v5))
+                                    (i32x4.add (local.get $v6) (local.get $v7)))
+                         (i32x4.add (local.get $v8) (local.get $v9)))))
+          (local.get $r1)
+          (local.get $r2)))"#;
+    let expected = |seed: i32| -> [u128; 3] {
+        let s = seed as u32;
+        let l = |v: u128, i: u32| (v >> (32 * i)) as u32;
+        let v0 = i32x4([s; 4]).0;
+        let v1 = i32x4([s, 0x1111, s, s]).0;
+        let v2 = i32x4(std::array::from_fn(|i| l(v1, i as u32).swap_bytes())).0;
+        let v3 = u128::from(u64::from(s)) | (u128::from(u64::from(s)) << 64);
+        let v4 = !v3;
+        let v5 = (0..8).fold(0u128, |acc, i| {
+            let x = ((v4 >> (16 * i)) as u16).wrapping_add((v2 >> (16 * i)) as u16);
+            acc | (u128::from(x) << (16 * i))
+        });
+        let v6 = i32x4([0x01020304, 0x05060708, 0x090a0b0c, 0x0d0e0f10]).0;
+        let v7 = (0..16).fold(0u128, |acc, i| {
+            let x = ((v6 >> (8 * i)) as u8).wrapping_sub((v0 >> (8 * i)) as u8);
+            acc | (u128::from(x) << (8 * i))
+        });
+        let v8 = i32x4([(seed as f32).to_bits(); 4]).0;
+        let v9 = i32x4(std::array::from_fn(|i| {
+            l(v7, i as u32).wrapping_mul(l(v5, i as u32))
+        }))
+        .0;
+        let vs = [v0, v1, v2, v3, v4, v5, v6, v7, v8, v9];
+        let [r0, r1, r2] = mix(&vs, seed);
+        let all = [r0, v0, v1, v2, v3, v4, v5, v6, v7, v8, v9];
+        let sum = i32x4(std::array::from_fn(|i| {
+            all.iter()
+                .fold(0u32, |a, v| a.wrapping_add(l(*v, i as u32)))
+        }));
+        let x0 = mix(&[v9, v8, v7, v6, v5, v4, v3, v2, v1, r0], 7)[0];
+        [sum.0, r1 ^ x0, !r2]
+    };
+    for strategy in [
+        sandlite_vm::Strategy::Interpreter,
+        sandlite_vm::Strategy::Auto,
+    ] {
+        let engine = Engine::new(sandlite_vm::Config::default().strategy(strategy));
+        let mut store = Store::new(&engine, ());
+        let mut linker = Linker::new(&engine);
+        let mut ty_params = vec![ValType::V128; 10];
+        ty_params.push(ValType::I32);
+        linker
+            .func_new(
+                "host",
+                "mix",
+                FuncType::new(ty_params, [ValType::V128; 3]),
+                |_, params, results| {
+                    let p: [u128; 10] = std::array::from_fn(|i| match params[i] {
+                        Val::V128(V128(v)) => v,
+                        _ => panic!("a vector argument"),
+                    });
+                    let Val::I32(k) = params[10] else {
+                        panic!("an i32 argument")
+                    };
+                    for (r, v) in results.iter_mut().zip(mix(&p, k)) {
+                        *r = Val::V128(V128(v));
+                    }
+                    Ok(())
+                },
+            )
+            .unwrap();
+        let module = Module::new(&engine, wat(MODULE)).unwrap();
+        let inst = linker.instantiate(&mut store, &module).unwrap();
+        let run = inst
+            .get_typed_func::<(i32, i32), (V128, V128, V128)>(&store, "run")
+            .unwrap();
+        for seed in [0, 1, -5, 0x1234_5678] {
+            for which in [0, 1] {
+                let (a, b, c) = run.call(&mut store, (seed, which)).unwrap();
+                assert_eq!(
+                    [a.0, b.0, c.0],
+                    expected(seed),
+                    "{strategy:?}: seed {seed}, through table entry {which}"
+                );
+            }
+        }
+    }
+}

@@ -18,7 +18,7 @@
 use super::CompileError;
 use super::ir::*;
 use crate::decode::ModuleInfo;
-use crate::decode::ops::{BlockType, LoadKind, MemArg, NumOp, Operator, StoreKind};
+use crate::decode::ops::{BlockType, LoadKind, MemArg, NumOp, Operator, StoreKind, V128LoadKind};
 use crate::decode::reader::Reader;
 use crate::error::{Error, TrapCode};
 use crate::types::ValType;
@@ -56,19 +56,15 @@ impl Hasher for FastHasher {
 
 pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
-/// The IR type of a Wasm value type, or `Unsupported` for `v128`.
+/// The IR type of a Wasm value type.
 pub(crate) fn ir_type(t: ValType) -> Result<Type, CompileError> {
     Ok(match t {
         ValType::I32 => Type::I32,
         ValType::I64 | ValType::FuncRef | ValType::ExternRef => Type::I64,
         ValType::F32 => Type::F32,
         ValType::F64 => Type::F64,
-        ValType::V128 => return Err(simd()),
+        ValType::V128 => Type::V128,
     })
-}
-
-fn simd() -> CompileError {
-    CompileError::Unsupported("SIMD (v128) is not compiled yet".into())
 }
 
 struct Frame {
@@ -370,17 +366,27 @@ impl Builder<'_> {
         }
         let has_result = !matches!(
             op,
-            Opcode::Store(_) | Opcode::GlobalSet | Opcode::InterruptCheck
+            Opcode::Store(_)
+                | Opcode::GlobalSet
+                | Opcode::InterruptCheck
+                | Opcode::StoreLane { .. }
         );
         self.f.push_inst(self.cur, data, has_result)
     }
 
     fn iconst_in(&mut self, b: Block, ty: Type, bits: u64) -> Value {
+        let (op, imm) = if ty == Type::V128 {
+            let index = self.f.v128_consts.len() as u64;
+            self.f.v128_consts.push(u128::from(bits));
+            (Opcode::V128Const, index)
+        } else {
+            (Opcode::Const, bits)
+        };
         let data = InstData {
-            op: Opcode::Const,
+            op,
             ty,
             args: [Value::NONE; 3],
-            imm: bits,
+            imm,
             aux: 0,
             result: Value::NONE,
         };
@@ -389,6 +395,12 @@ impl Builder<'_> {
 
     fn iconst(&mut self, ty: Type, bits: u64) -> Value {
         self.iconst_in(self.cur, ty, bits)
+    }
+
+    fn v128_const(&mut self, c: u128) -> Value {
+        let index = self.f.v128_consts.len() as u64;
+        self.f.v128_consts.push(c);
+        self.ins(Opcode::V128Const, Type::V128, &[], index, 0)
     }
 
     fn pop(&mut self) -> Value {
@@ -493,17 +505,7 @@ impl Builder<'_> {
             _ => {}
         }
         if !self.reachable {
-            return match op {
-                O::V128Load(..)
-                | O::V128Store(_)
-                | O::V128LoadLane(_)
-                | O::V128StoreLane(_)
-                | O::V128Const(_)
-                | O::I8x16Shuffle(_)
-                | O::Lane(..)
-                | O::Simd(_) => Err(simd()),
-                _ => Ok(()),
-            };
+            return Ok(());
         }
         match op {
             O::Unreachable => {
@@ -609,9 +611,6 @@ impl Builder<'_> {
                 self.pop();
             }
             O::Select | O::SelectTyped(_) => {
-                if let O::SelectTyped(ValType::V128) = op {
-                    return Err(simd());
-                }
                 let c = self.pop();
                 let b = self.pop();
                 let a = self.pop();
@@ -780,14 +779,77 @@ impl Builder<'_> {
                     &[tv, args[0], args[1], args[2]],
                 );
             }
-            O::V128Load(..)
-            | O::V128Store(_)
-            | O::V128LoadLane(_)
-            | O::V128StoreLane(_)
-            | O::V128Const(_)
-            | O::I8x16Shuffle(_)
-            | O::Lane(..)
-            | O::Simd(_) => return Err(simd()),
+            O::V128Load(kind, arg) => {
+                let addr = self.pop();
+                let op = match kind {
+                    V128LoadKind::Load => Opcode::Load(MemKind::Full),
+                    k => Opcode::VLoad(*k),
+                };
+                let r = self.ins(op, Type::V128, &[addr], u64::from(arg.offset), arg.memory);
+                self.push(r);
+            }
+            O::V128Store(arg) => {
+                let x = self.pop();
+                let addr = self.pop();
+                self.ins(
+                    Opcode::Store(MemKind::Full),
+                    Type::V128,
+                    &[addr, x],
+                    u64::from(arg.offset),
+                    arg.memory,
+                );
+            }
+            O::V128LoadLane(la) | O::V128StoreLane(la) => {
+                let v = self.pop();
+                let addr = self.pop();
+                let (width_log2, lane) = (la.width_log2 as u8, la.lane);
+                let op = if matches!(op, O::V128LoadLane(_)) {
+                    Opcode::LoadLane { width_log2, lane }
+                } else {
+                    Opcode::StoreLane { width_log2, lane }
+                };
+                let r = self.ins(
+                    op,
+                    Type::V128,
+                    &[addr, v],
+                    u64::from(la.arg.offset),
+                    la.arg.memory,
+                );
+                if !r.is_none() {
+                    self.push(r);
+                }
+            }
+            O::V128Const(c) => {
+                let r = self.v128_const(*c);
+                self.push(r);
+            }
+            O::I8x16Shuffle(lanes) => {
+                let b = self.pop();
+                let a = self.pop();
+                let mask = self.f.v128_consts.len() as u64;
+                self.f.v128_consts.push(u128::from_le_bytes(*lanes));
+                let r = self.ins(Opcode::Shuffle, Type::V128, &[a, b], mask, 0);
+                self.push(r);
+            }
+            O::Lane(lop, lane) => {
+                let r = if lop.is_replace() {
+                    let x = self.pop();
+                    let v = self.pop();
+                    self.ins(Opcode::Lane(*lop, *lane), Type::V128, &[v, x], 0, 0)
+                } else {
+                    let v = self.pop();
+                    let ty = ir_type(lop.scalar())?;
+                    self.ins(Opcode::Lane(*lop, *lane), ty, &[v], 0, 0)
+                };
+                self.push(r);
+            }
+            O::Simd(sop) => {
+                let (params, results) = sop.signature();
+                let args = self.pop_n(params.len());
+                let ty = ir_type(results[0])?;
+                let r = self.ins(Opcode::Simd(*sop), ty, &args, 0, 0);
+                self.push(r);
+            }
             O::Block(_) | O::Loop(_) | O::If(_) | O::Else | O::End => unreachable!(),
         }
         Ok(())

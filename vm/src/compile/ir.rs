@@ -11,6 +11,7 @@
 //! goes through [`Function::resolve`], and [`Function::resolve_all`] rewrites all
 //! operands once the passes are done.
 
+use crate::decode::ops::{LaneOp, SimdOp, V128LoadKind};
 use crate::error::TrapCode;
 use std::fmt;
 
@@ -22,11 +23,17 @@ pub(crate) enum Type {
     I64,
     F32,
     F64,
+    V128,
 }
 
 impl Type {
     pub(crate) fn is_float(self) -> bool {
         matches!(self, Type::F32 | Type::F64)
+    }
+
+    /// Lives in an SSE register: floats and vectors.
+    pub(crate) fn is_sse(self) -> bool {
+        matches!(self, Type::F32 | Type::F64 | Type::V128)
     }
 
     pub(crate) fn is_64(self) -> bool {
@@ -41,6 +48,7 @@ impl fmt::Display for Type {
             Type::I64 => "i64",
             Type::F32 => "f32",
             Type::F64 => "f64",
+            Type::V128 => "v128",
         })
     }
 }
@@ -178,13 +186,11 @@ impl MemKind {
     /// Bytes accessed by a load or store of this kind and type.
     pub(crate) fn bytes(self, ty: Type) -> u32 {
         match self {
-            MemKind::Full => {
-                if ty.is_64() {
-                    8
-                } else {
-                    4
-                }
-            }
+            MemKind::Full => match ty {
+                Type::V128 => 16,
+                t if t.is_64() => 8,
+                _ => 4,
+            },
             MemKind::S8 | MemKind::U8 => 1,
             MemKind::S16 | MemKind::U16 => 2,
             MemKind::S32 | MemKind::U32 => 4,
@@ -241,14 +247,17 @@ pub(crate) enum Libcall {
     Memmove,
     /// `memset(dst, byte, len)` on host addresses (bounds checked inline); no context.
     Memset,
+    /// `(opcode, area)`: a vector instruction on the operands in `area` (16 bytes
+    /// each), the result written over the first; no context.
+    Simd,
 }
 
 impl Libcall {
-    pub(crate) const COUNT: usize = Libcall::Memset as usize + 1;
+    pub(crate) const COUNT: usize = Libcall::Simd as usize + 1;
 
     /// Whether the first argument is the instance's context.
     pub(crate) fn takes_vmctx(self) -> bool {
-        !matches!(self, Libcall::Memmove | Libcall::Memset)
+        !matches!(self, Libcall::Memmove | Libcall::Memset | Libcall::Simd)
     }
 
     /// Whether the call may trap (the runtime stores the trap; code checks a flag).
@@ -380,6 +389,30 @@ pub(crate) enum Opcode {
     Libcall(Libcall),
     /// Trap with `Interrupted` if the store's interrupt flag is set (loop headers).
     InterruptCheck,
+    // Vectors. `v128.load`/`v128.store` are `Load(Full)`/`Store(Full)` of type V128.
+    /// A `v128` constant: [`Function::v128_consts`] entry `imm`.
+    V128Const,
+    /// A vector instruction without immediates on `args` (its types from
+    /// [`SimdOp::signature`]); the result has type `ty`.
+    Simd(SimdOp),
+    /// `i8x16.shuffle` of `args[0]` and `args[1]`; the lane indices are the bytes of
+    /// [`Function::v128_consts`] entry `imm`.
+    Shuffle,
+    /// `extract_lane` (of `args[0]`) or `replace_lane` (in `args[0]`, with `args[1]`).
+    Lane(LaneOp, u8),
+    /// A vector load other than `v128.load`: as `Load`, from `args[0]`.
+    VLoad(V128LoadKind),
+    /// `v128.loadN_lane`: lane `lane` (of `1 << width_log2` bytes) of `args[1]` replaced
+    /// by the value at `args[0]`; offset and memory as for `Load`.
+    LoadLane {
+        width_log2: u8,
+        lane: u8,
+    },
+    /// `v128.storeN_lane`: stores lane `lane` of `args[1]` at `args[0]`.
+    StoreLane {
+        width_log2: u8,
+        lane: u8,
+    },
 }
 
 impl Opcode {
@@ -401,6 +434,9 @@ impl Opcode {
                 | Call
                 | Libcall(_)
                 | InterruptCheck
+                | VLoad(_)
+                | LoadLane { .. }
+                | StoreLane { .. }
         )
     }
 
@@ -574,6 +610,8 @@ pub(crate) struct Function {
     pub params: Vec<Type>,
     pub results: Vec<Type>,
     pub entry: Block,
+    /// `v128` constants and shuffle masks (see `Opcode::V128Const`, `Opcode::Shuffle`).
+    pub v128_consts: Vec<u128>,
 }
 
 impl Function {

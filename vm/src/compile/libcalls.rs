@@ -5,6 +5,7 @@
 
 use super::entry::{instance_of, store_inner};
 use crate::compile::ir::Libcall;
+use crate::decode::ops::SimdOp;
 use crate::error::{Trap, TrapCode};
 use crate::runtime::store::StoreInner;
 use crate::runtime::vmctx::VMContext;
@@ -41,6 +42,7 @@ pub(crate) fn table() -> *const usize {
             t[Libcall::StackCheck as usize] = super::entry::stack_check as *const () as usize;
             t[Libcall::Memmove as usize] = memmove as *const () as usize;
             t[Libcall::Memset as usize] = memset as *const () as usize;
+            t[Libcall::Simd as usize] = simd as *const () as usize;
             t.into_boxed_slice()
         })
         .as_ptr()
@@ -260,4 +262,22 @@ extern "C" fn trunc_f64(_: *mut VMContext, bits: u64) -> u64 {
 
 extern "C" fn nearest_f64(_: *mut VMContext, bits: u64) -> u64 {
     f64::from_bits(bits).round_ties_even().to_bits()
+}
+
+/// A vector instruction without an inline sequence: `area` holds three 16-byte
+/// operands (scalars in the low bytes); the result is written over the first.
+///
+/// # Safety
+/// `area` points to 48 writable bytes (the caller's outgoing-argument area), and `op` is
+/// the opcode of a `SimdOp` (compiled code passes a constant).
+unsafe extern "C" fn simd(op: u32, area: *mut u64) {
+    let Some(op) = SimdOp::from_code(op) else {
+        return;
+    };
+    // SAFETY: the caller passes its 48-byte outgoing area, 8-byte aligned.
+    let words = unsafe { std::slice::from_raw_parts_mut(area, 6) };
+    let operand = |k: usize| u128::from(words[2 * k]) | (u128::from(words[2 * k + 1]) << 64);
+    let r = crate::interp::simd::eval(op, operand(0), operand(1), operand(2));
+    words[0] = r as u64;
+    words[1] = (r >> 64) as u64;
 }

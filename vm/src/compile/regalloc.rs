@@ -64,7 +64,7 @@ impl VCode {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Loc {
     Reg(Reg),
-    /// Spill slot number (8 bytes each, or 16 for vectors later).
+    /// Spill slot number: 8 bytes each; a vector takes slots `k` and `k + 1`.
     Stack(u32),
 }
 
@@ -634,7 +634,7 @@ impl Allocator<'_> {
             let id = self.intervals.len();
             self.intervals.push(Interval {
                 vreg: v as u32,
-                class: code.vregs[v],
+                class: code.vregs[v].file(),
                 ranges: merged,
                 uses: up,
                 reg: None,
@@ -680,7 +680,7 @@ impl Allocator<'_> {
     fn regs_of(&self, class: Class) -> &'static [u32] {
         match class {
             Class::Int => self.info.int_regs,
-            Class::Float => self.info.float_regs,
+            Class::Float | Class::Vector => self.info.float_regs,
         }
     }
 
@@ -1150,7 +1150,11 @@ impl Allocator<'_> {
                 let g = group[v] as usize;
                 if group_slot[g] == u32::MAX {
                     group_slot[g] = num_slots;
-                    num_slots += 1;
+                    num_slots += if self.code.vregs[v] == Class::Vector {
+                        2
+                    } else {
+                        1
+                    };
                 }
                 slot[v] = group_slot[g];
             }
@@ -1169,7 +1173,7 @@ impl Allocator<'_> {
             if slot[v] == u32::MAX {
                 continue;
             }
-            let class = self.intervals[list[0]].class;
+            let class = code.vregs[v];
             let (at, param) = match self.last_def[v] {
                 u32::MAX => (self.intervals[list[0]].start(), true),
                 d => (d, false),
@@ -1211,7 +1215,7 @@ impl Allocator<'_> {
                     continue;
                 }
                 let mv = Move {
-                    class: a.class,
+                    class: code.vregs[v],
                     src,
                     dst,
                 };
@@ -1334,7 +1338,7 @@ fn sequentialize(moves: &[Move], info: &RegInfo, out: &mut Vec<Move>) {
         let m = pending[0];
         let scratch = Loc::Reg(match m.class {
             Class::Int => info.int_scratch,
-            Class::Float => info.float_scratch,
+            Class::Float | Class::Vector => info.float_scratch,
         });
         out.push(Move {
             class: m.class,

@@ -38,7 +38,15 @@ macro_rules! num_ops {
                 }
             }
 
-            fn from_code(code: u32) -> Option<$enum> {
+            /// The opcode (`0xFC n` as `0xFC00 + n`; vector instructions by `n`).
+            #[allow(dead_code)]
+            pub(crate) fn code(self) -> u32 {
+                match self {
+                    $($enum::$name => $code,)*
+                }
+            }
+
+            pub(crate) fn from_code(code: u32) -> Option<$enum> {
                 match code {
                     $($code => Some($enum::$name),)*
                     _ => None,
@@ -475,7 +483,7 @@ impl StoreKind {
 }
 
 /// Vector loads that produce a whole `v128`, by opcode.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum V128LoadKind {
     /// `v128.load`: 16 bytes.
     Load,
@@ -521,7 +529,7 @@ pub(crate) struct LaneArg {
 }
 
 /// Lane accesses with a lane-index immediate: `extract_lane` and `replace_lane`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum LaneOp {
     I8x16ExtractLaneS,
     I8x16ExtractLaneU,

@@ -2,11 +2,12 @@
 //!
 //! ```text
 //! arguments   integer-class (i32, i64, references): rdi rsi rdx rcx
-//!             float-class (f32, f64):               xmm0 … xmm7
-//!             the rest on the stack, 8 bytes each, the first at the lowest address;
+//!             SSE-class (f32, f64, v128):           xmm0 … xmm7
+//!             the rest on the stack, 8 bytes each (16 for a v128), the first at the
+//!             lowest address;
 //!             the callee pops them (`ret n`), so tail calls can replace a frame's
 //!             stack arguments later
-//! results     integer-class: rax rdx; float-class: xmm0 xmm1; the rest in a return
+//! results     integer-class: rax rdx; SSE-class: xmm0 xmm1; the rest in a return
 //!             area whose address the caller passes in rax
 //! preserved   rbx r12 r13 r8 r9 (saved by the callee when it uses them), rbp, rsp
 //! pinned      r14 = the instance's VMContext, r15 = memory 0's base; a callee in
@@ -65,6 +66,24 @@ fn xmm(n: u8) -> Reg {
     Reg::xmm(Xmm(n))
 }
 
+/// 8-byte slots a value of type `t` takes on the stack, in a return area, and in the
+/// runtime's value stack.
+pub(crate) fn slots(t: Type) -> u32 {
+    if t == Type::V128 { 2 } else { 1 }
+}
+
+/// The offset of each value's first slot when `types` lie in consecutive slots.
+pub(crate) fn slot_offsets(types: &[Type]) -> Vec<i32> {
+    let mut at = 0;
+    types
+        .iter()
+        .map(|&t| {
+            at += slots(t);
+            8 * (at - slots(t)) as i32
+        })
+        .collect()
+}
+
 /// Offset of the saved VMContext below rbp.
 pub(crate) const VMCTX_SLOT: i32 = -8;
 
@@ -74,7 +93,7 @@ impl Sig {
         let params = params
             .iter()
             .map(|t| {
-                if t.is_float() {
+                if t.is_sse() {
                     if nf < 8 {
                         nf += 1;
                         return ArgLoc::Reg(xmm(nf as u8 - 1));
@@ -83,15 +102,15 @@ impl Sig {
                     ni += 1;
                     return ArgLoc::Reg(INT_ARGS[ni - 1]);
                 }
-                stack += 1;
-                ArgLoc::Stack(stack - 1)
+                stack += slots(*t);
+                ArgLoc::Stack(stack - slots(*t))
             })
             .collect();
         let (mut ri, mut rf, mut area) = (0, 0, 0u32);
         let results = results
             .iter()
             .map(|t| {
-                if t.is_float() {
+                if t.is_sse() {
                     if rf < 2 {
                         rf += 1;
                         return ArgLoc::Reg(xmm(rf as u8 - 1));
@@ -100,8 +119,8 @@ impl Sig {
                     ri += 1;
                     return ArgLoc::Reg(INT_RESULTS[ri - 1]);
                 }
-                area += 1;
-                ArgLoc::Stack(area - 1)
+                area += slots(*t);
+                ArgLoc::Stack(area - slots(*t))
             })
             .collect();
         Sig {

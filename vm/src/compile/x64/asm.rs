@@ -940,6 +940,345 @@ impl Asm {
     }
 }
 
+/// Packed SSE2–SSE4.1 instructions on whole XMM registers, `dst op= src` or
+/// `dst = op(src)` (see [`VecOp::reads_dst`]); encodings from the Intel SDM, volume 2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum VecOp {
+    Paddb,
+    Paddw,
+    Paddd,
+    Paddq,
+    Psubb,
+    Psubw,
+    Psubd,
+    Psubq,
+    Paddsb,
+    Paddsw,
+    Paddusb,
+    Paddusw,
+    Psubsb,
+    Psubsw,
+    Psubusb,
+    Psubusw,
+    Pmullw,
+    Pmulld,
+    Pmaddwd,
+    Pminsb,
+    Pminsw,
+    Pminsd,
+    Pminub,
+    Pminuw,
+    Pminud,
+    Pmaxsb,
+    Pmaxsw,
+    Pmaxsd,
+    Pmaxub,
+    Pmaxuw,
+    Pmaxud,
+    Pavgb,
+    Pavgw,
+    Pand,
+    Pandn,
+    Por,
+    Pxor,
+    Pcmpeqb,
+    Pcmpeqw,
+    Pcmpeqd,
+    Pcmpeqq,
+    Pcmpgtb,
+    Pcmpgtw,
+    Pcmpgtd,
+    Packsswb,
+    Packuswb,
+    Packssdw,
+    Packusdw,
+    Punpcklqdq,
+    Pshufb,
+    Psllw,
+    Pslld,
+    Psllq,
+    Psraw,
+    Psrad,
+    Psrlw,
+    Psrld,
+    Psrlq,
+    Addps,
+    Addpd,
+    Subps,
+    Subpd,
+    Mulps,
+    Mulpd,
+    Divps,
+    Divpd,
+    Minps,
+    Minpd,
+    Maxps,
+    Maxpd,
+    Unpcklpd,
+    /// `movsd xmm, xmm`: the low 64 bits of `src`, the upper ones of `dst` kept.
+    Movsd,
+    // Unary: `dst = op(src)`.
+    Pabsb,
+    Pabsw,
+    Pabsd,
+    Pmovsxbw,
+    Pmovsxwd,
+    Pmovsxdq,
+    Pmovzxbw,
+    Pmovzxwd,
+    Pmovzxdq,
+    Sqrtps,
+    Sqrtpd,
+    Cvtdq2ps,
+    Cvtdq2pd,
+    Cvtpd2ps,
+    Cvtps2pd,
+}
+
+impl VecOp {
+    /// Mandatory prefix and opcode bytes.
+    fn encoding(self) -> (Option<u8>, &'static [u8]) {
+        use VecOp::*;
+        const P: Option<u8> = Some(0x66);
+        match self {
+            Paddb => (P, &[0x0f, 0xfc]),
+            Paddw => (P, &[0x0f, 0xfd]),
+            Paddd => (P, &[0x0f, 0xfe]),
+            Paddq => (P, &[0x0f, 0xd4]),
+            Psubb => (P, &[0x0f, 0xf8]),
+            Psubw => (P, &[0x0f, 0xf9]),
+            Psubd => (P, &[0x0f, 0xfa]),
+            Psubq => (P, &[0x0f, 0xfb]),
+            Paddsb => (P, &[0x0f, 0xec]),
+            Paddsw => (P, &[0x0f, 0xed]),
+            Paddusb => (P, &[0x0f, 0xdc]),
+            Paddusw => (P, &[0x0f, 0xdd]),
+            Psubsb => (P, &[0x0f, 0xe8]),
+            Psubsw => (P, &[0x0f, 0xe9]),
+            Psubusb => (P, &[0x0f, 0xd8]),
+            Psubusw => (P, &[0x0f, 0xd9]),
+            Pmullw => (P, &[0x0f, 0xd5]),
+            Pmulld => (P, &[0x0f, 0x38, 0x40]),
+            Pmaddwd => (P, &[0x0f, 0xf5]),
+            Pminsb => (P, &[0x0f, 0x38, 0x38]),
+            Pminsw => (P, &[0x0f, 0xea]),
+            Pminsd => (P, &[0x0f, 0x38, 0x39]),
+            Pminub => (P, &[0x0f, 0xda]),
+            Pminuw => (P, &[0x0f, 0x38, 0x3a]),
+            Pminud => (P, &[0x0f, 0x38, 0x3b]),
+            Pmaxsb => (P, &[0x0f, 0x38, 0x3c]),
+            Pmaxsw => (P, &[0x0f, 0xee]),
+            Pmaxsd => (P, &[0x0f, 0x38, 0x3d]),
+            Pmaxub => (P, &[0x0f, 0xde]),
+            Pmaxuw => (P, &[0x0f, 0x38, 0x3e]),
+            Pmaxud => (P, &[0x0f, 0x38, 0x3f]),
+            Pavgb => (P, &[0x0f, 0xe0]),
+            Pavgw => (P, &[0x0f, 0xe3]),
+            Pand => (P, &[0x0f, 0xdb]),
+            Pandn => (P, &[0x0f, 0xdf]),
+            Por => (P, &[0x0f, 0xeb]),
+            Pxor => (P, &[0x0f, 0xef]),
+            Pcmpeqb => (P, &[0x0f, 0x74]),
+            Pcmpeqw => (P, &[0x0f, 0x75]),
+            Pcmpeqd => (P, &[0x0f, 0x76]),
+            Pcmpeqq => (P, &[0x0f, 0x38, 0x29]),
+            Pcmpgtb => (P, &[0x0f, 0x64]),
+            Pcmpgtw => (P, &[0x0f, 0x65]),
+            Pcmpgtd => (P, &[0x0f, 0x66]),
+            Packsswb => (P, &[0x0f, 0x63]),
+            Packuswb => (P, &[0x0f, 0x67]),
+            Packssdw => (P, &[0x0f, 0x6b]),
+            Packusdw => (P, &[0x0f, 0x38, 0x2b]),
+            Punpcklqdq => (P, &[0x0f, 0x6c]),
+            Pshufb => (P, &[0x0f, 0x38, 0x00]),
+            Psllw => (P, &[0x0f, 0xf1]),
+            Pslld => (P, &[0x0f, 0xf2]),
+            Psllq => (P, &[0x0f, 0xf3]),
+            Psraw => (P, &[0x0f, 0xe1]),
+            Psrad => (P, &[0x0f, 0xe2]),
+            Psrlw => (P, &[0x0f, 0xd1]),
+            Psrld => (P, &[0x0f, 0xd2]),
+            Psrlq => (P, &[0x0f, 0xd3]),
+            Addps => (None, &[0x0f, 0x58]),
+            Addpd => (P, &[0x0f, 0x58]),
+            Subps => (None, &[0x0f, 0x5c]),
+            Subpd => (P, &[0x0f, 0x5c]),
+            Mulps => (None, &[0x0f, 0x59]),
+            Mulpd => (P, &[0x0f, 0x59]),
+            Divps => (None, &[0x0f, 0x5e]),
+            Divpd => (P, &[0x0f, 0x5e]),
+            Minps => (None, &[0x0f, 0x5d]),
+            Minpd => (P, &[0x0f, 0x5d]),
+            Maxps => (None, &[0x0f, 0x5f]),
+            Maxpd => (P, &[0x0f, 0x5f]),
+            Unpcklpd => (P, &[0x0f, 0x14]),
+            Movsd => (Some(0xf2), &[0x0f, 0x10]),
+            Pabsb => (P, &[0x0f, 0x38, 0x1c]),
+            Pabsw => (P, &[0x0f, 0x38, 0x1d]),
+            Pabsd => (P, &[0x0f, 0x38, 0x1e]),
+            Pmovsxbw => (P, &[0x0f, 0x38, 0x20]),
+            Pmovsxwd => (P, &[0x0f, 0x38, 0x23]),
+            Pmovsxdq => (P, &[0x0f, 0x38, 0x25]),
+            Pmovzxbw => (P, &[0x0f, 0x38, 0x30]),
+            Pmovzxwd => (P, &[0x0f, 0x38, 0x33]),
+            Pmovzxdq => (P, &[0x0f, 0x38, 0x35]),
+            Sqrtps => (None, &[0x0f, 0x51]),
+            Sqrtpd => (P, &[0x0f, 0x51]),
+            Cvtdq2ps => (None, &[0x0f, 0x5b]),
+            Cvtdq2pd => (Some(0xf3), &[0x0f, 0xe6]),
+            Cvtpd2ps => (P, &[0x0f, 0x5a]),
+            Cvtps2pd => (None, &[0x0f, 0x5a]),
+        }
+    }
+
+    /// Whether the instruction combines `dst` with `src` (else it only writes `dst`).
+    pub(crate) fn reads_dst(self) -> bool {
+        use VecOp::*;
+        !matches!(
+            self,
+            Pabsb
+                | Pabsw
+                | Pabsd
+                | Pmovsxbw
+                | Pmovsxwd
+                | Pmovsxdq
+                | Pmovzxbw
+                | Pmovzxwd
+                | Pmovzxdq
+                | Sqrtps
+                | Sqrtpd
+                | Cvtdq2ps
+                | Cvtdq2pd
+                | Cvtpd2ps
+                | Cvtps2pd
+        )
+    }
+}
+
+/// Packed instructions with an 8-bit immediate, `dst = op(src, imm)` or, where
+/// [`VecImmOp::reads_dst`], `dst = op(dst, src, imm)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum VecImmOp {
+    Pshufd,
+    Pshuflw,
+    /// `cmpps`/`cmppd` with predicate `imm` (0 eq, 1 lt, 2 le, 4 neq).
+    Cmpps,
+    Cmppd,
+    Roundps,
+    Roundpd,
+    Insertps,
+}
+
+impl VecImmOp {
+    fn encoding(self) -> (Option<u8>, &'static [u8]) {
+        use VecImmOp::*;
+        match self {
+            Pshufd => (Some(0x66), &[0x0f, 0x70]),
+            Pshuflw => (Some(0xf2), &[0x0f, 0x70]),
+            Cmpps => (None, &[0x0f, 0xc2]),
+            Cmppd => (Some(0x66), &[0x0f, 0xc2]),
+            Roundps => (Some(0x66), &[0x0f, 0x3a, 0x08]),
+            Roundpd => (Some(0x66), &[0x0f, 0x3a, 0x09]),
+            Insertps => (Some(0x66), &[0x0f, 0x3a, 0x21]),
+        }
+    }
+
+    pub(crate) fn reads_dst(self) -> bool {
+        matches!(self, VecImmOp::Cmpps | VecImmOp::Cmppd | VecImmOp::Insertps)
+    }
+}
+
+impl Asm {
+    /// A packed operation on registers.
+    pub(crate) fn vec_op(&mut self, op: VecOp, dst: Xmm, src: Xmm) {
+        let (prefix, opc) = op.encoding();
+        self.sse(prefix, false, opc, dst.0, Rm::Reg(src.0));
+    }
+
+    /// A packed operation with a memory source (`pmovsx`/`pmovzx` of 8 bytes).
+    pub(crate) fn vec_op_m(&mut self, op: VecOp, dst: Xmm, mem: Mem) {
+        let (prefix, opc) = op.encoding();
+        self.sse(prefix, false, opc, dst.0, Rm::Mem(mem));
+    }
+
+    pub(crate) fn vec_imm(&mut self, op: VecImmOp, dst: Xmm, src: Xmm, imm: u8) {
+        let (prefix, opc) = op.encoding();
+        self.sse(prefix, false, opc, dst.0, Rm::Reg(src.0));
+        self.byte(imm);
+    }
+
+    /// `movq xmm, [mem]` (8 bytes, the upper half zeroed).
+    pub(crate) fn movq_load(&mut self, dst: Xmm, mem: Mem) {
+        self.sse(Some(0xf3), false, &[0x0f, 0x7e], dst.0, Rm::Mem(mem));
+    }
+
+    /// `movd xmm, [mem]` (4 bytes, the rest zeroed).
+    pub(crate) fn movd_load(&mut self, dst: Xmm, mem: Mem) {
+        self.sse(Some(0x66), false, &[0x0f, 0x6e], dst.0, Rm::Mem(mem));
+    }
+
+    /// `ptest a, b` (SSE4.1): ZF = (a & b) == 0.
+    pub(crate) fn ptest(&mut self, a: Xmm, b: Xmm) {
+        self.sse(Some(0x66), false, &[0x0f, 0x38, 0x17], a.0, Rm::Reg(b.0));
+    }
+
+    /// `pmovmskb`/`movmskps`/`movmskpd dst, src`: the sign bit of each lane of
+    /// `lane_bytes` (1, 4 or 8) bytes.
+    pub(crate) fn movmsk(&mut self, lane_bytes: u8, dst: Gpr, src: Xmm) {
+        let (prefix, opc): (Option<u8>, &[u8]) = match lane_bytes {
+            1 => (Some(0x66), &[0x0f, 0xd7]),
+            4 => (None, &[0x0f, 0x50]),
+            _ => (Some(0x66), &[0x0f, 0x50]),
+        };
+        self.sse(prefix, false, opc, dst.0, Rm::Reg(src.0));
+    }
+
+    /// `pextrb`/`pextrw`/`pextrd`/`pextrq dst, src, lane` (lanes of `size`), zero
+    /// extended.
+    pub(crate) fn pextr(&mut self, size: Size, dst: Gpr, src: Xmm, lane: u8) {
+        match size {
+            Size::S16 => self.sse(Some(0x66), false, &[0x0f, 0xc5], dst.0, Rm::Reg(src.0)),
+            Size::S8 => self.sse(
+                Some(0x66),
+                false,
+                &[0x0f, 0x3a, 0x14],
+                src.0,
+                Rm::Reg(dst.0),
+            ),
+            _ => self.sse(
+                Some(0x66),
+                size == Size::S64,
+                &[0x0f, 0x3a, 0x16],
+                src.0,
+                Rm::Reg(dst.0),
+            ),
+        }
+        self.byte(lane);
+    }
+
+    /// `pinsrb`/`pinsrw`/`pinsrd`/`pinsrq dst, src, lane`.
+    pub(crate) fn pinsr(&mut self, size: Size, dst: Xmm, src: Gpr, lane: u8) {
+        match size {
+            Size::S16 => self.sse(Some(0x66), false, &[0x0f, 0xc4], dst.0, Rm::Reg(src.0)),
+            Size::S8 => self.sse(
+                Some(0x66),
+                false,
+                &[0x0f, 0x3a, 0x20],
+                dst.0,
+                Rm::Reg(src.0),
+            ),
+            _ => self.sse(
+                Some(0x66),
+                size == Size::S64,
+                &[0x0f, 0x3a, 0x22],
+                dst.0,
+                Rm::Reg(src.0),
+            ),
+        }
+        self.byte(lane);
+    }
+}
+
 /// Bit counting instructions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum BitOp {

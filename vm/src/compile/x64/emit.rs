@@ -290,7 +290,24 @@ impl Emitter<'_> {
             (Class::Int, Loc::Reg(s), Loc::Reg(d)) => {
                 self.a.mov_rr(Size::S64, d.as_gpr(), s.as_gpr())
             }
-            (Class::Float, Loc::Reg(s), Loc::Reg(d)) => self.a.movaps(d.as_xmm(), s.as_xmm()),
+            (Class::Float | Class::Vector, Loc::Reg(s), Loc::Reg(d)) => {
+                self.a.movaps(d.as_xmm(), s.as_xmm())
+            }
+            (Class::Vector, Loc::Reg(s), Loc::Stack(k)) => {
+                let m = self.slot(k + 1);
+                self.a.movdqu_store(m, s.as_xmm());
+            }
+            (Class::Vector, Loc::Stack(k), Loc::Reg(d)) => {
+                let m = self.slot(k + 1);
+                self.a.movdqu_load(d.as_xmm(), m);
+            }
+            (Class::Vector, Loc::Stack(s), Loc::Stack(d)) => {
+                for half in 0..2 {
+                    let (ms, md) = (self.slot(s + half), self.slot(d + half));
+                    self.a.push_m(ms);
+                    self.a.pop_m(md);
+                }
+            }
             (Class::Int, Loc::Reg(s), Loc::Stack(k)) => {
                 let m = self.slot(k);
                 self.a.store(Size::S64, m, s.as_gpr());
@@ -550,6 +567,62 @@ impl Emitter<'_> {
                     self.a.movaps(dst.as_xmm(), src.as_xmm());
                 }
             }
+            MInst::Vec { op, dst, src } => self.a.vec_op(*op, dst.as_xmm(), src.as_xmm()),
+            MInst::VecImm { op, dst, src, imm } => {
+                self.a.vec_imm(*op, dst.as_xmm(), src.as_xmm(), *imm)
+            }
+            MInst::VecFill { ones, dst } => {
+                let d = dst.as_xmm();
+                let op = if *ones { VecOp::Pcmpeqd } else { VecOp::Pxor };
+                self.a.vec_op(op, d, d);
+            }
+            MInst::VecConst { dst, bits } => {
+                let d = dst.as_xmm();
+                match *bits {
+                    [0, 0] => self.a.vec_op(VecOp::Pxor, d, d),
+                    [u64::MAX, u64::MAX] => self.a.vec_op(VecOp::Pcmpeqd, d, d),
+                    [lo, hi] => {
+                        self.a.mov_ri(Size::S64, R11, lo);
+                        self.a.gpr_to_xmm(Size::S64, d, R11);
+                        if hi != 0 {
+                            self.a.mov_ri(Size::S64, R11, hi);
+                            self.a.pinsr(Size::S64, d, R11, 1);
+                        }
+                    }
+                }
+            }
+            MInst::VecLoad { kind, dst, addr } => {
+                self.heap_site(addr);
+                let (d, m) = (dst.as_xmm(), mem(addr));
+                match kind {
+                    VecLoadKind::Full => self.a.movdqu_load(d, m),
+                    VecLoadKind::Low64 => self.a.movq_load(d, m),
+                    VecLoadKind::Low32 => self.a.movd_load(d, m),
+                    VecLoadKind::Extend(op) => self.a.vec_op_m(*op, d, m),
+                }
+            }
+            MInst::VecStore { src, addr } => {
+                self.heap_site(addr);
+                self.a.movdqu_store(mem(addr), src.as_xmm());
+            }
+            MInst::VecExtract {
+                size,
+                dst,
+                src,
+                lane,
+            } => self.a.pextr(*size, dst.as_gpr(), src.as_xmm(), *lane),
+            MInst::VecInsert {
+                size,
+                dst,
+                src,
+                lane,
+            } => self.a.pinsr(*size, dst.as_xmm(), src.as_gpr(), *lane),
+            MInst::VecMask {
+                lane_bytes,
+                dst,
+                src,
+            } => self.a.movmsk(*lane_bytes, dst.as_gpr(), src.as_xmm()),
+            MInst::Ptest { a, b } => self.a.ptest(a.as_xmm(), b.as_xmm()),
             MInst::XmmLoad { double, dst, addr } => {
                 self.heap_site(addr);
                 self.a.sse_load(*double, dst.as_xmm(), mem(addr));

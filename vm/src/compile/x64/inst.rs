@@ -10,7 +10,7 @@
 
 #![forbid(unsafe_code)]
 
-use super::asm::{Alu, BitOp, Cond, Gpr, Shift, Size, SseOp, Xmm};
+use super::asm::{Alu, BitOp, Cond, Gpr, Shift, Size, SseOp, VecImmOp, VecOp, Xmm};
 use crate::compile::ir::Libcall;
 use crate::error::TrapCode;
 
@@ -71,11 +71,36 @@ impl std::fmt::Debug for Reg {
     }
 }
 
-/// Register classes.
+/// Register classes. `Vector` values live in the SSE registers as floats do (the
+/// allocator gives both the same register file) but move and spill 16 bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Class {
     Int,
     Float,
+    Vector,
+}
+
+impl Class {
+    /// The register file: `Int` or `Float`.
+    pub(crate) fn file(self) -> Class {
+        match self {
+            Class::Vector => Class::Float,
+            c => c,
+        }
+    }
+}
+
+/// How a vector load reads memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum VecLoadKind {
+    /// 16 bytes (`movdqu`).
+    Full,
+    /// 8 bytes into the low half, the upper half zeroed (`movq`).
+    Low64,
+    /// 4 bytes into lane 0, the rest zeroed (`movd`).
+    Low32,
+    /// 8 bytes, each lane widened (`pmovsx*`/`pmovzx*`).
+    Extend(VecOp),
 }
 
 /// How an instruction uses an operand.
@@ -458,6 +483,64 @@ pub(crate) enum MInst {
         src: Reg,
         tmp: Reg,
     },
+    /// A packed operation: `dst op= src`, or `dst = op(src)` (see `VecOp::reads_dst`).
+    Vec {
+        op: VecOp,
+        dst: Reg,
+        src: Reg,
+    },
+    VecImm {
+        op: VecImmOp,
+        dst: Reg,
+        src: Reg,
+        imm: u8,
+    },
+    /// All bits of `dst` zero (`pxor`) or one (`pcmpeqd`).
+    VecFill {
+        ones: bool,
+        dst: Reg,
+    },
+    /// A `v128` constant (low, high): built through the scratch register.
+    VecConst {
+        dst: Reg,
+        bits: [u64; 2],
+    },
+    VecLoad {
+        kind: VecLoadKind,
+        dst: Reg,
+        addr: Amode,
+    },
+    /// 16 bytes (`movdqu`).
+    VecStore {
+        src: Reg,
+        addr: Amode,
+    },
+    /// `pextr*`: lane `lane` (of `size`) of `src` into general-purpose `dst`, zero
+    /// extended.
+    VecExtract {
+        size: Size,
+        dst: Reg,
+        src: Reg,
+        lane: u8,
+    },
+    /// `pinsr*`: lane `lane` (of `size`) of `dst` replaced by general-purpose `src`.
+    VecInsert {
+        size: Size,
+        dst: Reg,
+        src: Reg,
+        lane: u8,
+    },
+    /// The sign bits of `src`'s lanes of `lane_bytes` (1, 4, 8) into `dst`.
+    VecMask {
+        lane_bytes: u8,
+        dst: Reg,
+        src: Reg,
+    },
+    /// `ptest a, b`: ZF set when `a & b` is zero.
+    Ptest {
+        a: Reg,
+        b: Reg,
+    },
     /// `dst = cond != 0 ? a : dst` for SSE registers (a branch; no cmov there).
     XmmSelect {
         cond: Reg,
@@ -664,6 +747,46 @@ impl MInst {
                 f(src, Use::Read);
                 f(tmp, Use::Early);
                 f(dst, Use::Early);
+            }
+            // An operation in place (`pshufd x, x`) modifies its register.
+            MInst::Vec { op, dst, src } => {
+                let u = if op.reads_dst() || dst == src {
+                    Use::Modify
+                } else {
+                    Use::Write
+                };
+                f(src, Use::Read);
+                f(dst, u);
+            }
+            MInst::VecImm { op, dst, src, .. } => {
+                let u = if op.reads_dst() || dst == src {
+                    Use::Modify
+                } else {
+                    Use::Write
+                };
+                f(src, Use::Read);
+                f(dst, u);
+            }
+            MInst::VecFill { dst, .. } | MInst::VecConst { dst, .. } => f(dst, Use::Write),
+            MInst::VecLoad { dst, addr, .. } => {
+                amode(addr, f);
+                f(dst, Use::Write);
+            }
+            MInst::VecStore { src, addr } => {
+                amode(addr, f);
+                f(src, Use::Read);
+            }
+            MInst::VecExtract { dst, src, .. } | MInst::VecMask { dst, src, .. } => {
+                f(src, Use::Read);
+                f(dst, Use::Write);
+            }
+            MInst::VecInsert { dst, src, .. } => {
+                f(src, Use::Read);
+                f(dst, Use::Modify);
+            }
+            MInst::Ptest { a, b } => {
+                f(a, Use::Read);
+                f(b, Use::Read);
             }
             MInst::XmmSelect { cond, dst, a } => {
                 f(cond, Use::Read);

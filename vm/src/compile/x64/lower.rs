@@ -66,15 +66,17 @@ struct Lower<'a> {
 
 const NO_REG: Reg = Reg(u32::MAX);
 
+mod simd;
+
 fn size_of(ty: Type) -> Size {
     if ty.is_64() { Size::S64 } else { Size::S32 }
 }
 
 fn class_of(ty: Type) -> Class {
-    if ty.is_float() {
-        Class::Float
-    } else {
-        Class::Int
+    match ty {
+        Type::V128 => Class::Vector,
+        Type::F32 | Type::F64 => Class::Float,
+        Type::I32 | Type::I64 => Class::Int,
     }
 }
 
@@ -388,7 +390,7 @@ impl Lower<'_> {
         }
         for &i in &bd.insts {
             let d = &self.f.insts[i.index()];
-            if matches!(d.op, Opcode::Select) && !self.f.ty(d.result).is_float() {
+            if matches!(d.op, Opcode::Select) && !self.f.ty(d.result).is_sse() {
                 candidate(d.args[0], self);
             }
         }
@@ -428,7 +430,7 @@ impl Lower<'_> {
                 Opcode::Load(MemKind::U8 | MemKind::U16) => false,
                 _ => continue,
             };
-            if d.ty.is_float() || self.uses[d.result.index()] != 1 || d.imm > i32::MAX as u64 {
+            if d.ty.is_sse() || self.uses[d.result.index()] != 1 || d.imm > i32::MAX as u64 {
                 continue;
             }
             let j = self.first_user[d.result.index()] as usize;
@@ -531,12 +533,17 @@ impl Lower<'_> {
         };
         match class {
             Class::Int => self.emit(MInst::Mov { dst, src }),
-            Class::Float => self.emit(MInst::XmmMov { dst, src }),
+            Class::Float | Class::Vector => self.emit(MInst::XmmMov { dst, src }),
         }
     }
 
     fn load_to(&mut self, ty: Type, dst: Reg, addr: Amode) {
         match ty {
+            Type::V128 => self.emit(MInst::VecLoad {
+                kind: VecLoadKind::Full,
+                dst,
+                addr,
+            }),
             Type::F32 | Type::F64 => self.emit(MInst::XmmLoad {
                 double: ty == Type::F64,
                 dst,
@@ -552,6 +559,7 @@ impl Lower<'_> {
 
     fn store_from(&mut self, ty: Type, src: Reg, addr: Amode) {
         match ty {
+            Type::V128 => self.emit(MInst::VecStore { src, addr }),
             Type::F32 | Type::F64 => self.emit(MInst::XmmStore {
                 double: ty == Type::F64,
                 src,
@@ -724,6 +732,13 @@ impl Lower<'_> {
         use Opcode as O;
         match d.op {
             O::Const => {}
+            O::V128Const
+            | O::Simd(_)
+            | O::Shuffle
+            | O::Lane(..)
+            | O::VLoad(_)
+            | O::LoadLane { .. }
+            | O::StoreLane { .. } => self.vector_inst(d),
             O::Add if self.is_folded(a) || self.is_folded(b) || self.tested_by_branch(d.result) => {
                 let dst = self.def(d.result);
                 self.alu(Alu::Add, ty, dst, a, b);
@@ -1078,7 +1093,7 @@ impl Lower<'_> {
             }
             O::Select => {
                 let dst = self.def(d.result);
-                if ty.is_float() {
+                if ty.is_sse() {
                     let (rf, rt, rcond) = (self.reg(c), self.reg(b), self.reg(a));
                     self.mov(dst, rf);
                     self.emit(MInst::XmmSelect {
@@ -1156,7 +1171,7 @@ impl Lower<'_> {
                 if d.op == O::GlobalGet {
                     let dst = self.def(d.result);
                     self.load_to(ty, dst, addr);
-                } else if !ty.is_float()
+                } else if !ty.is_sse()
                     && let Some(k) = self.imm(a, ty)
                 {
                     self.emit(MInst::StoreImm { size, imm: k, addr });
@@ -1423,12 +1438,8 @@ impl Lower<'_> {
         let to = size_of(ty);
         let op = match kind {
             MemKind::Full => {
-                if ty.is_float() {
-                    self.emit(MInst::XmmLoad {
-                        double: ty == Type::F64,
-                        dst,
-                        addr,
-                    });
+                if ty.is_sse() {
+                    self.load_to(ty, dst, addr);
                     return;
                 }
                 LoadOp::Zx(to)
@@ -1459,7 +1470,7 @@ impl Lower<'_> {
             _ => Size::S64,
         };
         let value = d.args[1];
-        if !ty.is_float()
+        if !ty.is_sse()
             && let Some(k) = self.imm(value, ty)
         {
             let addr = self.mem_addr(d.aux, d.args[0], d.imm, bytes);
@@ -1468,12 +1479,8 @@ impl Lower<'_> {
         }
         let src = self.reg(value);
         let addr = self.mem_addr(d.aux, d.args[0], d.imm, bytes);
-        if ty.is_float() {
-            self.emit(MInst::XmmStore {
-                double: ty == Type::F64,
-                src,
-                addr,
-            });
+        if ty.is_sse() {
+            self.store_from(ty, src, addr);
         } else {
             self.emit(MInst::Store { size, src, addr });
         }
@@ -1635,13 +1642,17 @@ impl Lower<'_> {
             uses.push(Reg::gpr(R10));
             self.has_ref_calls = true;
         }
+        // Stack arguments first: storing one needs its value in a register, and the
+        // argument registers are taken once they are set.
         for (k, &a) in args.iter().enumerate() {
-            match sig.params[k] {
-                ArgLoc::Reg(r) => {
-                    self.mov(r, a);
-                    uses.push(r);
-                }
-                ArgLoc::Stack(slot) => self.store_from(params[k], a, Amode::sp(8 * slot as i32)),
+            if let ArgLoc::Stack(slot) = sig.params[k] {
+                self.store_from(params[k], a, Amode::sp(8 * slot as i32));
+            }
+        }
+        for (k, &a) in args.iter().enumerate() {
+            if let ArgLoc::Reg(r) = sig.params[k] {
+                self.mov(r, a);
+                uses.push(r);
             }
         }
         let area_off = 8 * sig.stack_args;

@@ -17,7 +17,7 @@
 
 #![forbid(unsafe_code)]
 
-use super::abi::{ArgLoc, Sig};
+use super::abi::{ArgLoc, Sig, slot_offsets, slots};
 use super::asm::*;
 use super::inst::Reg;
 use crate::compile::ir::Type;
@@ -32,6 +32,7 @@ fn int(r: Reg) -> Gpr {
 
 fn load_arg(a: &mut Asm, ty: Type, loc: Reg, mem: Mem) {
     match ty {
+        Type::V128 => a.movdqu_load(loc.as_xmm(), mem),
         Type::F32 => a.sse_load(false, loc.as_xmm(), mem),
         Type::F64 => a.sse_load(true, loc.as_xmm(), mem),
         Type::I32 => a.load(Size::S32, int(loc), mem),
@@ -41,6 +42,7 @@ fn load_arg(a: &mut Asm, ty: Type, loc: Reg, mem: Mem) {
 
 fn store_arg(a: &mut Asm, ty: Type, loc: Reg, mem: Mem) {
     match ty {
+        Type::V128 => a.movdqu_store(mem, loc.as_xmm()),
         Type::F32 => a.sse_store(false, mem, loc.as_xmm()),
         Type::F64 => a.sse_store(true, mem, loc.as_xmm()),
         Type::I32 => {
@@ -49,6 +51,29 @@ fn store_arg(a: &mut Asm, ty: Type, loc: Reg, mem: Mem) {
             a.store(Size::S64, mem, R11);
         }
         Type::I64 => a.store(Size::S64, mem, int(loc)),
+    }
+}
+
+/// Copies a value of type `ty` (one 8-byte word, two for a v128) from `src` to `dst`
+/// through `tmp`.
+fn copy_words(a: &mut Asm, ty: Type, dst: Mem, src: Mem, tmp: Gpr) {
+    for w in 0..slots(ty) as i32 {
+        a.load(
+            Size::S64,
+            tmp,
+            Mem {
+                disp: src.disp + 8 * w,
+                ..src
+            },
+        );
+        a.store(
+            Size::S64,
+            Mem {
+                disp: dst.disp + 8 * w,
+                ..dst
+            },
+            tmp,
+        );
     }
 }
 
@@ -72,16 +97,21 @@ pub(crate) fn entry(a: &mut Asm, params: &[Type], results: &[Type]) {
         a.alu_ri(Alu::Sub, Size::S64, RSP, area as i32);
     }
     // Stack arguments first (they go through r11), then registers.
-    for (k, (&ty, loc)) in params.iter().zip(&sig.params).enumerate() {
+    let param_at = slot_offsets(params);
+    for ((&ty, loc), &at) in params.iter().zip(&sig.params).zip(&param_at) {
         if let ArgLoc::Stack(s) = loc {
-            a.load(Size::S64, R11, Mem::base(R12, 8 * k as i32));
-            a.store(Size::S64, Mem::base(RSP, 8 * *s as i32), R11);
-            let _ = ty;
+            copy_words(
+                a,
+                ty,
+                Mem::base(RSP, 8 * *s as i32),
+                Mem::base(R12, at),
+                R11,
+            );
         }
     }
-    for (k, (&ty, loc)) in params.iter().zip(&sig.params).enumerate() {
+    for ((&ty, loc), &at) in params.iter().zip(&sig.params).zip(&param_at) {
         if let ArgLoc::Reg(r) = loc {
-            load_arg(a, ty, *r, Mem::base(R12, 8 * k as i32));
+            load_arg(a, ty, *r, Mem::base(R12, at));
         }
     }
     if sig.ret_area > 0 {
@@ -89,13 +119,17 @@ pub(crate) fn entry(a: &mut Asm, params: &[Type], results: &[Type]) {
     }
     a.call_r(R13);
     // The callee popped its stack arguments: the return area is at rsp now.
-    for (k, (&ty, loc)) in results.iter().zip(&sig.results).enumerate() {
+    let result_at = slot_offsets(results);
+    for ((&ty, loc), &at) in results.iter().zip(&sig.results).zip(&result_at) {
         match loc {
-            ArgLoc::Reg(r) => store_arg(a, ty, *r, Mem::base(R12, 8 * k as i32)),
-            ArgLoc::Stack(s) => {
-                a.load(Size::S64, R11, Mem::base(RSP, 8 * *s as i32));
-                a.store(Size::S64, Mem::base(R12, 8 * k as i32), R11);
-            }
+            ArgLoc::Reg(r) => store_arg(a, ty, *r, Mem::base(R12, at)),
+            ArgLoc::Stack(s) => copy_words(
+                a,
+                ty,
+                Mem::base(R12, at),
+                Mem::base(RSP, 8 * *s as i32),
+                R11,
+            ),
         }
     }
     a.alu_rr(Alu::Xor, Size::S32, RAX, RAX);
@@ -122,7 +156,9 @@ pub(crate) fn trap_return(a: &mut Asm) {
 /// its `ud2` (a pending trap).
 pub(crate) fn adapter(a: &mut Asm, params: &[Type], results: &[Type]) -> u32 {
     let sig = Sig::new(params, results);
-    let slots = params.len().max(results.len()).max(1) as u32;
+    let (param_at, result_at) = (slot_offsets(params), slot_offsets(results));
+    let count = |ts: &[Type]| ts.iter().map(|&t| slots(t)).sum::<u32>();
+    let slots = count(params).max(count(results)).max(1);
     // [rbp-8] return area, [rbp-16] r8, [rbp-24] r9 (callee-saved in the Wasm convention,
     // not in System V), then the slots.
     let frame = (24 + 8 * slots).div_ceil(16) * 16;
@@ -132,14 +168,11 @@ pub(crate) fn adapter(a: &mut Asm, params: &[Type], results: &[Type]) -> u32 {
     a.store(Size::S64, Mem::base(RBP, -8), RAX);
     a.store(Size::S64, Mem::base(RBP, -16), R8);
     a.store(Size::S64, Mem::base(RBP, -24), R9);
-    for (k, (&ty, loc)) in params.iter().zip(&sig.params).enumerate() {
-        let slot = Mem::base(RSP, 8 * k as i32);
+    for ((&ty, loc), &at) in params.iter().zip(&sig.params).zip(&param_at) {
+        let slot = Mem::base(RSP, at);
         match loc {
             ArgLoc::Reg(r) => store_arg(a, ty, *r, slot),
-            ArgLoc::Stack(s) => {
-                a.load(Size::S64, R11, Mem::base(RBP, 16 + 8 * *s as i32));
-                a.store(Size::S64, slot, R11);
-            }
+            ArgLoc::Stack(s) => copy_words(a, ty, slot, Mem::base(RBP, 16 + 8 * *s as i32), R11),
         }
     }
     a.load(Size::S64, RDI, Mem::base(R14, VMOffsets::STORE as i32));
@@ -153,16 +186,21 @@ pub(crate) fn adapter(a: &mut Asm, params: &[Type], results: &[Type]) -> u32 {
     // Return-area results first: they use r10/r11, and rax is a result register.
     if sig.ret_area > 0 {
         a.load(Size::S64, R11, Mem::base(RBP, -8));
-        for (k, loc) in sig.results.iter().enumerate() {
+        for ((&ty, loc), &at) in results.iter().zip(&sig.results).zip(&result_at) {
             if let ArgLoc::Stack(s) = loc {
-                a.load(Size::S64, R10, Mem::base(RSP, 8 * k as i32));
-                a.store(Size::S64, Mem::base(R11, 8 * *s as i32), R10);
+                copy_words(
+                    a,
+                    ty,
+                    Mem::base(R11, 8 * *s as i32),
+                    Mem::base(RSP, at),
+                    R10,
+                );
             }
         }
     }
-    for (k, (&ty, loc)) in results.iter().zip(&sig.results).enumerate() {
+    for ((&ty, loc), &at) in results.iter().zip(&sig.results).zip(&result_at) {
         if let ArgLoc::Reg(r) = loc {
-            load_arg(a, ty, *r, Mem::base(RSP, 8 * k as i32));
+            load_arg(a, ty, *r, Mem::base(RSP, at));
         }
     }
     a.load(Size::S64, R8, Mem::base(RBP, -16));
