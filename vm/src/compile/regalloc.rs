@@ -306,6 +306,9 @@ struct Allocator<'a> {
     /// Position of each virtual register's last write (`u32::MAX` for block
     /// parameters, which instructions never write).
     last_def: Vec<u32>,
+    /// The writes before the last of registers written more than once (two-address
+    /// forms, sequences updating a temporary in place), as (register, position).
+    earlier_defs: Vec<(u32, u32)>,
     /// Every interval's uses, grouped by register and sorted by position.
     use_pos: Vec<UsePos>,
 }
@@ -325,6 +328,7 @@ pub(crate) fn allocate(code: &mut VCode, info: &RegInfo) -> Allocation {
         live_in: Vec::new(),
         live_in_starts: Vec::new(),
         last_def: vec![u32::MAX; code.vregs.len()],
+        earlier_defs: Vec::new(),
         use_pos: Vec::new(),
     };
     let mut insts = code.insts.clone();
@@ -386,6 +390,7 @@ impl Allocator<'_> {
         let mut hints: Vec<Option<u32>> = vec![None; nv];
         let mut hint_vregs: Vec<Option<u32>> = vec![None; nv];
         let last_def = &mut self.last_def;
+        let earlier_defs = &mut self.earlier_defs;
         // Fixed ranges per physical register, collected per block backwards.
         let mut fixed_ranges: Vec<Vec<Range>> = vec![Vec::new(); 32];
 
@@ -427,6 +432,9 @@ impl Allocator<'_> {
                         }
                         Use::Write | Use::Early => {
                             let at = if u == Use::Early { p_use } else { p_def };
+                            if last_def[v] != u32::MAX {
+                                earlier_defs.push((v as u32, last_def[v]));
+                            }
                             last_def[v] = at;
                             if def_pos[v] == u32::MAX {
                                 def_pos[v] = at;
@@ -445,6 +453,9 @@ impl Allocator<'_> {
                             }
                         }
                         Use::Modify => {
+                            if last_def[v] != u32::MAX {
+                                earlier_defs.push((v as u32, last_def[v]));
+                            }
                             last_def[v] = p_def;
                             flat_uses.push((v as u32, (p_use, b)));
                             flat_use_pos.push((
@@ -1190,6 +1201,31 @@ impl Allocator<'_> {
                 } else {
                     after[(at / 2) as usize].push(store);
                 }
+            }
+        }
+        // A register written again later may be spilled between two writes: the value
+        // a reload there reads is that of the earlier write, so it is stored too.
+        // (Registers written consecutively, as by `mov` + two-address op, never are.)
+        self.earlier_defs.sort_unstable();
+        for (k, &(v, d)) in self.earlier_defs.iter().enumerate() {
+            let v = v as usize;
+            if slot[v] == u32::MAX {
+                continue;
+            }
+            let next = match self.earlier_defs.get(k + 1) {
+                Some(&(w, e)) if w as usize == v => e,
+                _ => self.last_def[v],
+            };
+            let reloaded = self.children[v].iter().any(|&c| {
+                let it = &self.intervals[c];
+                (it.spilled || it.reg.is_none()) && it.start() > d && it.start() <= next
+            });
+            if reloaded && let Some(Loc::Reg(r)) = table.loc_at(v as u32, d) {
+                after[(d / 2) as usize].push(Move {
+                    class: code.vregs[v],
+                    src: Loc::Reg(r),
+                    dst: Loc::Stack(slot[v]),
+                });
             }
         }
         // Group moves per position: [edge-in moves][param stores][split moves][edge-out].

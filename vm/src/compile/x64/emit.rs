@@ -571,6 +571,9 @@ impl Emitter<'_> {
             MInst::VecImm { op, dst, src, imm } => {
                 self.a.vec_imm(*op, dst.as_xmm(), src.as_xmm(), *imm)
             }
+            MInst::VecShiftImm { op, dst, amount } => {
+                self.a.vec_shift_imm(*op, dst.as_xmm(), *amount)
+            }
             MInst::VecFill { ones, dst } => {
                 let d = dst.as_xmm();
                 let op = if *ones { VecOp::Pcmpeqd } else { VecOp::Pxor };

@@ -495,6 +495,12 @@ pub(crate) enum MInst {
         src: Reg,
         imm: u8,
     },
+    /// `dst = dst shift amount` lane-wise (`op` is one of the shifts).
+    VecShiftImm {
+        op: VecOp,
+        dst: Reg,
+        amount: u8,
+    },
     /// All bits of `dst` zero (`pxor`) or one (`pcmpeqd`).
     VecFill {
         ones: bool,
@@ -768,6 +774,7 @@ impl MInst {
                 f(dst, u);
             }
             MInst::VecFill { dst, .. } | MInst::VecConst { dst, .. } => f(dst, Use::Write),
+            MInst::VecShiftImm { dst, .. } => f(dst, Use::Modify),
             MInst::VecLoad { dst, addr, .. } => {
                 amode(addr, f);
                 f(dst, Use::Write);

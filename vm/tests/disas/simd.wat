@@ -1,0 +1,31 @@
+;; Vector code: loads and stores with the heap base, lane-wise arithmetic in place,
+;; shuffles through pshufb, splats and lanes, and multi-instruction sequences.
+(module
+  (memory 1)
+  (func (export "add_mem") (param $p i32)
+    (v128.store offset=32 (local.get $p)
+      (i32x4.add (v128.load (local.get $p)) (v128.load offset=16 (local.get $p)))))
+  (func (export "dot") (param $a i32) (param $b i32) (param $n i32) (result i32)
+    (local $acc v128) (local $v v128)
+    (block $done
+      (loop $next
+        (br_if $done (i32.eqz (local.get $n)))
+        (local.set $acc (i32x4.add (local.get $acc)
+          (i32x4.dot_i16x8_s (v128.load (local.get $a)) (v128.load (local.get $b)))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $next)))
+    (local.set $v (i32x4.add (local.get $acc)
+      (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $acc) (local.get $acc))))
+    (i32.add (i32x4.extract_lane 0 (local.get $v)) (i32x4.extract_lane 1 (local.get $v))))
+  (func (export "splat_mask") (param $x i32) (param $v v128) (result i32)
+    (i8x16.bitmask (i8x16.eq (i8x16.splat (local.get $x)) (local.get $v))))
+  (func (export "select_lanes") (param v128 v128) (result v128)
+    (i8x16.shuffle 0 17 2 19 4 21 6 23 8 25 10 27 12 29 14 31 (local.get 0) (local.get 1)))
+  (func (export "min") (param v128 v128) (result v128)
+    (f32x4.min (local.get 0) (local.get 1)))
+  (func (export "mul64") (param v128 v128) (result v128)
+    (i64x2.mul (local.get 0) (local.get 1)))
+  (func (export "shifts") (param v128 i32) (result v128)
+    (i32x4.shr_u (i16x8.shl (local.get 0) (i32.const 3)) (local.get 1))))
