@@ -314,3 +314,39 @@ fn declared_locals_start_at_zero_on_every_call() {
         }
     });
 }
+
+/// Loops whose branch targets the branch op itself (a `loop` with nothing before its
+/// branch): the interpreter's dispatch must still see them as backward branches and
+/// check for an interrupt, or an infinite loop could not be stopped.
+#[test]
+fn branches_to_themselves_are_interruptible() {
+    const SPIN: &str = r#"
+    (module
+      (func (export "br") (loop $l (br $l)))
+      (func (export "br_if") (param i32) (loop $l (br_if $l (local.get 0))))
+      (func (export "br_table") (param i32) (loop $l (br_table $l $l (local.get 0)))))
+    "#;
+    let engine = Engine::new(Config::default().strategy(Strategy::Interpreter));
+    let module = Module::new(&engine, wat(SPIN)).expect("valid module");
+    for name in ["br", "br_if", "br_table"] {
+        let (done, result) = std::sync::mpsc::channel();
+        let mut store = Store::new(&engine, ());
+        let inst = Linker::new(&engine)
+            .instantiate(&mut store, &module)
+            .expect("instantiate");
+        let handle = store.interrupt_handle();
+        std::thread::spawn(move || {
+            let f = inst.get_func(&store, name).expect("exported function");
+            let args: &[Val] = if name == "br" { &[] } else { &[Val::I32(1)] };
+            let err = f.call(&mut store, args, &mut []).expect_err("interrupted");
+            let code = err.as_trap().map(|t| t.code());
+            done.send(code).expect("the test waits");
+        });
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        handle.interrupt();
+        let code = result
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("`{name}` spin loop not interrupted"));
+        assert_eq!(code, Some(TrapCode::Interrupted), "{name}");
+    }
+}

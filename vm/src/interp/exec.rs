@@ -27,6 +27,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A suspended caller.
 pub(crate) struct Frame {
+    /// The caller's call op (the loop steps past it on return).
     ret_pc: *const Op,
     code: *const Op,
     fp: *mut u64,
@@ -199,16 +200,22 @@ unsafe fn execute<T>(
                 }
             };
         }
+        // `pc` points at the op being executed until the loop's latch steps it; a taken
+        // branch sets it and goes straight to the next iteration. A branch to itself or
+        // backwards is a loop: it checks for an interrupt.
         macro_rules! jump {
             ($target:expr) => {{
                 let target = code.add($target as usize);
-                if target < pc {
+                if target <= pc {
                     check_interrupt!();
                 }
                 pc = target;
+                continue;
             }};
         }
         // Enters defined function `$def` of the current instance with its frame at `$fp`.
+        // `pc` is left at the callee's first op: inside the loop, the caller must
+        // `continue` rather than reach the latch.
         macro_rules! enter {
             ($def:expr, $fp:expr) => {{
                 let callee = &*ctx.code.add($def as usize);
@@ -267,6 +274,7 @@ unsafe fn execute<T>(
                         }
                         enter!(def, fp.add($base as usize));
                         check_interrupt!();
+                        continue;
                     }
                     ref entity => {
                         // A host function, or a function another engine runs: it takes
@@ -526,7 +534,6 @@ unsafe fn execute<T>(
 
         loop {
             let op = *pc;
-            pc = pc.add(1);
             match op {
                 Op::Unreachable => trap!(TrapCode::Unreachable),
                 Op::Br { target } => jump!(target),
@@ -543,7 +550,9 @@ unsafe fn execute<T>(
                 Op::BrTable { index, len } => {
                     let i = (r!(index) as u32).min(len);
                     // Take the entry's branch here rather than dispatching it.
-                    match *pc.add(i as usize) {
+                    // The entries follow the `BrTable`; a non-`Br` entry is dispatched
+                    // next (the latch steps past the `BrTable` itself).
+                    match *pc.add(1 + i as usize) {
                         Op::Br { target } => jump!(target),
                         _ => pc = pc.add(i as usize),
                     }
@@ -557,6 +566,7 @@ unsafe fn execute<T>(
                     push_frame!();
                     enter!(func, fp.add(base as usize));
                     check_interrupt!();
+                    continue;
                 }
                 Op::CallImport { func, base } => {
                     let f = *ctx.funcs.add(func as usize);
@@ -1707,6 +1717,9 @@ unsafe fn execute<T>(
                 Op::F64x2ConvertLowI32x4S(d, a) => vun!(d, a, simd::f64x2_convert_low_i32x4_s),
                 Op::F64x2ConvertLowI32x4U(d, a) => vun!(d, a, simd::f64x2_convert_low_i32x4_u),
             }
+            // The latch: every op that does not branch, call or return goes on with the
+            // next one. (A return resumes at the caller's call op, stepped past here.)
+            pc = pc.add(1);
         }
     }
 }
