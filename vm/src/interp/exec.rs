@@ -16,7 +16,7 @@
 use super::float::{self, f32ops, f64ops};
 use super::ir::{MemAccess, Op};
 use super::simd;
-use super::translate::CompiledFunc;
+use super::translate::{CompiledFunc, ENTRY_ZEROED};
 use crate::error::{Trap, TrapCode};
 use crate::runtime::backend;
 use crate::runtime::func::FuncEntity;
@@ -25,7 +25,9 @@ use crate::runtime::store::{Store, StoreInner};
 use crate::runtime::vmctx::{GlobalCell, VMInterrupts, funcref_of};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// A suspended caller.
+/// A suspended caller. Plain data (no `Drop`): `execute` writes and reads frames in the
+/// spare capacity of `StoreInner::frames` through a raw pointer (see `frames_top` there).
+#[derive(Clone, Copy)]
 pub(crate) struct Frame {
     /// The caller's call op (the loop steps past it on return).
     ret_pc: *const Op,
@@ -37,6 +39,10 @@ pub(crate) struct Frame {
 
 /// How many host→Wasm calls may nest (each uses some native stack).
 const MAX_NESTED_CALLS: usize = 100;
+
+/// Frames the frame array grows to at least when it first fills up (then it doubles,
+/// never beyond the call-depth limit).
+const MIN_FRAMES: usize = 256;
 
 /// Hot state of the current instance.
 struct Ctx {
@@ -173,6 +179,40 @@ unsafe fn execute<T>(
         let max_table = store.inner.limits.max_table_elements;
         let mut ctx = Ctx::load(&store.inner, instance);
         let mut cur_def = def;
+        // The frames of this call live in `store.inner.frames` from index `floor` up. They
+        // are pushed and popped through `frames_top` (the first free entry) without
+        // touching the `Vec`: its length stays `floor` and the entries above are written
+        // in its spare capacity, below `frames_end` (the capacity or the depth limit,
+        // whichever is less, so one comparison per call checks both). The length is set
+        // to the true count only around anything that may use the vector (a host call,
+        // which may run Wasm that pushes frames of its own, and growing it), and the
+        // pointers are re-read afterwards since the vector may have moved. `run`
+        // truncates the vector to `floor` at the end, so every exit may leave it at any
+        // length between `floor` and the true count: the entries are plain data.
+        let mut frames_base: *mut Frame;
+        let mut frames_top: *mut Frame;
+        let mut frames_floor: *mut Frame;
+        let mut frames_end: *mut Frame;
+        // (Re)derives the frame pointers from the vector, with `$count` frames in use.
+        macro_rules! load_frames {
+            ($count:expr) => {{
+                let count: usize = $count;
+                let frames = &mut store.inner.frames;
+                frames_base = frames.as_mut_ptr();
+                frames_top = frames_base.add(count);
+                frames_floor = frames_base.add(floor);
+                frames_end = frames_base.add(frames.capacity().min(max_depth));
+            }};
+        }
+        // Makes the vector's length the true count of frames (before the vector is used).
+        macro_rules! sync_frames {
+            () => {{
+                let count = frames_top.offset_from(frames_base) as usize;
+                store.inner.frames.set_len(count);
+                count
+            }};
+        }
+        load_frames!(floor);
         let mut fp = stack_ptr.add(base);
         let mut code: *const Op;
         let mut pc: *const Op;
@@ -223,22 +263,17 @@ unsafe fn execute<T>(
                 if new_fp.add(callee.frame_size as usize) > stack_end {
                     trap!(TrapCode::StackOverflow);
                 }
-                // Most functions declare few locals: store them directly rather than
-                // calling `memset`.
+                // Most functions declare few locals: zero `ENTRY_ZEROED` slots with plain
+                // stores (the frame size is padded to hold them; any beyond the declared
+                // locals are operand slots, written before they are read) rather than
+                // calling `memset` or branching on the count.
                 let locals = new_fp.add(callee.param_slots as usize);
-                match callee.local_slots {
-                    0 => {}
-                    1 => *locals = 0,
-                    2 => {
-                        *locals = 0;
-                        *locals.add(1) = 0;
-                    }
-                    3 => {
-                        *locals = 0;
-                        *locals.add(1) = 0;
-                        *locals.add(2) = 0;
-                    }
-                    n => std::ptr::write_bytes(locals, 0, n as usize),
+                if callee.local_slots <= ENTRY_ZEROED {
+                    locals
+                        .cast::<[u64; ENTRY_ZEROED as usize]>()
+                        .write([0; ENTRY_ZEROED as usize]);
+                } else {
+                    std::ptr::write_bytes(locals, 0, callee.local_slots as usize);
                 }
                 fp = new_fp;
                 code = callee.code.as_ptr();
@@ -248,16 +283,24 @@ unsafe fn execute<T>(
         }
         macro_rules! push_frame {
             () => {{
-                if store.inner.frames.len() >= max_depth {
-                    trap!(TrapCode::StackOverflow);
+                if frames_top >= frames_end {
+                    // Full: at the depth limit, or the vector needs to grow.
+                    let count = sync_frames!();
+                    if count >= max_depth {
+                        trap!(TrapCode::StackOverflow);
+                    }
+                    let want = (2 * count).max(MIN_FRAMES).min(max_depth);
+                    store.inner.frames.reserve_exact(want - count);
+                    load_frames!(count);
                 }
-                store.inner.frames.push(Frame {
+                frames_top.write(Frame {
                     ret_pc: pc,
                     code,
                     fp,
                     instance: ctx.instance,
                     def: cur_def,
                 });
+                frames_top = frames_top.add(1);
             }};
         }
         // Calls store function `$func` with its frame at slot `$base` of this frame.
@@ -288,8 +331,11 @@ unsafe fn execute<T>(
                         let caller_instance = ctx.instance;
                         let saved_top = store.inner.stack_top;
                         store.inner.stack_top = at + n;
+                        // Nested Wasm pushes its frames above ours (and truncates back).
+                        let count = sync_frames!();
                         let result = backend::invoke(store, $func, at, n, Some(caller_instance));
                         store.inner.stack_top = saved_top;
+                        load_frames!(count);
                         if let Err(t) = result {
                             return Err(
                                 t.with_function(|| name_of(store, caller_instance, cur_def))
@@ -302,10 +348,11 @@ unsafe fn execute<T>(
         }
         macro_rules! do_return {
             () => {{
-                if store.inner.frames.len() == floor {
+                if frames_top == frames_floor {
                     return Ok(());
                 }
-                let f = store.inner.frames.pop().expect("above the floor");
+                frames_top = frames_top.sub(1);
+                let f = frames_top.read();
                 fp = f.fp;
                 pc = f.ret_pc;
                 code = f.code;

@@ -31,7 +31,9 @@ use std::collections::HashMap;
 #[derive(Debug)]
 pub(crate) struct CompiledFunc {
     pub code: Box<[Op]>,
-    /// Slots the frame needs: locals plus the deepest operand stack.
+    /// Slots the frame needs: locals plus the deepest operand stack, and at least
+    /// `param_slots + ENTRY_ZEROED` (entering zeroes that many slots after the parameters
+    /// when the function declares no more locals than that).
     pub frame_size: u32,
     pub param_slots: u32,
     /// Slots of declared (non-parameter) locals, zeroed on entry.
@@ -39,6 +41,11 @@ pub(crate) struct CompiledFunc {
     /// Immediates too wide for an op (`v128.const` values, shuffle masks), by index.
     pub consts: Box<[u128]>,
 }
+
+/// Slots after the parameters that entering a function zeroes with four plain stores
+/// (when it declares at most that many local slots): the frame size is padded to hold
+/// them, so that common case needs no `memset` and no branch on the exact count.
+pub(crate) const ENTRY_ZEROED: u32 = 4;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Kind {
@@ -164,7 +171,7 @@ pub(crate) fn translate(cx: &Context<'_>, bytes: &[u8], def_index: u32) -> Resul
     }
     Ok(CompiledFunc {
         code: t.code.into_boxed_slice(),
-        frame_size: t.max_slot,
+        frame_size: t.max_slot.max(param_slots + ENTRY_ZEROED),
         param_slots,
         local_slots: t.num_local_slots - param_slots,
         consts: t.consts.into_boxed_slice(),
