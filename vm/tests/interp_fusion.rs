@@ -113,6 +113,43 @@ const MODULE: &str = r#"
     (local i32)
     (local.set 1 (i32.add (local.get 1) (local.get 0)))
     (local.get 1))
+;; wasi-libc's byte-wise memcmp: two byte loads compared by a branch
+  (func (export "memcmp") (param i32 i32 i32) (result i32)
+    (local i32 i32)
+    (block $done
+      (br_if $done (i32.eqz (local.get 2)))
+      (loop $next
+        (br_if $done (i32.ne (local.tee 3 (i32.load8_u (local.get 0)))
+                             (local.tee 4 (i32.load8_u (local.get 1)))))
+        (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+        (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+        (br_if $next (local.tee 2 (i32.add (local.get 2) (i32.const -1)))))
+      (return (i32.const 0)))
+    (i32.sub (local.get 3) (local.get 4)))
+  ;; the same with temporaries only: counts equal leading bytes
+  (func (export "common") (param i32 i32 i32) (result i32)
+    (local $n i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.eqz (local.get 2)))
+        (br_if $done (i32.ne (i32.load8_u (local.get 0)) (i32.load8_u (local.get 1))))
+        (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+        (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (local.set 2 (i32.sub (local.get 2) (i32.const 1)))
+        (br $next)))
+    (local.get $n))
+  ;; `if` on equal bytes (the negated branch), and the second address loaded first
+  (func (export "same_byte") (param i32 i32) (result i32)
+    (if (result i32) (i32.eq (i32.load8_u (local.get 0)) (i32.load8_u (local.get 1)))
+      (then (i32.const 1)) (else (i32.const 2))))
+;; the second load's address is the byte the first one loaded into a local
+  (func (export "chase") (param i32) (result i32)
+    (local i32)
+    (if (result i32) (i32.ne (local.tee 1 (i32.load8_u (local.get 0)))
+                             (i32.load8_u (local.get 1)))
+      (then (i32.add (local.get 1) (i32.const 1000)))
+      (else (local.get 1))))
   (func (export "fresh_locals") (param i32) (result i32)
     (i32.add
       (i32.add (call $locals (local.get 0)) (call $locals (local.get 0)))
@@ -349,4 +386,62 @@ fn branches_to_themselves_are_interruptible() {
             .unwrap_or_else(|_| panic!("`{name}` spin loop not interrupted"));
         assert_eq!(code, Some(TrapCode::Interrupted), "{name}");
     }
+}
+
+#[test]
+fn byte_compare_branches_compare_and_trap_like_the_loads() {
+    run(|store, inst| {
+        // Memory: 0x81.. at 0..16, zeros after.
+        assert_eq!(i32_of(store, inst, "memcmp", &[0, 0, 16]), 0);
+        assert_eq!(i32_of(store, inst, "memcmp", &[0, 0, 0]), 0);
+        // 0x81 vs 0x82 at once: the difference of the first bytes.
+        assert_eq!(i32_of(store, inst, "memcmp", &[0, 1, 4]), -1);
+        // byte 15 (0x90) vs byte 16 (0): equal zeros from 16 on.
+        assert_eq!(i32_of(store, inst, "memcmp", &[15, 16, 3]), 0x90);
+        assert_eq!(i32_of(store, inst, "memcmp", &[20, 30, 50]), 0);
+        // b reaches the 7 at address 104 first.
+        assert_eq!(i32_of(store, inst, "memcmp", &[20, 30, 100]), -7);
+        // The loaded bytes are stored to locals too: the result needs them.
+        assert_eq!(i32_of(store, inst, "memcmp", &[16, 0, 2]), -0x81);
+        // A trap at either address, the first checked first.
+        for (a, b) in [(65536, 0), (0, 65536), (65535, 65536), (-1, -1)] {
+            assert_eq!(
+                trap_of(store, inst, "memcmp", &[a, b, 5]),
+                TrapCode::MemoryOutOfBounds,
+                "{a} {b}"
+            );
+        }
+        // 65530 .. 65535 equal (zeros), then one past the end.
+        assert_eq!(
+            trap_of(store, inst, "memcmp", &[65530, 65530, 10]),
+            TrapCode::MemoryOutOfBounds
+        );
+        assert_eq!(i32_of(store, inst, "common", &[2, 2, 10]), 10);
+        assert_eq!(i32_of(store, inst, "common", &[0, 1, 10]), 0);
+        assert_eq!(i32_of(store, inst, "common", &[31, 30, 7]), 7);
+        // Bytes 16.. (zeros) against 90..: equal up to the 7 at 104.
+        assert_eq!(i32_of(store, inst, "common", &[16, 90, 20]), 14);
+        assert_eq!(
+            trap_of(store, inst, "common", &[65536, 0, 3]),
+            TrapCode::MemoryOutOfBounds
+        );
+        assert_eq!(
+            trap_of(store, inst, "common", &[1, 65536, 3]),
+            TrapCode::MemoryOutOfBounds
+        );
+        // mem[0] = 0x81 and mem[0x81] = 0: the second address is the new local.
+        assert_eq!(i32_of(store, inst, "chase", &[0]), 1000 + 0x81);
+        assert_eq!(i32_of(store, inst, "chase", &[200]), 1000);
+        assert_eq!(
+            trap_of(store, inst, "chase", &[65536]),
+            TrapCode::MemoryOutOfBounds
+        );
+        assert_eq!(i32_of(store, inst, "same_byte", &[3, 3]), 1);
+        assert_eq!(i32_of(store, inst, "same_byte", &[3, 4]), 2);
+        assert_eq!(i32_of(store, inst, "same_byte", &[20, 40]), 1);
+        assert_eq!(
+            trap_of(store, inst, "same_byte", &[0, 65536]),
+            TrapCode::MemoryOutOfBounds
+        );
+    });
 }

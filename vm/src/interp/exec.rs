@@ -26,7 +26,7 @@ use crate::runtime::vmctx::{GlobalCell, VMInterrupts, funcref_of};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A suspended caller. Plain data (no `Drop`): `execute` writes and reads frames in the
-/// spare capacity of `StoreInner::frames` through a raw pointer (see `frames_top` there).
+/// spare capacity of `StoreInner::frames` through a raw pointer (`frames_top` in `execute`).
 #[derive(Clone, Copy)]
 pub(crate) struct Frame {
     /// The caller's call op (the loop steps past it on return).
@@ -167,6 +167,14 @@ unsafe fn execute<T>(
     //   up through `ctx.memories` (indices the validator checked against the module's
     //   memories) and `ctx.memory_entities` (re-read whenever the store's memory vector
     //   may have changed: host calls and `memory.grow`), and bounds-checked the same way.
+    // - frames: `frames_top` stays within `frames_floor..=frames_end`, and `frames_end`
+    //   is at most the vector's capacity, so a push writes inside its allocation; every
+    //   entry from `frames_floor` up to `frames_top` was written by a push (`Frame` is
+    //   plain `Copy` data, so `set_len` to that count exposes only initialized entries);
+    //   the pointers are re-derived after anything that may reallocate the vector (a
+    //   host call, growing it). A function's entry writes `ENTRY_ZEROED` slots after its
+    //   parameters only when its frame size (padded to hold them) covers them, and the
+    //   stack check before it covers the frame.
     unsafe {
         let stack = store.inner.stack.as_ref().expect("allocated by the caller");
         let stack_ptr = stack.ptr();
@@ -735,6 +743,24 @@ unsafe fn execute<T>(
                 }
                 Op::BrI32Load8UEqz(a, o, t) => {
                     if load!(u8, a, o) == 0 {
+                        jump!(t);
+                    }
+                }
+                Op::BrI32Load8UNe(da, db, addrs, t) => {
+                    let x = load!(u8, addrs & 0xffff, 0);
+                    w!(da, u64::from(x));
+                    let y = load!(u8, addrs >> 16, 0);
+                    w!(db, u64::from(y));
+                    if x != y {
+                        jump!(t);
+                    }
+                }
+                Op::BrI32Load8UEq(da, db, addrs, t) => {
+                    let x = load!(u8, addrs & 0xffff, 0);
+                    w!(da, u64::from(x));
+                    let y = load!(u8, addrs >> 16, 0);
+                    w!(db, u64::from(y));
+                    if x == y {
                         jump!(t);
                     }
                 }
