@@ -150,6 +150,28 @@ const MODULE: &str = r#"
                              (i32.load8_u (local.get 1)))
       (then (i32.add (local.get 1) (i32.const 1000)))
       (else (local.get 1))))
+;; the stack-pointer prologue and epilogue of clang's code, around a store to the
+  ;; frame; returns the frame address plus what the frame held
+  (global $sp (export "sp") (mut i32) (i32.const 4096))
+  (global $other (mut i32) (i32.const 7))
+  (func $framed (export "framed") (param i32) (result i32)
+    (local $fp i32)
+    (global.set $sp (local.tee $fp (i32.sub (global.get $sp) (i32.const 32))))
+    (i32.store offset=8 (local.get $fp) (local.get 0))
+    (if (i32.gt_s (local.get 0) (i32.const 0))
+      (then (drop (call $framed (i32.sub (local.get 0) (i32.const 1))))))
+    (global.set $sp (i32.add (local.get $fp) (i32.const 32)))
+    (i32.add (local.get $fp) (i32.load offset=8 (local.get $fp))))
+  ;; the same shapes across two globals (not a prologue) and with a label in between
+  (func (export "not_prologue") (param i32) (result i32)
+    (local $x i32)
+    (global.set $other (local.tee $x (i32.add (global.get $sp) (i32.const 5))))
+    (global.get $sp)
+    (block (param i32) (result i32) (i32.add (i32.const -3)))
+    (local.tee $x)
+    (global.set $sp)
+    (i32.add (local.get $x) (global.get $other)))
+  (func (export "other") (result i32) (global.get $other))
   (func (export "fresh_locals") (param i32) (result i32)
     (i32.add
       (i32.add (call $locals (local.get 0)) (call $locals (local.get 0)))
@@ -443,5 +465,36 @@ fn byte_compare_branches_compare_and_trap_like_the_loads() {
             trap_of(store, inst, "same_byte", &[0, 65536]),
             TrapCode::MemoryOutOfBounds
         );
+    });
+}
+
+#[test]
+fn stack_pointer_prologues_and_epilogues_move_the_global() {
+    run(|store, inst| {
+        let sp = |store: &Store<()>| {
+            inst.get_global(store, "sp")
+                .expect("exported global")
+                .get(store)
+                .i32()
+                .expect("an i32")
+        };
+        assert_eq!(sp(store), 4096);
+        // Depth 0: one frame at 4096 - 32, restored on return.
+        assert_eq!(i32_of(store, inst, "framed", &[0]), 4064);
+        assert_eq!(sp(store), 4096);
+        assert_eq!(i32_of(store, inst, "framed", &[5]), 4064 + 5);
+        assert_eq!(sp(store), 4096);
+        // Wrapping below zero: 4096 - 32 * 200 wraps; the store then traps.
+        assert_eq!(
+            trap_of(store, inst, "framed", &[200]),
+            TrapCode::MemoryOutOfBounds
+        );
+    });
+    run(|store, inst| {
+        // x = 4096 + 5 goes to $other; then $sp = 4096 - 3 through a block.
+        assert_eq!(i32_of(store, inst, "not_prologue", &[0]), 4093 + 4101);
+        assert_eq!(i32_of(store, inst, "other", &[]), 4101);
+        let sp = inst.get_global(&*store, "sp").expect("exported global");
+        assert_eq!(sp.get(&*store).i32(), Some(4093));
     });
 }

@@ -860,6 +860,16 @@ unsafe fn execute<T>(
                     let cell = (*ctx.globals.add(global as usize)).as_ptr();
                     (*cell)[0] = r!(src);
                 }
+                Op::GlobalSetAddImm { global, src, imm } => {
+                    let cell = (*ctx.globals.add(global as usize)).as_ptr();
+                    (*cell)[0] = u64::from((r!(src) as u32).wrapping_add(imm as u32));
+                }
+                Op::GlobalAddImmTee { dst, global, imm } => {
+                    let cell = (*ctx.globals.add(global as usize)).as_ptr();
+                    let v = u64::from(((*cell)[0] as u32).wrapping_add(imm as u32));
+                    w!(dst, v);
+                    (*cell)[0] = v;
+                }
                 Op::GlobalGet2 { dst, global } => {
                     let v = (*ctx.globals.add(global as usize)).get();
                     w!(dst, v[0]);

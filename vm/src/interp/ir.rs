@@ -285,6 +285,20 @@ pub(crate) enum Op {
         src: Reg,
         global: u32,
     },
+    /// `global = src + imm` (i32): an `i32.add` of a constant feeding `global.set`, the
+    /// stack-pointer epilogue (`global.set $sp (i32.add (local.get $fp) (i32.const N))`).
+    GlobalSetAddImm {
+        global: u32,
+        src: Reg,
+        imm: i32,
+    },
+    /// `dst = global + imm; global = dst` (i32): the stack-pointer prologue (`global.get
+    /// $sp; i32.const N; i32.sub; local.tee $fp; global.set $sp`).
+    GlobalAddImmTee {
+        dst: Reg,
+        global: u32,
+        imm: i32,
+    },
     GlobalGet2 {
         dst: Reg,
         global: u32,

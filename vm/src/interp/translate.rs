@@ -768,6 +768,57 @@ impl<'a> Translator<'a> {
         })
     }
 
+    /// `global.set g` of an i32 the last op computed as `x + C`, as one op: the
+    /// stack-pointer epilogue (`I32AddImm` into a temporary, which only the `global.set`
+    /// reads) becomes `GlobalSetAddImm`; the prologue (`GlobalGet g` into a temporary,
+    /// `I32AddImm` of it folded into a local by `local.tee`, that local set back to `g`)
+    /// becomes `GlobalAddImmTee`, when no label lies after the `GlobalGet`. Pops the
+    /// value and emits the op if it fuses.
+    fn fuse_global_set(&mut self, g: u32) -> bool {
+        let Some(&top) = self.stack.last() else {
+            return false;
+        };
+        if top.ty != ValType::I32 {
+            return false;
+        }
+        if let Some(i) = self.fusable_top()
+            && let Op::I32AddImm(_, src, imm) = self.code[i]
+        {
+            self.code.pop();
+            self.pop();
+            self.emit(Op::GlobalSetAddImm {
+                global: g,
+                src,
+                imm,
+            });
+            return true;
+        }
+        let n = self.code.len();
+        if let Kind::Local(x) = top.kind
+            && let Some((i, written)) = self.last_local_write
+            && written == x
+            && i + 1 == n
+            && i >= 1
+            && (self.label_pc as usize) < i
+            && let Op::I32AddImm(dst, t, imm) = self.code[i]
+            && dst == x
+            && let Op::GlobalGet { dst: got, global } = self.code[i - 1]
+            && got == t
+            && global == g
+            && t >= self.num_local_slots
+        {
+            self.code.truncate(i - 1);
+            self.pop();
+            self.emit(Op::GlobalAddImmTee {
+                dst: x,
+                global: g,
+                imm,
+            });
+            return true;
+        }
+        false
+    }
+
     fn br_if(&mut self, depth: u32) {
         let branch = self.take_condition();
         if !self.branch_needs_moves(depth) {
@@ -1013,6 +1064,9 @@ impl<'a> Translator<'a> {
                 }
             }
             O::GlobalSet(g) => {
+                if self.fuse_global_set(g) {
+                    return Ok(());
+                }
                 let o = self.pop();
                 let src = self.reg(o);
                 if o.ty == V128 {
@@ -2125,6 +2179,53 @@ mod tests {
         assert!(
             code.iter()
                 .any(|op| matches!(op, Op::I32AddImmBrNez(0, -1, _))),
+            "{code:?}"
+        );
+    }
+
+    #[test]
+    fn fuses_stack_pointer_prologues_and_epilogues() {
+        let code = ops(
+            r#"(module (memory 1) (global $sp (mut i32) (i32.const 4096))
+            (global $g (mut i32) (i32.const 0))
+            (func (param i32) (local $fp i32)
+              (global.set $sp (local.tee $fp (i32.sub (global.get $sp) (i32.const 32))))
+              (i32.store (local.get $fp) (local.get 0))
+              (global.set $sp (i32.add (local.get $fp) (i32.const 32))))
+            (func (local $x i32)
+              (global.set $g (local.tee $x (i32.add (global.get $sp) (i32.const 5))))))"#,
+        );
+        assert!(
+            code.iter().any(|op| matches!(
+                op,
+                Op::GlobalAddImmTee {
+                    dst: 1,
+                    global: 0,
+                    imm: -32
+                }
+            )),
+            "{code:?}"
+        );
+        assert!(
+            code.iter().any(|op| matches!(
+                op,
+                Op::GlobalSetAddImm {
+                    global: 0,
+                    src: 1,
+                    imm: 32
+                }
+            )),
+            "{code:?}"
+        );
+        // Another global: the three ops stay (the second function).
+        assert_eq!(
+            count(&code, |op| matches!(op, Op::GlobalAddImmTee { .. })),
+            1,
+            "{code:?}"
+        );
+        assert_eq!(
+            count(&code, |op| matches!(op, Op::GlobalGet { global: 0, .. })),
+            1,
             "{code:?}"
         );
     }
