@@ -113,6 +113,65 @@ const MODULE: &str = r#"
     (local i32)
     (local.set 1 (i32.add (local.get 1) (local.get 0)))
     (local.get 1))
+;; wasi-libc's byte-wise memcmp: two byte loads compared by a branch
+  (func (export "memcmp") (param i32 i32 i32) (result i32)
+    (local i32 i32)
+    (block $done
+      (br_if $done (i32.eqz (local.get 2)))
+      (loop $next
+        (br_if $done (i32.ne (local.tee 3 (i32.load8_u (local.get 0)))
+                             (local.tee 4 (i32.load8_u (local.get 1)))))
+        (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+        (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+        (br_if $next (local.tee 2 (i32.add (local.get 2) (i32.const -1)))))
+      (return (i32.const 0)))
+    (i32.sub (local.get 3) (local.get 4)))
+  ;; the same with temporaries only: counts equal leading bytes
+  (func (export "common") (param i32 i32 i32) (result i32)
+    (local $n i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.eqz (local.get 2)))
+        (br_if $done (i32.ne (i32.load8_u (local.get 0)) (i32.load8_u (local.get 1))))
+        (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+        (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (local.set 2 (i32.sub (local.get 2) (i32.const 1)))
+        (br $next)))
+    (local.get $n))
+  ;; `if` on equal bytes (the negated branch), and the second address loaded first
+  (func (export "same_byte") (param i32 i32) (result i32)
+    (if (result i32) (i32.eq (i32.load8_u (local.get 0)) (i32.load8_u (local.get 1)))
+      (then (i32.const 1)) (else (i32.const 2))))
+;; the second load's address is the byte the first one loaded into a local
+  (func (export "chase") (param i32) (result i32)
+    (local i32)
+    (if (result i32) (i32.ne (local.tee 1 (i32.load8_u (local.get 0)))
+                             (i32.load8_u (local.get 1)))
+      (then (i32.add (local.get 1) (i32.const 1000)))
+      (else (local.get 1))))
+;; the stack-pointer prologue and epilogue of clang's code, around a store to the
+  ;; frame; returns the frame address plus what the frame held
+  (global $sp (export "sp") (mut i32) (i32.const 4096))
+  (global $other (mut i32) (i32.const 7))
+  (func $framed (export "framed") (param i32) (result i32)
+    (local $fp i32)
+    (global.set $sp (local.tee $fp (i32.sub (global.get $sp) (i32.const 32))))
+    (i32.store offset=8 (local.get $fp) (local.get 0))
+    (if (i32.gt_s (local.get 0) (i32.const 0))
+      (then (drop (call $framed (i32.sub (local.get 0) (i32.const 1))))))
+    (global.set $sp (i32.add (local.get $fp) (i32.const 32)))
+    (i32.add (local.get $fp) (i32.load offset=8 (local.get $fp))))
+  ;; the same shapes across two globals (not a prologue) and with a label in between
+  (func (export "not_prologue") (param i32) (result i32)
+    (local $x i32)
+    (global.set $other (local.tee $x (i32.add (global.get $sp) (i32.const 5))))
+    (global.get $sp)
+    (block (param i32) (result i32) (i32.add (i32.const -3)))
+    (local.tee $x)
+    (global.set $sp)
+    (i32.add (local.get $x) (global.get $other)))
+  (func (export "other") (result i32) (global.get $other))
   (func (export "fresh_locals") (param i32) (result i32)
     (i32.add
       (i32.add (call $locals (local.get 0)) (call $locals (local.get 0)))
@@ -312,5 +371,130 @@ fn declared_locals_start_at_zero_on_every_call() {
             let want = x.wrapping_mul(4);
             assert_eq!(i32_of(store, inst, "fresh_locals", &[x]), want, "{x}");
         }
+    });
+}
+
+/// Loops whose branch targets the branch op itself (a `loop` with nothing before its
+/// branch): the interpreter's dispatch must still see them as backward branches and
+/// check for an interrupt, or an infinite loop could not be stopped.
+#[test]
+fn branches_to_themselves_are_interruptible() {
+    const SPIN: &str = r#"
+    (module
+      (func (export "br") (loop $l (br $l)))
+      (func (export "br_if") (param i32) (loop $l (br_if $l (local.get 0))))
+      (func (export "br_table") (param i32) (loop $l (br_table $l $l (local.get 0)))))
+    "#;
+    let engine = Engine::new(Config::default().strategy(Strategy::Interpreter));
+    let module = Module::new(&engine, wat(SPIN)).expect("valid module");
+    for name in ["br", "br_if", "br_table"] {
+        let (done, result) = std::sync::mpsc::channel();
+        let mut store = Store::new(&engine, ());
+        let inst = Linker::new(&engine)
+            .instantiate(&mut store, &module)
+            .expect("instantiate");
+        let handle = store.interrupt_handle();
+        std::thread::spawn(move || {
+            let f = inst.get_func(&store, name).expect("exported function");
+            let args: &[Val] = if name == "br" { &[] } else { &[Val::I32(1)] };
+            let err = f.call(&mut store, args, &mut []).expect_err("interrupted");
+            let code = err.as_trap().map(|t| t.code());
+            done.send(code).expect("the test waits");
+        });
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        handle.interrupt();
+        let code = result
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("`{name}` spin loop not interrupted"));
+        assert_eq!(code, Some(TrapCode::Interrupted), "{name}");
+    }
+}
+
+#[test]
+fn byte_compare_branches_compare_and_trap_like_the_loads() {
+    run(|store, inst| {
+        // Memory: 0x81.. at 0..16, zeros after.
+        assert_eq!(i32_of(store, inst, "memcmp", &[0, 0, 16]), 0);
+        assert_eq!(i32_of(store, inst, "memcmp", &[0, 0, 0]), 0);
+        // 0x81 vs 0x82 at once: the difference of the first bytes.
+        assert_eq!(i32_of(store, inst, "memcmp", &[0, 1, 4]), -1);
+        // byte 15 (0x90) vs byte 16 (0): equal zeros from 16 on.
+        assert_eq!(i32_of(store, inst, "memcmp", &[15, 16, 3]), 0x90);
+        assert_eq!(i32_of(store, inst, "memcmp", &[20, 30, 50]), 0);
+        // b reaches the 7 at address 104 first.
+        assert_eq!(i32_of(store, inst, "memcmp", &[20, 30, 100]), -7);
+        // The loaded bytes are stored to locals too: the result needs them.
+        assert_eq!(i32_of(store, inst, "memcmp", &[16, 0, 2]), -0x81);
+        // A trap at either address, the first checked first.
+        for (a, b) in [(65536, 0), (0, 65536), (65535, 65536), (-1, -1)] {
+            assert_eq!(
+                trap_of(store, inst, "memcmp", &[a, b, 5]),
+                TrapCode::MemoryOutOfBounds,
+                "{a} {b}"
+            );
+        }
+        // 65530 .. 65535 equal (zeros), then one past the end.
+        assert_eq!(
+            trap_of(store, inst, "memcmp", &[65530, 65530, 10]),
+            TrapCode::MemoryOutOfBounds
+        );
+        assert_eq!(i32_of(store, inst, "common", &[2, 2, 10]), 10);
+        assert_eq!(i32_of(store, inst, "common", &[0, 1, 10]), 0);
+        assert_eq!(i32_of(store, inst, "common", &[31, 30, 7]), 7);
+        // Bytes 16.. (zeros) against 90..: equal up to the 7 at 104.
+        assert_eq!(i32_of(store, inst, "common", &[16, 90, 20]), 14);
+        assert_eq!(
+            trap_of(store, inst, "common", &[65536, 0, 3]),
+            TrapCode::MemoryOutOfBounds
+        );
+        assert_eq!(
+            trap_of(store, inst, "common", &[1, 65536, 3]),
+            TrapCode::MemoryOutOfBounds
+        );
+        // mem[0] = 0x81 and mem[0x81] = 0: the second address is the new local.
+        assert_eq!(i32_of(store, inst, "chase", &[0]), 1000 + 0x81);
+        assert_eq!(i32_of(store, inst, "chase", &[200]), 1000);
+        assert_eq!(
+            trap_of(store, inst, "chase", &[65536]),
+            TrapCode::MemoryOutOfBounds
+        );
+        assert_eq!(i32_of(store, inst, "same_byte", &[3, 3]), 1);
+        assert_eq!(i32_of(store, inst, "same_byte", &[3, 4]), 2);
+        assert_eq!(i32_of(store, inst, "same_byte", &[20, 40]), 1);
+        assert_eq!(
+            trap_of(store, inst, "same_byte", &[0, 65536]),
+            TrapCode::MemoryOutOfBounds
+        );
+    });
+}
+
+#[test]
+fn stack_pointer_prologues_and_epilogues_move_the_global() {
+    run(|store, inst| {
+        let sp = |store: &Store<()>| {
+            inst.get_global(store, "sp")
+                .expect("exported global")
+                .get(store)
+                .i32()
+                .expect("an i32")
+        };
+        assert_eq!(sp(store), 4096);
+        // Depth 0: one frame at 4096 - 32, restored on return.
+        assert_eq!(i32_of(store, inst, "framed", &[0]), 4064);
+        assert_eq!(sp(store), 4096);
+        assert_eq!(i32_of(store, inst, "framed", &[5]), 4064 + 5);
+        assert_eq!(sp(store), 4096);
+        // Wrapping below zero: 4096 - 32 * 200 wraps; the store then traps.
+        assert_eq!(
+            trap_of(store, inst, "framed", &[200]),
+            TrapCode::MemoryOutOfBounds
+        );
+    });
+    run(|store, inst| {
+        // x = 4096 + 5 goes to $other; then $sp = 4096 - 3 through a block.
+        assert_eq!(i32_of(store, inst, "not_prologue", &[0]), 4093 + 4101);
+        assert_eq!(i32_of(store, inst, "other", &[]), 4101);
+        let sp = inst.get_global(&*store, "sp").expect("exported global");
+        assert_eq!(sp.get(&*store).i32(), Some(4093));
     });
 }

@@ -16,7 +16,7 @@
 use super::float::{self, f32ops, f64ops};
 use super::ir::{MemAccess, Op};
 use super::simd;
-use super::translate::CompiledFunc;
+use super::translate::{CompiledFunc, ENTRY_ZEROED};
 use crate::error::{Trap, TrapCode};
 use crate::runtime::backend;
 use crate::runtime::func::FuncEntity;
@@ -25,8 +25,11 @@ use crate::runtime::store::{Store, StoreInner};
 use crate::runtime::vmctx::{GlobalCell, VMInterrupts, funcref_of};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// A suspended caller.
+/// A suspended caller. Plain data (no `Drop`): `execute` writes and reads frames in the
+/// spare capacity of `StoreInner::frames` through a raw pointer (`frames_top` in `execute`).
+#[derive(Clone, Copy)]
 pub(crate) struct Frame {
+    /// The caller's call op (the loop steps past it on return).
     ret_pc: *const Op,
     code: *const Op,
     fp: *mut u64,
@@ -36,6 +39,10 @@ pub(crate) struct Frame {
 
 /// How many host→Wasm calls may nest (each uses some native stack).
 const MAX_NESTED_CALLS: usize = 100;
+
+/// Frames the frame array grows to at least when it first fills up (then it doubles,
+/// never beyond the call-depth limit).
+const MIN_FRAMES: usize = 256;
 
 /// Hot state of the current instance.
 struct Ctx {
@@ -160,6 +167,14 @@ unsafe fn execute<T>(
     //   up through `ctx.memories` (indices the validator checked against the module's
     //   memories) and `ctx.memory_entities` (re-read whenever the store's memory vector
     //   may have changed: host calls and `memory.grow`), and bounds-checked the same way.
+    // - frames: `frames_top` stays within `frames_floor..=frames_end`, and `frames_end`
+    //   is at most the vector's capacity, so a push writes inside its allocation; every
+    //   entry from `frames_floor` up to `frames_top` was written by a push (`Frame` is
+    //   plain `Copy` data, so `set_len` to that count exposes only initialized entries);
+    //   the pointers are re-derived after anything that may reallocate the vector (a
+    //   host call, growing it). A function's entry writes `ENTRY_ZEROED` slots after its
+    //   parameters only when its frame size (padded to hold them) covers them, and the
+    //   stack check before it covers the frame.
     unsafe {
         let stack = store.inner.stack.as_ref().expect("allocated by the caller");
         let stack_ptr = stack.ptr();
@@ -172,6 +187,40 @@ unsafe fn execute<T>(
         let max_table = store.inner.limits.max_table_elements;
         let mut ctx = Ctx::load(&store.inner, instance);
         let mut cur_def = def;
+        // The frames of this call live in `store.inner.frames` from index `floor` up. They
+        // are pushed and popped through `frames_top` (the first free entry) without
+        // touching the `Vec`: its length stays `floor` and the entries above are written
+        // in its spare capacity, below `frames_end` (the capacity or the depth limit,
+        // whichever is less, so one comparison per call checks both). The length is set
+        // to the true count only around anything that may use the vector (a host call,
+        // which may run Wasm that pushes frames of its own, and growing it), and the
+        // pointers are re-read afterwards since the vector may have moved. `run`
+        // truncates the vector to `floor` at the end, so every exit may leave it at any
+        // length between `floor` and the true count: the entries are plain data.
+        let mut frames_base: *mut Frame;
+        let mut frames_top: *mut Frame;
+        let mut frames_floor: *mut Frame;
+        let mut frames_end: *mut Frame;
+        // (Re)derives the frame pointers from the vector, with `$count` frames in use.
+        macro_rules! load_frames {
+            ($count:expr) => {{
+                let count: usize = $count;
+                let frames = &mut store.inner.frames;
+                frames_base = frames.as_mut_ptr();
+                frames_top = frames_base.add(count);
+                frames_floor = frames_base.add(floor);
+                frames_end = frames_base.add(frames.capacity().min(max_depth));
+            }};
+        }
+        // Makes the vector's length the true count of frames (before the vector is used).
+        macro_rules! sync_frames {
+            () => {{
+                let count = frames_top.offset_from(frames_base) as usize;
+                store.inner.frames.set_len(count);
+                count
+            }};
+        }
+        load_frames!(floor);
         let mut fp = stack_ptr.add(base);
         let mut code: *const Op;
         let mut pc: *const Op;
@@ -199,16 +248,22 @@ unsafe fn execute<T>(
                 }
             };
         }
+        // `pc` points at the op being executed until the loop's latch steps it; a taken
+        // branch sets it and goes straight to the next iteration. A branch to itself or
+        // backwards is a loop: it checks for an interrupt.
         macro_rules! jump {
             ($target:expr) => {{
                 let target = code.add($target as usize);
-                if target < pc {
+                if target <= pc {
                     check_interrupt!();
                 }
                 pc = target;
+                continue;
             }};
         }
         // Enters defined function `$def` of the current instance with its frame at `$fp`.
+        // `pc` is left at the callee's first op: inside the loop, the caller must
+        // `continue` rather than reach the latch.
         macro_rules! enter {
             ($def:expr, $fp:expr) => {{
                 let callee = &*ctx.code.add($def as usize);
@@ -216,22 +271,17 @@ unsafe fn execute<T>(
                 if new_fp.add(callee.frame_size as usize) > stack_end {
                     trap!(TrapCode::StackOverflow);
                 }
-                // Most functions declare few locals: store them directly rather than
-                // calling `memset`.
+                // Most functions declare few locals: zero `ENTRY_ZEROED` slots with plain
+                // stores (the frame size is padded to hold them; any beyond the declared
+                // locals are operand slots, written before they are read) rather than
+                // calling `memset` or branching on the count.
                 let locals = new_fp.add(callee.param_slots as usize);
-                match callee.local_slots {
-                    0 => {}
-                    1 => *locals = 0,
-                    2 => {
-                        *locals = 0;
-                        *locals.add(1) = 0;
-                    }
-                    3 => {
-                        *locals = 0;
-                        *locals.add(1) = 0;
-                        *locals.add(2) = 0;
-                    }
-                    n => std::ptr::write_bytes(locals, 0, n as usize),
+                if callee.local_slots <= ENTRY_ZEROED {
+                    locals
+                        .cast::<[u64; ENTRY_ZEROED as usize]>()
+                        .write([0; ENTRY_ZEROED as usize]);
+                } else {
+                    std::ptr::write_bytes(locals, 0, callee.local_slots as usize);
                 }
                 fp = new_fp;
                 code = callee.code.as_ptr();
@@ -241,16 +291,24 @@ unsafe fn execute<T>(
         }
         macro_rules! push_frame {
             () => {{
-                if store.inner.frames.len() >= max_depth {
-                    trap!(TrapCode::StackOverflow);
+                if frames_top >= frames_end {
+                    // Full: at the depth limit, or the vector needs to grow.
+                    let count = sync_frames!();
+                    if count >= max_depth {
+                        trap!(TrapCode::StackOverflow);
+                    }
+                    let want = (2 * count).max(MIN_FRAMES).min(max_depth);
+                    store.inner.frames.reserve_exact(want - count);
+                    load_frames!(count);
                 }
-                store.inner.frames.push(Frame {
+                frames_top.write(Frame {
                     ret_pc: pc,
                     code,
                     fp,
                     instance: ctx.instance,
                     def: cur_def,
                 });
+                frames_top = frames_top.add(1);
             }};
         }
         // Calls store function `$func` with its frame at slot `$base` of this frame.
@@ -267,6 +325,7 @@ unsafe fn execute<T>(
                         }
                         enter!(def, fp.add($base as usize));
                         check_interrupt!();
+                        continue;
                     }
                     ref entity => {
                         // A host function, or a function another engine runs: it takes
@@ -280,8 +339,11 @@ unsafe fn execute<T>(
                         let caller_instance = ctx.instance;
                         let saved_top = store.inner.stack_top;
                         store.inner.stack_top = at + n;
+                        // Nested Wasm pushes its frames above ours (and truncates back).
+                        let count = sync_frames!();
                         let result = backend::invoke(store, $func, at, n, Some(caller_instance));
                         store.inner.stack_top = saved_top;
+                        load_frames!(count);
                         if let Err(t) = result {
                             return Err(
                                 t.with_function(|| name_of(store, caller_instance, cur_def))
@@ -294,10 +356,11 @@ unsafe fn execute<T>(
         }
         macro_rules! do_return {
             () => {{
-                if store.inner.frames.len() == floor {
+                if frames_top == frames_floor {
                     return Ok(());
                 }
-                let f = store.inner.frames.pop().expect("above the floor");
+                frames_top = frames_top.sub(1);
+                let f = frames_top.read();
                 fp = f.fp;
                 pc = f.ret_pc;
                 code = f.code;
@@ -526,7 +589,6 @@ unsafe fn execute<T>(
 
         loop {
             let op = *pc;
-            pc = pc.add(1);
             match op {
                 Op::Unreachable => trap!(TrapCode::Unreachable),
                 Op::Br { target } => jump!(target),
@@ -543,7 +605,9 @@ unsafe fn execute<T>(
                 Op::BrTable { index, len } => {
                     let i = (r!(index) as u32).min(len);
                     // Take the entry's branch here rather than dispatching it.
-                    match *pc.add(i as usize) {
+                    // The entries follow the `BrTable`; a non-`Br` entry is dispatched
+                    // next (the latch steps past the `BrTable` itself).
+                    match *pc.add(1 + i as usize) {
                         Op::Br { target } => jump!(target),
                         _ => pc = pc.add(i as usize),
                     }
@@ -557,6 +621,7 @@ unsafe fn execute<T>(
                     push_frame!();
                     enter!(func, fp.add(base as usize));
                     check_interrupt!();
+                    continue;
                 }
                 Op::CallImport { func, base } => {
                     let f = *ctx.funcs.add(func as usize);
@@ -681,6 +746,24 @@ unsafe fn execute<T>(
                         jump!(t);
                     }
                 }
+                Op::BrI32Load8UNe(da, db, addrs, t) => {
+                    let x = load!(u8, addrs & 0xffff, 0);
+                    w!(da, u64::from(x));
+                    let y = load!(u8, addrs >> 16, 0);
+                    w!(db, u64::from(y));
+                    if x != y {
+                        jump!(t);
+                    }
+                }
+                Op::BrI32Load8UEq(da, db, addrs, t) => {
+                    let x = load!(u8, addrs & 0xffff, 0);
+                    w!(da, u64::from(x));
+                    let y = load!(u8, addrs >> 16, 0);
+                    w!(db, u64::from(y));
+                    if x == y {
+                        jump!(t);
+                    }
+                }
                 Op::I32AddImmBrNez(a, c, t) => {
                     let v = (r!(a) as u32).wrapping_add(c as u32);
                     w!(a, u64::from(v));
@@ -776,6 +859,16 @@ unsafe fn execute<T>(
                 Op::GlobalSet { src, global } => {
                     let cell = (*ctx.globals.add(global as usize)).as_ptr();
                     (*cell)[0] = r!(src);
+                }
+                Op::GlobalSetAddImm { global, src, imm } => {
+                    let cell = (*ctx.globals.add(global as usize)).as_ptr();
+                    (*cell)[0] = u64::from((r!(src) as u32).wrapping_add(imm as u32));
+                }
+                Op::GlobalAddImmTee { dst, global, imm } => {
+                    let cell = (*ctx.globals.add(global as usize)).as_ptr();
+                    let v = u64::from(((*cell)[0] as u32).wrapping_add(imm as u32));
+                    w!(dst, v);
+                    (*cell)[0] = v;
                 }
                 Op::GlobalGet2 { dst, global } => {
                     let v = (*ctx.globals.add(global as usize)).get();
@@ -1707,6 +1800,9 @@ unsafe fn execute<T>(
                 Op::F64x2ConvertLowI32x4S(d, a) => vun!(d, a, simd::f64x2_convert_low_i32x4_s),
                 Op::F64x2ConvertLowI32x4U(d, a) => vun!(d, a, simd::f64x2_convert_low_i32x4_u),
             }
+            // The latch: every op that does not branch, call or return goes on with the
+            // next one. (A return resumes at the caller's call op, stepped past here.)
+            pc = pc.add(1);
         }
     }
 }

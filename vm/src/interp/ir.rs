@@ -203,6 +203,16 @@ pub(crate) enum Op {
     BrI32Load8UNez(Reg, u32, u32),
     /// Branch when that byte is zero.
     BrI32Load8UEqz(Reg, u32, u32),
+    /// Two `i32.load8_u` (offset 0) and a branch when their bytes differ, as the three
+    /// ops did in order (the loop of a byte-wise `memcmp`): `dst_a = mem[addr_a]`, then
+    /// `dst_b = mem[addr_b]`, then branch if the two differ. `(dst_a, dst_b, addr_a |
+    /// addr_b << 16, target)`: `dst_a` and the addresses are 16 bits wide (the translator
+    /// fuses only when they fit), laid out so the fields have the offsets and widths
+    /// other ops use (a new field shape costs every op an extraction in the dispatch,
+    /// see docs/interpreter.md). Each load traps as it did.
+    BrI32Load8UNe(u16, Reg, u32, u32),
+    /// The same, branching when the bytes are equal.
+    BrI32Load8UEq(u16, Reg, u32, u32),
     /// `reg = reg + imm` (i32), then branch when the result is nonzero: a counter stepped
     /// in place and tested (`local.tee`/`local.set` + `local.get` + `br_if`).
     I32AddImmBrNez(Reg, i32, u32),
@@ -274,6 +284,20 @@ pub(crate) enum Op {
     GlobalSet {
         src: Reg,
         global: u32,
+    },
+    /// `global = src + imm` (i32): an `i32.add` of a constant feeding `global.set`, the
+    /// stack-pointer epilogue (`global.set $sp (i32.add (local.get $fp) (i32.const N))`).
+    GlobalSetAddImm {
+        global: u32,
+        src: Reg,
+        imm: i32,
+    },
+    /// `dst = global + imm; global = dst` (i32): the stack-pointer prologue (`global.get
+    /// $sp; i32.const N; i32.sub; local.tee $fp; global.set $sp`).
+    GlobalAddImmTee {
+        dst: Reg,
+        global: u32,
+        imm: i32,
     },
     GlobalGet2 {
         dst: Reg,

@@ -31,7 +31,9 @@ use std::collections::HashMap;
 #[derive(Debug)]
 pub(crate) struct CompiledFunc {
     pub code: Box<[Op]>,
-    /// Slots the frame needs: locals plus the deepest operand stack.
+    /// Slots the frame needs: locals plus the deepest operand stack, and at least
+    /// `param_slots + ENTRY_ZEROED` (entering zeroes that many slots after the parameters
+    /// when the function declares no more locals than that).
     pub frame_size: u32,
     pub param_slots: u32,
     /// Slots of declared (non-parameter) locals, zeroed on entry.
@@ -39,6 +41,11 @@ pub(crate) struct CompiledFunc {
     /// Immediates too wide for an op (`v128.const` values, shuffle masks), by index.
     pub consts: Box<[u128]>,
 }
+
+/// Slots after the parameters that entering a function zeroes with four plain stores
+/// (when it declares at most that many local slots): the frame size is padded to hold
+/// them, so that common case needs no `memset` and no branch on the exact count.
+pub(crate) const ENTRY_ZEROED: u32 = 4;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Kind {
@@ -90,6 +97,10 @@ struct Translator<'a> {
     /// The last op wrote a fresh temporary now on top of the stack: it may be retargeted
     /// or fused with what consumes it.
     last_result: Option<usize>,
+    /// The latest code position that is or may become a branch target (a label bound,
+    /// a block started, a `br_table` stub): ops after it are reached only from the op
+    /// before them.
+    label_pc: u32,
     /// The last op wrote its result straight into this local (a folded `local.set` or
     /// `local.tee`): `(op index, local slot)`. A branch on that local may fuse with it.
     last_local_write: Option<(usize, Reg)>,
@@ -130,6 +141,7 @@ pub(crate) fn translate(cx: &Context<'_>, bytes: &[u8], def_index: u32) -> Resul
         max_slot: next.max(ty.result_slots()),
         reachable: true,
         last_result: None,
+        label_pc: 0,
         last_local_write: None,
         result_slots: ty.result_slots(),
         at: body.code_start,
@@ -164,7 +176,7 @@ pub(crate) fn translate(cx: &Context<'_>, bytes: &[u8], def_index: u32) -> Resul
     }
     Ok(CompiledFunc {
         code: t.code.into_boxed_slice(),
-        frame_size: t.max_slot,
+        frame_size: t.max_slot.max(param_slots + ENTRY_ZEROED),
         param_slots,
         local_slots: t.num_local_slots - param_slots,
         consts: t.consts.into_boxed_slice(),
@@ -223,6 +235,8 @@ fn negate_branch(op: Op) -> Op {
         BrI32LoadEqz(a, o, t) => BrI32LoadNez(a, o, t),
         BrI32Load8UNez(a, o, t) => BrI32Load8UEqz(a, o, t),
         BrI32Load8UEqz(a, o, t) => BrI32Load8UNez(a, o, t),
+        BrI32Load8UNe(a, b, o, t) => BrI32Load8UEq(a, b, o, t),
+        BrI32Load8UEq(a, b, o, t) => BrI32Load8UNe(a, b, o, t),
         I32AddImmBrNez(r, c, t) => I32AddImmBrEqz(r, c, t),
         I32AddImmBrEqz(r, c, t) => I32AddImmBrNez(r, c, t),
         BrIfEqz { cond, target } => BrIfNez { cond, target },
@@ -337,6 +351,8 @@ fn set_target(op: &mut Op, to: u32) {
         | BrI32LoadEqz(.., t)
         | BrI32Load8UNez(.., t)
         | BrI32Load8UEqz(.., t)
+        | BrI32Load8UNe(.., t)
+        | BrI32Load8UEq(.., t)
         | I32AddImmBrNez(.., t)
         | I32AddImmBrEqz(.., t) => *t = to,
         _ => unreachable!("not a branch: {op:?}"),
@@ -663,6 +679,7 @@ impl<'a> Translator<'a> {
 
     fn bind_pending(&mut self, pending: Vec<u32>) {
         let here = self.pc();
+        self.label_pc = here;
         for idx in pending {
             set_target(&mut self.code[idx as usize], here);
         }
@@ -687,7 +704,7 @@ impl<'a> Translator<'a> {
         {
             self.code.pop();
             self.pop();
-            return fused;
+            return self.fuse_byte_compare(fused).unwrap_or(fused);
         }
         // A counter stepped in place and tested: `x = x + c; br_if x`.
         if let Some(&Operand {
@@ -711,6 +728,95 @@ impl<'a> Translator<'a> {
         }
         let cond = self.pop_reg();
         Op::BrIfNez { cond, target: 0 }
+    }
+
+    /// `BrI32Ne`/`BrI32Eq` (just taken off the code) comparing the bytes the two ops
+    /// before it loaded, as one `BrI32Load8UNe`/`Eq` doing all three in order. Only when
+    /// no label lies after the first load (a branch to the second load or to the compare
+    /// would skip part of the fused op; one to the first load runs all of it), the
+    /// compare reads exactly the two loads' destinations, these differ, both offsets are
+    /// 0 and the registers fit the op's 16-bit fields. The loads' results are still
+    /// written: they may be locals (a folded `local.set`/`tee`) read later.
+    fn fuse_byte_compare(&mut self, fused: Op) -> Option<Op> {
+        let (ra, rb, eq) = match fused {
+            Op::BrI32Ne(a, b, _) => (a, b, false),
+            Op::BrI32Eq(a, b, _) => (a, b, true),
+            _ => return None,
+        };
+        let n = self.code.len();
+        if n < 2 || self.label_pc as usize > n - 2 {
+            return None;
+        }
+        let (Op::I32Load8U(da, xa, 0), Op::I32Load8U(db, xb, 0)) =
+            (self.code[n - 2], self.code[n - 1])
+        else {
+            return None;
+        };
+        if da != ra || db != rb || da == db {
+            return None;
+        }
+        let narrow = |r: Reg| u16::try_from(r).ok();
+        let (da, xa, xb) = (narrow(da)?, narrow(xa)?, narrow(xb)?);
+        let addrs = u32::from(xa) | u32::from(xb) << 16;
+        self.code.truncate(n - 2);
+        self.last_result = None;
+        self.last_local_write = None;
+        Some(if eq {
+            Op::BrI32Load8UEq(da, db, addrs, 0)
+        } else {
+            Op::BrI32Load8UNe(da, db, addrs, 0)
+        })
+    }
+
+    /// `global.set g` of an i32 the last op computed as `x + C`, as one op: the
+    /// stack-pointer epilogue (`I32AddImm` into a temporary, which only the `global.set`
+    /// reads) becomes `GlobalSetAddImm`; the prologue (`GlobalGet g` into a temporary,
+    /// `I32AddImm` of it folded into a local by `local.tee`, that local set back to `g`)
+    /// becomes `GlobalAddImmTee`, when no label lies after the `GlobalGet`. Pops the
+    /// value and emits the op if it fuses.
+    fn fuse_global_set(&mut self, g: u32) -> bool {
+        let Some(&top) = self.stack.last() else {
+            return false;
+        };
+        if top.ty != ValType::I32 {
+            return false;
+        }
+        if let Some(i) = self.fusable_top()
+            && let Op::I32AddImm(_, src, imm) = self.code[i]
+        {
+            self.code.pop();
+            self.pop();
+            self.emit(Op::GlobalSetAddImm {
+                global: g,
+                src,
+                imm,
+            });
+            return true;
+        }
+        let n = self.code.len();
+        if let Kind::Local(x) = top.kind
+            && let Some((i, written)) = self.last_local_write
+            && written == x
+            && i + 1 == n
+            && i >= 1
+            && (self.label_pc as usize) < i
+            && let Op::I32AddImm(dst, t, imm) = self.code[i]
+            && dst == x
+            && let Op::GlobalGet { dst: got, global } = self.code[i - 1]
+            && got == t
+            && global == g
+            && t >= self.num_local_slots
+        {
+            self.code.truncate(i - 1);
+            self.pop();
+            self.emit(Op::GlobalAddImmTee {
+                dst: x,
+                global: g,
+                imm,
+            });
+            return true;
+        }
+        false
     }
 
     fn br_if(&mut self, depth: u32) {
@@ -744,6 +850,7 @@ impl<'a> Translator<'a> {
             let entry = table_start + i as u32;
             if self.branch_needs_moves(depth) {
                 let stub = self.pc();
+                self.label_pc = stub;
                 set_target(&mut self.code[entry as usize], stub);
                 self.br(depth);
             } else {
@@ -781,6 +888,7 @@ impl<'a> Translator<'a> {
             pending: Vec::new(),
             else_branch: None,
         });
+        self.label_pc = self.pc();
         self.last_result = None;
         self.last_local_write = None;
     }
@@ -956,6 +1064,9 @@ impl<'a> Translator<'a> {
                 }
             }
             O::GlobalSet(g) => {
+                if self.fuse_global_set(g) {
+                    return Ok(());
+                }
                 let o = self.pop();
                 let src = self.reg(o);
                 if o.ty == V128 {
@@ -2070,5 +2181,116 @@ mod tests {
                 .any(|op| matches!(op, Op::I32AddImmBrNez(0, -1, _))),
             "{code:?}"
         );
+    }
+
+    #[test]
+    fn fuses_stack_pointer_prologues_and_epilogues() {
+        let code = ops(
+            r#"(module (memory 1) (global $sp (mut i32) (i32.const 4096))
+            (global $g (mut i32) (i32.const 0))
+            (func (param i32) (local $fp i32)
+              (global.set $sp (local.tee $fp (i32.sub (global.get $sp) (i32.const 32))))
+              (i32.store (local.get $fp) (local.get 0))
+              (global.set $sp (i32.add (local.get $fp) (i32.const 32))))
+            (func (local $x i32)
+              (global.set $g (local.tee $x (i32.add (global.get $sp) (i32.const 5))))))"#,
+        );
+        assert!(
+            code.iter().any(|op| matches!(
+                op,
+                Op::GlobalAddImmTee {
+                    dst: 1,
+                    global: 0,
+                    imm: -32
+                }
+            )),
+            "{code:?}"
+        );
+        assert!(
+            code.iter().any(|op| matches!(
+                op,
+                Op::GlobalSetAddImm {
+                    global: 0,
+                    src: 1,
+                    imm: 32
+                }
+            )),
+            "{code:?}"
+        );
+        // Another global: the three ops stay (the second function).
+        assert_eq!(
+            count(&code, |op| matches!(op, Op::GlobalAddImmTee { .. })),
+            1,
+            "{code:?}"
+        );
+        assert_eq!(
+            count(&code, |op| matches!(op, Op::GlobalGet { global: 0, .. })),
+            1,
+            "{code:?}"
+        );
+    }
+
+    #[test]
+    fn fuses_byte_compares_into_branches() {
+        // (body, the fused branch expected): temporaries, and loads folded into locals
+        // (which the fused op still writes); `if` branches past its body when the bytes
+        // differ.
+        let fused = [
+            (
+                "(block (br_if 0 (i32.ne (i32.load8_u (local.get 0)) (i32.load8_u (local.get 1))))
+                   (return (i32.const 1)))",
+                Op::BrI32Load8UNe(4, 5, 0x1_0000, 0),
+            ),
+            (
+                "(if (i32.eq (i32.load8_u (local.get 1)) (i32.load8_u (local.get 0)))
+                   (then (return (i32.const 2))))",
+                Op::BrI32Load8UNe(4, 5, 0x1, 0),
+            ),
+            (
+                "(block (br_if 0 (i32.ne (local.tee 2 (i32.load8_u (local.get 0)))
+                                        (local.tee 3 (i32.load8_u (local.get 1)))))
+                   (return (i32.const 1)))",
+                Op::BrI32Load8UNe(2, 3, 0x1_0000, 0),
+            ),
+        ];
+        let module = |body: &str| {
+            format!(
+                "(module (memory 1) (func (param i32 i32) (result i32) (local i32 i32)
+                   {body} (i32.sub (local.get 2) (local.get 3))))"
+            )
+        };
+        for (body, want) in fused {
+            let code = ops(&module(body));
+            let with_target = |op: &Op| {
+                let mut op = *op;
+                if matches!(op, Op::BrI32Load8UNe(..)) {
+                    super::set_target(&mut op, 0);
+                }
+                op
+            };
+            assert!(code.iter().any(|op| with_target(op) == want), "{code:?}");
+            assert!(
+                !code.iter().any(|op| matches!(op, Op::I32Load8U(..))),
+                "{code:?}"
+            );
+        }
+        // Not fused: an offset, the second load at a loop label, a compare of a load
+        // with something else.
+        for body in [
+            "(i32.ne (i32.load8_u offset=1 (local.get 0)) (i32.load8_u (local.get 1)))",
+            "(i32.ne (i32.load8_u (local.get 0)) (i32.load8_u offset=7 (local.get 1)))",
+            "(i32.ne (i32.load8_u (local.get 0)) (loop (result i32) (i32.load8_u (local.get 1))))",
+            "(i32.ne (i32.load8_u (local.get 0)) (i32.load16_u (local.get 1)))",
+        ] {
+            let code = ops(&module(&format!(
+                "(block (br_if 0 {body}) (return (i32.const 1)))"
+            )));
+            assert!(
+                !code
+                    .iter()
+                    .any(|op| matches!(op, Op::BrI32Load8UNe(..) | Op::BrI32Load8UEq(..))),
+                "{body}: {code:?}"
+            );
+        }
     }
 }
