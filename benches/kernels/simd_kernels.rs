@@ -14,7 +14,7 @@
 //! ```
 
 use criterion::{Criterion, Throughput};
-use sandlite_vm::{Engine, Linker, Memory, Module, Store, TypedFunc};
+use sandlite_vm::{Config, Engine, Linker, Memory, Module, Store, Strategy, TypedFunc};
 use std::hint::black_box;
 
 /// The kernels with vector instructions.
@@ -73,11 +73,11 @@ pub struct WasmKernels {
 }
 
 impl WasmKernels {
-    fn new(wat: &str, haystack: &[u8], a: &[f32], b: &[f32]) -> WasmKernels {
+    fn new(wat: &str, strategy: Strategy, haystack: &[u8], a: &[f32], b: &[f32]) -> WasmKernels {
         let buf = wast::parser::ParseBuffer::new(wat).expect("kernel text lexes");
         let mut wat = wast::parser::parse::<wast::Wat<'_>>(&buf).expect("kernel text parses");
         let bytes = wat.encode().expect("kernel encodes");
-        let engine = Engine::default();
+        let engine = Engine::new(Config::default().strategy(strategy));
         let module = Module::new(&engine, bytes).expect("kernel validates");
         let mut store = Store::new(&engine, ());
         let instance = Linker::new(&engine)
@@ -128,8 +128,8 @@ impl WasmKernels {
     }
 }
 
-/// Loads both Wasm kernel modules with the benchmark data and checks that they and the
-/// native twins agree.
+/// Loads both Wasm kernel modules with the benchmark data (the SIMD one on the default
+/// engine and on the interpreter) and checks that they and the native twins agree.
 ///
 /// # Panics
 /// If a kernel fails to load or the variants disagree.
@@ -140,11 +140,14 @@ pub fn checked_wasm_kernels(
 ) -> Vec<(&'static str, WasmKernels)> {
     let expected_count = count_byte_native(haystack, NEEDLE);
     let expected_dot = dot_f32_native(a, b);
-    let mut variants: Vec<(&str, WasmKernels)> =
-        [("wasm_simd", SIMD_WAT), ("wasm_scalar", SCALAR_WAT)]
-            .into_iter()
-            .map(|(name, wat)| (name, WasmKernels::new(wat, haystack, a, b)))
-            .collect();
+    let mut variants: Vec<(&str, WasmKernels)> = [
+        ("wasm_simd", SIMD_WAT, Strategy::Auto),
+        ("wasm_simd_interpreter", SIMD_WAT, Strategy::Interpreter),
+        ("wasm_scalar", SCALAR_WAT, Strategy::Auto),
+    ]
+    .into_iter()
+    .map(|(name, wat, strategy)| (name, WasmKernels::new(wat, strategy, haystack, a, b)))
+    .collect();
     for (name, kernels) in &mut variants {
         assert_eq!(kernels.count_byte(), expected_count, "{name} count_byte");
         assert_eq!(kernels.dot_f32(), expected_dot, "{name} dot_f32");
