@@ -43,11 +43,16 @@ const OTHER: &str = r#"(module (func (export "sum") (param i32) (result i64)
     (i64.const 42)))"#;
 
 fn cached_engine(dir: &Path) -> Engine {
-    Engine::new(
+    cached_engine_with(dir, |c| c)
+}
+
+/// A compiling engine with the cache in `dir` and the settings `more` adds.
+fn cached_engine_with(dir: &Path, more: impl FnOnce(Config) -> Config) -> Engine {
+    Engine::new(more(
         Config::default()
             .strategy(Strategy::Compiler)
             .cache_dir(dir),
-    )
+    ))
 }
 
 /// Runs `PROGRAM`'s exports and checks every result and trap.
@@ -122,11 +127,7 @@ fn the_second_compile_loads_and_runs_the_same() {
             .is_from_code_cache()
     );
     // The interpreter never uses it.
-    let interp = Engine::new(
-        Config::default()
-            .strategy(Strategy::Interpreter)
-            .cache_dir(dir.path()),
-    );
+    let interp = cached_engine_with(dir.path(), |c| c.strategy(Strategy::Interpreter));
     assert!(
         !Module::new(&interp, wat(PROGRAM))
             .unwrap()
@@ -192,12 +193,7 @@ fn swapped_and_foreign_entries_are_never_run() {
 
     // The baseline CPU (no SSE4.1, LZCNT, BMI1, POPCNT) has entries of its own, and
     // an entry for other CPU features under its name is a miss too.
-    let baseline = Engine::new(
-        Config::default()
-            .strategy(Strategy::Compiler)
-            .baseline_cpu(true)
-            .cache_dir(dir.path()),
-    );
+    let baseline = cached_engine_with(dir.path(), |c| c.baseline_cpu(true));
     let b = Module::new(&baseline, wat(PROGRAM)).unwrap();
     assert!(
         !b.is_from_code_cache(),
@@ -213,12 +209,7 @@ fn swapped_and_foreign_entries_are_never_run() {
     assert!(!b.is_from_code_cache());
     check_program(&baseline, &b);
     // Settings that change code have their own entries too.
-    let unchecked = Engine::new(
-        Config::default()
-            .strategy(Strategy::Compiler)
-            .omit_loop_interrupt_checks(true)
-            .cache_dir(dir.path()),
-    );
+    let unchecked = cached_engine_with(dir.path(), |c| c.omit_loop_interrupt_checks(true));
     assert!(
         !Module::new(&unchecked, wat(PROGRAM))
             .unwrap()

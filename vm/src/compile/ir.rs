@@ -754,21 +754,37 @@ pub(crate) struct BlockLists {
 impl BlockLists {
     /// Lists of `n` blocks from `(owner, item)` pairs; each list keeps the pairs' order.
     pub(crate) fn new(n: usize, pairs: &[(Block, Block)]) -> BlockLists {
-        let mut starts = vec![0u32; n + 1];
-        for (owner, _) in pairs {
-            starts[owner.index() + 1] += 1;
-        }
-        for i in 0..n {
-            starts[i + 1] += starts[i];
-        }
-        let mut fill = starts.clone();
-        let mut items = vec![Block(0); pairs.len()];
-        for &(owner, item) in pairs {
-            items[fill[owner.index()] as usize] = item;
-            fill[owner.index()] += 1;
-        }
+        let (starts, items) = group(n, pairs, |&(owner, item)| (owner.index(), item));
         BlockLists { starts, items }
     }
+}
+
+/// A counting sort of `pairs` into `n` lists by the key `split` gives each (below `n`):
+/// the start of each list (and the end of the last) and the items, list after list,
+/// each list in the pairs' order. One flat vector instead of a vector per list.
+pub(crate) fn group<P, T: Copy>(
+    n: usize,
+    pairs: &[P],
+    split: impl Fn(&P) -> (usize, T),
+) -> (Vec<u32>, Vec<T>) {
+    let mut starts = vec![0u32; n + 1];
+    for p in pairs {
+        starts[split(p).0 + 1] += 1;
+    }
+    for i in 0..n {
+        starts[i + 1] += starts[i];
+    }
+    let Some(first) = pairs.first() else {
+        return (starts, Vec::new());
+    };
+    let mut fill = starts.clone();
+    let mut items = vec![split(first).1; pairs.len()];
+    for p in pairs {
+        let (k, item) = split(p);
+        items[fill[k] as usize] = item;
+        fill[k] += 1;
+    }
+    (starts, items)
 }
 
 impl std::ops::Index<usize> for BlockLists {

@@ -178,9 +178,7 @@ impl NativeModule {
             from_cache: false,
         })
     }
-}
 
-impl NativeModule {
     /// Code before this offset is stubs (trampolines, adapters).
     pub(crate) fn stubs_end(&self) -> u32 {
         self.layout.stubs_end

@@ -170,26 +170,29 @@ impl LocTable {
     }
 }
 
-/// Groups `(index, item)` pairs by index (a vreg or a block), keeping their order: `v`'s items are
-/// `items[starts[v]..starts[v + 1]]` (a counting sort, in two allocations).
+/// A use of virtual register `v` at `pos` that needs a register.
+fn in_reg(v: usize, pos: u32) -> (u32, UsePos) {
+    (
+        v as u32,
+        UsePos {
+            pos,
+            must_reg: true,
+        },
+    )
+}
+
+/// Records a write of `v` at `at`, keeping the earlier write of a register written twice.
+fn note_def(last_def: &mut [u32], earlier_defs: &mut Vec<(u32, u32)>, v: usize, at: u32) {
+    if last_def[v] != u32::MAX {
+        earlier_defs.push((v as u32, last_def[v]));
+    }
+    last_def[v] = at;
+}
+
+/// Groups `(index, item)` pairs by index (a vreg or a block), keeping their order: `v`'s
+/// items are `items[starts[v]..starts[v + 1]]`.
 fn group_by_vreg<T: Copy>(n: usize, pairs: Vec<(u32, T)>) -> (Vec<u32>, Vec<T>) {
-    let mut starts = vec![0u32; n + 1];
-    for (v, _) in &pairs {
-        starts[*v as usize + 1] += 1;
-    }
-    for i in 0..n {
-        starts[i + 1] += starts[i];
-    }
-    let Some(&(_, any)) = pairs.first() else {
-        return (starts, Vec::new());
-    };
-    let mut fill = starts.clone();
-    let mut items = vec![any; pairs.len()];
-    for (v, item) in pairs {
-        items[fill[v as usize] as usize] = item;
-        fill[v as usize] += 1;
-    }
-    (starts, items)
+    super::ir::group(n, &pairs, |&(v, item)| (v as usize, item))
 }
 
 #[derive(Clone, Debug)]
@@ -361,8 +364,8 @@ pub(crate) fn allocate(code: &mut VCode, info: &RegInfo) -> Allocation {
             );
         }
     }
-    let alloc = a.resolve().0;
-    rewrite(&mut insts, &a.loc_table());
+    let (alloc, table) = a.resolve();
+    rewrite(&mut insts, &table);
     drop(a);
     code.insts = insts;
     alloc
@@ -422,56 +425,26 @@ impl Allocator<'_> {
                     match u {
                         Use::Read => {
                             flat_uses.push((v as u32, (p_use, b)));
-                            flat_use_pos.push((
-                                v as u32,
-                                UsePos {
-                                    pos: p_use,
-                                    must_reg: true,
-                                },
-                            ));
+                            flat_use_pos.push(in_reg(v, p_use));
                         }
                         Use::Write | Use::Early => {
                             let at = if u == Use::Early { p_use } else { p_def };
-                            if last_def[v] != u32::MAX {
-                                earlier_defs.push((v as u32, last_def[v]));
-                            }
-                            last_def[v] = at;
+                            note_def(last_def, earlier_defs, v, at);
                             if def_pos[v] == u32::MAX {
                                 def_pos[v] = at;
                                 def_block[v] = b;
                             }
-                            flat_use_pos.push((
-                                v as u32,
-                                UsePos {
-                                    pos: at,
-                                    must_reg: true,
-                                },
-                            ));
+                            flat_use_pos.push(in_reg(v, at));
                             if u == Use::Early {
                                 // Keep it alive through the outputs.
                                 flat_uses.push((v as u32, (p_def, b)));
                             }
                         }
                         Use::Modify => {
-                            if last_def[v] != u32::MAX {
-                                earlier_defs.push((v as u32, last_def[v]));
-                            }
-                            last_def[v] = p_def;
+                            note_def(last_def, earlier_defs, v, p_def);
                             flat_uses.push((v as u32, (p_use, b)));
-                            flat_use_pos.push((
-                                v as u32,
-                                UsePos {
-                                    pos: p_use,
-                                    must_reg: true,
-                                },
-                            ));
-                            flat_use_pos.push((
-                                v as u32,
-                                UsePos {
-                                    pos: p_def,
-                                    must_reg: true,
-                                },
-                            ));
+                            flat_use_pos.push(in_reg(v, p_use));
+                            flat_use_pos.push(in_reg(v, p_def));
                         }
                     }
                 });
@@ -1142,7 +1115,9 @@ impl Allocator<'_> {
         (0..nv as u32).map(|v| find(&mut parent, v)).collect()
     }
 
-    fn resolve(&mut self) -> (Allocation, Vec<u32>) {
+    /// The moves and frame facts, and where each register is at each position (which
+    /// `rewrite` applies to the instructions).
+    fn resolve(&mut self) -> (Allocation, LocTable) {
         let code = self.code;
         let n = code.insts.len();
         let nv = code.vregs.len();
@@ -1344,7 +1319,7 @@ impl Allocator<'_> {
                 num_slots,
                 used_callee_saved: used,
             },
-            slot,
+            table,
         )
     }
 }

@@ -11,7 +11,6 @@
 #![forbid(unsafe_code)]
 
 use super::float::{f32ops, f64ops};
-use crate::decode::ops::SimdOp;
 
 /// A lane type: an integer or float of 8 to 64 bits stored in the low bits of a `u128`.
 trait Lane: Copy {
@@ -996,8 +995,9 @@ pub(crate) fn f64x2_promote_low_f32x4(a: u128) -> u128 {
 /// a scalar result (`any_true`, `all_true`, `bitmask`) comes back in the low bits.
 /// Operands beyond the instruction's arity are ignored. The compiler calls this for the
 /// instructions it has no inline sequence for.
-pub(crate) fn eval(op: SimdOp, a: u128, b: u128, c: u128) -> u128 {
-    use SimdOp as S;
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+pub(crate) fn eval(op: crate::decode::ops::SimdOp, a: u128, b: u128, c: u128) -> u128 {
+    use crate::decode::ops::SimdOp as S;
     let _ = (b, c);
     match op {
         S::I8x16Swizzle => i8x16_swizzle(a, b),
