@@ -633,6 +633,17 @@ impl MInst {
     /// Visits every register operand in a fixed order, with how the instruction uses
     /// it; the visitor may replace it (after allocation).
     pub(crate) fn map_regs(&mut self, f: &mut dyn FnMut(&mut Reg, Use)) {
+        // A packed operation reads `src` and writes `dst`, reading it too if it
+        // combines the two or works in place (`pshufd x, x`).
+        fn packed(reads_dst: bool, dst: &mut Reg, src: &mut Reg, f: &mut dyn FnMut(&mut Reg, Use)) {
+            let u = if reads_dst || dst == src {
+                Use::Modify
+            } else {
+                Use::Write
+            };
+            f(src, Use::Read);
+            f(dst, u);
+        }
         fn amode(a: &mut Amode, f: &mut dyn FnMut(&mut Reg, Use)) {
             if let Base::Reg(r) = &mut a.base {
                 f(r, Use::Read);
@@ -754,25 +765,8 @@ impl MInst {
                 f(tmp, Use::Early);
                 f(dst, Use::Early);
             }
-            // An operation in place (`pshufd x, x`) modifies its register.
-            MInst::Vec { op, dst, src } => {
-                let u = if op.reads_dst() || dst == src {
-                    Use::Modify
-                } else {
-                    Use::Write
-                };
-                f(src, Use::Read);
-                f(dst, u);
-            }
-            MInst::VecImm { op, dst, src, .. } => {
-                let u = if op.reads_dst() || dst == src {
-                    Use::Modify
-                } else {
-                    Use::Write
-                };
-                f(src, Use::Read);
-                f(dst, u);
-            }
+            MInst::Vec { op, dst, src } => packed(op.reads_dst(), dst, src, f),
+            MInst::VecImm { op, dst, src, .. } => packed(op.reads_dst(), dst, src, f),
             MInst::VecFill { dst, .. } | MInst::VecConst { dst, .. } => f(dst, Use::Write),
             MInst::VecShiftImm { dst, .. } => f(dst, Use::Modify),
             MInst::VecLoad { dst, addr, .. } => {

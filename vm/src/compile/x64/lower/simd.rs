@@ -318,12 +318,17 @@ impl Lower<'_> {
                 };
                 let src = self.reg(v);
                 let dst = self.def(d.result);
-                self.emit(MInst::VecExtract {
-                    size,
-                    dst,
-                    src,
-                    lane,
-                });
+                if lane == 0 && matches!(size, Size::S32 | Size::S64) {
+                    // Lane 0 of 32 or 64 bits is a plain `movd`/`movq`.
+                    self.emit(MInst::XmmToGpr { size, dst, src });
+                } else {
+                    self.emit(MInst::VecExtract {
+                        size,
+                        dst,
+                        src,
+                        lane,
+                    });
+                }
             }
             L::F32x4ExtractLane | L::F64x2ExtractLane => {
                 let src = self.reg(v);
