@@ -612,27 +612,9 @@ impl Lower<'_> {
                 return true;
             }
             // The count is taken modulo the lane width.
-            let count = self.int_reg();
-            let rb = self.reg(b);
-            self.mov(count, rb);
-            self.emit(MInst::Alu {
-                op: Alu::And,
-                size: Size::S32,
-                dst: count,
-                src: RegMemImm::Imm(mask),
-            });
-            let x = self.vreg();
-            self.emit(MInst::GprToXmm {
-                size: Size::S32,
-                dst: x,
-                src: count,
-            });
+            let x = self.shift_count(b, mask, 0);
             let dst = self.copy_of(r, a);
-            self.emit(MInst::Vec {
-                op: sop,
-                dst,
-                src: x,
-            });
+            self.vop(sop, dst, x);
             return true;
         }
         match op {
