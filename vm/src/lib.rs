@@ -39,6 +39,7 @@ pub mod wasi;
 
 pub use decode::ExternKind;
 pub use error::{Error, ErrorKind, Result, Trap, TrapCode};
+pub use runtime::backend::hold_background_compiles;
 pub use runtime::func::{
     Caller, Func, IntoFunc, IntoSlots, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy,
 };
@@ -46,7 +47,8 @@ pub use runtime::global::Global;
 pub use runtime::instance::{Extern, Instance, Linker};
 pub use runtime::memory::{Memory, MemoryAccessError, MemoryMode};
 pub use runtime::module::{
-    Config, DEFAULT_CACHE_SIZE, Engine, ExportType, ImportType, Module, Strategy, default_cache_dir,
+    BACKGROUND_COMPILE_THRESHOLD, Config, DEFAULT_CACHE_SIZE, Engine, ExportType, ImportType,
+    Module, Strategy, default_cache_dir,
 };
 pub use runtime::store::{
     AsContext, AsContextMut, InterruptHandle, Store, StoreContextMut, StoreId, StoreLimits,

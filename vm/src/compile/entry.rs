@@ -11,7 +11,7 @@
 use super::signals::{self, EntryRecord};
 use super::x64::inst::TrapKind;
 use crate::error::{Trap, TrapCode};
-use crate::runtime::backend::{self, ModuleCode};
+use crate::runtime::backend;
 use crate::runtime::func::FuncEntity;
 use crate::runtime::store::{Store, StoreInner};
 use crate::runtime::vmctx::{VMContext, VMFuncRef, VMOffsets, VMStoreContext};
@@ -120,9 +120,10 @@ pub(crate) fn resolve(store: &StoreInner, func: u32) -> Option<NativeTarget> {
     // The instance's module (and so its machine code) lives as long as the store.
     let inst = &store.instances[instance as usize];
     let info = &inst.module.inner.info;
-    let ModuleCode::Native(native) = &inst.module.inner.code else {
+    if !inst.runs_native {
         return None;
-    };
+    }
+    let native = inst.module.inner.code.native()?;
     let type_index = info.funcs[(info.num_imported_funcs + def) as usize];
     Some(NativeTarget {
         vmctx: inst.vmctx.as_ptr(),
@@ -249,7 +250,7 @@ fn name_trap<T>(store: &Store<T>, trap: Trap, pc: usize) -> Trap {
         return trap;
     }
     for inst in &store.inner.instances {
-        if let ModuleCode::Native(m) = &inst.module.inner.code
+        if let Some(m) = inst.module.inner.code.native()
             && m.code.contains(pc)
         {
             if let Some(def) = m.func_at(pc) {

@@ -349,15 +349,9 @@ fn compile_function(
 /// Stack size of compiler threads: SSA construction recurses on deep control flow.
 const COMPILE_STACK: usize = 64 << 20;
 
-/// Compiles every function of a validated-to-be module.
-pub(crate) fn compile_module(
-    info: &ModuleInfo,
-    bytes: &[u8],
-    type_ids: &[u32],
-    offsets: &VMOffsets,
-    config: &crate::Config,
-) -> Result<NativeModule, CompileError> {
-    let env = Env {
+/// The module-wide settings code is compiled for, from `config` and this machine.
+fn module_env<'a>(info: &'a ModuleInfo, offsets: &'a VMOffsets, config: &crate::Config) -> Env<'a> {
+    Env {
         info,
         offsets,
         cpu: if config.is_baseline_cpu() {
@@ -368,10 +362,12 @@ pub(crate) fn compile_module(
         // Under an address-space limit memories are bounds-checked: check every access.
         memory0_guarded: crate::runtime::memory::MemoryEntity::guard_pages_available(),
         loop_interrupt_checks: config.loop_interrupt_checks(),
-    };
-    let n = info.bodies.len();
-    let stats = debug_flags().stats;
-    let cache = config.cache_directory().map(|dir| {
+    }
+}
+
+/// The code cache entry for this module and settings, if `config` has a cache.
+fn module_cache(config: &crate::Config, bytes: &[u8], env: &Env<'_>) -> Option<cache::CodeCache> {
+    config.cache_directory().map(|dir| {
         let inputs = cache::KeyInputs {
             module: bytes,
             cpu: env.cpu,
@@ -380,25 +376,54 @@ pub(crate) fn compile_module(
             multi_memory: config.is_multi_memory(),
         };
         cache::CodeCache::new(dir, config.cache_size_limit(), &inputs)
-    });
-    if let Some(cache) = &cache {
-        // Only valid modules are stored, under their bytes' hash: a hit needs no checks.
-        let start = std::time::Instant::now();
-        if let Some(hit) = cache.load(n, info.types.len()) {
-            let mut m = NativeModule::new(hit.image, hit.layout, type_ids, env.memory0_guarded)?;
-            m.from_cache = true;
-            if stats {
-                eprintln!(
-                    "sandlite compile: {n} functions loaded from the code cache in {:.1} ms",
-                    start.elapsed().as_secs_f64() * 1e3
-                );
-            }
-            if debug_flags().perf_map {
-                write_perf_map(info, &m);
-            }
-            return Ok(m);
-        }
+    })
+}
+
+/// The module's machine code from the code cache, if `config` has one that holds it.
+pub(crate) fn load_cached(
+    info: &ModuleInfo,
+    bytes: &[u8],
+    type_ids: &[u32],
+    offsets: &VMOffsets,
+    config: &crate::Config,
+) -> Option<NativeModule> {
+    let env = module_env(info, offsets, config);
+    let cache = module_cache(config, bytes, &env)?;
+    let n = info.bodies.len();
+    // Only valid modules are stored, under their bytes' hash: a hit needs no checks.
+    let start = std::time::Instant::now();
+    let hit = cache.load(n, info.types.len())?;
+    let mut m = NativeModule::new(hit.image, hit.layout, type_ids, env.memory0_guarded).ok()?;
+    m.from_cache = true;
+    if debug_flags().stats {
+        eprintln!(
+            "sandlite compile: {n} functions loaded from the code cache in {:.1} ms",
+            start.elapsed().as_secs_f64() * 1e3
+        );
     }
+    if debug_flags().perf_map {
+        write_perf_map(info, &m);
+    }
+    Some(m)
+}
+
+/// Compiles every function of a validated-to-be module (or loads it from the code
+/// cache). Workers stop early, with `Unsupported`, once `stop` returns true.
+pub(crate) fn compile_module(
+    info: &ModuleInfo,
+    bytes: &[u8],
+    type_ids: &[u32],
+    offsets: &VMOffsets,
+    config: &crate::Config,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Result<NativeModule, CompileError> {
+    if let Some(m) = load_cached(info, bytes, type_ids, offsets, config) {
+        return Ok(m);
+    }
+    let env = module_env(info, offsets, config);
+    let cache = module_cache(config, bytes, &env);
+    let n = info.bodies.len();
+    let stats = debug_flags().stats;
     let cx = validate::validate_module(info)?;
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -429,7 +454,7 @@ pub(crate) fn compile_module(
                         let mut done = Vec::new();
                         // After an unsupported function the module goes to the
                         // interpreter (which validates everything itself): stop.
-                        while !unsupported.load(Ordering::Relaxed) {
+                        while !unsupported.load(Ordering::Relaxed) && !stop() {
                             let k = next.fetch_add(1, Ordering::Relaxed);
                             let Some(&i) = order.get(k) else { break };
                             let t = stats.then_some(&mut times);
@@ -452,6 +477,11 @@ pub(crate) fn compile_module(
             .collect()
     });
     let wall = wall.elapsed();
+    if stop() {
+        return Err(CompileError::Unsupported(
+            "compilation was abandoned".into(),
+        ));
+    }
     let mut funcs: Vec<Option<FuncCode>> = (0..n).map(|_| None).collect();
     let mut first_error: Option<(usize, CompileError)> = None;
     let mut times = StageTimes::default();

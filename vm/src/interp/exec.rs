@@ -23,7 +23,7 @@ use crate::runtime::func::FuncEntity;
 use crate::runtime::memory::MemoryEntity;
 use crate::runtime::store::{Store, StoreInner};
 use crate::runtime::vmctx::{GlobalCell, VMInterrupts, funcref_of};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 /// A suspended caller. Plain data (no `Drop`): `execute` writes and reads frames in the
 /// spare capacity of `StoreInner::frames` through a raw pointer (`frames_top` in `execute`).
@@ -47,8 +47,13 @@ const MIN_FRAMES: usize = 256;
 /// Hot state of the current instance.
 struct Ctx {
     instance: u32,
+    /// The instance moved to machine code while this call ran (a background compile
+    /// finished): its frames here finish on the interpreter, its calls go native.
+    native: bool,
     code: *const CompiledFunc,
     funcs: *const u32,
+    /// Imported functions come first in `funcs`.
+    num_imported: u32,
     /// Where each of the instance's globals lives (from its context).
     globals: *const GlobalCell,
     type_param_slots: *const u32,
@@ -82,8 +87,10 @@ impl Ctx {
             .expect("the interpreter runs only interpreted instances");
         Ctx {
             instance,
+            native: inst.runs_native,
             code: code.as_ptr(),
             funcs: inst.funcs.as_ptr(),
+            num_imported: inst.module.inner.info.num_imported_funcs,
             globals: inst.vmctx.globals_ptr(),
             type_param_slots: inst.module.inner.type_param_slots.as_ptr(),
             type_ids: inst.module.inner.type_ids.as_ptr(),
@@ -95,8 +102,10 @@ impl Ctx {
         }
     }
 
-    /// Re-reads what a host call or `memory.grow` may have changed.
+    /// Re-reads what a host call or `memory.grow` may have changed (a host call may
+    /// also have moved the instance to machine code).
     fn refresh(&mut self, store: &StoreInner) {
+        self.native = store.instances[self.instance as usize].runs_native;
         self.memory_entities = store.memories.as_ptr();
         if self.memory != usize::MAX {
             let e = &store.memories[self.memory];
@@ -181,7 +190,7 @@ unsafe fn execute<T>(
         let stack_end = stack_ptr.add(stack.len());
         // The store owns the flag for the whole call; no need to clone its `Arc`.
         let interrupts: *const VMInterrupts = &*store.inner.interrupts;
-        let interrupt: *const AtomicBool = &(*interrupts).flag;
+        let interrupt: *const AtomicU8 = &(*interrupts).flag;
         let max_depth = store.inner.limits.max_call_depth;
         let max_memory = store.inner.limits.max_memory_bytes;
         let max_table = store.inner.limits.max_table_elements;
@@ -240,11 +249,18 @@ unsafe fn execute<T>(
                 *fp.add($i as usize) = $v
             };
         }
+        // Also where a finished background compile is noticed: the instances move to
+        // their machine code (this frame and its callers finish here; calls go native).
         macro_rules! check_interrupt {
             () => {
-                if (*interrupt).load(Ordering::Relaxed) {
-                    (*interrupts).take();
-                    trap!(TrapCode::Interrupted);
+                if (*interrupt).load(Ordering::Relaxed) != 0 {
+                    if (*interrupts).take() {
+                        trap!(TrapCode::Interrupted);
+                    }
+                    if (*interrupts).take_tier_up() {
+                        backend::tier_up_now(&mut store.inner);
+                        ctx.refresh(&store.inner);
+                    }
                 }
             };
         }
@@ -316,8 +332,11 @@ unsafe fn execute<T>(
             ($func:expr, $base:expr) => {{
                 match store.inner.funcs[$func as usize] {
                     FuncEntity::Wasm { instance, def, .. }
-                        if instance == ctx.instance
-                            || backend::is_interpreted(&store.inner, instance) =>
+                        if if instance == ctx.instance {
+                            !ctx.native
+                        } else {
+                            backend::is_interpreted(&store.inner, instance)
+                        } =>
                     {
                         push_frame!();
                         if instance != ctx.instance {
@@ -618,10 +637,15 @@ unsafe fn execute<T>(
                     do_return!();
                 }
                 Op::Call { func, base } => {
-                    push_frame!();
-                    enter!(func, fp.add(base as usize));
-                    check_interrupt!();
-                    continue;
+                    if ctx.native {
+                        let f = *ctx.funcs.add((ctx.num_imported + func) as usize);
+                        call_store_func!(f, base);
+                    } else {
+                        push_frame!();
+                        enter!(func, fp.add(base as usize));
+                        check_interrupt!();
+                        continue;
+                    }
                 }
                 Op::CallImport { func, base } => {
                     let f = *ctx.funcs.add(func as usize);

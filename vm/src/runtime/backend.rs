@@ -21,15 +21,52 @@ use crate::error::{Error, Result, Trap, TrapCode};
 use crate::interp;
 use crate::interp::translate::CompiledFunc;
 use std::sync::Arc;
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+use std::sync::OnceLock;
 
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 use crate::compile;
 
-/// A module's code, for the one engine it runs on.
+/// A module's code: for one engine, or for the interpreter until the compiler, running
+/// on a background thread, has made machine code for it ([`ModuleCode::Tiered`]).
 pub(crate) enum ModuleCode {
     Interpreted(Box<[CompiledFunc]>),
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
     Native(compile::NativeModule),
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    Tiered(Tiered),
+}
+
+/// Both codes of a module compiled in the background: the interpreter's, ready at once,
+/// and the compiler's, set once by the compiling thread (`None` if it could not compile
+/// the module, which then stays on the interpreter).
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+pub(crate) struct Tiered {
+    interpreted: Box<[CompiledFunc]>,
+    native: OnceLock<Option<compile::NativeModule>>,
+    /// The stores with instances of the module waiting for `native`: told (through
+    /// their interrupt flag) once it is set, so that their running interpreter moves
+    /// them onto it at its next call. Emptied then.
+    waiting: std::sync::Mutex<Vec<std::sync::Weak<super::vmctx::VMInterrupts>>>,
+}
+
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+impl Tiered {
+    fn waiting(
+        &self,
+    ) -> std::sync::MutexGuard<'_, Vec<std::sync::Weak<super::vmctx::VMInterrupts>>> {
+        self.waiting.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sets the compile's outcome, then tells the waiting stores.
+    fn finish(&self, native: Option<compile::NativeModule>) {
+        let _ = self.native.set(native);
+        for store in self.waiting().drain(..) {
+            if let Some(interrupts) = store.upgrade() {
+                interrupts.request_tier_up();
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for ModuleCode {
@@ -38,37 +75,72 @@ impl std::fmt::Debug for ModuleCode {
             ModuleCode::Interpreted(code) => write!(f, "Interpreted({} functions)", code.len()),
             #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
             ModuleCode::Native(m) => write!(f, "Native({} bytes)", m.code_size()),
+            #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+            ModuleCode::Tiered(t) => match t.native.get() {
+                None => write!(f, "Tiered(compiling)"),
+                Some(None) => write!(f, "Tiered(interpreted: the compiler failed)"),
+                Some(Some(m)) => write!(f, "Tiered({} bytes)", m.code_size()),
+            },
         }
     }
 }
 
 impl ModuleCode {
-    /// The engine: `Interpreter` or `Compiler`.
+    /// The engine new instances start on: `Interpreter` or `Compiler`.
     pub(crate) fn strategy(&self) -> Strategy {
-        match self {
-            ModuleCode::Interpreted(_) => Strategy::Interpreter,
-            #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-            ModuleCode::Native(_) => Strategy::Compiler,
+        if HAS_COMPILER && self.has_native() {
+            Strategy::Compiler
+        } else {
+            Strategy::Interpreter
         }
     }
 
-    /// The interpreter's code, if this module runs on the interpreter.
+    /// The interpreter's code, if this module has it.
     pub(crate) fn interpreted(&self) -> Option<&[CompiledFunc]> {
         match self {
             ModuleCode::Interpreted(code) => Some(code),
             #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
             ModuleCode::Native(_) => None,
+            #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+            ModuleCode::Tiered(t) => Some(&t.interpreted),
         }
     }
 
-    /// The native entry of defined function `def`, or null on the interpreter.
-    pub(crate) fn native_entry(&self, def: u32) -> *const u8 {
-        let _ = def; // only native code has entries
+    /// Whether machine code exists (now) for this module.
+    fn has_native(&self) -> bool {
+        #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+        return self.native().is_some();
+        #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+        return false;
+    }
+
+    /// The machine code, if there is some yet.
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    pub(crate) fn native(&self) -> Option<&compile::NativeModule> {
         match self {
-            ModuleCode::Interpreted(_) => std::ptr::null(),
-            #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-            ModuleCode::Native(m) => m.func_entry(def),
+            ModuleCode::Interpreted(_) => None,
+            ModuleCode::Native(m) => Some(m),
+            ModuleCode::Tiered(t) => t.native.get().and_then(Option::as_ref),
         }
+    }
+
+    /// Whether the compiler is still working on this module in the background.
+    pub(crate) fn is_compiling(&self) -> bool {
+        #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+        if let ModuleCode::Tiered(t) = self {
+            return t.native.get().is_none();
+        }
+        false
+    }
+
+    /// Blocks until a background compile (if any) has finished; then whether the module
+    /// has machine code.
+    pub(crate) fn wait_for_native(&self) -> bool {
+        #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+        if let ModuleCode::Tiered(t) = self {
+            t.native.wait();
+        }
+        self.has_native()
     }
 }
 
@@ -106,24 +178,101 @@ pub(crate) fn compile(
     };
     if native {
         #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-        match compile::compile_module(info, bytes, type_ids, offsets, config) {
-            Ok(m) => return Ok(ModuleCode::Native(m)),
-            Err(compile::CompileError::Wasm(e)) => return Err(e),
-            Err(compile::CompileError::Unsupported(why)) => {
-                // Invalid beats unsupported: the interpreter's translation validates all.
-                let code = translate_all(info, bytes)?;
-                if strategy == Strategy::Compiler {
-                    return Err(Error::unsupported(format!(
-                        "the compiler cannot compile this module: {why}; \
-                         use Strategy::Interpreter or Strategy::Auto"
-                    )));
+        {
+            let code_bytes: usize = info.bodies.iter().map(|b| b.code_end - b.code_start).sum();
+            if strategy == Strategy::Auto && config.compiles_in_background(code_bytes) {
+                if let Some(m) = compile::load_cached(info, bytes, type_ids, offsets, config) {
+                    return Ok(ModuleCode::Native(m));
                 }
-                return Ok(ModuleCode::Interpreted(code));
+                // Validated and ready now; `start_background_compile` makes the rest.
+                return Ok(ModuleCode::Tiered(Tiered {
+                    interpreted: translate_all(info, bytes)?,
+                    native: OnceLock::new(),
+                    waiting: std::sync::Mutex::new(Vec::new()),
+                }));
+            }
+            match compile::compile_module(info, bytes, type_ids, offsets, config, &|| false) {
+                Ok(m) => return Ok(ModuleCode::Native(m)),
+                Err(compile::CompileError::Wasm(e)) => return Err(e),
+                Err(compile::CompileError::Unsupported(why)) => {
+                    // Invalid beats unsupported: the interpreter's translation validates all.
+                    let code = translate_all(info, bytes)?;
+                    if strategy == Strategy::Compiler {
+                        return Err(Error::unsupported(format!(
+                            "the compiler cannot compile this module: {why}; \
+                             use Strategy::Interpreter or Strategy::Auto"
+                        )));
+                    }
+                    return Ok(ModuleCode::Interpreted(code));
+                }
             }
         }
     }
     let _ = (type_ids, offsets, config);
     Ok(ModuleCode::Interpreted(translate_all(info, bytes)?))
+}
+
+/// Whether background compiles wait before starting (see [`hold_background_compiles`]).
+static HOLD: (std::sync::Mutex<bool>, std::sync::Condvar) =
+    (std::sync::Mutex::new(false), std::sync::Condvar::new());
+
+/// Makes background compiles (of this whole process) wait before they start, until
+/// called again with `false`: tests use it to see a module's instances on the
+/// interpreter first, whatever the machine's speed. Not for production use.
+#[doc(hidden)]
+pub fn hold_background_compiles(hold: bool) {
+    let mut held = HOLD.0.lock().unwrap_or_else(|e| e.into_inner());
+    *held = hold;
+    HOLD.1.notify_all();
+}
+
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+fn wait_while_held() {
+    let mut held = HOLD.0.lock().unwrap_or_else(|e| e.into_inner());
+    while *held {
+        held = HOLD.1.wait(held).unwrap_or_else(|e| e.into_inner());
+    }
+}
+
+/// Compiles a [`ModuleCode::Tiered`] module's machine code on a new thread (a no-op for
+/// other modules). The thread keeps the module alive while it works, and gives up as
+/// soon as it is the module's only holder (every `Module` and instance dropped).
+pub(crate) fn start_background_compile(
+    module: &Arc<super::module::ModuleInner>,
+    bytes: &[u8],
+    config: &super::module::Config,
+) {
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    if let ModuleCode::Tiered(_) = module.code {
+        let (bytes, config) = (bytes.to_vec(), config.clone());
+        let held = Arc::clone(module);
+        let spawned = std::thread::Builder::new()
+            .name("sandlite-tier-up".into())
+            .spawn(move || {
+                wait_while_held();
+                let inner = &*held;
+                let abandoned = || Arc::strong_count(&held) == 1;
+                let native = compile::compile_module(
+                    &inner.info,
+                    &bytes,
+                    &inner.type_ids,
+                    &inner.offsets,
+                    &config,
+                    &abandoned,
+                )
+                .ok();
+                if let ModuleCode::Tiered(t) = &inner.code {
+                    t.finish(native);
+                }
+            });
+        if spawned.is_err()
+            && let ModuleCode::Tiered(t) = &module.code
+        {
+            // No thread to compile on: the module stays on the interpreter.
+            t.finish(None);
+        }
+    }
+    let _ = (module, bytes, config);
 }
 
 /// The compiler's library-function table, for instance contexts (null without one).
@@ -162,6 +311,10 @@ pub(crate) fn call_with_slots<T>(
     write: impl FnOnce(&mut [u64], &StoreInner),
     read: impl FnOnce(&[u64], &StoreInner),
 ) -> Result<()> {
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    if !store.inner.tiering.is_empty() {
+        tier_up(&mut store.inner);
+    }
     let base = store.inner.stack_top;
     let stack = store.inner.stack()?;
     if base + n_slots > stack.len() {
@@ -221,11 +374,12 @@ pub(crate) fn invoke<T>(
             call_host(store, host, caller, base + n, slots)
         }
         FuncEntity::Wasm { instance, def, .. } => {
-            match store.inner.instances[instance as usize].module.inner.code {
-                ModuleCode::Interpreted(_) => interp::exec::run(store, instance, def, base),
-                #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-                ModuleCode::Native(_) => compile::entry::call(store, func, base, n_slots),
+            #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+            if store.inner.instances[instance as usize].runs_native {
+                return compile::entry::call(store, func, base, n_slots);
             }
+            let _ = n_slots;
+            interp::exec::run(store, instance, def, base)
         }
     }
 }
@@ -253,10 +407,97 @@ pub(crate) fn call_host<T>(
 
 /// Whether instance `instance` of `store` runs on the interpreter.
 pub(crate) fn is_interpreted(store: &StoreInner, instance: u32) -> bool {
-    store.instances[instance as usize]
-        .module
-        .inner
-        .code
-        .interpreted()
-        .is_some()
+    !store.instances[instance as usize].runs_native
+}
+
+/// Chooses the engine of the store's newest instance, `instance`, from its module's
+/// code: machine code if there is some (and memory 0 suits it), else the interpreter,
+/// noting the instance for [`tier_up`] while its module compiles in the background.
+pub(crate) fn attach_engine(store: &mut StoreInner, instance: u32) {
+    let _ = (&store, instance);
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    {
+        let module = store.instances[instance as usize].module.clone();
+        if let ModuleCode::Tiered(t) = &module.inner.code {
+            let mut waiting = t.waiting();
+            // Under the lock: a compile that finishes after this check tells this store.
+            if t.native.get().is_none() {
+                waiting.retain(|w| w.strong_count() > 0);
+                if !waiting
+                    .iter()
+                    .any(|w| std::ptr::eq(w.as_ptr(), &*store.interrupts))
+                {
+                    waiting.push(Arc::downgrade(&store.interrupts));
+                }
+                store.tiering.push(instance);
+                return;
+            }
+        }
+        if let Some(native) = module.inner.code.native() {
+            switch_to_native(store, instance, native);
+        }
+    }
+}
+
+/// Moves every instance whose module's background compile has finished onto its
+/// machine code now, with Wasm frames active: called by the interpreter when the
+/// store's flag says a compile finished. The interpreter finishes its frames, and its
+/// next calls take the machine code.
+pub(crate) fn tier_up_now(store: &mut StoreInner) {
+    let _ = &store;
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    switch_finished(store);
+}
+
+/// Moves every instance whose module's background compile has finished onto its
+/// machine code, on entry from the host when no Wasm frame is active; the interpreter
+/// does it too, at its next call or loop, when told ([`tier_up_now`]). Either engine
+/// may run any function at any time (they share memories, tables, globals and the
+/// instance context): what changes is which code the instance's calls enter.
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+fn tier_up(store: &mut StoreInner) {
+    if store.stack_top != 0 || !store.vmstore.entry.is_null() {
+        return;
+    }
+    switch_finished(store);
+}
+
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+fn switch_finished(store: &mut StoreInner) {
+    let mut k = 0;
+    while k < store.tiering.len() {
+        let instance = store.tiering[k];
+        let module = store.instances[instance as usize].module.clone();
+        if module.inner.code.is_compiling() {
+            k += 1;
+            continue;
+        }
+        store.tiering.swap_remove(k);
+        if let Some(native) = module.inner.code.native() {
+            switch_to_native(store, instance, native);
+        }
+    }
+}
+
+/// Points `instance`'s functions at `native`, its module's machine code, unless the
+/// code needs guard pages that memory 0 lacks (then the instance stays interpreted).
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+fn switch_to_native(store: &mut StoreInner, instance: u32, native: &compile::NativeModule) {
+    let inst = &store.instances[instance as usize];
+    if native.memory0_guarded
+        && let Some(&mem) = inst.memories.first()
+        && !store.memories[mem as usize].is_guarded()
+    {
+        return;
+    }
+    let p: *const compile::NativeModule = native;
+    if !store.native_modules.contains(&p) {
+        store.native_modules.push(p);
+    }
+    let first_defined = inst.module.inner.info.num_imported_funcs as usize;
+    for (def, &index) in inst.funcs[first_defined..].iter().enumerate() {
+        let code = native.func_entry(def as u32);
+        store.funcrefs.set_code(index, code, inst.vmctx.as_ptr());
+    }
+    store.instances[instance as usize].runs_native = true;
 }

@@ -4,7 +4,7 @@ use super::backend;
 use super::func::{Func, FuncEntity, HostFn, IntoFunc, TypedFunc, WasmParams, WasmResults};
 use super::global::Global;
 use super::memory::{Memory, MemoryEntity};
-use super::module::{Engine, Module};
+use super::module::{Engine, Module, Strategy};
 use super::store::{AsContext, AsContextMut, Store};
 use super::table::{Table, TableEntity};
 use super::value::Val;
@@ -108,6 +108,9 @@ pub(crate) struct InstanceData {
     pub elems: Vec<Box<[u64]>>,
     pub data_dropped: Vec<bool>,
     pub exports: HashMap<String, Extern>,
+    /// The instance runs its module's machine code (else the interpreter's code; see
+    /// `backend::attach_engine`).
+    pub runs_native: bool,
 }
 
 /// An instance of a module in a store.
@@ -138,6 +141,18 @@ impl Instance {
 
     pub fn get_export(&self, store: impl AsContext, name: &str) -> Option<Extern> {
         self.data(store.as_context()).exports.get(name).copied()
+    }
+
+    /// The engine this instance runs on now: [`Strategy::Compiler`] (its module's
+    /// machine code) or [`Strategy::Interpreter`]. An instance of a module compiling in
+    /// the background changes to `Compiler` at a call from the host after the compiler
+    /// has finished (see [`Config::background_compile`](crate::Config::background_compile)).
+    pub fn strategy(&self, store: impl AsContext) -> Strategy {
+        if self.data(store.as_context()).runs_native {
+            Strategy::Compiler
+        } else {
+            Strategy::Interpreter
+        }
     }
 
     pub fn get_func(&self, store: impl AsContext, name: &str) -> Option<Func> {
@@ -304,21 +319,17 @@ pub(crate) fn instantiate<T>(
     }
 
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-    if let backend::ModuleCode::Native(m) = &module.inner.code {
-        if m.memory0_guarded
-            && let Some(&mem) = memories.first()
-            && !store.inner.memories[mem as usize].is_guarded()
-        {
-            return Err(Error::resource(
-                "this module was compiled for memories with guard pages, but its memory 0 \
-                 is bounds-checked (the address space is limited); compile the module again \
-                 under the same limits, or use Strategy::Interpreter",
-            ));
-        }
-        let p: *const crate::compile::NativeModule = m;
-        if !store.inner.native_modules.contains(&p) {
-            store.inner.native_modules.push(p);
-        }
+    // (A module compiling in the background just stays interpreted in that case.)
+    if let backend::ModuleCode::Native(m) = &module.inner.code
+        && m.memory0_guarded
+        && let Some(&mem) = memories.first()
+        && !store.inner.memories[mem as usize].is_guarded()
+    {
+        return Err(Error::resource(
+            "this module was compiled for memories with guard pages, but its memory 0 \
+             is bounds-checked (the address space is limited); compile the module again \
+             under the same limits, or use Strategy::Interpreter",
+        ));
     }
     let vmctx = VMContextBox::new(module.inner.offsets);
     if let Some(&m) = memories.first() {
@@ -337,9 +348,12 @@ pub(crate) fn instantiate<T>(
     for (i, &f) in funcs.iter().enumerate() {
         vmctx.set_func(i as u32, store.inner.funcrefs.get(f));
     }
-    for (def, index) in (first_defined..store.inner.funcs.len() as u32).enumerate() {
-        let code = module.inner.code.native_entry(def as u32);
-        store.inner.funcrefs.set_code(index, code, vmctx.as_ptr());
+    // Interpreted until `backend::attach_engine` gives them machine code.
+    for index in first_defined..store.inner.funcs.len() as u32 {
+        store
+            .inner
+            .funcrefs
+            .set_code(index, std::ptr::null(), vmctx.as_ptr());
     }
     for (i, &g) in globals.iter().enumerate() {
         vmctx.set_global(i as u32, store.inner.globals[g as usize].cell);
@@ -406,7 +420,9 @@ pub(crate) fn instantiate<T>(
         elems,
         data_dropped: vec![false; info.datas.len()],
         exports,
+        runs_native: false,
     });
+    backend::attach_engine(&mut store.inner, instance_index);
     let instance = Instance {
         store: id,
         index: instance_index,

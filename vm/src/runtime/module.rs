@@ -89,7 +89,14 @@ pub struct Config {
     omit_loop_interrupt_checks: bool,
     cache_dir: Option<PathBuf>,
     cache_size: Option<u64>,
+    compile_before_returning: bool,
+    background_threshold: Option<usize>,
 }
+
+/// Code bytes (function bodies) from which [`Strategy::Auto`] compiles a module in the
+/// background: below it compiling takes a few milliseconds at most and is done before
+/// [`Module::new`] returns. `sqlite3.wasm` has about 1.4 MB.
+pub const BACKGROUND_COMPILE_THRESHOLD: usize = 256 << 10;
 
 /// The code cache's size limit unless [`Config::cache_size`] sets one.
 pub const DEFAULT_CACHE_SIZE: u64 = 512 << 20;
@@ -138,6 +145,41 @@ impl Config {
     )] // compiler only
     pub(crate) fn cache_size_limit(&self) -> u64 {
         self.cache_size.unwrap_or(DEFAULT_CACHE_SIZE)
+    }
+
+    /// Lets [`Strategy::Auto`] start a large module (at least
+    /// [`BACKGROUND_COMPILE_THRESHOLD`] bytes of code) on the interpreter and compile it
+    /// on a background thread (on by default). [`Module::new`] then returns as soon as
+    /// the interpreter's code is ready (for `sqlite3.wasm` ~20 ms instead of ~350 ms), and
+    /// each instance moves to machine code at its first call from the host after the
+    /// compiler has finished, never in the middle of a call; both engines give the same
+    /// results, so only the speed changes. A module found in the code cache loads
+    /// compiled. With `false`, `Module::new` compiles before it returns, as
+    /// [`Strategy::Compiler`] always does.
+    #[must_use]
+    pub fn background_compile(mut self, enable: bool) -> Config {
+        self.compile_before_returning = !enable;
+        self
+    }
+
+    /// Sets the code size from which modules compile in the background (tests use 0).
+    #[doc(hidden)]
+    #[must_use]
+    pub fn background_compile_threshold(mut self, code_bytes: usize) -> Config {
+        self.background_threshold = Some(code_bytes);
+        self
+    }
+
+    #[cfg_attr(
+        not(all(target_arch = "x86_64", target_os = "linux")),
+        allow(dead_code)
+    )] // compiler only
+    pub(crate) fn compiles_in_background(&self, code_bytes: usize) -> bool {
+        !self.compile_before_returning
+            && code_bytes
+                >= self
+                    .background_threshold
+                    .unwrap_or(BACKGROUND_COMPILE_THRESHOLD)
     }
 
     /// Chooses the engine (see [`Strategy`]).
@@ -307,15 +349,15 @@ impl Module {
             Err(e) => return Err(e),
         };
         let type_param_slots = info.types.iter().map(|t| t.param_slots()).collect();
-        Ok(Module {
-            inner: Arc::new(ModuleInner {
-                info,
-                code,
-                type_param_slots,
-                type_ids,
-                offsets,
-            }),
-        })
+        let inner = Arc::new(ModuleInner {
+            info,
+            code,
+            type_param_slots,
+            type_ids,
+            offsets,
+        });
+        backend::start_background_compile(&inner, bytes, &engine.config);
+        Ok(Module { inner })
     }
 
     /// Checks a module binary without keeping the result.
@@ -369,7 +411,7 @@ impl Module {
     /// ([`Config::cache_dir`]) rather than from compiling it now.
     pub fn is_from_code_cache(&self) -> bool {
         #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-        if let ModuleCode::Native(m) = &self.inner.code {
+        if let Some(m) = self.inner.code.native() {
             return m.from_cache;
         }
         false
@@ -380,7 +422,7 @@ impl Module {
     #[doc(hidden)]
     pub fn native_code(&self) -> Option<Vec<(String, Vec<u8>)>> {
         #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
-        if let ModuleCode::Native(m) = &self.inner.code {
+        if let Some(m) = self.inner.code.native() {
             let first = self.inner.info.num_imported_funcs;
             return Some(
                 m.func_bytes()
@@ -393,10 +435,26 @@ impl Module {
         None
     }
 
-    /// The engine this module's code runs on: [`Strategy::Interpreter`] or
-    /// [`Strategy::Compiler`].
+    /// The engine this module's new instances start on: [`Strategy::Interpreter`] or
+    /// [`Strategy::Compiler`]. A module compiling in the background
+    /// ([`Config::background_compile`]) says `Interpreter` until its machine code is
+    /// ready; [`Instance::strategy`](crate::Instance::strategy) tells what an instance
+    /// runs on now.
     pub fn strategy(&self) -> Strategy {
         self.inner.code.strategy()
+    }
+
+    /// Whether the compiler is still making this module's machine code in the
+    /// background ([`Config::background_compile`]).
+    pub fn is_compiling(&self) -> bool {
+        self.inner.code.is_compiling()
+    }
+
+    /// Waits until a background compile of this module (if any) has finished, and says
+    /// whether the module has machine code. A program that keeps compiled code in the
+    /// code cache and exits early calls this first, so that the next run finds it.
+    pub fn wait_for_compiler(&self) -> bool {
+        self.inner.code.wait_for_native()
     }
 }
 

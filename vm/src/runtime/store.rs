@@ -135,6 +135,10 @@ pub struct StoreInner {
     /// up trap sites).
     #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
     pub(crate) native_modules: Vec<*const crate::compile::NativeModule>,
+    /// Instances still interpreted while the compiler works on their module in the
+    /// background; they switch at the next call from the host (`backend::tier_up`).
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    pub(crate) tiering: Vec<u32>,
 }
 
 // SAFETY: the raw pointers a store holds (the value stack allocation and, inside frames,
@@ -174,6 +178,8 @@ impl<T> Store<T> {
                 host_depth: 0,
                 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
                 native_modules: Vec::new(),
+                #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+                tiering: Vec::new(),
             },
             host_funcs: Vec::new(),
             data,

@@ -20,7 +20,7 @@
 use crate::error::Trap;
 use std::cell::UnsafeCell;
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 /// What a non-null `funcref` points to: enough to call the function from any engine.
 #[repr(C)]
@@ -84,14 +84,18 @@ impl VMTable {
 
 /// A store's interrupt state, shared with every [`InterruptHandle`](crate::InterruptHandle).
 ///
-/// The interpreter tests `flag`. Compiled code reads copies kept in each instance's
+/// The interpreter tests `flag`, which also carries a second request, [`TIER_UP`]: a
+/// module compiled in the background has its machine code, so the interpreter's next
+/// call or loop moves its instances onto it (`backend::tier_up`; compiled code never
+/// sees that bit). Compiled code reads copies kept in each instance's
 /// context, with one load each: the flag byte at loop headers (`INTERRUPT_FLAG`), and
 /// the stack limit in each function's prologue (`STACK_LIMIT`). An interrupt sets the
 /// flags and raises the limits to the top of the address space, so the next prologue's
 /// stack check fails too and its slow path reports the interrupt.
 #[derive(Debug)]
 pub(crate) struct VMInterrupts {
-    pub flag: AtomicBool,
+    /// [`INTERRUPT`] and [`TIER_UP`] bits.
+    pub flag: AtomicU8,
     state: std::sync::Mutex<Copies>,
     /// `state.limit`, readable without the lock: an entry from the host that sets the
     /// limit it already has (the usual case) skips the lock and the writes.
@@ -111,10 +115,15 @@ struct Copies {
     limit: usize,
 }
 
+/// `VMInterrupts::flag`: an interrupt is requested.
+pub(crate) const INTERRUPT: u8 = 1;
+/// `VMInterrupts::flag`: machine code became ready for a module the store interprets.
+pub(crate) const TIER_UP: u8 = 2;
+
 impl VMInterrupts {
     pub(crate) fn new() -> VMInterrupts {
         VMInterrupts {
-            flag: AtomicBool::new(false),
+            flag: AtomicU8::new(0),
             state: std::sync::Mutex::new(Copies::default()),
             limit: AtomicUsize::new(0),
         }
@@ -143,7 +152,7 @@ impl VMInterrupts {
     }
 
     fn write_all(&self, state: &Copies) {
-        let flag = self.flag.load(Ordering::SeqCst);
+        let flag = self.flag.load(Ordering::SeqCst) & INTERRUPT != 0;
         for &c in &state.contexts {
             Self::write(c, flag, state.limit);
         }
@@ -152,14 +161,28 @@ impl VMInterrupts {
     /// Requests an interrupt (any thread).
     pub(crate) fn interrupt(&self) {
         let state = self.state();
-        self.flag.store(true, Ordering::SeqCst);
+        self.flag.fetch_or(INTERRUPT, Ordering::SeqCst);
         self.write_all(&state);
+    }
+
+    /// Tells the interpreter that a module it runs has machine code now (any thread).
+    #[cfg_attr(
+        not(all(target_arch = "x86_64", target_os = "linux")),
+        allow(dead_code)
+    )] // compiler only
+    pub(crate) fn request_tier_up(&self) {
+        self.flag.fetch_or(TIER_UP, Ordering::SeqCst);
+    }
+
+    /// Takes a pending tier-up request: true if there was one.
+    pub(crate) fn take_tier_up(&self) -> bool {
+        self.flag.fetch_and(!TIER_UP, Ordering::SeqCst) & TIER_UP != 0
     }
 
     /// Takes a pending request: true if there was one.
     pub(crate) fn take(&self) -> bool {
         let state = self.state();
-        let was = self.flag.swap(false, Ordering::SeqCst);
+        let was = self.flag.fetch_and(!INTERRUPT, Ordering::SeqCst) & INTERRUPT != 0;
         self.write_all(&state);
         was
     }
@@ -197,7 +220,7 @@ impl VMInterrupts {
         state.contexts.push(context as usize);
         Self::write(
             context as usize,
-            self.flag.load(Ordering::SeqCst),
+            self.flag.load(Ordering::SeqCst) & INTERRUPT != 0,
             state.limit,
         );
     }
