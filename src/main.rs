@@ -148,6 +148,15 @@ fn parse_options(args: impl Iterator<Item = std::ffi::OsString>) -> Result<Optio
     Ok(options)
 }
 
+/// Waits, when dropped, for SQLite's background compile (see `sandlite::wait_for_compiler`).
+struct WaitForCompilerOnExit;
+
+impl Drop for WaitForCompilerOnExit {
+    fn drop(&mut self) {
+        sandlite::wait_for_compiler();
+    }
+}
+
 fn main() -> ExitCode {
     // `sandlite run MODULE.wasm ...` runs a WASI program instead (a database file named
     // `run` is still reachable as `./run`).
@@ -181,6 +190,9 @@ fn main() -> ExitCode {
         // SQLite's machine code is kept between runs (see `sandlite::set_code_cache_dir`).
         sandlite::set_code_cache_dir(sandlite::default_cache_dir());
     }
+    // A first run interprets SQLite while it compiles; the code reaches the cache only
+    // if the compile finishes, so the shell waits for it on the way out (after output).
+    let _store_compiled_code = (!options.no_cache).then_some(WaitForCompilerOnExit);
     if let Err(e) = sandlite::signals::install() {
         eprintln_quiet(&format!("sandlite: cannot handle Ctrl-C: {e}"));
     }

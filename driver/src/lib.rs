@@ -95,6 +95,17 @@ pub fn set_code_cache_dir(dir: Option<std::path::PathBuf>) -> bool {
 
 pub use sandlite_vm::default_cache_dir;
 
+/// Waits until SQLite's machine code is ready, if SQLite is loaded in this process, and
+/// says whether it is. With the default `Strategy::Auto`, SQLite starts on the
+/// interpreter (ready in ~20 ms) while the compiler works on a background thread (about
+/// 0.35 s), and connections move to machine code at their next call once it is done;
+/// nothing waits for it unless a program asks. A short-lived program that keeps a code
+/// cache ([`set_code_cache_dir`]) calls this before exiting, so that the compiled code
+/// is stored for its next run.
+pub fn wait_for_compiler() -> bool {
+    sandlite_sqlite_wasm::wait_for_compiler()
+}
+
 /// [`version`] as a number (`3049001`), as `sqlite3_libversion_number` reports it.
 pub fn version_number() -> i32 {
     ffi::SQLITE_VERSION_NUMBER

@@ -1038,3 +1038,35 @@ fn rows_read_every_type_and_width_and_interleave_between_statements() {
     })
     .unwrap();
 }
+
+/// With the default `Strategy::Auto`, SQLite starts on the interpreter and compiles on a
+/// background thread; an open connection moves to machine code between two calls, with
+/// its database and its prepared statements carried over.
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+#[test]
+fn connections_move_to_compiled_sqlite_between_statements() {
+    use sandlite_driver::Strategy;
+    let auto = std::env::var("SANDLITE_STRATEGY").map_or(true, |s| s.is_empty() || s == "auto");
+    let conn = memory();
+    conn.execute_batch(
+        "CREATE TABLE t(x INTEGER PRIMARY KEY, s TEXT);
+         INSERT INTO t(s) VALUES ('a'), ('b'), ('c');",
+    )
+    .unwrap();
+    let mut stmt = conn.prepare("SELECT group_concat(s, '') FROM t").unwrap();
+    let before: String = stmt.query_row([], |r| r.get(0)).unwrap();
+    assert_eq!(before, "abc");
+    if !auto {
+        // An explicit engine never changes.
+        let engine = conn.strategy();
+        assert!(!sandlite_driver::wait_for_compiler() || engine == Strategy::Compiler);
+        assert_eq!(conn.strategy(), engine);
+        return;
+    }
+    assert!(sandlite_driver::wait_for_compiler(), "SQLite compiles");
+    conn.execute("INSERT INTO t(s) VALUES ('d')", []).unwrap();
+    assert_eq!(conn.strategy(), Strategy::Compiler);
+    let after: String = stmt.query_row([], |r| r.get(0)).unwrap();
+    assert_eq!(after, "abcd");
+    integrity_ok(&conn);
+}

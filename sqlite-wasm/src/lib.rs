@@ -45,7 +45,7 @@ pub use error::{Error, Result};
 pub use sandlite_vm::Strategy;
 pub use sqlite::{
     Backup, Blob, Config, DEFAULT_MEMORY_LIMIT, Db, Function, GuestBytes, Prepared, ROW_CAPACITY,
-    RawColumn, SQLITE_WASM, Sqlite, Stmt, preload, set_code_cache_dir,
+    RawColumn, SQLITE_WASM, Sqlite, Stmt, preload, set_code_cache_dir, wait_for_compiler,
 };
 pub use vtab::{
     Constraint, FilterArg, HostValue, IndexInfo, ModuleKind, VtabConnect, VtabCursor, VtabModule,

@@ -11,7 +11,7 @@ use crate::guest;
 use crate::host::{self, HostState};
 use sandlite_vfs::Vfs;
 use sandlite_vm::{
-    Config as VmConfig, Engine, Linker, Memory, Module, Store, StoreLimits, Strategy,
+    Config as VmConfig, Engine, Instance, Linker, Memory, Module, Store, StoreLimits, Strategy,
 };
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -57,9 +57,11 @@ pub fn set_code_cache_dir(dir: Option<PathBuf>) -> bool {
 }
 
 /// Compiles `sqlite3.wasm` once per process and strategy.
+/// `sqlite3.wasm` loaded for `Auto`, `Interpreter` and `Compiler`, each on first use.
+static LOADED: [OnceLock<Result<Loaded, String>>; 3] =
+    [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+
 fn loaded(strategy: Strategy) -> Result<&'static Loaded> {
-    static LOADED: [OnceLock<Result<Loaded, String>>; 3] =
-        [OnceLock::new(), OnceLock::new(), OnceLock::new()];
     let slot = match strategy {
         Strategy::Interpreter => &LOADED[1],
         Strategy::Compiler => &LOADED[2],
@@ -88,7 +90,18 @@ fn loaded(strategy: Strategy) -> Result<&'static Loaded> {
         .map_err(|e| Error::Misuse(format!("cannot load sqlite3.wasm: {e}")))
 }
 
-/// Compiles the module now for `Strategy::Auto` (it is otherwise compiled on first use).
+/// Waits until the background compile of `sqlite3.wasm` for `Strategy::Auto` (see
+/// `sandlite_vm::Config::background_compile`) has finished, if SQLite was loaded; then
+/// whether machine code exists. A short-lived program with a code cache calls this
+/// before it exits, so that the next run loads the code instead of interpreting.
+pub fn wait_for_compiler() -> bool {
+    LOADED[0]
+        .get()
+        .and_then(|l| l.as_ref().ok())
+        .is_some_and(|l| l.module.wait_for_compiler())
+}
+
+/// Loads the module now for `Strategy::Auto` (it is otherwise loaded on first use).
 ///
 /// # Errors
 /// If the module does not load.
@@ -218,8 +231,8 @@ enum HookKind {
 /// SQLite running on Sandlite's VM: one guest instance with its own memory and VFS.
 /// It may hold several connections (`Db`s), which share its VFS.
 pub struct Sqlite {
-    /// The engine running this instance (`Interpreter` or `Compiler`).
-    strategy: Strategy,
+    /// SQLite's instance in `store`.
+    instance: Instance,
     store: Store<HostState>,
     exports: Arc<Exports>,
     memory: Memory,
@@ -240,9 +253,11 @@ impl std::fmt::Debug for Sqlite {
 }
 
 impl Sqlite {
-    /// The engine this instance runs on: `Strategy::Interpreter` or `Strategy::Compiler`.
+    /// The engine this instance runs on now: `Strategy::Interpreter` or
+    /// `Strategy::Compiler` (with `Strategy::Auto`, `Interpreter` until the background
+    /// compile of `sqlite3.wasm` has finished: see [`wait_for_compiler`]).
     pub fn strategy(&self) -> Strategy {
-        self.strategy
+        self.instance.strategy(&self.store)
     }
 
     /// Instantiates SQLite in a new sandbox.
@@ -283,7 +298,7 @@ impl Sqlite {
             return Err(Error::from_code(ffi::SQLITE_NOMEM));
         }
         Ok(Sqlite {
-            strategy: loaded.module.strategy(),
+            instance,
             store,
             exports,
             memory,
