@@ -515,7 +515,9 @@ fn demangle(name: &str) -> String {
 fn execute(opts: &RunOptions, io: &RunIo) -> Result<u8, Failure> {
     let bytes = std::fs::read(&opts.module)
         .map_err(|e| Failure::Other(format!("cannot read {}: {e}", opts.module)))?;
-    let mut config = Config::default();
+    // A WASI program is one long call (`_start`), whose frames would stay on the
+    // interpreter if it started there while compiling in the background: compile first.
+    let mut config = Config::default().background_compile(false);
     if let Some(dir) = default_cache_dir().filter(|_| !opts.no_cache) {
         config = config.cache_dir(dir);
     }
