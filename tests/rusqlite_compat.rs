@@ -703,3 +703,80 @@ fn step_wise_backup_between_connections() -> sandlite::Result<()> {
     assert!(!other.table_exists(None, "s")?);
     Ok(())
 }
+
+#[test]
+fn statement_status_counters() -> sandlite::Result<()> {
+    use sandlite::StatementStatus;
+    use sandlite::trace::{TraceEvent, TraceEventCodes};
+    use std::sync::{Arc, Mutex};
+
+    let mut db = sandlite::Connection::open_in_memory()?;
+    db.execute_batch(
+        "CREATE TABLE t(id INTEGER PRIMARY KEY, y);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)
+         INSERT INTO t(y) SELECT i FROM n;",
+    )?;
+
+    // A full scan counts its steps; a lookup by rowid makes none.
+    let mut scan = db.prepare("SELECT count(*) FROM t WHERE y > ?1")?;
+    let n: i64 = scan.query_row([10], |r| r.get(0))?;
+    assert_eq!(n, 90);
+    let steps = scan.get_status(StatementStatus::FullscanStep);
+    assert!(steps >= 99, "{steps}");
+    assert_eq!(scan.get_status(StatementStatus::Run), 1);
+    assert!(scan.get_status(StatementStatus::VmStep) > steps);
+    assert!(scan.get_status(StatementStatus::MemUsed) > 0);
+    assert_eq!(scan.get_status(StatementStatus::Sort), 0);
+    scan.query_row([50], |r| r.get::<_, i64>(0))?;
+    assert_eq!(scan.get_status(StatementStatus::Run), 2);
+    assert_eq!(scan.get_status(StatementStatus::FullscanStep), 2 * steps);
+
+    // reset_status returns the value and zeroes the counter.
+    assert_eq!(scan.reset_status(StatementStatus::Run), 2);
+    assert_eq!(scan.get_status(StatementStatus::Run), 0);
+    assert_eq!(scan.get_status(StatementStatus::FullscanStep), 2 * steps);
+
+    let mut lookup = db.prepare("SELECT y FROM t WHERE id = ?1")?;
+    let y: i64 = lookup.query_row([7], |r| r.get(0))?;
+    assert_eq!(y, 7);
+    assert_eq!(lookup.get_status(StatementStatus::FullscanStep), 0);
+
+    let mut sorted = db.prepare("SELECT y FROM t ORDER BY y DESC LIMIT 1")?;
+    let top: i64 = sorted.query_row([], |r| r.get(0))?;
+    assert_eq!(top, 100);
+    assert_eq!(sorted.get_status(StatementStatus::Sort), 1);
+
+    // A join on an unindexed column builds an automatic index.
+    db.execute_batch("CREATE TABLE u(y); INSERT INTO u SELECT y FROM t;")?;
+    let mut join = db.prepare("SELECT count(*) FROM t JOIN u ON u.y = t.y")?;
+    let joined: i64 = join.query_row([], |r| r.get(0))?;
+    assert_eq!(joined, 100);
+    assert!(join.get_status(StatementStatus::AutoIndex) > 0);
+
+    drop((scan, lookup, sorted, join));
+
+    // The same counters from a profile callback (rusqlite's StmtRef::get_status).
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    db.trace_v2(
+        TraceEventCodes::SQLITE_TRACE_PROFILE,
+        Some(move |e: TraceEvent<'_>| {
+            if let TraceEvent::Profile(s, _) = e {
+                log.lock().unwrap().push((
+                    s.sql().into_owned(),
+                    s.get_status(StatementStatus::FullscanStep),
+                    s.get_status(StatementStatus::Run),
+                ));
+            }
+        }),
+    )?;
+    db.query_row("SELECT max(y) FROM t WHERE y < 1000", [], |_| Ok(()))?;
+    db.query_row("SELECT y FROM t WHERE id = 3", [], |_| Ok(()))?;
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(seen[0].0, "SELECT max(y) FROM t WHERE y < 1000");
+    assert!(seen[0].1 >= 99, "{seen:?}");
+    assert_eq!(seen[0].2, 1);
+    assert_eq!(seen[1].1, 0);
+    Ok(())
+}

@@ -277,7 +277,11 @@ fn every_output_mode() {
     assert_eq!(r.stdout, "current output mode: list\n");
     let r = shell(dir.path(), &["db", ".mode yaml"], "");
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("unknown mode \"yaml\""), "{}", r.stderr);
+    assert_eq!(
+        r.stderr,
+        "Error: mode should be one of: ascii box column csv html insert json line list \
+         markdown qbox quote table tabs tcl\n"
+    );
 }
 
 #[test]
@@ -365,9 +369,20 @@ fn headers_switch() {
         ),
         "1    2  \n"
     );
-    let r = shell(dir.path(), &[":memory:", ".headers maybe"], "");
-    assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("usage: .headers on|off"), "{}", r.stderr);
+    // As in sqlite3: a word that is no boolean is "off" after a warning (no error);
+    // a missing one is a usage error.
+    let r = shell(
+        dir.path(),
+        &[":memory:", ".headers on", ".headers maybe", q],
+        "",
+    );
+    assert_eq!((r.code, r.stdout.as_str()), (0, "1|2\n"));
+    assert_eq!(
+        r.stderr,
+        "ERROR: Not a boolean value: \"maybe\". Assuming \"no\".\n"
+    );
+    let r = shell(dir.path(), &[":memory:", ".headers"], "");
+    assert_eq!((r.code, r.stderr.as_str()), (1, "Usage: .headers on|off\n"));
 }
 
 #[test]
@@ -875,7 +890,7 @@ fn file_commands_report_failures_and_keep_the_session() {
         "create table t(x); insert into t values (1);
 .output missing-dir/out.txt
 .once missing-dir/out.txt
-.output -x
+.open --append x.db
 .open missing-dir/x.db
 select count(*) from t;
 .backup missing-dir/b.db
@@ -887,29 +902,32 @@ select 'still here';
     assert_eq!(r.code, 1);
     // The in-memory database survived the failed .open.
     assert_eq!(r.stdout, "1\nstill here\n");
+    // sqlite3's words: two lines for each file that cannot be written.
     let errors: Vec<&str> = r.stderr.lines().collect();
-    assert_eq!(errors.len(), 7, "{}", r.stderr);
+    assert_eq!(errors.len(), 9, "{}", r.stderr);
+    for i in [0, 2] {
+        assert_eq!(errors[i], "Error: cannot open \"missing-dir/out.txt\"");
+        assert_eq!(
+            errors[i + 1],
+            "Error: cannot write to \"missing-dir/out.txt\""
+        );
+    }
     assert!(
-        errors[0].contains("cannot open \"missing-dir/out.txt\""),
-        "{}",
-        r.stderr
-    );
-    assert!(errors[2].contains("not supported"), "{}", r.stderr);
-    assert!(
-        errors[3].contains("unable to open database \"missing-dir/x.db\""),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        errors[5].contains("cannot open \"missing.db\""),
+        errors[4].contains(".open --append is not supported"),
         "{}",
         r.stderr
     );
     assert!(
-        errors[6].contains("unknown .open option: --bogus"),
+        errors[5].contains("unable to open database \"missing-dir/x.db\""),
         "{}",
         r.stderr
     );
+    assert!(
+        errors[7].contains("cannot open \"missing.db\""),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(errors[8], "unknown option: --bogus");
     assert!(!dir.path().join("missing-dir").exists());
 }
 

@@ -9,8 +9,8 @@
 //! The installed `sqlite3` may be older than our SQLite (Debian 12 has 3.40.1, we run
 //! 3.49.1): the inputs stay where the two versions print the same (no reals needing
 //! more than 15 digits in quote and insert modes, where 3.40's printf was inexact, and
-//! only errors whose SQLite messages the two versions share; dot-commands' own error
-//! texts differ, see the README). Without `/usr/bin/sqlite3` every test says so and
+//! only errors whose SQLite messages the two versions share). Dot-commands' misuse is
+//! reported in the installed sqlite3's words ([`dot_command_misuse_words_as_sqlite3`]). Without `/usr/bin/sqlite3` every test says so and
 //! passes.
 
 use std::io::Write;
@@ -588,6 +588,7 @@ fn dot_help_lists_every_command() {
         ".databases",
         ".dump",
         ".echo",
+        ".excel",
         ".exit",
         ".headers",
         ".help",
@@ -699,4 +700,247 @@ fn script_errors_word_as_sqlite3() {
         &script.replace('\t', " "),
         false,
     );
+}
+
+/// Wrong usage of every dot-command, unknown and abbreviated names: the same standard
+/// output, standard error and exit status as sqlite3's, byte for byte, in a script
+/// (which goes on after each) and under `-bail` (which stops at the first).
+#[test]
+fn dot_command_misuse_words_as_sqlite3() {
+    let cases = [
+        ".mode bogus",
+        ".mode",
+        ".mode list x",
+        ".mode insert t x",
+        ".mode --wrap",
+        ".mode --wrap x",
+        ".mode --foo",
+        ".mode list x --foo",
+        ".mode c",
+        ".mode ta",
+        ".open --foo",
+        ".open a b",
+        ".width x",
+        ".width 1 x -3 0x10 5k",
+        ".bail maybe",
+        ".bail",
+        ".bail on off",
+        ".echo x",
+        ".headers",
+        ".headers x",
+        ".headers 2",
+        ".changes x",
+        ".timer x",
+        ".timer",
+        ".foo",
+        ".foo bar",
+        ".",
+        ".output a b",
+        ".once",
+        ".once a b",
+        ".once -w",
+        ".once --plain",
+        ".output --foo",
+        ".once -x a",
+        ".output off",
+        ".import --skip x a b",
+        ".import nofile t",
+        ".nullvalue",
+        ".nullvalue a b",
+        ".separator",
+        ".separator a b c",
+        ".read",
+        ".read a b",
+        ".read nofile",
+        ".backup",
+        ".backup a b c",
+        ".backup --foo x",
+        ".restore",
+        ".restore a b c",
+        ".parameter",
+        ".parameter foo",
+        ".parameter set a",
+        ".parameter unset",
+        ".tables a b",
+        ".schema a b",
+        ".schema --foo",
+        ".indexes a b",
+        ".databases x",
+        ".show x",
+        ".print",
+        ".output /nonexistent/x",
+        ".once /nonexistent/x",
+        ".sch",
+        ".he on",
+        ".mo csv",
+        ".ta",
+        ".sep ,",
+        ".pa",
+        ".tim on",
+        ".ti",
+        ".o out.txt",
+    ];
+    for case in cases {
+        let input = format!("create table t(a);\n{case}\nselect 1;\n");
+        compare_errors(&[], &input, true);
+        compare_errors(&["-bail"], &input, true);
+    }
+    // `.exit` reads its code as sqlite3 does (`x` and 0 are `.quit`).
+    for case in [
+        ".exit x",
+        ".exit 0",
+        ".exit 3 4",
+        ".exit 256",
+        ".quit 5",
+        ".ex 7",
+    ] {
+        compare_errors(&[], &format!("selec;\n{case}\nselect 1;\n"), true);
+        compare_errors(&[], &format!("{case}\nselect 1;\n"), true);
+    }
+    // As SQL arguments too.
+    compare_errors(&[":memory:", ".bail", "select 1"], "", true);
+    compare_errors(&[":memory:", ".foo", "select 1"], "", true);
+}
+
+/// `.import` misuse: sqlite3's first line and exit status; the help entry after it
+/// lists our options (sqlite3's has `--ascii`, `--schema`, `-v`).
+#[test]
+fn dot_import_misuse_words_as_sqlite3() {
+    for case in [
+        ".import",
+        ".import a",
+        ".import a b c",
+        ".import --foo a b",
+        ".import a b --skip",
+    ] {
+        let input = format!("{case}\nselect 1;\n");
+        compare_errors(&[], &input, false);
+        if !Path::new(SQLITE3).exists() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let theirs = run_in(dir.path(), SQLITE3, &[], &input, &[]);
+        let ours = run_in(dir.path(), env!("CARGO_BIN_EXE_sandlite"), &[], &input, &[]);
+        let first = |o: &Outcome| o.stdout.lines().take(2).collect::<Vec<_>>().join("\n");
+        assert_eq!(first(&ours), first(&theirs), "{case}");
+        assert!(ours.stdout.ends_with("\n1\n"), "{case}: {}", ours.stdout);
+    }
+}
+
+/// A fake `xdg-open` first on `PATH` records each file it is given, with its
+/// contents, in `opened.txt`; temporary files go to `$TEMP` (the test's directory).
+fn run_with_opener(
+    program: &str,
+    stdin: &str,
+    with_opener: bool,
+) -> (String, String, String, bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    let temp = dir.path().join("temp");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(&temp).unwrap();
+    let record = dir.path().join("opened.txt");
+    if with_opener {
+        let script = bin.join("xdg-open");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\necho \"opened $1\" >> '{0}'\ncat \"$1\" >> '{0}'\n",
+                record.display()
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let mut child = Command::new(program)
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env("HOME", dir.path())
+        .env("PATH", path)
+        .env("TEMP", &temp)
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("sandlite-test-cache"),
+        )
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    // Temporary names are random: each shows as TEMPFILE.csv/.txt.
+    let temp_name = mask_temp_names(&temp.display().to_string());
+    let opened = std::fs::read_to_string(&record).unwrap_or_default();
+    let left: Vec<_> = std::fs::read_dir(&temp)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        temp_name(&String::from_utf8_lossy(&output.stderr)),
+        temp_name(&opened),
+        output.status.success() && left.len() <= 1,
+    )
+}
+
+/// Replaces `DIR/temp<hex>.` (a temporary file's name in DIR) by `TEMPFILE.`.
+fn mask_temp_names(dir: &str) -> impl Fn(&str) -> String + use<> {
+    let prefix = format!("{dir}/temp");
+    move |text: &str| {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(at) = rest.find(&prefix) {
+            out.push_str(&rest[..at]);
+            out.push_str("TEMPFILE");
+            rest = rest[at + prefix.len()..].trim_start_matches(|c: char| c.is_ascii_hexdigit());
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+/// `.once -x`, `.once -e`, `.output -x/-e`, `.excel` and `--bom`: the same files shown
+/// with the same contents (CSV with CRLF and no echo for `-x`, the settings back
+/// afterwards), the same output and reports as sqlite3, with the opener on `PATH` and
+/// without it (`Failed: [xdg-open FILE]`, not an error).
+#[test]
+fn once_and_output_open_temporary_files_as_sqlite3() {
+    if !Path::new(SQLITE3).exists() {
+        eprintln!("{SQLITE3} is not installed: skipping the comparison");
+        return;
+    }
+    let script = ".headers on\n.echo on\n.once -x\nselect 1 as a, 'x,y' as b;\nselect 3;\n\
+                  .show\n.output -e\nselect 4;\n.once --bom -x\nselect 5;\n.excel\n\
+                  select 6 as six;\n.o -e\nselect 7;\n.once -x -e\nselect 8;\n.mode\n";
+    for with_opener in [true, false] {
+        let theirs = run_with_opener(SQLITE3, script, with_opener);
+        let ours = run_with_opener(env!("CARGO_BIN_EXE_sandlite"), script, with_opener);
+        assert_eq!(ours, theirs, "with the opener: {with_opener}");
+        if with_opener {
+            assert!(
+                ours.2.contains("opened TEMPFILE.csv\na,b\r\n1,\"x,y\"\r\n"),
+                "{}",
+                ours.2
+            );
+            assert!(
+                ours.2.contains("opened TEMPFILE.txt\nselect 4;\n4\n4\n"),
+                "{}",
+                ours.2
+            );
+            assert!(ours.2.contains("\u{feff}5\r\n5\r\n"), "{}", ours.2);
+        } else {
+            assert!(
+                ours.1.contains("Failed: [xdg-open TEMPFILE.csv]"),
+                "{}",
+                ours.1
+            );
+        }
+    }
 }

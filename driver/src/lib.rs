@@ -72,7 +72,9 @@ pub use error::{Error, OptionalExtension, Result};
 pub use ffi::ErrorCode;
 pub use params::{Params, ParamsFromIter, params_from_iter};
 pub use sandlite_sqlite_wasm::Strategy;
-pub use statement::{AndThenRows, Column, MappedRows, Row, RowIndex, Rows, Statement};
+pub use statement::{
+    AndThenRows, Column, MappedRows, Row, RowIndex, Rows, Statement, StatementStatus,
+};
 pub use transaction::{DropBehavior, Savepoint, Transaction, TransactionBehavior};
 pub use types::{FromSql, Null, ToSql, ToSqlOutput, Value, ValueRef, ZeroBlob};
 

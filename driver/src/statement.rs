@@ -7,6 +7,32 @@ use crate::types::{FromSql, FromSqlError, ToSql, ToSqlOutput, ValueRef};
 use sandlite_sqlite_wasm::{RawColumn, Stmt, ValueType, ffi};
 use std::cell::{Cell, OnceCell, RefCell};
 
+/// The counters of [`Statement::get_status`] (`SQLITE_STMTSTATUS_*`), as rusqlite's
+/// `StatementStatus`.
+#[repr(i32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StatementStatus {
+    /// Steps forward in a table as part of a full table scan.
+    FullscanStep = ffi::SQLITE_STMTSTATUS_FULLSCAN_STEP,
+    /// Sort operations.
+    Sort = ffi::SQLITE_STMTSTATUS_SORT,
+    /// Rows inserted into transient automatic indexes.
+    AutoIndex = ffi::SQLITE_STMTSTATUS_AUTOINDEX,
+    /// Virtual-machine operations run.
+    VmStep = ffi::SQLITE_STMTSTATUS_VM_STEP,
+    /// Times the statement was prepared again after a schema change.
+    RePrepare = ffi::SQLITE_STMTSTATUS_REPREPARE,
+    /// Times the statement ran (stepped after a reset).
+    Run = ffi::SQLITE_STMTSTATUS_RUN,
+    /// Rows a Bloom filter let through that matched nothing.
+    FilterMiss = ffi::SQLITE_STMTSTATUS_FILTER_MISS,
+    /// Rows a Bloom filter rejected.
+    FilterHit = ffi::SQLITE_STMTSTATUS_FILTER_HIT,
+    /// Bytes of memory the statement uses (not a counter: resetting leaves it).
+    MemUsed = ffi::SQLITE_STMTSTATUS_MEMUSED,
+}
+
 /// A prepared statement. Dropping it finalizes it (or returns it to the cache, for
 /// [`CachedStatement`](crate::CachedStatement)).
 pub struct Statement<'conn> {
@@ -483,6 +509,43 @@ impl<'conn> Statement<'conn> {
             .inner()
             .ok()
             .and_then(|mut i| i.sqlite.expanded_sql(self.stmt).ok().flatten())
+    }
+
+    /// A counter SQLite keeps for this statement (`sqlite3_stmt_status`): how many
+    /// full-scan steps, sorts, automatic indexes, VM steps, re-prepares, runs, Bloom
+    /// filter hits and misses it made, or the bytes of memory it uses. 0 if the
+    /// connection is broken.
+    ///
+    /// # Examples
+    /// ```
+    /// use sandlite_driver::{Connection, StatementStatus};
+    ///
+    /// # fn main() -> sandlite_driver::Result<()> {
+    /// let conn = Connection::open_in_memory()?;
+    /// let mut stmt = conn.prepare("SELECT column1 FROM (VALUES (3), (1), (2)) ORDER BY 1")?;
+    /// let sorted = stmt.query_map([], |r| r.get::<_, i64>(0))?.collect::<Result<Vec<_>, _>>()?;
+    /// assert_eq!(sorted, [1, 2, 3]);
+    /// assert_eq!(stmt.get_status(StatementStatus::Run), 1);
+    /// assert_eq!(stmt.get_status(StatementStatus::Sort), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn get_status(&self, status: StatementStatus) -> i32 {
+        self.stmt_status(status, false)
+    }
+
+    /// Like [`get_status`](Self::get_status), and sets the counter back to 0 (the
+    /// memory figure, [`StatementStatus::MemUsed`], is not a counter and stays).
+    pub fn reset_status(&self, status: StatementStatus) -> i32 {
+        self.stmt_status(status, true)
+    }
+
+    fn stmt_status(&self, status: StatementStatus, reset: bool) -> i32 {
+        self.conn
+            .inner()
+            .ok()
+            .and_then(|mut i| i.sqlite.stmt_status(self.stmt, status as i32, reset).ok())
+            .unwrap_or(0)
     }
 
     /// The SQL text of the statement.

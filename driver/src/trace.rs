@@ -2,6 +2,7 @@
 
 use crate::connection::Connection;
 use crate::error::Result;
+use crate::statement::StatementStatus;
 use sandlite_sqlite_wasm::{TraceEvent as RawEvent, TraceQuery, ffi};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -105,6 +106,13 @@ impl StmtRef<'_> {
     #[must_use]
     pub fn expanded_sql(&self) -> Option<String> {
         self.query.expanded_sql(self.stmt)
+    }
+
+    /// A counter of the statement, as [`Statement::get_status`](crate::Statement::get_status)
+    /// gives it (`sqlite3_stmt_status`; 0 if the guest call failed).
+    #[must_use]
+    pub fn get_status(&self, status: StatementStatus) -> i32 {
+        self.query.stmt_status(self.stmt, status as i32)
     }
 }
 

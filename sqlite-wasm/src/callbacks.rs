@@ -102,6 +102,9 @@ pub trait TraceQuery {
     fn sql(&self, stmt: i32) -> Option<String>;
     /// `sqlite3_expanded_sql(stmt)`: the text with bound parameters substituted.
     fn expanded_sql(&self, stmt: i32) -> Option<String>;
+    /// `sqlite3_stmt_status(stmt, op, 0)`: a counter of the statement (0 if the
+    /// guest call failed).
+    fn stmt_status(&self, stmt: i32, op: i32) -> i32;
     /// `sqlite3_get_autocommit` of the closing connection (a `Close` event; true for
     /// other events).
     fn autocommit(&self) -> bool;

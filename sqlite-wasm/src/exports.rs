@@ -82,6 +82,7 @@ exports! {
     sqlite3_clear_bindings(i32) -> i32;
     sqlite3_stmt_readonly(i32) -> i32;
     sqlite3_stmt_busy(i32) -> i32;
+    sqlite3_stmt_status(i32, i32, i32) -> i32;
     sqlite3_sql(i32) -> i32;
     sqlite3_expanded_sql(i32) -> i32;
     sqlite3_bind_parameter_count(i32) -> i32;

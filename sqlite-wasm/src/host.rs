@@ -416,6 +416,11 @@ impl TraceQuery for GuestTraceQuery<'_, '_> {
         text
     }
 
+    fn stmt_status(&self, stmt: i32, op: i32) -> i32 {
+        self.call(|e, c| e.sqlite3_stmt_status.call(c, (stmt, op, 0)))
+            .unwrap_or(0)
+    }
+
     fn autocommit(&self) -> bool {
         // The connection is known only for a `Close` event.
         self.db == 0 || self.call(|e, c| e.sqlite3_get_autocommit.call(c, self.db)) != Some(0)

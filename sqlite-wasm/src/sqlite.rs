@@ -809,6 +809,16 @@ impl Sqlite {
         Ok(self.call(|e, s| e.sqlite3_stmt_busy.call(s, stmt.ptr))? != 0)
     }
 
+    /// `sqlite3_stmt_status(stmt, op, reset)`: the counter `op`
+    /// (`ffi::SQLITE_STMTSTATUS_*`), zeroed afterwards with `reset`. SQLite answers 0
+    /// for an unknown `op`.
+    pub fn stmt_status(&mut self, stmt: Stmt, op: i32, reset: bool) -> Result<i32> {
+        self.call(|e, s| {
+            e.sqlite3_stmt_status
+                .call(s, (stmt.ptr, op, i32::from(reset)))
+        })
+    }
+
     /// `sqlite3_sql`: the statement's text.
     pub fn sql(&mut self, stmt: Stmt) -> Result<String> {
         let p = self.call(|e, s| e.sqlite3_sql.call(s, stmt.ptr))?;

@@ -7,12 +7,14 @@
 //! once any error has happened (SQLite's result code when an SQL argument failed). The
 //! reports on standard error are worded as sqlite3's, byte for byte.
 
+mod commands;
 mod cputime;
 mod csv;
 mod dump;
 #[cfg(feature = "line-editing")]
 mod editor;
 mod input;
+mod opener;
 mod render;
 mod sql_text;
 mod values;
@@ -64,57 +66,6 @@ pub fn open_database(path: &str, read_only: bool) -> sandlite::Result<Connection
 /// How deep `.read` may nest (a file that reads itself stops here).
 const MAX_READ_DEPTH: usize = 32;
 
-const HELP: &str = "\
-.backup ?DB? FILE        Back up DB (default \"main\") to FILE
-.bail on|off             Stop a script at its first error (default off)
-.changes on|off          Show the number of rows changed by each SQL text
-.databases               List the names and files of the attached databases
-.dump ?TABLE?            Render the database (or tables LIKE TABLE) as SQL text
-.echo on|off             Print each command before running it
-.exit ?CODE?             Exit, with status CODE if given
-.headers on|off          Show column names
-.help                    Show this message
-.import FILE TABLE       Import CSV data from FILE into TABLE (created from the
-                           header row if missing). Options: --skip N
-.indexes ?TABLE?         Show the names of the indexes (of tables LIKE TABLE)
-.mode MODE ?TABLE? ?OPT? Set the output mode (option --wrap N: columnar modes wrap
-                           values at N characters, 0 for never, 60 by default):
-                           box       Tables drawn with Unicode box characters
-                           column    Left-aligned columns (see .width)
-                           csv       Comma-separated values
-                           html      HTML <table> rows
-                           insert    SQL insert statements into TABLE
-                           json      An array of JSON objects
-                           line      One value per line
-                           list      Values separated by the separator (\"|\")
-                           markdown  A Markdown table
-                           quote     Values as SQL literals
-                           table     An ASCII-art table
-                           tabs      Tab-separated values
-.nullvalue STRING        Show NULL values as STRING
-.once ?--bom? FILE       Write the output of the next command only to FILE (a
-                           FILE of |CMD pipes it into the shell command CMD;
-                           --bom starts it with a UTF-8 byte-order mark)
-.open ?OPTIONS? ?FILE?   Close the database and open FILE (in memory if none).
-                           Options: --new (empty FILE first), --readonly
-.output ?--bom? ?FILE?    Write output to FILE (or |CMD, as for .once), or back to
-                           standard output
-.parameter CMD ...       Values bound to :NAME, @NAME, $NAME and ?NNN:
-                           clear, init, list, set NAME VALUE, unset NAME
-.print STRING...         Print the words, separated by spaces
-.quit                    Exit
-.read FILE               Run the SQL and dot-commands in FILE
-.restore ?DB? FILE       Replace DB (default \"main\") with the database FILE
-.schema ?PATTERN?        Show the CREATE statements of tables LIKE PATTERN
-.separator COL ?ROW?     Set the column (and row) separator of list, csv and quote
-                           modes; \\t, \\n, \\r and \\\\ are read as escapes
-.show                    Show the current settings
-.tables ?PATTERN?        List the tables and views LIKE PATTERN
-.timer on|off            Print the run time of each statement
-.width N1 N2 ...         Column widths of column, table, box and markdown modes (0:
-                           automatic, negative: right-aligned)
-";
-
 /// Why a command did not succeed.
 #[derive(Debug)]
 pub enum Failure {
@@ -132,8 +83,14 @@ pub enum Failure {
     /// A query the shell made for a dot-command failed, or a statement of the input
     /// failed while it ran.
     Db(sandlite::Error),
-    /// A dot-command was misused, a file could not be read, ...
+    /// A dot-command was misused, a file could not be read, ...: `Error: TEXT`.
     Message(String),
+    /// A dot-command's report in sqlite3's words that do not start with `Error:`
+    /// (`Usage: .bail on|off`), written as it is.
+    Plain(String),
+    /// A dot-command failed and said so already (on the output, as sqlite3 writes its
+    /// usage errors that show help), or fails without a word (`.output off`).
+    Silent,
     /// Writing standard output failed: nothing more can be shown.
     Output(io::Error),
     /// A `.read` file stopped at an error that has been reported already.
@@ -154,6 +111,11 @@ impl From<sandlite::Error> for Failure {
 
 fn message<T>(text: impl fmt::Display) -> Result<T, Failure> {
     Err(Failure::Message(text.to_string()))
+}
+
+/// A report in sqlite3's words without `Error:` ([`Failure::Plain`]).
+fn plain<T>(text: impl fmt::Display) -> Result<T, Failure> {
+    Err(Failure::Plain(text.to_string()))
 }
 
 /// When a statement failed: sqlite3's reports say it ("in prepare, ..." or "Parse
@@ -231,6 +193,15 @@ impl Source {
     };
 }
 
+/// What `.once -x` changes for the spreadsheet's CSV, put back after it (as sqlite3's
+/// `outputModePush`/`outputModePop` do).
+struct SavedMode {
+    mode: Mode,
+    column_separator: String,
+    row_separator: String,
+    echo: bool,
+}
+
 /// The shell's state: the connection, the output and the settings dot-commands change.
 pub struct Shell {
     conn: Connection,
@@ -244,6 +215,11 @@ pub struct Shell {
     output_name: Option<String>,
     /// `.once`: commands left before output goes back to standard output.
     once: u8,
+    /// `-x`/`-e`: the temporary file being written, shown when output goes back, and
+    /// the settings `-x` replaced for it.
+    show_after: Option<(opener::TempFile, Option<SavedMode>)>,
+    /// The last temporary file shown, removed at the next one or at the end.
+    temp_file: Option<opener::TempFile>,
     style: Style,
     /// `.headers` was given: `.mode column` no longer turns headers on.
     headers_set: bool,
@@ -271,6 +247,8 @@ impl Shell {
             stdout: None,
             output_name: None,
             once: 0,
+            show_after: None,
+            temp_file: None,
             style: Style::default(),
             headers_set: false,
             timer: false,
@@ -379,6 +357,17 @@ impl Shell {
         if let Some(stdout) = self.stdout.take() {
             let mut file = std::mem::replace(&mut self.out, stdout);
             file.flush()?;
+        }
+        // The file is closed: show it, then put back what `-x` changed.
+        if let Some((temp, saved)) = self.show_after.take() {
+            opener::show(temp.path());
+            if let Some(saved) = saved {
+                self.style.mode = saved.mode;
+                self.style.column_separator = saved.column_separator;
+                self.style.row_separator = saved.row_separator;
+                self.echo = saved.echo;
+            }
+            self.temp_file = Some(temp);
         }
         Ok(())
     }
@@ -526,11 +515,7 @@ impl Shell {
                         writeln!(self.out, "{}", without_line_end(line))?;
                     }
                     let done = self.dot_command(trimmed);
-                    let is_once = trimmed
-                        .split_whitespace()
-                        .next()
-                        .is_some_and(|c| c == ".once");
-                    if !is_once || done.is_err() {
+                    if !sets_once(trimmed) || done.is_err() {
                         self.command_done()?;
                     }
                     if source.interactive {
@@ -600,8 +585,7 @@ impl Shell {
         let done = if text.starts_with('.') {
             let line = text.trim();
             let done = self.dot_command(line);
-            let is_once = line.split_whitespace().next() == Some(".once");
-            if !is_once || done.is_err() {
+            if !sets_once(line) || done.is_err() {
                 self.command_done()?;
             }
             done
@@ -709,6 +693,8 @@ impl Shell {
                 report = format!("Error: {location}{}\n", error_text(&error));
             }
             Failure::Message(text) => report = format!("Error: {location}{text}\n"),
+            Failure::Plain(text) => report = format!("{text}\n"),
+            Failure::Silent => self.errors += 1,
         }
         if !report.is_empty() {
             self.errors += 1;
@@ -856,115 +842,128 @@ impl Shell {
         Ok(())
     }
 
-    /// Runs one dot-command line; `Some` when it ends the input.
+    /// Runs one dot-command line; `Some` when it ends the input. Names may be
+    /// abbreviated as sqlite3 allows (`.h on`, `.mo csv`), and misuse is reported in
+    /// sqlite3's words, with its exit status.
     fn dot_command(&mut self, line: &str) -> Result<Option<Flow>, Failure> {
         let args = split_args(&line[1..])?;
-        let Some(command) = args.first() else {
-            return message("a dot-command needs a name (enter \".help\" for a list)");
+        // A lone `.` is nothing, as in sqlite3.
+        let Some(typed) = args.first() else {
+            return Ok(None);
         };
         let rest = &args[1..];
-        match command.as_str() {
-            "quit" | "exit" => {
-                let code = match rest.first() {
-                    Some(code) if command == "exit" => match code.parse() {
-                        Ok(code) => Some(code),
-                        Err(_) => return message(format!("not an exit code: {code}")),
-                    },
-                    _ => None,
-                };
-                return Ok(Some(Flow::Quit(code)));
+        let Some(command) = commands::resolve(typed) else {
+            return unknown_command(typed);
+        };
+        match command {
+            "quit" => return Ok(Some(Flow::Quit(None))),
+            "exit" => {
+                // As sqlite3 reads it: `.exit x` and `.exit 0` are `.quit`.
+                let code = rest
+                    .first()
+                    .map_or(0, |c| commands::integer_value(c) as i32);
+                return Ok(Some(Flow::Quit((code != 0).then_some(code))));
             }
-            "help" => self.out.write_all(HELP.as_bytes())?,
+            "help" => self.help(rest.first().map(String::as_str))?,
             "tables" => self.tables(rest.first().map(String::as_str))?,
-            "schema" => self.schema(rest.first().map(String::as_str))?,
+            "schema" => {
+                let mut pattern = None;
+                for arg in rest {
+                    match arg.as_str() {
+                        "--indent" | "-indent" | "--nosys" | "-nosys" | "--debug" | "-debug" => {
+                            return message(format!(".schema {arg} is not supported"));
+                        }
+                        option if option.starts_with('-') => {
+                            return plain(format!("Unknown option: \"{option}\""));
+                        }
+                        name if pattern.is_none() => pattern = Some(name),
+                        _ => return plain("Usage: .schema ?--indent? ?--nosys? ?LIKE-PATTERN?"),
+                    }
+                }
+                self.schema(pattern)?;
+            }
             "dump" => {
                 let result =
                     dump::dump(&self.conn, &mut *self.out, rest.first().map(String::as_str));
                 self.out.flush()?;
                 result?;
             }
-            "mode" => {
-                let usage = "usage: .mode ?MODE? ?TABLE? ?--wrap N? ?--wordwrap off? ?--noquote?";
-                let mut words = Vec::new();
-                let mut wrap = None;
-                let mut options = rest.iter();
-                while let Some(word) = options.next() {
-                    match word.as_str() {
-                        "--wrap" | "-wrap" => match options.next().map(|n| n.parse::<usize>()) {
-                            Some(Ok(n)) => wrap = Some(n),
-                            _ => return message(usage),
-                        },
-                        "--wordwrap" | "-wordwrap" => match options.next() {
-                            Some(off) if !switch("mode --wordwrap", std::slice::from_ref(off))? => {
-                            }
-                            _ => {
-                                return message(
-                                    "--wordwrap on is not supported (values wrap at any character)",
-                                );
-                            }
-                        },
-                        "--noquote" | "-noquote" => {}
-                        option if option.starts_with('-') => {
-                            return message(format!("{option} is not supported; {usage}"));
-                        }
-                        _ => words.push(word),
-                    }
-                }
-                match words.as_slice() {
-                    [] => {
-                        // As sqlite3 does: names the mode in force, then takes this
-                        // command's wrap (60 by default).
-                        writeln!(self.out, "current output mode: {}", self.mode_text())?;
-                        self.style.wrap = wrap.unwrap_or(60);
-                    }
-                    [name] => self.dot_mode(name, None)?,
-                    [name, table] if Mode::parse(name) == Some(Mode::Insert) => {
-                        self.dot_mode(name, Some(table))?;
-                    }
-                    _ => return message(usage),
-                }
-                if let Some(n) = wrap {
-                    self.style.wrap = n;
-                }
+            "mode" => self.mode_command(rest)?,
+            "bail" => self.bail = on_off(command, rest)?,
+            "echo" => self.echo = on_off(command, rest)?,
+            "changes" => self.changes = on_off(command, rest)?,
+            "timer" => self.timer = on_off(command, rest)?,
+            "headers" => {
+                let on = on_off(command, rest)?;
+                self.set_headers(on);
             }
-            "bail" => self.bail = switch(command, rest)?,
-            "echo" => self.echo = switch(command, rest)?,
-            "changes" => self.changes = switch(command, rest)?,
             "nullvalue" => {
                 let [value] = rest else {
-                    return message("usage: .nullvalue STRING");
+                    return plain("Usage: .nullvalue STRING");
                 };
                 self.style.null_value = value.clone();
             }
-            "separator" => match rest {
-                [column] => self.style.column_separator = column.clone(),
-                [column, row] => {
+            "separator" => {
+                // As in sqlite3, too many arguments still set the first two.
+                if let Some(column) = rest.first() {
                     self.style.column_separator = column.clone();
+                }
+                if let Some(row) = rest.get(1) {
                     self.style.row_separator = row.clone();
                 }
-                _ => return message("usage: .separator COL ?ROW?"),
-            },
+                if rest.is_empty() || rest.len() > 2 {
+                    return plain("Usage: .separator COL ?ROW?");
+                }
+            }
             "width" => {
                 let mut widths = Vec::with_capacity(rest.len());
                 for w in rest {
-                    match w.parse::<i64>() {
-                        Ok(n) if n.unsigned_abs() <= 1_000_000 => widths.push(n),
-                        _ => return message(format!("not a column width: {w}")),
+                    // As sqlite3 reads it (`x` is 0, automatic), within a bound that
+                    // keeps a padded row in memory.
+                    let n = commands::integer_value(w);
+                    if n.unsigned_abs() > 1_000_000 {
+                        return message(format!(
+                            "column width {w} out of range (at most 1000000 either way)"
+                        ));
                     }
+                    widths.push(n);
                 }
                 self.style.widths = widths;
             }
             "print" => writeln!(self.out, "{}", rest.join(" "))?,
-            "show" => self.show()?,
-            "indexes" | "indices" => self.indexes(rest.first().map(String::as_str))?,
+            "show" => {
+                if !rest.is_empty() {
+                    return plain("Usage: .show");
+                }
+                self.show()?;
+            }
+            "indices" | "indexes" => {
+                if rest.len() > 1 {
+                    return plain("Usage: .indexes ?LIKE-PATTERN?");
+                }
+                self.indexes(rest.first().map(String::as_str))?;
+            }
             "databases" => self.databases()?,
-            "output" | "once" => self.output(command == "once", rest)?,
+            "output" | "once" | "excel" => self.output(command, rest)?,
             "open" => self.open(rest)?,
             "backup" | "save" => {
-                let (schema, file) = match rest {
-                    [file] => ("main", file),
-                    [schema, file] => (schema.as_str(), file),
-                    _ => return message(format!("usage: .{command} ?DB? FILE")),
+                let mut names = Vec::new();
+                for arg in rest {
+                    match arg.as_str() {
+                        "--append" | "-append" | "--async" | "-async" => {
+                            return message(format!(".{command} {arg} is not supported"));
+                        }
+                        option if option.starts_with('-') => {
+                            return plain(format!("unknown option: {option}"));
+                        }
+                        name => names.push(name),
+                    }
+                }
+                let (schema, file) = match names.as_slice() {
+                    [] => return plain(format!("missing FILENAME argument on .{command}")),
+                    [file] => ("main", *file),
+                    [schema, file] => (*schema, *file),
+                    _ => return plain(format!("Usage: .{command} ?DB? ?OPTIONS? FILENAME")),
                 };
                 self.conn.backup(schema, file, None)?;
             }
@@ -972,35 +971,110 @@ impl Shell {
                 let (schema, file) = match rest {
                     [file] => ("main", file),
                     [schema, file] => (schema.as_str(), file),
-                    _ => return message("usage: .restore ?DB? FILE"),
+                    _ => return plain("Usage: .restore ?DB? FILE"),
                 };
                 if !std::path::Path::new(file).is_file() {
                     return message(format!("cannot open \"{file}\""));
                 }
                 self.conn.restore(schema, file, None)?;
             }
-            "parameter" | "param" => self.parameter(rest)?,
-            "headers" | "header" => {
-                let on = switch(command, rest)?;
-                self.set_headers(on);
-            }
-            "timer" => self.timer = switch(command, rest)?,
+            "parameter" => self.parameter(rest)?,
             "read" => {
                 let [file] = rest else {
-                    return message("usage: .read FILE");
+                    return plain("Usage: .read FILE");
                 };
                 return self.read_file(file);
             }
             "import" => self.import(rest)?,
-            other => {
-                // sqlite3's words, two spaces included.
-                return message(format!(
-                    "unknown command or invalid arguments:  \"{other}\". Enter \".help\" for help"
-                ));
-            }
+            _ => return unknown_command(typed),
         }
         self.out.flush()?;
         Ok(None)
+    }
+
+    /// `.help ?COMMAND?`: every entry, or those of the commands whose names start with
+    /// COMMAND.
+    fn help(&mut self, pattern: Option<&str>) -> Result<(), Failure> {
+        let pattern = pattern.map(|p| p.trim_start_matches('.'));
+        let mut found = false;
+        for (name, text) in commands::HELP {
+            if pattern.is_none_or(|p| name.starts_with(p)) {
+                self.out.write_all(text.as_bytes())?;
+                found = true;
+            }
+        }
+        if !found && let Some(p) = pattern {
+            writeln!(self.out, "Nothing matches '{p}'")?;
+        }
+        Ok(())
+    }
+
+    /// A usage error that sqlite3 writes on the output, followed by the command's help
+    /// entry (`.import`, `.once`, `.output`): counted as an error, nothing more said.
+    fn usage_with_help<T>(&mut self, first_line: &str, command: &str) -> Result<T, Failure> {
+        self.out.write_all(first_line.as_bytes())?;
+        self.out
+            .write_all(commands::help_entry(command).as_bytes())?;
+        self.out.flush()?;
+        Err(Failure::Silent)
+    }
+
+    /// `.mode ?MODE? ?TABLE? ?OPTIONS?`, its words read as sqlite3 reads them.
+    fn mode_command(&mut self, args: &[String]) -> Result<(), Failure> {
+        let mut name = None;
+        let mut table = None;
+        let mut wrap = None;
+        let mut words = args.iter();
+        while let Some(word) = words.next() {
+            let option = word.strip_prefix("--").or_else(|| word.strip_prefix('-'));
+            match option {
+                Some("wrap") if words.len() > 0 => {
+                    let n = words.next().map_or(0, |n| commands::integer_value(n));
+                    wrap = Some(usize::try_from(n).unwrap_or(0));
+                }
+                Some("wordwrap") if words.len() > 0 => {
+                    if words.next().is_some_and(|b| commands::bool_value(b)) {
+                        return message(
+                            "--wordwrap on is not supported (values wrap at any character)",
+                        );
+                    }
+                }
+                Some("ww") => {
+                    return message("--ww is not supported (values wrap at any character)");
+                }
+                Some("quote") => {
+                    return message("--quote is not supported (columnar modes show text as it is)");
+                }
+                Some("noquote") => {}
+                _ if name.is_none() => name = Some(word.as_str()),
+                _ if table.is_none() => table = Some(word.as_str()),
+                Some(_) => {
+                    return plain(format!(
+                        "unknown option: {word}\noptions:\n  --noquote\n  --quote\n  \
+                         --wordwrap on/off\n  --wrap N\n  --ww"
+                    ));
+                }
+                None => return plain(format!("extra argument: \"{word}\"")),
+            }
+        }
+        let Some(name) = name else {
+            // As sqlite3 does: names the mode in force, then takes this command's wrap
+            // (60 by default).
+            writeln!(self.out, "current output mode: {}", self.mode_text())?;
+            self.style.wrap = wrap.unwrap_or(60);
+            return Ok(());
+        };
+        let Some(resolved) = commands::resolve_mode(name) else {
+            return message(commands::MODE_LIST);
+        };
+        if Mode::parse(resolved).is_none() {
+            return message(format!("mode \"{resolved}\" is not supported here"));
+        }
+        self.dot_mode(resolved, table)?;
+        if let Some(n) = wrap {
+            self.style.wrap = n;
+        }
+        Ok(())
     }
 
     /// Runs a start-up file as `.read` would: the `-init` file (`required`: one that
@@ -1045,7 +1119,7 @@ impl Shell {
         }
         let file = match std::fs::File::open(path) {
             Ok(f) => f,
-            Err(e) => return message(format!("cannot open \"{path}\": {e}")),
+            Err(_) => return message(format!("cannot open \"{path}\"")),
         };
         self.read_from(file)
     }
@@ -1227,52 +1301,98 @@ impl Shell {
         Ok(())
     }
 
-    /// `.output ?FILE?` and `.once FILE`: results go to FILE (created or truncated),
-    /// with `.once` for the next command only. `|COMMAND` (the rest of the line) pipes
-    /// them into a shell command instead, as sqlite3's `popen` does: it runs with the
-    /// shell's standard output and error, and is waited for when output goes back.
-    fn output(&mut self, once: bool, args: &[String]) -> Result<(), Failure> {
-        let usage = || {
-            message(if once {
-                "usage: .once ?--bom? FILE|'|COMMAND'"
+    /// `.output ?OPTIONS? ?FILE?`, `.once ?OPTIONS? ?FILE?` and `.excel`, read as
+    /// sqlite3 reads them: results go to FILE (created or truncated), with `.once` for
+    /// the next command only. `|COMMAND` (the rest of the line) pipes them into a
+    /// shell command instead, as sqlite3's `popen` does: it runs with the shell's
+    /// standard output and error, and is waited for when output goes back. `--bom`
+    /// starts the output with a UTF-8 byte-order mark; `-x` (and `.excel`) writes CSV
+    /// and `-e` text to a temporary file shown with the system's opener when the output
+    /// is done ([`opener::show`]).
+    fn output(&mut self, command: &str, args: &[String]) -> Result<(), Failure> {
+        let excel = command == "excel";
+        let once = command != "output";
+        let mut bom = false;
+        let mut open_as = excel.then_some('x');
+        let mut file: Option<String> = None;
+        for (i, arg) in args.iter().enumerate() {
+            if arg.starts_with('-') {
+                let option = arg.strip_prefix('-').filter(|o| o.starts_with('-'));
+                match option.unwrap_or(arg) {
+                    "-bom" => bom = true,
+                    "-x" if !excel => open_as = Some('x'),
+                    "-e" if !excel => open_as = Some('e'),
+                    _ => {
+                        return self.usage_with_help(
+                            &format!("ERROR: unknown option: \"{arg}\".  Usage:\n"),
+                            command,
+                        );
+                    }
+                }
+            } else if file.is_none() && open_as.is_none() {
+                if arg.starts_with('|') {
+                    file = Some(args[i..].join(" "));
+                    break;
+                }
+                file = Some(arg.clone());
             } else {
-                "usage: .output ?--bom? ?FILE|'|COMMAND'?"
-            })
-        };
-        // `--bom` (or `-bom`): the output starts with a UTF-8 byte-order mark.
-        let bom = matches!(args.first().map(String::as_str), Some("--bom" | "-bom"));
-        let args = &args[usize::from(bom)..];
-        let file = match args {
-            [] if !once && !bom => {
-                self.reset_output()?;
-                return Ok(());
+                return self.usage_with_help(
+                    &format!("ERROR: extra parameter: \"{arg}\".  Usage:\n"),
+                    command,
+                );
             }
-            [] if !once => "stdout".to_owned(),
-            [first, ..] if first.starts_with('|') => args.join(" "),
-            [file] => file.clone(),
-            _ => return usage(),
-        };
-        if file.starts_with('-') {
-            return message(format!(
-                "\"{file}\": options of .{} other than --bom are not supported",
-                if once { "once" } else { "output" }
-            ));
-        }
-        if file == "stdout" && !once && !bom {
-            self.reset_output()?;
-            return Ok(());
         }
         self.reset_output()?;
-        let mut to: Box<dyn Write> = match file.strip_prefix('|') {
-            Some(command) => match PipeOutput::spawn(command) {
+        let mut file = file.unwrap_or_else(|| "stdout".to_owned());
+        let mut to: Box<dyn Write> = if let Some(kind) = open_as {
+            let (temp, handle) =
+                match opener::TempFile::create(if kind == 'x' { "csv" } else { "txt" }) {
+                    Ok(created) => created,
+                    Err(e) => return message(format!("cannot create a temporary file: {e}")),
+                };
+            file = temp.path().to_string_lossy().into_owned();
+            // The spreadsheet gets CSV, without echoed commands, for as long as the
+            // output lasts; then the settings come back.
+            let saved = (kind == 'x').then(|| {
+                let saved = SavedMode {
+                    mode: self.style.mode,
+                    column_separator: self.style.column_separator.clone(),
+                    row_separator: self.style.row_separator.clone(),
+                    echo: self.echo,
+                };
+                self.style.mode = Mode::Csv;
+                self.style.column_separator = ",".into();
+                self.style.row_separator = "\r\n".into();
+                self.echo = false;
+                saved
+            });
+            // The previous one (already shown) goes now, as in sqlite3.
+            self.temp_file = None;
+            self.show_after = Some((temp, saved));
+            Box::new(io::BufWriter::new(handle))
+        } else if let Some(command) = file.strip_prefix('|') {
+            match PipeOutput::spawn(command) {
                 Ok(pipe) => Box::new(io::BufWriter::new(pipe)),
-                Err(e) => return message(format!("cannot open pipe \"{command}\": {e}")),
-            },
-            None if file == "stdout" => Box::new(io::BufWriter::new(io::stdout())),
-            None => match std::fs::File::create(&file) {
+                Err(_) => return message(format!("cannot open pipe \"{command}\"")),
+            }
+        } else if file == "stdout" {
+            if !bom {
+                return Ok(());
+            }
+            Box::new(io::BufWriter::new(io::stdout()))
+        } else if file == "off" {
+            // sqlite3 fails here without a word, output staying on standard output.
+            return Err(Failure::Silent);
+        } else {
+            match std::fs::File::create(&file) {
                 Ok(f) => Box::new(io::BufWriter::new(f)),
-                Err(e) => return message(format!("cannot open \"{file}\": {e}")),
-            },
+                // sqlite3's two lines.
+                Err(_) => {
+                    return plain(format!(
+                        "Error: cannot open \"{file}\"\nError: cannot write to \"{file}\""
+                    ));
+                }
+            }
         };
         if bom {
             to.write_all("\u{feff}".as_bytes())?;
@@ -1290,14 +1410,16 @@ impl Shell {
         let mut read_only = false;
         let mut file = None;
         for arg in args {
-            match arg.as_str() {
-                "--new" | "-new" => new = true,
-                "--readonly" | "-readonly" => read_only = true,
-                option if option.starts_with('-') => {
-                    return message(format!("unknown .open option: {option}"));
+            let option = arg.strip_prefix("--").or_else(|| arg.strip_prefix('-'));
+            match option {
+                Some("new") => new = true,
+                Some("readonly") => read_only = true,
+                Some("append" | "zip" | "nofollow" | "deserialize" | "hexdb" | "maxsize") => {
+                    return message(format!(".open {arg} is not supported"));
                 }
-                name if file.is_none() => file = Some(name),
-                _ => return message("usage: .open ?--new? ?--readonly? ?FILE?"),
+                Some(_) => return plain(format!("unknown option: {arg}")),
+                None if file.is_none() => file = Some(arg.as_str()),
+                None => return plain(format!("extra argument: \"{arg}\"")),
             }
         }
         let file = file.unwrap_or(":memory:");
@@ -1332,9 +1454,11 @@ impl Shell {
                               CREATE TABLE IF NOT EXISTS temp.sqlite_parameters(\
                               key TEXT PRIMARY KEY, value) WITHOUT ROWID; \
                               PRAGMA writable_schema = OFF";
-        let usage = "usage: .parameter clear|init|list|set NAME VALUE|unset NAME";
+        // As in sqlite3, misuse shows the help entry and is no error.
         let Some(command) = args.first() else {
-            return message(usage);
+            self.out
+                .write_all(commands::help_entry("parameter").as_bytes())?;
+            return Ok(());
         };
         match (command.as_str(), &args[1..]) {
             ("init", []) => {
@@ -1388,39 +1512,71 @@ impl Shell {
                         .execute("DELETE FROM temp.sqlite_parameters WHERE key = ?1", [name])?;
                 }
             }
-            _ => return message(usage),
+            _ => {
+                self.out
+                    .write_all(commands::help_entry("parameter").as_bytes())?;
+            }
         }
         Ok(())
     }
 
-    /// `.import FILE TABLE [--skip N] [--csv]`, all in one savepoint: on error nothing
+    /// `.import FILE TABLE [--skip N] [--csv]` (options anywhere, read as sqlite3
+    /// reads them), all in one savepoint: on error nothing
     /// (not even a created table) remains.
     fn import(&mut self, args: &[String]) -> Result<(), Failure> {
-        let usage = "usage: .import FILE TABLE [--skip N]";
-        let mut positional = Vec::new();
+        let mut file = None;
+        let mut table = None;
         let mut skip = 0;
-        let mut args = args.iter();
-        while let Some(arg) = args.next() {
-            match arg.as_str() {
-                "--csv" => {}
-                "--skip" => {
-                    skip = match args.next().map(|n| n.parse::<usize>()) {
-                        Some(Ok(n)) => n,
-                        _ => return message(usage),
+        let mut i = 0;
+        while i < args.len() {
+            let arg = args[i].as_str();
+            // As in sqlite3: `--opt` is `-opt`, and the reports show that spelling.
+            let word = arg
+                .strip_prefix('-')
+                .filter(|w| w.starts_with('-'))
+                .unwrap_or(arg);
+            let has_value = i + 1 < args.len();
+            match word {
+                _ if !word.starts_with('-') => {
+                    if file.is_none() {
+                        file = Some(word);
+                    } else if table.is_none() {
+                        table = Some(word);
+                    } else {
+                        return self.usage_with_help(
+                            &format!("ERROR: extra argument: \"{word}\".  Usage:\n"),
+                            "import",
+                        );
                     }
                 }
-                option if option.starts_with("--") => {
-                    return message(format!("unknown .import option {option}; {usage}"));
+                "-csv" => {}
+                "-skip" if has_value => {
+                    i += 1;
+                    skip = usize::try_from(commands::integer_value(&args[i])).unwrap_or(0);
                 }
-                _ => positional.push(arg.as_str()),
+                "-v" | "-ascii" => return message(format!(".import {arg} is not supported")),
+                "-schema" if has_value => {
+                    return message(format!(".import {arg} is not supported"));
+                }
+                _ => {
+                    return self.usage_with_help(
+                        &format!("ERROR: unknown option: \"{word}\".  Usage:\n"),
+                        "import",
+                    );
+                }
             }
+            i += 1;
         }
-        let &[file, table] = positional.as_slice() else {
-            return message(usage);
+        let (Some(file), Some(table)) = (file, table) else {
+            let missing = if file.is_none() { "FILE" } else { "TABLE" };
+            return self.usage_with_help(
+                &format!("ERROR: missing {missing} argument. Usage:\n"),
+                "import",
+            );
         };
         let handle = match std::fs::File::open(file) {
             Ok(f) => f,
-            Err(e) => return message(format!("cannot open \"{file}\": {e}")),
+            Err(_) => return message(format!("cannot open \"{file}\"")),
         };
         // Streamed record by record: a file of any size needs the memory of its longest
         // record only.
@@ -1645,17 +1801,28 @@ fn column_names(header: Vec<String>) -> Vec<String> {
     names
 }
 
-/// `on`/`off` (also `yes`/`no`, `true`/`false`, `1`/`0`) for `.headers` and `.timer`.
-fn switch(command: &str, args: &[String]) -> Result<bool, Failure> {
-    let value = match args {
-        [value] => value.to_ascii_lowercase(),
-        _ => return message(format!("usage: .{command} on|off")),
-    };
-    match value.as_str() {
-        "on" | "yes" | "true" | "1" => Ok(true),
-        "off" | "no" | "false" | "0" => Ok(false),
-        _ => message(format!("usage: .{command} on|off")),
+/// The one on/off argument of `.bail`, `.changes`, `.echo`, `.headers`, `.timer`, as
+/// sqlite3 reads it ([`commands::bool_value`]: anything else is "off" after a warning).
+fn on_off(command: &str, args: &[String]) -> Result<bool, Failure> {
+    match args {
+        [value] => Ok(commands::bool_value(value)),
+        _ => plain(format!("Usage: .{command} on|off")),
     }
+}
+
+/// Whether a dot-command line is `.once` or `.excel` (abbreviated or not): the
+/// command after it is the one whose output they take.
+fn sets_once(line: &str) -> bool {
+    let name = line[1..].split_whitespace().next().unwrap_or("");
+    matches!(commands::resolve(name), Some("once" | "excel"))
+}
+
+/// sqlite3's words for a command it does not have (or one Sandlite lacks), two spaces
+/// included.
+fn unknown_command<T>(typed: &str) -> Result<T, Failure> {
+    message(format!(
+        "unknown command or invalid arguments:  \"{typed}\". Enter \".help\" for help"
+    ))
 }
 
 /// Splits a dot-command line into words; `"..."` and `'...'` quote words that hold
@@ -1730,10 +1897,13 @@ mod tests {
     }
 
     #[test]
-    fn switches() {
-        assert!(switch("timer", &["ON".into()]).unwrap());
-        assert!(!switch("timer", &["0".into()]).unwrap());
-        assert!(switch("timer", &["maybe".into()]).is_err());
-        assert!(switch("timer", &[]).is_err());
+    fn on_off_arguments() {
+        assert!(on_off("timer", &["ON".into()]).unwrap());
+        assert!(!on_off("timer", &["0".into()]).unwrap());
+        assert!(!on_off("timer", &["maybe".into()]).unwrap());
+        assert!(
+            matches!(on_off("timer", &[]), Err(Failure::Plain(t)) if t == "Usage: .timer on|off")
+        );
+        assert!(on_off("timer", &["on".into(), "off".into()]).is_err());
     }
 }
