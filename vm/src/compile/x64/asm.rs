@@ -1047,6 +1047,9 @@ pub(crate) enum VecOp {
     /// Truncating float-to-int32 conversions (`0x80000000` for NaN and out of range).
     Cvttps2dq,
     Cvttpd2dq,
+    /// AVX2 only (VEX-encoded, no SSE form): lane 0's byte / word to every lane.
+    Vpbroadcastb,
+    Vpbroadcastw,
 }
 
 impl VecOp {
@@ -1155,7 +1158,14 @@ impl VecOp {
             Cvtps2pd => (None, &[0x0f, 0x5a]),
             Cvttps2dq => (Some(0xf3), &[0x0f, 0x5b]),
             Cvttpd2dq => (P, &[0x0f, 0xe6]),
+            Vpbroadcastb => (P, &[0x0f, 0x38, 0x78]),
+            Vpbroadcastw => (P, &[0x0f, 0x38, 0x79]),
         }
+    }
+
+    /// Instructions that exist only VEX-encoded.
+    fn vex_only(self) -> bool {
+        matches!(self, VecOp::Vpbroadcastb | VecOp::Vpbroadcastw)
     }
 
     /// Whether the instruction combines `dst` with `src` (else it only writes `dst`).
@@ -1180,6 +1190,8 @@ impl VecOp {
                 | Cvtps2pd
                 | Cvttps2dq
                 | Cvttpd2dq
+                | Vpbroadcastb
+                | Vpbroadcastw
         )
     }
 
@@ -1243,7 +1255,90 @@ impl Asm {
     /// A packed operation on registers.
     pub(crate) fn vec_op(&mut self, op: VecOp, dst: Xmm, src: Xmm) {
         let (prefix, opc) = op.encoding();
-        self.sse(prefix, false, opc, dst.0, Rm::Reg(src.0));
+        if op.vex_only() {
+            self.vex(prefix, opc, dst.0, 0, Rm::Reg(src.0));
+        } else {
+            self.sse(prefix, false, opc, dst.0, Rm::Reg(src.0));
+        }
+    }
+
+    /// The AVX form of a two-operand packed operation: `dst = a op b` (`op` must
+    /// combine its operands: [`VecOp::reads_dst`]).
+    pub(crate) fn vec_op3(&mut self, op: VecOp, dst: Xmm, a: Xmm, b: Xmm) {
+        debug_assert!(op.reads_dst() && !op.vex_only());
+        let (prefix, opc) = op.encoding();
+        self.vex(prefix, opc, dst.0, a.0, Rm::Reg(b.0));
+    }
+
+    /// The AVX form of an immediate operation that combines two registers
+    /// ([`VecImmOp::reads_dst`]): `dst = op(a, b, imm)`.
+    pub(crate) fn vec_imm3(&mut self, op: VecImmOp, dst: Xmm, a: Xmm, b: Xmm, imm: u8) {
+        debug_assert!(op.reads_dst());
+        let (prefix, opc) = op.encoding();
+        self.vex(prefix, opc, dst.0, a.0, Rm::Reg(b.0));
+        self.byte(imm);
+    }
+
+    /// The AVX form of a shift by an immediate: `dst = src shift amount` (the
+    /// destination is VEX's extra register; ModRM holds the opcode extension and `src`).
+    pub(crate) fn vec_shift_imm3(&mut self, op: VecOp, dst: Xmm, src: Xmm, amount: u8) {
+        let (opc, ext) = op.shift_imm().expect("a vector shift");
+        self.vex(Some(0x66), &[0x0f, opc], ext, dst.0, Rm::Reg(src.0));
+        self.byte(amount);
+    }
+
+    /// The AVX form of a scalar float operation: `dst = a op b` in the low lane, the
+    /// rest of `a` above it (as `a` copied to `dst`, then the SSE form, leaves it).
+    pub(crate) fn sse_op3(&mut self, op: SseOp, double: bool, dst: Xmm, a: Xmm, b: Xmm) {
+        self.vex(
+            Some(Self::scalar_prefix(double)),
+            &[0x0f, op as u8],
+            dst.0,
+            a.0,
+            Rm::Reg(b.0),
+        );
+    }
+
+    /// A 128-bit VEX-encoded instruction (VEX.L = 0, VEX.W = 0, which every instruction
+    /// emitted this way ignores or requires), given as its legacy SSE encoding: the
+    /// mandatory prefix becomes VEX.pp and the `0F`, `0F 38` or `0F 3A` escape VEX.mmmmm.
+    /// `vvvv` is the extra source (or, for shifts by an immediate, the destination);
+    /// 0 when unused, which encodes as the required `1111`. The two-byte form (`C5`)
+    /// is used where it can express the instruction (map `0F`, no REX.X or REX.B).
+    fn vex(&mut self, prefix: Option<u8>, opcode: &[u8], reg: u8, vvvv: u8, rm: Rm) {
+        let pp = match prefix {
+            None => 0,
+            Some(0x66) => 1,
+            Some(0xf3) => 2,
+            Some(0xf2) => 3,
+            Some(p) => unreachable!("no VEX form has the prefix {p:#04x}"),
+        };
+        let (map, opc) = match *opcode {
+            [0x0f, 0x38, opc] => (2, opc),
+            [0x0f, 0x3a, opc] => (3, opc),
+            [0x0f, opc] => (1, opc),
+            _ => unreachable!("not an SSE opcode: {opcode:02x?}"),
+        };
+        let r = reg >> 3 & 1;
+        let (x, b) = match rm {
+            Rm::Reg(n) => (0, n >> 3 & 1),
+            Rm::Mem(m) => (
+                m.index.map_or(0, |(i, _)| i.0 >> 3 & 1),
+                m.base.map_or(0, |b| b.0 >> 3 & 1),
+            ),
+        };
+        // R, X, B and vvvv are stored inverted.
+        let v = (!vvvv & 0xf) << 3;
+        if map == 1 && x == 0 && b == 0 {
+            self.byte(0xc5);
+            self.byte((r ^ 1) << 7 | v | pp);
+        } else {
+            self.byte(0xc4);
+            self.byte((r ^ 1) << 7 | (x ^ 1) << 6 | (b ^ 1) << 5 | map);
+            self.byte(v | pp);
+        }
+        self.byte(opc);
+        self.modrm(reg & 7, rm);
     }
 
     /// A packed operation with a memory source (`pmovsx`/`pmovzx` of 8 bytes).
@@ -1445,6 +1540,109 @@ mod tests {
             assert_eq!(mnemonic(&ins), format!("{op:?}"), "{op:?} by an immediate");
             assert_eq!(ins.op0_register(), xmm(12));
             assert_eq!(ins.immediate8(), 5);
+        }
+    }
+
+    /// Register triples that need the two-byte VEX form, REX-like R, B and a high vvvv.
+    const VEX_REGS: [(u8, u8, u8); 4] = [(1, 2, 3), (9, 10, 11), (2, 12, 3), (13, 5, 14)];
+
+    #[test]
+    fn three_operand_avx_forms() {
+        for op in VEC_OPS
+            .into_iter()
+            .chain(MORE_VEC_OPS)
+            .filter(|op| op.reads_dst())
+        {
+            for (d, a, b) in VEX_REGS {
+                let mut asm = Asm::new();
+                asm.vec_op3(op, Xmm(d), Xmm(a), Xmm(b));
+                let ins = decode(&asm.buf);
+                assert_eq!(
+                    mnemonic(&ins),
+                    format!("V{}", format!("{op:?}").to_lowercase())
+                );
+                assert_eq!(ins.op0_register(), xmm(d.into()), "{op:?} destination");
+                assert_eq!(ins.op1_register(), xmm(a.into()), "{op:?} first source");
+                assert_eq!(ins.op2_register(), xmm(b.into()), "{op:?} second source");
+            }
+        }
+        use VecImmOp::*;
+        for op in [Cmpps, Cmppd, Insertps, Shufps] {
+            for (d, a, b) in VEX_REGS {
+                let mut asm = Asm::new();
+                asm.vec_imm3(op, Xmm(d), Xmm(a), Xmm(b), 0x21);
+                let ins = decode(&asm.buf);
+                assert_eq!(
+                    mnemonic(&ins),
+                    format!("V{}", format!("{op:?}").to_lowercase())
+                );
+                assert_eq!(
+                    (ins.op0_register(), ins.op1_register(), ins.op2_register()),
+                    (xmm(d.into()), xmm(a.into()), xmm(b.into())),
+                    "{op:?}"
+                );
+                assert_eq!(ins.immediate8(), 0x21);
+            }
+        }
+        for op in [
+            VecOp::Psllw,
+            VecOp::Pslld,
+            VecOp::Psllq,
+            VecOp::Psraw,
+            VecOp::Psrad,
+            VecOp::Psrlw,
+            VecOp::Psrld,
+            VecOp::Psrlq,
+        ] {
+            for (d, s, _) in VEX_REGS {
+                let mut asm = Asm::new();
+                asm.vec_shift_imm3(op, Xmm(d), Xmm(s), 7);
+                let ins = decode(&asm.buf);
+                assert_eq!(
+                    mnemonic(&ins),
+                    format!("V{}", format!("{op:?}").to_lowercase())
+                );
+                assert_eq!(ins.op0_register(), xmm(d.into()), "{op:?} destination");
+                assert_eq!(ins.op1_register(), xmm(s.into()), "{op:?} source");
+                assert_eq!(ins.immediate8(), 7);
+            }
+        }
+        for op in [
+            SseOp::Add,
+            SseOp::Sub,
+            SseOp::Mul,
+            SseOp::Div,
+            SseOp::Min,
+            SseOp::Max,
+        ] {
+            for double in [false, true] {
+                for (d, a, b) in VEX_REGS {
+                    let mut asm = Asm::new();
+                    asm.sse_op3(op, double, Xmm(d), Xmm(a), Xmm(b));
+                    let ins = decode(&asm.buf);
+                    let name = format!(
+                        "V{}s{}",
+                        format!("{op:?}").to_lowercase(),
+                        if double { 'd' } else { 's' }
+                    );
+                    assert_eq!(mnemonic(&ins), name);
+                    assert_eq!(
+                        (ins.op0_register(), ins.op1_register(), ins.op2_register()),
+                        (xmm(d.into()), xmm(a.into()), xmm(b.into())),
+                        "{name}"
+                    );
+                }
+            }
+        }
+        for op in [VecOp::Vpbroadcastb, VecOp::Vpbroadcastw] {
+            for (d, s, _) in VEX_REGS {
+                let mut asm = Asm::new();
+                asm.vec_op(op, Xmm(d), Xmm(s));
+                let ins = decode(&asm.buf);
+                assert_eq!(mnemonic(&ins), format!("{op:?}"));
+                assert_eq!(ins.op0_register(), xmm(d.into()));
+                assert_eq!(ins.op1_register(), xmm(s.into()));
+            }
         }
     }
 
