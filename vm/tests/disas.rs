@@ -5,7 +5,9 @@
 //!
 //! The code is generated for the baseline x86-64 CPU (`Config::baseline_cpu`), so the
 //! files do not depend on the machine; `simd*` files (vectors need SSE4.1) use SSE4.1
-//! and nothing the baseline lacks besides.
+//! and nothing the baseline lacks besides (`Config::no_avx`); `vex*` files use every
+//! feature the compiler knows up to AVX2 (skipped, with a line saying so, on a CPU
+//! without AVX2).
 //!
 //! Debugging aid: `SANDLITE_DISAS_WASM=file.wasm [SANDLITE_DISAS_FUNC=name]` prints the
 //! compiled code of any module (for example sqlite3.wasm) instead.
@@ -41,11 +43,23 @@ fn disassemble(module: &Module, only: Option<&str>) -> String {
     out
 }
 
-fn compile(wasm: &[u8], baseline: bool) -> Module {
+/// The CPU features a file's code is generated for.
+#[derive(Clone, Copy, PartialEq)]
+enum Target {
+    /// Plain x86-64.
+    Baseline,
+    /// This machine's features without AVX (SSE4.1 for vectors).
+    NoAvx,
+    /// Everything this machine has (AVX2 for `vex*` files).
+    Native,
+}
+
+fn compile(wasm: &[u8], target: Target) -> Module {
     let engine = Engine::new(
         Config::default()
             .strategy(Strategy::Compiler)
-            .baseline_cpu(baseline),
+            .baseline_cpu(target == Target::Baseline)
+            .no_avx(target == Target::NoAvx),
     );
     Module::new(&engine, wasm).expect("compiles")
 }
@@ -57,7 +71,10 @@ fn blessed_disassembly() {
     }
     if let Ok(path) = std::env::var("SANDLITE_DISAS_WASM") {
         let only = std::env::var("SANDLITE_DISAS_FUNC").ok();
-        let m = compile(&std::fs::read(path).expect("read the module"), false);
+        let m = compile(
+            &std::fs::read(path).expect("read the module"),
+            Target::Native,
+        );
         print!("{}", disassemble(&m, only.as_deref()));
         return;
     }
@@ -76,16 +93,28 @@ fn blessed_disassembly() {
         let text = std::fs::read_to_string(wat).unwrap();
         let buf = wast::parser::ParseBuffer::new(&text).unwrap();
         let mut module = wast::parser::parse::<wast::Wat>(&buf).unwrap();
-        // Vectors need SSE4.1: `simd*` files are compiled for this machine (they use
-        // nothing beyond SSE4.1, so the code is the same on every machine that has it).
-        let vectors = wat
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with("simd"));
-        if vectors && !has_sse41() {
+        // Vectors need SSE4.1: `simd*` files are compiled for this machine without AVX
+        // (they use nothing beyond SSE4.1, so the code is the same on every machine
+        // that has it), `vex*` files with AVX2. Signature ids are process-wide and
+        // handed out in the order files are compiled, so a file that may be skipped
+        // sorts after every file whose code embeds one.
+        let name = wat.file_name().unwrap().to_string_lossy().into_owned();
+        let target = if name.starts_with("simd") {
+            Target::NoAvx
+        } else if name.starts_with("vex") {
+            Target::Native
+        } else {
+            Target::Baseline
+        };
+        if target == Target::NoAvx && !has_feature("sse4.1") {
             println!("{}: skipped: this CPU has no SSE4.1", wat.display());
             continue;
         }
-        let m = compile(&module.encode().unwrap(), !vectors);
+        if target == Target::Native && !has_feature("avx2") {
+            println!("{}: skipped: this CPU has no AVX2", wat.display());
+            continue;
+        }
+        let m = compile(&module.encode().unwrap(), target);
         let got = disassemble(&m, None);
         let expected_path = wat.with_extension("disas");
         if bless {
@@ -103,14 +132,19 @@ fn blessed_disassembly() {
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
 
-/// Whether this CPU has SSE4.1 (which compiled vector code needs).
-fn has_sse41() -> bool {
+/// Whether this CPU has `feature` (`sse4.1`, which compiled vector code needs, or `avx2`).
+fn has_feature(feature: &str) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        std::arch::is_x86_feature_detected!("sse4.1")
+        match feature {
+            "sse4.1" => std::arch::is_x86_feature_detected!("sse4.1"),
+            "avx2" => std::arch::is_x86_feature_detected!("avx2"),
+            _ => unreachable!("a feature this test asks for"),
+        }
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
+        let _ = feature;
         false
     }
 }

@@ -98,6 +98,8 @@ impl CodeCache {
             c.lzcnt,
             c.bmi1,
             c.popcnt,
+            c.avx,
+            c.avx2,
             inputs.memory0_guarded,
             inputs.loop_interrupt_checks,
             inputs.multi_memory,

@@ -44,7 +44,9 @@ pub(crate) mod x64;
 /// - `SANDLITE_PERF_MAP`: write `/tmp/perf-<pid>.map` so `perf report` names compiled
 ///   functions;
 /// - `SANDLITE_COMPILE_STATS`: print, per compiled module, the time each stage took
-///   (summed over threads) and the slowest function.
+///   (summed over threads) and the slowest function;
+/// - `SANDLITE_NO_AVX`: compile as for a CPU without AVX (SSE4.1 at most), to test
+///   that path on a machine that has AVX (the same as `Config::no_avx`).
 pub(crate) struct DebugFlags {
     pub trace_frontend: bool,
     pub no_phi: bool,
@@ -54,6 +56,7 @@ pub(crate) struct DebugFlags {
     pub regalloc_debug: bool,
     pub perf_map: bool,
     pub stats: bool,
+    pub no_avx: bool,
 }
 
 /// The process's [`DebugFlags`].
@@ -70,6 +73,7 @@ pub(crate) fn debug_flags() -> &'static DebugFlags {
             regalloc_debug: on("SANDLITE_REGALLOC_DEBUG"),
             perf_map: on("SANDLITE_PERF_MAP"),
             stats: on("SANDLITE_COMPILE_STATS"),
+            no_avx: on("SANDLITE_NO_AVX"),
         }
     })
 }
@@ -90,6 +94,11 @@ pub(crate) struct CpuFeatures {
     pub lzcnt: bool,
     pub bmi1: bool,
     pub popcnt: bool,
+    /// VEX encodings: three-operand forms of the SSE instructions (`x64::emit` folds a
+    /// copy and a two-operand instruction into one). Implies `sse41` here.
+    pub avx: bool,
+    /// `vpbroadcastb`/`w` for 8- and 16-bit splats. Implies `avx`.
+    pub avx2: bool,
 }
 
 impl CpuFeatures {
@@ -99,14 +108,22 @@ impl CpuFeatures {
         lzcnt: false,
         bmi1: false,
         popcnt: false,
+        avx: false,
+        avx2: false,
     };
 
-    pub(crate) fn detect() -> CpuFeatures {
+    /// This machine's features (`is_x86_feature_detected!` also checks that the kernel
+    /// saves the AVX state), without AVX if `no_avx`.
+    pub(crate) fn detect(no_avx: bool) -> CpuFeatures {
+        let sse41 = std::arch::is_x86_feature_detected!("sse4.1");
+        let avx = sse41 && !no_avx && std::arch::is_x86_feature_detected!("avx");
         CpuFeatures {
-            sse41: std::arch::is_x86_feature_detected!("sse4.1"),
+            sse41,
             lzcnt: std::arch::is_x86_feature_detected!("lzcnt"),
             bmi1: std::arch::is_x86_feature_detected!("bmi1"),
             popcnt: std::arch::is_x86_feature_detected!("popcnt"),
+            avx,
+            avx2: avx && std::arch::is_x86_feature_detected!("avx2"),
         }
     }
 }
@@ -357,7 +374,7 @@ fn module_env<'a>(info: &'a ModuleInfo, offsets: &'a VMOffsets, config: &crate::
         cpu: if config.is_baseline_cpu() {
             CpuFeatures::BASELINE
         } else {
-            CpuFeatures::detect()
+            CpuFeatures::detect(config.is_no_avx() || debug_flags().no_avx)
         },
         // Under an address-space limit memories are bounds-checked: check every access.
         memory0_guarded: crate::runtime::memory::MemoryEntity::guard_pages_available(),

@@ -168,7 +168,10 @@ unsafe fn execute<T>(
     //   selects, one of the `len + 1` the translator always emits after it.
     // - `ctx` pointers refer to boxed slices owned by instances and modules the store
     //   keeps alive; the global-value vector and memory size are re-read after anything
-    //   that may change them (host calls, `memory.grow`).
+    //   that may change them (host calls, `memory.grow`). A tier-up in the middle
+    //   (`backend::tier_up_now`, from `check_interrupt!`) changes only function
+    //   references' code pointers, instances' `runs_native` and the store's list of
+    //   native modules, none of which the interpreter holds pointers into.
     // - memory accesses check `address + width <= mem_len`, and the first `mem_len` bytes
     //   from `mem_base` are mapped read-write.
     // - `interrupt` points into an `Arc` the store holds (and never replaces) for as long

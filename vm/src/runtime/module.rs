@@ -86,6 +86,7 @@ pub struct Config {
     multi_memory: bool,
     strategy: Strategy,
     baseline_cpu: bool,
+    no_avx: bool,
     omit_loop_interrupt_checks: bool,
     cache_dir: Option<PathBuf>,
     cache_size: Option<u64>,
@@ -204,6 +205,24 @@ impl Config {
     )] // compiler only
     pub(crate) fn is_baseline_cpu(&self) -> bool {
         self.baseline_cpu
+    }
+
+    /// Compiles as for a CPU without AVX (SSE4.1 at most) even where AVX exists: for
+    /// tests of that path and of generated code (`SANDLITE_NO_AVX` does the same for a
+    /// whole process).
+    #[doc(hidden)]
+    #[must_use]
+    pub fn no_avx(mut self, no_avx: bool) -> Config {
+        self.no_avx = no_avx;
+        self
+    }
+
+    #[cfg_attr(
+        not(all(target_arch = "x86_64", target_os = "linux")),
+        allow(dead_code)
+    )] // compiler only
+    pub(crate) fn is_no_avx(&self) -> bool {
+        self.no_avx
     }
 
     /// Compiles loops without their interrupt check: an interrupt then takes effect at

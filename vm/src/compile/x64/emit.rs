@@ -131,14 +131,27 @@ pub(crate) fn emit(lowered: &Lowered, alloc: &Allocation) -> FuncCode {
         }
         let l = e.block_labels[b];
         e.a.bind(l);
-        for i in blk.start..blk.end {
-            for m in &alloc.before[i as usize] {
+        let mut i = blk.start as usize;
+        while i < blk.end as usize {
+            for m in &alloc.before[i] {
                 e.mov(*m);
             }
-            e.inst(&vc.insts[i as usize], b as u32);
-            for m in &alloc.after[i as usize] {
+            // With AVX, a copy and the two-operand instruction that overwrites it
+            // (nothing the allocator inserted between them) are one instruction.
+            if lowered.avx
+                && i + 1 < blk.end as usize
+                && alloc.after[i].is_empty()
+                && alloc.before[i + 1].is_empty()
+                && e.three_operand(&vc.insts[i], &vc.insts[i + 1])
+            {
+                i += 1;
+            } else {
+                e.inst(&vc.insts[i], b as u32);
+            }
+            for m in &alloc.after[i] {
                 e.mov(*m);
             }
+            i += 1;
         }
     }
     // The stack check's slow path, trap stubs, then jump tables.
@@ -174,6 +187,48 @@ pub(crate) fn emit(lowered: &Lowered, alloc: &Allocation) -> FuncCode {
         code: e.a.buf,
         relocs: e.relocs,
         traps: e.traps,
+    }
+}
+
+impl Emitter<'_> {
+    /// Emits `copy` (`dst = a`) and `next` (`dst = dst op b`) as the AVX instruction
+    /// `dst = a op b`, if `next` has such a form; false (nothing emitted) otherwise.
+    /// Where `b` is `dst` itself, the SSE form reads the copy: `b` is then `a`.
+    fn three_operand(&mut self, copy: &MInst, next: &MInst) -> bool {
+        let MInst::XmmMov { dst, src: a } = *copy else {
+            return false;
+        };
+        if dst == a {
+            return false;
+        }
+        let (d, a) = (dst.as_xmm(), a.as_xmm());
+        let b_of = |b: Reg| if b == dst { a } else { b.as_xmm() };
+        match *next {
+            MInst::Vec { op, dst: t, src } if t == dst && op.reads_dst() => {
+                self.a.vec_op3(op, d, a, b_of(src));
+            }
+            MInst::VecImm {
+                op,
+                dst: t,
+                src,
+                imm,
+            } if t == dst && op.reads_dst() => {
+                self.a.vec_imm3(op, d, a, b_of(src), imm);
+            }
+            MInst::VecShiftImm { op, dst: t, amount } if t == dst => {
+                self.a.vec_shift_imm3(op, d, a, amount);
+            }
+            MInst::XmmOp {
+                op,
+                double,
+                dst: t,
+                src,
+            } if t == dst && op != SseOp::Sqrt => {
+                self.a.sse_op3(op, double, d, a, b_of(src));
+            }
+            _ => return false,
+        }
+        true
     }
 }
 

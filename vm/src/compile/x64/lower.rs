@@ -30,6 +30,9 @@ pub(crate) struct Lowered {
     /// Calls through a `funcref` (which may switch instances and need the context
     /// restored from the frame).
     pub has_ref_calls: bool,
+    /// The CPU has AVX: emission may fold a register copy into the three-operand
+    /// (VEX) form of the instruction after it.
+    pub avx: bool,
 }
 
 struct Lower<'a> {
@@ -158,6 +161,7 @@ pub(crate) fn lower(f: &Function, order: &[Block], env: &Env<'_>) -> Lowered {
         outgoing: l.outgoing,
         has_calls: l.has_calls,
         has_ref_calls: l.has_ref_calls,
+        avx: env.cpu.avx,
     }
 }
 

@@ -151,6 +151,15 @@ impl Lower<'_> {
 
     /// Copies lane 0 of `dst` (of `lane_bytes`) to every lane.
     fn broadcast_low(&mut self, lane_bytes: u32, dst: Reg) {
+        if self.env.cpu.avx2 && lane_bytes <= 2 {
+            let op = if lane_bytes == 1 {
+                VecOp::Vpbroadcastb
+            } else {
+                VecOp::Vpbroadcastw
+            };
+            self.emit(MInst::Vec { op, dst, src: dst });
+            return;
+        }
         match lane_bytes {
             1 => {
                 let zero = self.vreg();
