@@ -42,6 +42,40 @@ pub fn dot_f32_native(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).fold(0.0, |sum, (x, y)| sum + x * y)
 }
 
+/// Native twin of the SIMD `count_byte`'s algorithm: 16 bytes at a time, lane-wise
+/// compares summed per block, the tail bytewise. Written in plain Rust in a shape LLVM
+/// vectorizes (`pcmpeqb` and byte sums on the baseline x86-64 target), so it is the fair
+/// native peer of the compiled SIMD Wasm.
+pub fn count_byte_native_lanes(haystack: &[u8], needle: u8) -> u32 {
+    let blocks = haystack.chunks_exact(16);
+    let tail = blocks.remainder();
+    let mut n = 0u32;
+    for block in blocks {
+        let mut hits = 0u8;
+        for &b in block {
+            hits += u8::from(b == needle);
+        }
+        n += u32::from(hits);
+    }
+    n + tail.iter().filter(|&&b| b == needle).count() as u32
+}
+
+/// Native twin of the SIMD `dot_f32`'s algorithm: four partial sums in lanes (the same
+/// order of additions as `f32x4.mul`/`f32x4.add`, lanes added as `(0+1) + (2+3)`), then
+/// the tail; LLVM keeps the four sums in one vector register.
+pub fn dot_f32_native_lanes(a: &[f32], b: &[f32]) -> f32 {
+    let (ac, bc) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (at, bt) = (ac.remainder(), bc.remainder());
+    let mut acc = [0f32; 4];
+    for (x, y) in ac.zip(bc) {
+        for k in 0..4 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    at.iter().zip(bt).fold(sum, |s, (x, y)| s + x * y)
+}
+
 /// Text-like bytes from a fixed pseudo-random sequence (so every run times the same work).
 pub fn haystack() -> Vec<u8> {
     const ALPHABET: &[u8] = b"etaoin shrdlu,cmfwyp.vbgkqjxz\n";
@@ -140,6 +174,8 @@ pub fn checked_wasm_kernels(
 ) -> Vec<(&'static str, WasmKernels)> {
     let expected_count = count_byte_native(haystack, NEEDLE);
     let expected_dot = dot_f32_native(a, b);
+    assert_eq!(count_byte_native_lanes(haystack, NEEDLE), expected_count);
+    assert_eq!(dot_f32_native_lanes(a, b), expected_dot);
     let mut variants: Vec<(&str, WasmKernels)> = [
         ("wasm_simd", SIMD_WAT, Strategy::Auto),
         ("wasm_simd_interpreter", SIMD_WAT, Strategy::Interpreter),
@@ -156,7 +192,8 @@ pub fn checked_wasm_kernels(
 }
 
 /// Registers the `simd/count_byte` and `simd/dot_f32` groups, each with `wasm_simd`,
-/// `wasm_scalar` and `native` variants.
+/// `wasm_simd_interpreter`, `wasm_scalar`, `native` (the scalar algorithm) and
+/// `native_lanes` (the SIMD algorithm, vectorized by LLVM) variants.
 ///
 /// # Panics
 /// If a kernel fails to load or the three variants disagree.
@@ -173,6 +210,9 @@ pub fn register(c: &mut Criterion) {
     group.bench_function("native", |bench| {
         bench.iter(|| count_byte_native(black_box(&haystack), black_box(NEEDLE)))
     });
+    group.bench_function("native_lanes", |bench| {
+        bench.iter(|| count_byte_native_lanes(black_box(&haystack), black_box(NEEDLE)))
+    });
     group.finish();
 
     let mut group = c.benchmark_group("simd/dot_f32");
@@ -182,6 +222,9 @@ pub fn register(c: &mut Criterion) {
     }
     group.bench_function("native", |bench| {
         bench.iter(|| dot_f32_native(black_box(&a), black_box(&b)))
+    });
+    group.bench_function("native_lanes", |bench| {
+        bench.iter(|| dot_f32_native_lanes(black_box(&a), black_box(&b)))
     });
     group.finish();
 }
