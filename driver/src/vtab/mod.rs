@@ -77,7 +77,7 @@ mod table;
 use crate::connection::Connection;
 use crate::error::{Error, Result};
 use crate::types::{FromSql, FromSqlError, ToSql, ValueRef};
-use sandlite_sqlite_wasm::{self as sys, FilterArg, FunctionCall, ModuleKind};
+use sandlite_sqlite_wasm::{self as sys, FilterArg, FunctionCall, ModuleKind, ModuleWrites};
 use std::borrow::Cow;
 use std::marker::PhantomData;
 use std::os::raw::c_int;
@@ -807,7 +807,9 @@ impl Connection {
         let adapter = Box::new(ModuleAdapter { module, aux });
         let mut inner = self.inner()?;
         let db = inner.db;
-        inner.sqlite.create_module(db, module_name, kind, adapter)?;
+        inner
+            .sqlite
+            .create_module(db, module_name, kind, ModuleWrites::ReadOnly, adapter)?;
         Ok(())
     }
 }
