@@ -199,6 +199,111 @@ pub fn eponymous_only_module<'vtab, T: VTab<'vtab>>() -> &'static Module<'vtab, 
 
 /// A module whose tables (made as `T::KIND` says) take `INSERT`, `UPDATE` and `DELETE`
 /// ([`UpdateVTab`]).
+///
+/// ```
+/// use sandlite_driver::types::ValueRef;
+/// use sandlite_driver::vtab::{
+///     update_module, Context, CreateVTab, Filters, IndexInfo, UpdateVTab, VTab,
+///     VTabConnection, VTabCursor, VTabKind, Values,
+/// };
+/// use sandlite_driver::{ffi, Connection, Error, Result};
+/// use std::collections::BTreeMap;
+/// use std::marker::PhantomData;
+/// use std::sync::{Arc, Mutex};
+///
+/// /// `CREATE VIRTUAL TABLE t USING notes`: one text column, rows shared with cursors.
+/// #[repr(C)]
+/// struct Notes {
+///     base: ffi::sqlite3_vtab,
+///     rows: Arc<Mutex<BTreeMap<i64, String>>>,
+/// }
+///
+/// // SAFETY: the cursor holds the rows' `Arc`, not a borrow of the table.
+/// unsafe impl<'vtab> VTab<'vtab> for Notes {
+///     type Aux = ();
+///     type Cursor = NotesCursor<'vtab>;
+///     fn connect(_: &mut VTabConnection, _: Option<&()>, _: &[&[u8]]) -> Result<(String, Self)> {
+///         let rows = Arc::default();
+///         Ok(("CREATE TABLE x(note)".to_owned(), Notes { base: Default::default(), rows }))
+///     }
+///     fn best_index(&self, info: &mut IndexInfo) -> Result<()> {
+///         info.set_estimated_cost(100.0);
+///         Ok(())
+///     }
+///     fn open(&mut self) -> Result<NotesCursor<'_>> {
+///         let rows: Vec<_> = self.rows.lock().unwrap().clone().into_iter().collect();
+///         Ok(NotesCursor { base: Default::default(), rows, i: 0, phantom: PhantomData })
+///     }
+/// }
+///
+/// impl CreateVTab<'_> for Notes {
+///     const KIND: VTabKind = VTabKind::Default;
+/// }
+///
+/// impl UpdateVTab<'_> for Notes {
+///     fn delete(&mut self, arg: ValueRef<'_>) -> Result<()> {
+///         let rowid = arg.as_i64().map_err(|e| Error::ModuleError(e.to_string()))?;
+///         self.rows.lock().unwrap().remove(&rowid);
+///         Ok(())
+///     }
+///     fn insert(&mut self, args: &Values<'_>) -> Result<i64> {
+///         let mut rows = self.rows.lock().unwrap();
+///         let next = rows.keys().next_back().map_or(1, |last| last + 1);
+///         let rowid = args.get::<Option<i64>>(1)?.unwrap_or(next);
+///         rows.insert(rowid, args.get(2)?);
+///         Ok(rowid)
+///     }
+///     fn update(&mut self, args: &Values<'_>) -> Result<()> {
+///         let mut rows = self.rows.lock().unwrap();
+///         rows.remove(&args.get::<i64>(0)?);
+///         rows.insert(args.get(1)?, args.get(2)?);
+///         Ok(())
+///     }
+/// }
+///
+/// /// A snapshot of the rows taken by `open`.
+/// #[repr(C)]
+/// struct NotesCursor<'vtab> {
+///     base: ffi::sqlite3_vtab_cursor,
+///     rows: Vec<(i64, String)>,
+///     i: usize,
+///     phantom: PhantomData<&'vtab Notes>,
+/// }
+///
+/// // SAFETY: nothing beyond the trait's rules.
+/// unsafe impl VTabCursor for NotesCursor<'_> {
+///     fn filter(&mut self, _: std::os::raw::c_int, _: Option<&str>, _: &Filters<'_>) -> Result<()> {
+///         self.i = 0;
+///         Ok(())
+///     }
+///     fn next(&mut self) -> Result<()> {
+///         self.i += 1;
+///         Ok(())
+///     }
+///     fn eof(&self) -> bool {
+///         self.i >= self.rows.len()
+///     }
+///     fn column(&self, ctx: &mut Context, _: std::os::raw::c_int) -> Result<()> {
+///         ctx.set_result(&self.rows[self.i].1)
+///     }
+///     fn rowid(&self) -> Result<i64> {
+///         Ok(self.rows[self.i].0)
+///     }
+/// }
+///
+/// let conn = Connection::open_in_memory()?;
+/// conn.create_module("notes", update_module::<Notes>(), None)?;
+/// conn.execute_batch(
+///     "CREATE VIRTUAL TABLE t USING notes;
+///      INSERT INTO t VALUES ('milk'), ('eggs');
+///      UPDATE t SET note = 'bread', rowid = 10 WHERE note = 'eggs';
+///      DELETE FROM t WHERE note = 'milk';",
+/// )?;
+/// let (rowid, note): (i64, String) =
+///     conn.query_row("SELECT rowid, note FROM t", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+/// assert_eq!((rowid, note.as_str()), (10, "bread"));
+/// # Ok::<(), sandlite_driver::Error>(())
+/// ```
 pub fn update_module<'vtab, T: UpdateVTab<'vtab>>() -> &'static Module<'vtab, T> {
     &Modules::<'vtab, T>::UPDATE
 }
