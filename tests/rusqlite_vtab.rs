@@ -1,16 +1,20 @@
-//! Virtual tables, `rarray`, `csvtab` and function auxiliary data written the way
-//! rusqlite users write them (rusqlite's doc examples and tests in spirit, our own
-//! code), with only the import changed from `rusqlite` to `sandlite`.
+//! Virtual tables (read-only and writable), `rarray`, `csvtab` and function auxiliary
+//! data written the way rusqlite users write them (rusqlite's doc examples and tests in
+//! spirit, our own code), with only the import changed from `rusqlite` to `sandlite`.
 
-use sandlite::types::Value;
+use sandlite::types::{Value, ValueRef};
 use sandlite::vtab::{
-    Context, CreateVTab, Filters, IndexConstraintOp, IndexInfo, VTab, VTabConnection, VTabCursor,
-    VTabKind, array, csvtab, eponymous_only_module, read_only_module,
+    Context, CreateVTab, Filters, IndexConstraintOp, IndexInfo, TransactionVTab, UpdateVTab, VTab,
+    VTabConfig, VTabConnection, VTabCursor, VTabKind, Values, array, csvtab, eponymous_only_module,
+    read_only_module, update_module, update_module_with_tx,
 };
-use sandlite::{Connection, Error, Result, ffi};
+use sandlite::{Connection, Error, Result, ffi, params};
+use std::collections::BTreeMap;
 use std::marker::PhantomData;
+use std::ops::Bound;
 use std::os::raw::c_int;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 // ---- a table-valued function with hidden arguments: range(start, stop) ----
 
@@ -685,5 +689,499 @@ fn get_or_create_aux_compiles_a_pattern_once_per_statement() -> Result<()> {
         err.to_string().contains("utf-8") || err.to_string().contains("UTF-8"),
         "{err}"
     );
+    Ok(())
+}
+
+// ---- a writable in-memory table: CREATE VIRTUAL TABLE t USING memtab(col, ...) ----
+
+type RowMap = BTreeMap<i64, Vec<Value>>;
+/// The rows, shared by the table and its cursors (a cursor must not borrow the table).
+type Rows = Arc<Mutex<RowMap>>;
+/// What the transaction methods saw, handed to the module as its `Aux`.
+type Journal = Arc<Mutex<Vec<&'static str>>>;
+
+#[repr(C)]
+struct MemTab {
+    base: ffi::sqlite3_vtab,
+    columns: usize,
+    rows: Rows,
+    journal: Option<Journal>,
+    /// The rows as `begin` found them, for `rollback`.
+    saved: Option<RowMap>,
+}
+
+impl MemTab {
+    fn note(&self, event: &'static str) {
+        if let Some(j) = &self.journal {
+            j.lock().unwrap().push(event);
+        }
+    }
+
+    /// The column values of an insert or update (`args[2..]`).
+    fn row(&self, args: &Values<'_>) -> Result<Vec<Value>> {
+        if args.len() != self.columns + 2 {
+            return Err(Error::ModuleError(format!(
+                "expected {} columns, got {}",
+                self.columns,
+                args.len() - 2
+            )));
+        }
+        let row = (2..args.len())
+            .map(|i| args.get::<Value>(i))
+            .collect::<Result<Vec<_>>>()?;
+        if row.contains(&Value::Text("forbidden".into())) {
+            return Err(Error::ModuleError("memtab refuses 'forbidden'".into()));
+        }
+        if row.contains(&Value::Text("panic".into())) {
+            panic!("memtab exploded");
+        }
+        Ok(row)
+    }
+}
+
+fn taken(rowid: i64) -> Error {
+    Error::SqliteFailure(
+        ffi::Error::new(ffi::SQLITE_CONSTRAINT_PRIMARYKEY),
+        Some(format!("rowid {rowid} already exists")),
+    )
+}
+
+// SAFETY: the cursor keeps no borrow of the table (it shares the rows' `Arc`).
+unsafe impl<'vtab> VTab<'vtab> for MemTab {
+    type Aux = Journal;
+    type Cursor = MemCursor<'vtab>;
+
+    fn connect(
+        db: &mut VTabConnection,
+        aux: Option<&Journal>,
+        args: &[&[u8]],
+    ) -> Result<(String, MemTab)> {
+        let columns = args[3..]
+            .iter()
+            .map(|a| std::str::from_utf8(a).map(str::trim))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        if columns.is_empty() {
+            return Err(Error::ModuleError("memtab needs columns".into()));
+        }
+        // INSERT OR IGNORE skips a row whose insert returns SQLITE_CONSTRAINT.
+        db.config(VTabConfig::ConstraintSupport)?;
+        let vtab = MemTab {
+            base: ffi::sqlite3_vtab::default(),
+            columns: columns.len(),
+            rows: Rows::default(),
+            journal: aux.cloned(),
+            saved: None,
+        };
+        Ok((format!("CREATE TABLE x({})", columns.join(", ")), vtab))
+    }
+
+    fn best_index(&self, info: &mut IndexInfo) -> Result<()> {
+        info.set_estimated_cost(self.rows.lock().unwrap().len() as f64 + 1.0);
+        Ok(())
+    }
+
+    fn open(&mut self) -> Result<MemCursor<'_>> {
+        Ok(MemCursor {
+            base: ffi::sqlite3_vtab_cursor::default(),
+            rows: self.rows.clone(),
+            current: None,
+            phantom: PhantomData,
+        })
+    }
+}
+
+impl CreateVTab<'_> for MemTab {
+    const KIND: VTabKind = VTabKind::Default;
+}
+
+impl UpdateVTab<'_> for MemTab {
+    fn delete(&mut self, arg: ValueRef<'_>) -> Result<()> {
+        let rowid = arg
+            .as_i64()
+            .map_err(|e| Error::ModuleError(e.to_string()))?;
+        if rowid == 666 {
+            panic!("cannot delete row 666");
+        }
+        self.rows.lock().unwrap().remove(&rowid);
+        Ok(())
+    }
+
+    fn insert(&mut self, args: &Values<'_>) -> Result<i64> {
+        let row = self.row(args)?;
+        let mut rows = self.rows.lock().unwrap();
+        let rowid = match args.get::<Option<i64>>(1)? {
+            Some(rowid) if rows.contains_key(&rowid) => return Err(taken(rowid)),
+            Some(rowid) => rowid,
+            None => rows.keys().next_back().map_or(1, |last| last + 1),
+        };
+        rows.insert(rowid, row);
+        Ok(rowid)
+    }
+
+    fn update(&mut self, args: &Values<'_>) -> Result<()> {
+        let old: i64 = args.get(0)?;
+        let new: i64 = args.get(1)?;
+        let row = self.row(args)?;
+        let mut rows = self.rows.lock().unwrap();
+        if new != old && rows.contains_key(&new) {
+            return Err(taken(new));
+        }
+        rows.remove(&old);
+        rows.insert(new, row);
+        Ok(())
+    }
+}
+
+impl TransactionVTab<'_> for MemTab {
+    fn begin(&mut self) -> Result<()> {
+        self.note("begin");
+        self.saved = Some(self.rows.lock().unwrap().clone());
+        Ok(())
+    }
+    fn sync(&mut self) -> Result<()> {
+        self.note("sync");
+        let rows = self.rows.lock().unwrap();
+        if rows
+            .values()
+            .flatten()
+            .any(|v| *v == Value::Text("unsyncable".into()))
+        {
+            return Err(Error::ModuleError("cannot sync 'unsyncable'".into()));
+        }
+        Ok(())
+    }
+    fn commit(&mut self) -> Result<()> {
+        self.note("commit");
+        self.saved = None;
+        Ok(())
+    }
+    fn rollback(&mut self) -> Result<()> {
+        self.note("rollback");
+        if let Some(saved) = self.saved.take() {
+            *self.rows.lock().unwrap() = saved;
+        }
+        Ok(())
+    }
+}
+
+#[repr(C)]
+struct MemCursor<'vtab> {
+    base: ffi::sqlite3_vtab_cursor,
+    rows: Rows,
+    /// The current row (a copy: the table may change while the cursor is open).
+    current: Option<(i64, Vec<Value>)>,
+    phantom: PhantomData<&'vtab MemTab>,
+}
+
+impl MemCursor<'_> {
+    fn seek(&mut self, after: Bound<i64>) {
+        let rows = self.rows.lock().unwrap();
+        self.current = rows
+            .range((after, Bound::Unbounded))
+            .next()
+            .map(|(k, v)| (*k, v.clone()));
+    }
+}
+
+// SAFETY: nothing beyond the trait's rules.
+unsafe impl VTabCursor for MemCursor<'_> {
+    fn filter(&mut self, _: c_int, _: Option<&str>, _: &Filters<'_>) -> Result<()> {
+        self.seek(Bound::Unbounded);
+        Ok(())
+    }
+    fn next(&mut self) -> Result<()> {
+        if let Some((rowid, _)) = self.current {
+            self.seek(Bound::Excluded(rowid));
+        }
+        Ok(())
+    }
+    fn eof(&self) -> bool {
+        self.current.is_none()
+    }
+    fn column(&self, ctx: &mut Context, i: c_int) -> Result<()> {
+        let (_, row) = self.current.as_ref().expect("column past the end");
+        ctx.set_result(&row[i as usize])
+    }
+    fn rowid(&self) -> Result<i64> {
+        Ok(self.current.as_ref().map_or(0, |(rowid, _)| *rowid))
+    }
+}
+
+fn contents(db: &Connection, table: &str) -> Result<Vec<(i64, Value, Value)>> {
+    db.prepare(&format!("SELECT rowid, * FROM {table} ORDER BY rowid"))?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect()
+}
+
+fn text(s: &str) -> Value {
+    Value::Text(s.to_owned())
+}
+
+#[test]
+fn writable_table_takes_insert_update_and_delete() -> Result<()> {
+    let db = Connection::open_in_memory()?;
+    db.create_module("memtab", update_module::<MemTab>(), None)?;
+    db.execute_batch("CREATE VIRTUAL TABLE fruit USING memtab(name, qty)")?;
+
+    // INSERT with the rowid chosen by the table, explicit, and explicitly NULL.
+    assert_eq!(db.execute("INSERT INTO fruit VALUES ('apple', 3)", [])?, 1);
+    assert_eq!(db.last_insert_rowid(), 1);
+    db.execute(
+        "INSERT INTO fruit(rowid, name, qty) VALUES (10, 'pear', 5)",
+        [],
+    )?;
+    assert_eq!(db.last_insert_rowid(), 10);
+    db.execute(
+        "INSERT INTO fruit(rowid, name, qty) VALUES (NULL, ?1, ?2)",
+        params!["fig", 1.5],
+    )?;
+    assert_eq!(db.last_insert_rowid(), 11);
+    // Several rows in one statement, every type.
+    assert_eq!(
+        db.execute(
+            "INSERT INTO fruit VALUES (x'c0ffee', NULL), ('plum', 7)",
+            []
+        )?,
+        2
+    );
+    assert_eq!(
+        contents(&db, "fruit")?,
+        [
+            (1, text("apple"), Value::Integer(3)),
+            (10, text("pear"), Value::Integer(5)),
+            (11, text("fig"), Value::Real(1.5)),
+            (12, Value::Blob(vec![0xc0, 0xff, 0xee]), Value::Null),
+            (13, text("plum"), Value::Integer(7)),
+        ]
+    );
+
+    // UPDATE of columns, and of the rowid.
+    assert_eq!(
+        db.execute("UPDATE fruit SET qty = qty + 1 WHERE name = 'apple'", [])?,
+        1
+    );
+    assert_eq!(
+        db.execute("UPDATE fruit SET rowid = 20 WHERE name = 'pear'", [])?,
+        1
+    );
+    assert_eq!(db.execute("UPDATE fruit SET rowid = rowid + 100", [])?, 5);
+    assert_eq!(
+        contents(&db, "fruit")?,
+        [
+            (101, text("apple"), Value::Integer(4)),
+            (111, text("fig"), Value::Real(1.5)),
+            (112, Value::Blob(vec![0xc0, 0xff, 0xee]), Value::Null),
+            (113, text("plum"), Value::Integer(7)),
+            (120, text("pear"), Value::Integer(5)),
+        ]
+    );
+
+    // DELETE while the scan that finds the rows is open.
+    assert_eq!(db.execute("DELETE FROM fruit WHERE qty >= 5", [])?, 2);
+    assert_eq!(db.execute("DELETE FROM fruit WHERE rowid = 112", [])?, 1);
+    assert_eq!(
+        contents(&db, "fruit")?,
+        [
+            (101, text("apple"), Value::Integer(4)),
+            (111, text("fig"), Value::Real(1.5)),
+        ]
+    );
+    assert_eq!(db.execute("DELETE FROM fruit", [])?, 2);
+    let n: i64 = db.query_row("SELECT count(*) FROM fruit", [], |r| r.get(0))?;
+    assert_eq!(n, 0);
+    // The table chooses rowids again from 1.
+    db.execute("INSERT INTO fruit VALUES ('cherry', 9)", [])?;
+    assert_eq!(db.last_insert_rowid(), 1);
+    Ok(())
+}
+
+#[test]
+fn errors_from_write_methods_become_sql_errors() -> Result<()> {
+    let db = Connection::open_in_memory()?;
+    db.create_module("memtab", update_module::<MemTab>(), None)?;
+    db.execute_batch(
+        "CREATE VIRTUAL TABLE t USING memtab(a, b);
+         INSERT INTO t VALUES ('kept', 1);",
+    )?;
+
+    // A module error, with its message; nothing was inserted.
+    let err = db
+        .execute("INSERT INTO t VALUES ('forbidden', 2)", [])
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("memtab refuses 'forbidden'"),
+        "{err}"
+    );
+    assert_eq!(err.sqlite_error_code(), Some(sandlite::ErrorCode::Unknown));
+    let err = db.execute("UPDATE t SET b = 'forbidden'", []).unwrap_err();
+    assert!(
+        err.to_string().contains("memtab refuses 'forbidden'"),
+        "{err}"
+    );
+
+    // An SqliteFailure keeps its code: a constraint violation...
+    let err = db
+        .execute("INSERT INTO t(rowid, a, b) VALUES (1, 'again', 2)", [])
+        .unwrap_err();
+    assert_eq!(
+        err.sqlite_error_code(),
+        Some(sandlite::ErrorCode::ConstraintViolation),
+        "{err}"
+    );
+    assert!(err.to_string().contains("rowid 1 already exists"), "{err}");
+    // ...which INSERT OR IGNORE skips, as the table declared constraint support.
+    assert_eq!(
+        db.execute(
+            "INSERT OR IGNORE INTO t(rowid, a, b) VALUES (1, 'again', 2)",
+            []
+        )?,
+        0
+    );
+    assert_eq!(contents(&db, "t")?, [(1, text("kept"), Value::Integer(1))]);
+    assert!(!db.is_broken());
+    Ok(())
+}
+
+#[test]
+fn panics_in_write_methods_become_sql_errors() -> Result<()> {
+    let db = Connection::open_in_memory()?;
+    db.create_module("memtab", update_module::<MemTab>(), None)?;
+    db.execute_batch(
+        "CREATE VIRTUAL TABLE t USING memtab(a, b);
+         INSERT INTO t(rowid, a, b) VALUES (1, 'one', 1), (666, 'devil', 6);",
+    )?;
+    let err = db
+        .execute("UPDATE t SET a = 'panic' WHERE rowid = 1", [])
+        .unwrap_err();
+    assert!(err.to_string().contains("panicked"), "{err}");
+    assert!(err.to_string().contains("memtab exploded"), "{err}");
+    let err = db
+        .execute("INSERT INTO t VALUES ('panic', 2)", [])
+        .unwrap_err();
+    assert!(err.to_string().contains("memtab exploded"), "{err}");
+    let err = db
+        .execute("DELETE FROM t WHERE rowid = 666", [])
+        .unwrap_err();
+    assert!(err.to_string().contains("cannot delete row 666"), "{err}");
+    // The process, the connection and the table carry on.
+    assert!(!db.is_broken());
+    assert_eq!(
+        contents(&db, "t")?,
+        [
+            (1, text("one"), Value::Integer(1)),
+            (666, text("devil"), Value::Integer(6))
+        ]
+    );
+    db.execute("UPDATE t SET a = 'uno' WHERE rowid = 1", [])?;
+    let a: String = db.query_row("SELECT a FROM t WHERE rowid = 1", [], |r| r.get(0))?;
+    assert_eq!(a, "uno");
+    Ok(())
+}
+
+#[test]
+fn read_only_modules_still_refuse_writes() -> Result<()> {
+    let db = Connection::open_in_memory()?;
+    db.create_module("repeat", read_only_module::<RepeatTab>(), None)?;
+    db.create_module("range", eponymous_only_module::<RangeTab>(), None)?;
+    db.execute_batch("CREATE VIRTUAL TABLE t USING repeat(hi, 2)")?;
+    for sql in [
+        "INSERT INTO t VALUES ('x', 1)",
+        "UPDATE t SET n = 5",
+        "DELETE FROM t",
+        "DELETE FROM range",
+    ] {
+        let err = db.execute(sql, []).unwrap_err();
+        assert!(
+            err.to_string().contains("may not be modified"),
+            "{sql}: {err}"
+        );
+    }
+    let n: i64 = db.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?;
+    assert_eq!(n, 2);
+    Ok(())
+}
+
+#[test]
+fn transactions_reach_the_table_and_roll_it_back() -> Result<()> {
+    let mut db = Connection::open_in_memory()?;
+    let journal = Journal::default();
+    let events = || std::mem::take(&mut *journal.lock().unwrap());
+    db.create_module(
+        "memtx",
+        update_module_with_tx::<MemTab>(),
+        Some(journal.clone()),
+    )?;
+    db.execute_batch("CREATE VIRTUAL TABLE t USING memtx(a, b)")?;
+    // SQLite makes the new table part of the transaction that creates it, without
+    // xBegin.
+    assert_eq!(events(), ["sync", "commit"]);
+
+    // Autocommit: each statement is a transaction.
+    db.execute("INSERT INTO t VALUES ('first', 1)", [])?;
+    assert_eq!(events(), ["begin", "sync", "commit"]);
+    // Reads do not begin one.
+    let _: i64 = db.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?;
+    assert_eq!(events(), Vec::<&str>::new());
+
+    // An explicit transaction: begin once, then rollback restores the rows.
+    {
+        let tx = db.transaction()?;
+        tx.execute("INSERT INTO t VALUES ('second', 2)", [])?;
+        tx.execute("UPDATE t SET b = 10 WHERE a = 'first'", [])?;
+        tx.execute("DELETE FROM t WHERE a = 'second'", [])?;
+        tx.rollback()?;
+    }
+    assert_eq!(events(), ["begin", "rollback"]);
+    assert_eq!(contents(&db, "t")?, [(1, text("first"), Value::Integer(1))]);
+
+    // Dropping a transaction rolls back too, as in rusqlite.
+    {
+        let tx = db.transaction()?;
+        tx.execute("DELETE FROM t", [])?;
+    }
+    assert_eq!(events(), ["begin", "rollback"]);
+    assert_eq!(contents(&db, "t")?.len(), 1);
+
+    // A commit keeps the changes.
+    {
+        let tx = db.transaction()?;
+        tx.execute("INSERT INTO t VALUES ('third', 3)", [])?;
+        tx.commit()?;
+    }
+    assert_eq!(events(), ["begin", "sync", "commit"]);
+    assert_eq!(contents(&db, "t")?.len(), 2);
+
+    // A failing statement in autocommit mode rolls its transaction back.
+    assert!(
+        db.execute("INSERT INTO t VALUES ('forbidden', 4)", [])
+            .is_err()
+    );
+    assert_eq!(events(), ["begin", "rollback"]);
+
+    // A failing sync fails the commit and rolls back.
+    let tx = db.transaction()?;
+    tx.execute("INSERT INTO t VALUES ('unsyncable', 5)", [])?;
+    let err = tx.commit().unwrap_err();
+    assert!(err.to_string().contains("cannot sync"), "{err}");
+    assert_eq!(events(), ["begin", "sync", "rollback"]);
+    assert_eq!(
+        contents(&db, "t")?,
+        [
+            (1, text("first"), Value::Integer(1)),
+            (2, text("third"), Value::Integer(3))
+        ]
+    );
+    assert!(db.is_autocommit());
+
+    // The same table type through update_module: no transaction methods are called.
+    let plain = Journal::default();
+    db.create_module("memtab", update_module::<MemTab>(), Some(plain.clone()))?;
+    db.execute_batch(
+        "CREATE VIRTUAL TABLE p USING memtab(a, b);
+         BEGIN; INSERT INTO p VALUES ('x', 1); ROLLBACK;",
+    )?;
+    assert!(plain.lock().unwrap().is_empty());
+    // Without them the table keeps what a rolled-back transaction wrote.
+    assert_eq!(contents(&db, "p")?.len(), 1);
     Ok(())
 }

@@ -26,7 +26,7 @@
 //! | pragmas, `limits`, `config::DbConfig`, `trace`/`profile` | the same |
 //! | functions, collations, hooks, blob I/O, `backup`, `InterruptHandle` | the same shapes (`backup::Backup` needs one side on disk) |
 //! | `r2d2_sqlite::SqliteConnectionManager` | [`pool::SandliteConnectionManager`]; plus [`service::ServicePool`] |
-//! | `vtab` (`VTab`, `VTabCursor`, `CreateVTab`, `create_module`), `vtab::array` (`rarray`), `vtab::csvtab` | the same shapes, read-only tables ([`vtab`]) |
+//! | `vtab` (`VTab`, `VTabCursor`, `CreateVTab`, `UpdateVTab`, `TransactionVTab`, `create_module`), `vtab::array` (`rarray`), `vtab::csvtab` | the same shapes, writable tables too ([`vtab`]) |
 //! | `load_extension` | not available (see the README's "Coming from rusqlite") |
 //!
 //! Every connection runs SQLite in its own sandbox: its files must live under one

@@ -816,41 +816,92 @@ static int vtab_rowid(sqlite3_vtab_cursor *cursor, sqlite3_int64 *out) {
   return rc;
 }
 
-/* Three read-only modules differing only in xCreate: a distinct xCreate
-** (CREATE VIRTUAL TABLE only), xCreate == xConnect (eponymous too) and no
-** xCreate (eponymous only). */
-#define SANDLITE_MODULE(create, destroy)                                     \
+static int vtab_update(sqlite3_vtab *vtab, int argc, sqlite3_value **argv,
+                       sqlite3_int64 *out_rowid) {
+  char *message = NULL;
+  int rc = sl_vtab_update(((SandliteVtab *)vtab)->host_id, argc, argv,
+                          out_rowid, &message);
+  vtab_error(vtab, message);
+  return rc;
+}
+
+static int vtab_transaction(sqlite3_vtab *vtab, int32_t op) {
+  char *message = NULL;
+  int rc = sl_vtab_transaction(((SandliteVtab *)vtab)->host_id, op, &message);
+  vtab_error(vtab, message);
+  return rc;
+}
+
+static int vtab_begin(sqlite3_vtab *vtab) {
+  return vtab_transaction(vtab, SANDLITE_VTAB_BEGIN);
+}
+
+static int vtab_sync(sqlite3_vtab *vtab) {
+  return vtab_transaction(vtab, SANDLITE_VTAB_SYNC);
+}
+
+static int vtab_commit(sqlite3_vtab *vtab) {
+  return vtab_transaction(vtab, SANDLITE_VTAB_COMMIT);
+}
+
+static int vtab_rollback(sqlite3_vtab *vtab) {
+  return vtab_transaction(vtab, SANDLITE_VTAB_ROLLBACK);
+}
+
+/* Nine static modules: three ways to make tables (a distinct xCreate, for
+** CREATE VIRTUAL TABLE only; xCreate == xConnect, eponymous too; no xCreate,
+** eponymous only) times three sets of write methods (none, so SQLite
+** refuses writes; xUpdate; xUpdate and the transaction methods). */
+#define SANDLITE_MODULE(create, destroy, update, begin, sync, commit,        \
+                        rollback)                                            \
   {                                                                          \
     .iVersion = 1, .xCreate = (create), .xConnect = vtab_connect,            \
     .xBestIndex = vtab_best_index, .xDisconnect = vtab_disconnect,           \
     .xDestroy = (destroy), .xOpen = vtab_open, .xClose = vtab_close,         \
     .xFilter = vtab_filter, .xNext = vtab_next, .xEof = vtab_eof,            \
-    .xColumn = vtab_column, .xRowid = vtab_rowid,                            \
+    .xColumn = vtab_column, .xRowid = vtab_rowid, .xUpdate = (update),       \
+    .xBegin = (begin), .xSync = (sync), .xCommit = (commit),                 \
+    .xRollback = (rollback),                                                 \
   }
 
-static const sqlite3_module module_default =
-    SANDLITE_MODULE(vtab_create, vtab_destroy);
-static const sqlite3_module module_eponymous =
-    SANDLITE_MODULE(vtab_connect, vtab_destroy);
-static const sqlite3_module module_eponymous_only =
-    SANDLITE_MODULE(NULL, vtab_disconnect);
+#define SANDLITE_MODULES(create, destroy)                                    \
+  {                                                                          \
+    SANDLITE_MODULE(create, destroy, NULL, NULL, NULL, NULL, NULL),          \
+    SANDLITE_MODULE(create, destroy, vtab_update, NULL, NULL, NULL, NULL),   \
+    SANDLITE_MODULE(create, destroy, vtab_update, vtab_begin, vtab_sync,     \
+                    vtab_commit, vtab_rollback),                             \
+  }
+
+/* Indexed by kind, then by write methods (0 read-only, 1 UPDATE, 2 UPDATE |
+** TRANSACTIONS). */
+static const sqlite3_module modules[3][3] = {
+    [SANDLITE_MODULE_DEFAULT] = SANDLITE_MODULES(vtab_create, vtab_destroy),
+    [SANDLITE_MODULE_EPONYMOUS] = SANDLITE_MODULES(vtab_connect, vtab_destroy),
+    [SANDLITE_MODULE_EPONYMOUS_ONLY] = SANDLITE_MODULES(NULL, vtab_disconnect),
+};
 
 int32_t sandlite_create_module(sqlite3 *db, const char *name, int32_t handle,
                                int32_t kind) {
-  const sqlite3_module *module;
-  switch (kind) {
-  case SANDLITE_MODULE_DEFAULT:
-    module = &module_default;
+  const sqlite3_module *module = NULL;
+  int32_t base = kind & 0xff;
+  int32_t writes;
+  switch (kind & ~0xff) {
+  case 0:
+    writes = 0;
     break;
-  case SANDLITE_MODULE_EPONYMOUS:
-    module = &module_eponymous;
+  case SANDLITE_MODULE_UPDATE:
+    writes = 1;
     break;
-  case SANDLITE_MODULE_EPONYMOUS_ONLY:
-    module = &module_eponymous_only;
+  case SANDLITE_MODULE_UPDATE | SANDLITE_MODULE_TRANSACTIONS:
+    writes = 2;
     break;
   default:
-    module = NULL;
+    writes = -1;
     break;
+  }
+  if (base >= SANDLITE_MODULE_DEFAULT && base <= SANDLITE_MODULE_EPONYMOUS_ONLY
+      && writes >= 0) {
+    module = &modules[base][writes];
   }
   /* API armor refuses these before the destructor would run. */
   if (module == NULL || name == NULL || !sqlite3SafetyCheckOk(db)) {

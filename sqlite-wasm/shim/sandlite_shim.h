@@ -28,7 +28,7 @@
 #include "sqlite3.h"
 
 /* Bumped whenever an import or a sandlite_* export changes. */
-#define SANDLITE_ABI_VERSION 3
+#define SANDLITE_ABI_VERSION 4
 
 /* Name of the VFS the shim registers as the default. */
 #define SANDLITE_VFS_NAME "sandlite"
@@ -52,6 +52,18 @@
 #define SANDLITE_MODULE_DEFAULT 0        /* CREATE VIRTUAL TABLE only */
 #define SANDLITE_MODULE_EPONYMOUS 1      /* also usable by its own name */
 #define SANDLITE_MODULE_EPONYMOUS_ONLY 2 /* only by its own name */
+/* Flags or'ed into the kind: the module's tables are writable (xUpdate calls
+** sl_vtab_update), and also take part in transactions (xBegin, xSync,
+** xCommit and xRollback call sl_vtab_transaction; needs the UPDATE flag).
+** Without them xUpdate is NULL and SQLite refuses writes. */
+#define SANDLITE_MODULE_UPDATE 0x100
+#define SANDLITE_MODULE_TRANSACTIONS 0x200
+
+/* Operations passed to sl_vtab_transaction. */
+#define SANDLITE_VTAB_BEGIN 0
+#define SANDLITE_VTAB_SYNC 1
+#define SANDLITE_VTAB_COMMIT 2
+#define SANDLITE_VTAB_ROLLBACK 3
 
 /* The pointer type (sqlite3_bind_pointer) of host values bound with
 ** sandlite_bind_pointer: SQL cannot make a value of this type, so a bound
@@ -386,6 +398,24 @@ int32_t sl_vtab_column(int32_t cursor, sqlite3_context *ctx, int32_t column);
 SL_IMPORT(sl_vtab_rowid)
 int32_t sl_vtab_rowid(int32_t cursor, int64_t *out_rowid, char **out_message);
 
+/* xUpdate, only for modules registered with SANDLITE_MODULE_UPDATE: `argv`
+** holds `argc` sqlite3_value pointers laid out as SQLite's xUpdate gets them
+** (argc 1: delete the row argv[0]; else argv[0] the old rowid, NULL for an
+** insert, argv[1] the new rowid, NULL to let the table choose, then the
+** columns). For an insert, write the new row's rowid to *out_rowid. Any
+** result code may be returned (SQLITE_CONSTRAINT matters for ON CONFLICT
+** when the table declared SQLITE_VTAB_CONSTRAINT_SUPPORT). */
+SL_IMPORT(sl_vtab_update)
+int32_t sl_vtab_update(int32_t table, int32_t argc, sqlite3_value **argv,
+                       int64_t *out_rowid, char **out_message);
+
+/* xBegin, xSync, xCommit or xRollback (`op` is SANDLITE_VTAB_BEGIN, _SYNC,
+** _COMMIT or _ROLLBACK), only for modules registered with
+** SANDLITE_MODULE_TRANSACTIONS. SQLite ignores the result of xCommit and
+** xRollback. */
+SL_IMPORT(sl_vtab_transaction)
+int32_t sl_vtab_transaction(int32_t table, int32_t op, char **out_message);
+
 /* ---------------------------------------------------------------------
 ** Shim exports beyond the SQLite C API.
 */
@@ -473,9 +503,11 @@ volatile int *sandlite_interrupt_flag(sqlite3 *db);
 ** (SQLITE_STATIC is 0 and SQLITE_TRANSIENT is -1.) */
 int32_t sandlite_free_destructor(void);
 
-/* Register a read-only virtual-table module of `kind` (SANDLITE_MODULE_*)
-** whose methods call the sl_vtab_* imports with `handle`; sl_release(handle)
-** runs when the module is replaced, on close, or at once on failure. */
+/* Register a virtual-table module of `kind` (SANDLITE_MODULE_DEFAULT,
+** _EPONYMOUS or _EPONYMOUS_ONLY, or'ed with SANDLITE_MODULE_UPDATE and
+** SANDLITE_MODULE_TRANSACTIONS as wanted) whose methods call the sl_vtab_*
+** imports with `handle`; sl_release(handle) runs when the module is
+** replaced, on close, or at once on failure (SQLITE_MISUSE for a bad kind). */
 int32_t sandlite_create_module(sqlite3 *db, const char *name, int32_t handle,
                                int32_t kind);
 

@@ -901,6 +901,8 @@ pub(crate) fn linker(engine: &sandlite_vm::Engine) -> VmResult<Linker<HostState>
         eof(cursor);
         column(cursor, ctx, column);
         rowid(cursor, out_rowid, out_message);
+        update(table, argc, argv, out_rowid, out_message);
+        transaction(table, op, out_message);
     }
     l.func_wrap("env", "sl_collation_destroy", |mut c: C<'_>, h: i32| {
         c.data_mut().remove_callback(h);

@@ -48,6 +48,6 @@ pub use sqlite::{
     RawColumn, SQLITE_WASM, Sqlite, Stmt, preload, set_code_cache_dir, wait_for_compiler,
 };
 pub use vtab::{
-    Constraint, FilterArg, HostValue, IndexInfo, ModuleKind, VtabConnect, VtabCursor, VtabModule,
-    VtabTable,
+    Constraint, FilterArg, HostValue, IndexInfo, ModuleKind, ModuleWrites, TransactionOp,
+    VtabConnect, VtabCursor, VtabError, VtabModule, VtabTable,
 };

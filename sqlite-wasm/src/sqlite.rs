@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub const SQLITE_WASM: &[u8] = include_bytes!("../sqlite3.wasm");
 
 /// The ABI version of the shim this binding speaks.
-const ABI_VERSION: i32 = 3;
+const ABI_VERSION: i32 = 4;
 
 /// Columns of a row [`Sqlite::step_row`] reads in its one call (wider rows read the
 /// rest column by column).
@@ -1006,7 +1006,7 @@ impl Sqlite {
         self.check(db, rc)
     }
 
-    /// Registers a read-only virtual-table module.
+    /// Registers a virtual-table module whose tables have the write methods `writes`.
     ///
     /// # Errors
     /// SQLite's error, or a trap.
@@ -1015,10 +1015,11 @@ impl Sqlite {
         db: Db,
         name: &str,
         kind: crate::vtab::ModuleKind,
+        writes: crate::vtab::ModuleWrites,
         module: Box<dyn crate::vtab::VtabModule>,
     ) -> Result<()> {
         let handle = self.store.data_mut().add_callback(Callback::Module(module));
-        let kind = crate::vtab::module_kind_code(kind);
+        let kind = crate::vtab::module_kind_code(kind, writes);
         let rc = self.with_str(name, |me, p| {
             me.call(|e, s| e.sandlite_create_module.call(s, (db.0, p, handle, kind)))
         })?;

@@ -1,13 +1,14 @@
 //! Virtual tables implemented on the host, and host values SQLite carries by handle.
 //!
-//! The shim registers one of three static `sqlite3_module`s whose methods forward to the
-//! `sl_vtab_*` imports with the module's handle, or the table's or cursor's id; the host
+//! The shim registers one of nine static `sqlite3_module`s (three [`ModuleKind`]s times
+//! three [`ModuleWrites`]) whose methods forward to the `sl_vtab_*` imports with the
+//! module's handle, or the table's or cursor's id; the host
 //! keeps the [`VtabModule`], [`VtabTable`] and [`VtabCursor`] objects in its callback map
 //! under those ids. A call that reads SQLite's values (`xFilter`) or sets a result
 //! (`xColumn`) calls back into the guest, as user functions do. Errors travel back as
 //! a result code plus a message the host allocated with `sqlite3_malloc`, which the
-//! shim puts in `sqlite3_vtab.zErrMsg`; a panic in host code is caught here and becomes
-//! such an error.
+//! shim puts in `sqlite3_vtab.zErrMsg` (the write methods choose the code, see
+//! [`VtabError`]); a panic in host code is caught here and becomes such an error.
 //!
 //! Host values ([`HostValue`]) are `Arc`s SQLite holds by handle: bound as a pointer
 //! (`sqlite3_bind_pointer` with a type name SQL cannot produce) or kept as auxiliary
@@ -47,6 +48,74 @@ impl ModuleKind {
     }
 }
 
+/// Which write methods a module's tables have.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ModuleWrites {
+    /// None: SQLite refuses `INSERT`, `UPDATE` and `DELETE` ("may not be modified").
+    #[default]
+    ReadOnly,
+    /// `xUpdate` ([`VtabTable::update`]).
+    Update,
+    /// `xUpdate` and `xBegin`/`xSync`/`xCommit`/`xRollback`
+    /// ([`VtabTable::transaction`]).
+    UpdateAndTransactions,
+}
+
+impl ModuleWrites {
+    /// The `SANDLITE_MODULE_UPDATE`/`_TRANSACTIONS` bits of the shim.
+    fn flags(self) -> i32 {
+        match self {
+            ModuleWrites::ReadOnly => 0,
+            ModuleWrites::Update => 0x100,
+            ModuleWrites::UpdateAndTransactions => 0x300,
+        }
+    }
+}
+
+/// A step of the transaction a writable table takes part in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransactionOp {
+    /// `xBegin`: the first write of a transaction to this table is coming.
+    Begin,
+    /// `xSync`: the first phase of a commit; an error rolls the transaction back.
+    Sync,
+    /// `xCommit` (SQLite ignores an error).
+    Commit,
+    /// `xRollback` (SQLite ignores an error).
+    Rollback,
+}
+
+impl TransactionOp {
+    fn from_code(op: i32) -> Option<TransactionOp> {
+        match op {
+            0 => Some(TransactionOp::Begin),
+            1 => Some(TransactionOp::Sync),
+            2 => Some(TransactionOp::Commit),
+            3 => Some(TransactionOp::Rollback),
+            _ => None,
+        }
+    }
+}
+
+/// An error of a write method: the result code SQLite gets and the message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VtabError {
+    /// An `SQLITE_*` result code other than `SQLITE_OK` (`SQLITE_CONSTRAINT` lets
+    /// `ON CONFLICT` act when the table declared constraint support).
+    pub code: i32,
+    pub message: String,
+}
+
+impl From<String> for VtabError {
+    /// `SQLITE_ERROR` with `message`.
+    fn from(message: String) -> VtabError {
+        VtabError {
+            code: ffi::SQLITE_ERROR,
+            message,
+        }
+    }
+}
+
 /// A virtual-table module: makes tables.
 pub trait VtabModule: Send {
     /// `xCreate` (`create`) or `xConnect`: `args` are the module name, the database
@@ -80,6 +149,27 @@ pub trait VtabTable: Send {
     /// # Errors
     /// The message becomes SQLite's error.
     fn destroy(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+    /// `xUpdate`, for a module registered with [`ModuleWrites::Update`] or
+    /// [`ModuleWrites::UpdateAndTransactions`]. `args` as SQLite passes them: one value
+    /// (the rowid of the row to delete), or the old rowid (NULL for an insert), the new
+    /// rowid (NULL: the table chooses) and the columns. Returns the new row's rowid for
+    /// an insert (`None` leaves SQLite's `last_insert_rowid` at 0), else `None`.
+    ///
+    /// # Errors
+    /// The code and message SQLite reports.
+    fn update(&mut self, args: Vec<FilterArg>) -> Result<Option<i64>, VtabError> {
+        let _ = args;
+        Err(VtabError::from("the table is read-only".to_owned()))
+    }
+    /// `xBegin`, `xSync`, `xCommit` or `xRollback`, for a module registered with
+    /// [`ModuleWrites::UpdateAndTransactions`].
+    ///
+    /// # Errors
+    /// The code and message SQLite reports.
+    fn transaction(&mut self, op: TransactionOp) -> Result<(), VtabError> {
+        let _ = op;
         Ok(())
     }
 }
@@ -238,17 +328,37 @@ fn report(
     out_message: i32,
     outcome: Result<(), String>,
 ) -> Result<i32, Trap> {
-    let Err(message) = outcome else {
+    report_error(caller, out_message, outcome.map_err(VtabError::from))
+}
+
+/// Reports `outcome`: `SQLITE_OK`, or the error's code with its message in
+/// `*out_message`.
+fn report_error(
+    caller: &mut Caller<'_, HostState>,
+    out_message: i32,
+    outcome: Result<(), VtabError>,
+) -> Result<i32, Trap> {
+    let Err(error) = outcome else {
         return Ok(ffi::SQLITE_OK);
     };
     let memory = memory(caller)?;
     let exports = exports(caller)?;
-    let ptr = sqlite_string(caller, &exports, memory, &message)?;
+    let ptr = sqlite_string(caller, &exports, memory, &error.message)?;
     if ptr == 0 {
         return Ok(ffi::SQLITE_NOMEM);
     }
     guest::write_i32(memory.data_mut(&mut *caller), out_message as u32, ptr)?;
-    Ok(ffi::SQLITE_ERROR)
+    // A host claiming success for an error still fails the call.
+    Ok(if error.code == ffi::SQLITE_OK {
+        ffi::SQLITE_ERROR
+    } else {
+        error.code
+    })
+}
+
+/// Runs host code of a write method, turning a panic into an `SQLITE_ERROR`.
+fn guarded_write<R>(f: impl FnOnce() -> Result<R, VtabError>) -> Result<R, VtabError> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Err(VtabError::from(panic_message(p))))
 }
 
 /// `sl_vtab_connect`.
@@ -659,6 +769,66 @@ pub(crate) fn rowid(
     }
 }
 
-pub(crate) fn module_kind_code(kind: ModuleKind) -> i32 {
-    kind.code()
+/// Runs `f` on table `table`.
+fn with_table<R>(
+    caller: &mut Caller<'_, HostState>,
+    table: i32,
+    f: impl FnOnce(&mut dyn VtabTable) -> R,
+) -> Result<R, Trap> {
+    with_callback(caller, table, |_, cb| {
+        let Callback::Table(t) = cb else {
+            return Err(Trap::host_message(format!(
+                "{table} is not a virtual table"
+            )));
+        };
+        Ok(f(t.as_mut()))
+    })
+}
+
+/// `sl_vtab_update`.
+pub(crate) fn update(
+    caller: &mut Caller<'_, HostState>,
+    table: i32,
+    argc: i32,
+    argv: i32,
+    out_rowid: i32,
+    out_message: i32,
+) -> Result<i32, Trap> {
+    let memory = memory(caller)?;
+    let exports = exports(caller)?;
+    let ptrs = crate::host::read_args(memory.data(&*caller), argc, argv)?;
+    let mut args = crate::alloc::vec_with_capacity(ptrs.len())
+        .map_err(|e| Trap::host_message(e.to_string()))?;
+    for p in ptrs {
+        args.push(read_value(caller, &exports, memory, p)?);
+    }
+    match with_table(caller, table, |t| guarded_write(|| t.update(args)))? {
+        Ok(rowid) => {
+            if let Some(rowid) = rowid {
+                guest::write_i64(memory.data_mut(&mut *caller), out_rowid as u32, rowid)?;
+            }
+            Ok(ffi::SQLITE_OK)
+        }
+        Err(e) => report_error(caller, out_message, Err(e)),
+    }
+}
+
+/// `sl_vtab_transaction`.
+pub(crate) fn transaction(
+    caller: &mut Caller<'_, HostState>,
+    table: i32,
+    op: i32,
+    out_message: i32,
+) -> Result<i32, Trap> {
+    let Some(op) = TransactionOp::from_code(op) else {
+        return Err(Trap::host_message(format!(
+            "guest passed unknown virtual-table transaction step {op}"
+        )));
+    };
+    let outcome = with_table(caller, table, |t| guarded_write(|| t.transaction(op)))?;
+    report_error(caller, out_message, outcome)
+}
+
+pub(crate) fn module_kind_code(kind: ModuleKind, writes: ModuleWrites) -> i32 {
+    kind.code() | writes.flags()
 }

@@ -4,8 +4,9 @@
 //!
 //! SQLite runs inside the sandbox, so the `sqlite3_module` is the shim's: each of its
 //! methods calls the host with a handle, and the host calls your table or cursor (see
-//! ARCHITECTURE.md). Tables are read-only; [`array`] (`rarray(?)`) and [`csvtab`]
-//! (`USING csv(...)`) are built on this module.
+//! ARCHITECTURE.md). Tables of an [`update_module`] are writable ([`UpdateVTab`]), and
+//! those of an [`update_module_with_tx`] also see the transaction ([`TransactionVTab`]);
+//! [`array`] (`rarray(?)`) and [`csvtab`] (`USING csv(...)`) are built on this module.
 //!
 //! ```
 //! use sandlite_driver::vtab::{
@@ -76,8 +77,11 @@ mod table;
 
 use crate::connection::Connection;
 use crate::error::{Error, Result};
+use crate::ffi;
 use crate::types::{FromSql, FromSqlError, ToSql, ValueRef};
-use sandlite_sqlite_wasm::{self as sys, FilterArg, FunctionCall, ModuleKind};
+use sandlite_sqlite_wasm::{
+    self as sys, FilterArg, FunctionCall, ModuleKind, ModuleWrites, TransactionOp,
+};
 use std::borrow::Cow;
 use std::marker::PhantomData;
 use std::os::raw::c_int;
@@ -98,12 +102,20 @@ pub enum VTabKind {
 type MakeTable<'vtab, T> =
     fn(&mut VTabConnection<'_>, Option<&<T as VTab<'vtab>>::Aux>, &[&[u8]]) -> Result<(String, T)>;
 
-/// A virtual-table module for tables of type `T`: [`read_only_module`] or
-/// [`eponymous_only_module`].
+/// `xUpdate` of a table type: the new rowid for an insert.
+type UpdateTable<T> = fn(&mut T, &[FilterArg]) -> Result<Option<i64>>;
+
+/// `xBegin`/`xSync`/`xCommit`/`xRollback` of a table type.
+type TransactTable<T> = fn(&mut T, TransactionOp) -> Result<()>;
+
+/// A virtual-table module for tables of type `T`: [`read_only_module`],
+/// [`eponymous_only_module`], [`update_module`] or [`update_module_with_tx`].
 pub struct Module<'vtab, T: VTab<'vtab>> {
     kind: VTabKind,
     create: MakeTable<'vtab, T>,
     destroy: fn(&T) -> Result<()>,
+    update: Option<UpdateTable<T>>,
+    transaction: Option<TransactTable<T>>,
     phantom: PhantomData<fn() -> &'vtab T>,
 }
 
@@ -118,6 +130,8 @@ impl<'vtab, T: CreateVTab<'vtab>> Modules<'vtab, T> {
         kind: T::KIND,
         create: T::create,
         destroy: T::destroy,
+        update: None,
+        transaction: None,
         phantom: PhantomData,
     };
 }
@@ -127,8 +141,50 @@ impl<'vtab, T: VTab<'vtab>> Modules<'vtab, T> {
         kind: VTabKind::EponymousOnly,
         create: T::connect,
         destroy: no_destroy::<T>,
+        update: None,
+        transaction: None,
         phantom: PhantomData,
     };
+}
+
+impl<'vtab, T: UpdateVTab<'vtab>> Modules<'vtab, T> {
+    const UPDATE: Module<'vtab, T> = Module {
+        update: Some(update_table::<T>),
+        ..Self::READ_ONLY
+    };
+}
+
+impl<'vtab, T: TransactionVTab<'vtab>> Modules<'vtab, T> {
+    const UPDATE_WITH_TX: Module<'vtab, T> = Module {
+        transaction: Some(transact_table::<T>),
+        ..Self::UPDATE
+    };
+}
+
+/// Calls `delete`, `insert` or `update` as the arguments of `xUpdate` say (see
+/// [`UpdateVTab`]).
+fn update_table<'vtab, T: UpdateVTab<'vtab>>(
+    table: &mut T,
+    args: &[FilterArg],
+) -> Result<Option<i64>> {
+    match args {
+        [] => Err(Error::ModuleError("xUpdate without arguments".into())),
+        [old] => table.delete(value_ref(old)).map(|()| None),
+        [FilterArg::Null, ..] => table.insert(&Values { args }).map(Some),
+        _ => table.update(&Values { args }).map(|()| None),
+    }
+}
+
+fn transact_table<'vtab, T: TransactionVTab<'vtab>>(
+    table: &mut T,
+    op: TransactionOp,
+) -> Result<()> {
+    match op {
+        TransactionOp::Begin => table.begin(),
+        TransactionOp::Sync => table.sync(),
+        TransactionOp::Commit => table.commit(),
+        TransactionOp::Rollback => table.rollback(),
+    }
 }
 
 /// A read-only module whose tables are made as `T::KIND` says.
@@ -139,6 +195,122 @@ pub fn read_only_module<'vtab, T: CreateVTab<'vtab>>() -> &'static Module<'vtab,
 /// A module usable only by its own name (a table-valued function such as `rarray`).
 pub fn eponymous_only_module<'vtab, T: VTab<'vtab>>() -> &'static Module<'vtab, T> {
     &Modules::<'vtab, T>::EPONYMOUS_ONLY
+}
+
+/// A module whose tables (made as `T::KIND` says) take `INSERT`, `UPDATE` and `DELETE`
+/// ([`UpdateVTab`]).
+///
+/// ```
+/// use sandlite_driver::types::ValueRef;
+/// use sandlite_driver::vtab::{
+///     update_module, Context, CreateVTab, Filters, IndexInfo, UpdateVTab, VTab,
+///     VTabConnection, VTabCursor, VTabKind, Values,
+/// };
+/// use sandlite_driver::{ffi, Connection, Error, Result};
+/// use std::collections::BTreeMap;
+/// use std::marker::PhantomData;
+/// use std::sync::{Arc, Mutex};
+///
+/// /// `CREATE VIRTUAL TABLE t USING notes`: one text column, rows shared with cursors.
+/// #[repr(C)]
+/// struct Notes {
+///     base: ffi::sqlite3_vtab,
+///     rows: Arc<Mutex<BTreeMap<i64, String>>>,
+/// }
+///
+/// // SAFETY: the cursor holds the rows' `Arc`, not a borrow of the table.
+/// unsafe impl<'vtab> VTab<'vtab> for Notes {
+///     type Aux = ();
+///     type Cursor = NotesCursor<'vtab>;
+///     fn connect(_: &mut VTabConnection, _: Option<&()>, _: &[&[u8]]) -> Result<(String, Self)> {
+///         let rows = Arc::default();
+///         Ok(("CREATE TABLE x(note)".to_owned(), Notes { base: Default::default(), rows }))
+///     }
+///     fn best_index(&self, info: &mut IndexInfo) -> Result<()> {
+///         info.set_estimated_cost(100.0);
+///         Ok(())
+///     }
+///     fn open(&mut self) -> Result<NotesCursor<'_>> {
+///         let rows: Vec<_> = self.rows.lock().unwrap().clone().into_iter().collect();
+///         Ok(NotesCursor { base: Default::default(), rows, i: 0, phantom: PhantomData })
+///     }
+/// }
+///
+/// impl CreateVTab<'_> for Notes {
+///     const KIND: VTabKind = VTabKind::Default;
+/// }
+///
+/// impl UpdateVTab<'_> for Notes {
+///     fn delete(&mut self, arg: ValueRef<'_>) -> Result<()> {
+///         let rowid = arg.as_i64().map_err(|e| Error::ModuleError(e.to_string()))?;
+///         self.rows.lock().unwrap().remove(&rowid);
+///         Ok(())
+///     }
+///     fn insert(&mut self, args: &Values<'_>) -> Result<i64> {
+///         let mut rows = self.rows.lock().unwrap();
+///         let next = rows.keys().next_back().map_or(1, |last| last + 1);
+///         let rowid = args.get::<Option<i64>>(1)?.unwrap_or(next);
+///         rows.insert(rowid, args.get(2)?);
+///         Ok(rowid)
+///     }
+///     fn update(&mut self, args: &Values<'_>) -> Result<()> {
+///         let mut rows = self.rows.lock().unwrap();
+///         rows.remove(&args.get::<i64>(0)?);
+///         rows.insert(args.get(1)?, args.get(2)?);
+///         Ok(())
+///     }
+/// }
+///
+/// /// A snapshot of the rows taken by `open`.
+/// #[repr(C)]
+/// struct NotesCursor<'vtab> {
+///     base: ffi::sqlite3_vtab_cursor,
+///     rows: Vec<(i64, String)>,
+///     i: usize,
+///     phantom: PhantomData<&'vtab Notes>,
+/// }
+///
+/// // SAFETY: nothing beyond the trait's rules.
+/// unsafe impl VTabCursor for NotesCursor<'_> {
+///     fn filter(&mut self, _: std::os::raw::c_int, _: Option<&str>, _: &Filters<'_>) -> Result<()> {
+///         self.i = 0;
+///         Ok(())
+///     }
+///     fn next(&mut self) -> Result<()> {
+///         self.i += 1;
+///         Ok(())
+///     }
+///     fn eof(&self) -> bool {
+///         self.i >= self.rows.len()
+///     }
+///     fn column(&self, ctx: &mut Context, _: std::os::raw::c_int) -> Result<()> {
+///         ctx.set_result(&self.rows[self.i].1)
+///     }
+///     fn rowid(&self) -> Result<i64> {
+///         Ok(self.rows[self.i].0)
+///     }
+/// }
+///
+/// let conn = Connection::open_in_memory()?;
+/// conn.create_module("notes", update_module::<Notes>(), None)?;
+/// conn.execute_batch(
+///     "CREATE VIRTUAL TABLE t USING notes;
+///      INSERT INTO t VALUES ('milk'), ('eggs');
+///      UPDATE t SET note = 'bread', rowid = 10 WHERE note = 'eggs';
+///      DELETE FROM t WHERE note = 'milk';",
+/// )?;
+/// let (rowid, note): (i64, String) =
+///     conn.query_row("SELECT rowid, note FROM t", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+/// assert_eq!((rowid, note.as_str()), (10, "bread"));
+/// # Ok::<(), sandlite_driver::Error>(())
+/// ```
+pub fn update_module<'vtab, T: UpdateVTab<'vtab>>() -> &'static Module<'vtab, T> {
+    &Modules::<'vtab, T>::UPDATE
+}
+
+/// Like [`update_module`], with the transaction methods of [`TransactionVTab`].
+pub fn update_module_with_tx<'vtab, T: TransactionVTab<'vtab>>() -> &'static Module<'vtab, T> {
+    &Modules::<'vtab, T>::UPDATE_WITH_TX
 }
 
 /// Options for [`VTabConnection::config`] (`sqlite3_vtab_config`).
@@ -251,6 +423,82 @@ pub trait CreateVTab<'vtab>: VTab<'vtab> {
     }
 }
 
+/// A virtual table that `INSERT`, `UPDATE` and `DELETE` change
+/// ([`xUpdate`](https://sqlite.org/vtab.html#xupdate)); register it with
+/// [`update_module`].
+///
+/// The arguments are SQLite's: for `insert` and `update`, `args[0]` is the old rowid
+/// (NULL for an insert), `args[1]` the new rowid (NULL for an insert that lets the table
+/// choose; for an update it differs from `args[0]` when the statement changes the
+/// rowid), then one value per declared column.
+///
+/// An error becomes the statement's error with its message; return
+/// `Error::SqliteFailure` to choose the code (`SQLITE_CONSTRAINT` lets `INSERT OR IGNORE`
+/// skip the row when `connect` declared [`VTabConfig::ConstraintSupport`]). A panic
+/// becomes an error too. Cursors may be open while these run (a `DELETE ... WHERE`
+/// scans the table): as they do not borrow the table, share the rows through an `Arc`
+/// where both need them.
+pub trait UpdateVTab<'vtab>: CreateVTab<'vtab> {
+    /// Deletes the row with rowid `arg`.
+    ///
+    /// # Errors
+    /// Becomes the SQL error.
+    fn delete(&mut self, arg: ValueRef<'_>) -> Result<()>;
+    /// Inserts a row (`args[0]` NULL, `args[1]` the rowid or NULL, then the columns);
+    /// returns its rowid, which `last_insert_rowid` then reports.
+    ///
+    /// # Errors
+    /// Becomes the SQL error.
+    fn insert(&mut self, args: &Values<'_>) -> Result<i64>;
+    /// Updates the row with rowid `args[0]` (`args[1]` its new rowid, then the columns).
+    ///
+    /// # Errors
+    /// Becomes the SQL error.
+    fn update(&mut self, args: &Values<'_>) -> Result<()>;
+}
+
+/// A writable virtual table that takes part in transactions
+/// ([`xBegin`](https://sqlite.org/vtab.html#the_xbegin_method) and after); register it
+/// with [`update_module_with_tx`].
+///
+/// SQLite calls `begin` before the first change a transaction makes to the table, then
+/// `sync` and `commit`, or `rollback` (also when a statement in autocommit mode fails).
+/// A failing `begin` fails the statement and a failing `sync` rolls the transaction
+/// back; SQLite ignores errors of `commit` and `rollback`. The transaction of
+/// `CREATE VIRTUAL TABLE` ends with `sync` and `commit` (or `rollback`) on the new table
+/// without a `begin`. Statement rollbacks inside a transaction (savepoints) are not
+/// reported.
+pub trait TransactionVTab<'vtab>: UpdateVTab<'vtab> {
+    /// Starts a transaction.
+    ///
+    /// # Errors
+    /// Becomes the SQL error.
+    fn begin(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// Prepares to commit (the first phase of a two-phase commit).
+    ///
+    /// # Errors
+    /// Rolls the transaction back.
+    fn sync(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// Commits the transaction.
+    ///
+    /// # Errors
+    /// Ignored by SQLite.
+    fn commit(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// Abandons the transaction.
+    ///
+    /// # Errors
+    /// Ignored by SQLite.
+    fn rollback(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
 /// A cursor over a virtual table.
 ///
 /// # Safety
@@ -297,7 +545,7 @@ impl Context<'_, '_, '_> {
     }
 }
 
-/// The arguments of `xFilter`.
+/// The arguments of `xFilter` or `xUpdate`.
 pub struct Values<'a> {
     args: &'a [FilterArg],
 }
@@ -679,6 +927,18 @@ fn message(e: Error) -> String {
     }
 }
 
+/// A driver error as the code and message SQLite reports from a write method: an
+/// `Error::SqliteFailure` keeps its (extended) code, anything else is `SQLITE_ERROR`.
+fn write_error(e: Error) -> sys::VtabError {
+    match e {
+        Error::SqliteFailure(err, msg) if err.extended_code != ffi::SQLITE_OK => sys::VtabError {
+            code: err.extended_code,
+            message: msg.unwrap_or_else(|| err.to_string()),
+        },
+        e => sys::VtabError::from(message(e)),
+    }
+}
+
 /// Adapts a [`Module`] to the binding's module interface.
 struct ModuleAdapter<T: VTab<'static> + 'static> {
     module: &'static Module<'static, T>,
@@ -707,6 +967,8 @@ where
         let table: Box<dyn sys::VtabTable> = Box::new(TableAdapter {
             table: TableBox::new(table),
             destroy: self.module.destroy,
+            update: self.module.update,
+            transaction: self.module.transaction,
         });
         Ok((sql, table))
     }
@@ -715,6 +977,8 @@ where
 struct TableAdapter<T> {
     table: TableBox<T>,
     destroy: fn(&T) -> Result<()>,
+    update: Option<UpdateTable<T>>,
+    transaction: Option<TransactTable<T>>,
 }
 
 impl<T> sys::VtabTable for TableAdapter<T>
@@ -740,6 +1004,20 @@ where
 
     fn destroy(&mut self) -> Result<(), String> {
         (self.destroy)(self.table.get()).map_err(message)
+    }
+
+    fn update(&mut self, args: Vec<FilterArg>) -> Result<Option<i64>, sys::VtabError> {
+        let Some(update) = self.update else {
+            return Err(sys::VtabError::from("the table is read-only".to_owned()));
+        };
+        update(self.table.get_mut(), &args).map_err(write_error)
+    }
+
+    fn transaction(&mut self, op: TransactionOp) -> Result<(), sys::VtabError> {
+        match self.transaction {
+            Some(transact) => transact(self.table.get_mut(), op).map_err(write_error),
+            None => Ok(()),
+        }
     }
 }
 
@@ -804,10 +1082,17 @@ impl Connection {
             VTabKind::Eponymous => ModuleKind::Eponymous,
             VTabKind::EponymousOnly => ModuleKind::EponymousOnly,
         };
+        let writes = match (module.update.is_some(), module.transaction.is_some()) {
+            (false, _) => ModuleWrites::ReadOnly,
+            (true, false) => ModuleWrites::Update,
+            (true, true) => ModuleWrites::UpdateAndTransactions,
+        };
         let adapter = Box::new(ModuleAdapter { module, aux });
         let mut inner = self.inner()?;
         let db = inner.db;
-        inner.sqlite.create_module(db, module_name, kind, adapter)?;
+        inner
+            .sqlite
+            .create_module(db, module_name, kind, writes, adapter)?;
         Ok(())
     }
 }

@@ -41,6 +41,14 @@ impl<T> TableBox<T> {
         unsafe { self.table.as_ref() }
     }
 
+    /// The table, for the write and transaction methods (which SQLite may call while
+    /// cursors are open, e.g. in `DELETE ... WHERE`).
+    pub(crate) fn get_mut(&mut self) -> &mut T {
+        // SAFETY: as in `get`; `&mut self` makes this the only borrow the box hands out
+        // while it lives, and by the `VTab` contract no cursor holds one.
+        unsafe { self.table.as_mut() }
+    }
+
     /// A token for a new cursor: the table stays allocated while it exists.
     pub(crate) fn token(&self) -> CursorToken {
         self.cursors.clone()
