@@ -642,6 +642,45 @@ fn scalar_function_reading_raw_arguments() -> sandlite::Result<()> {
         .query_map([], |r| r.get(0))?
         .collect::<sandlite::Result<_>>()?;
     assert_eq!(kinds, ["null", "int 1", "real 2.5", "text 2", "blob 2"]);
+
+    // rusqlite's `?` on a raw value's conversion inside a callback returning Result.
+    use sandlite::types::{FromSqlError, Type};
+    conn.create_scalar_function("twice", 1, FunctionFlags::SQLITE_UTF8, |ctx| {
+        Ok(ctx.get_raw(0).as_i64()? * 2)
+    })?;
+    let n: i64 = conn.query_row("SELECT twice(21)", [], |r| r.get(0))?;
+    assert_eq!(n, 42);
+    let err = conn
+        .query_row("SELECT twice('x')", [], |r| r.get::<_, i64>(0))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Conversion error from type Null at index: 18446744073709551615, Invalid type"
+    );
+    assert_eq!(
+        FromSqlError::InvalidBlobSize {
+            expected_size: 16,
+            blob_size: 3
+        }
+        .to_string(),
+        "Cannot read 16 byte value out of 3 byte blob"
+    );
+    assert_eq!(
+        sandlite::Error::from(FromSqlError::OutOfRange(300)),
+        sandlite::Error::IntegralValueOutOfRange(usize::MAX, 300)
+    );
+    assert!(matches!(
+        FromSqlError::InvalidType.into(),
+        sandlite::Error::FromSqlConversionFailure(usize::MAX, Type::Null, _)
+    ));
+    assert!(matches!(
+        FromSqlError::InvalidBlobSize {
+            expected_size: 16,
+            blob_size: 3
+        }
+        .into(),
+        sandlite::Error::FromSqlConversionFailure(usize::MAX, Type::Blob, _)
+    ));
     Ok(())
 }
 

@@ -648,10 +648,7 @@ fn get_or_create_aux_compiles_a_pattern_once_per_statement() -> Result<()> {
                 Ok(Pattern(vr.as_str()?.chars().collect()))
             })?;
             let is_match = {
-                let text = ctx
-                    .get_raw(1)
-                    .as_str()
-                    .map_err(|e| Error::UserFunctionError(e.into()))?;
+                let text = ctx.get_raw(1).as_str()?;
                 pattern.0.iter().all(|c| text.contains(*c))
             };
             Ok(is_match)
@@ -796,9 +793,7 @@ impl CreateVTab<'_> for MemTab {
 
 impl UpdateVTab<'_> for MemTab {
     fn delete(&mut self, arg: ValueRef<'_>) -> Result<()> {
-        let rowid = arg
-            .as_i64()
-            .map_err(|e| Error::ModuleError(e.to_string()))?;
+        let rowid = arg.as_i64()?;
         if rowid == 666 {
             panic!("cannot delete row 666");
         }

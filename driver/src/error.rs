@@ -290,6 +290,31 @@ impl Error {
     }
 }
 
+/// The column index of an [`Error`] converted from a bare [`FromSqlError`], which
+/// knows no column (`usize::MAX`, as rusqlite uses).
+pub const UNKNOWN_COLUMN: usize = usize::MAX;
+
+/// As in rusqlite, so that `value.as_i64()?` works in code returning [`Result`] (a
+/// virtual table's `delete`, a function's `Context::get_raw(..).as_str()?`). The column
+/// is [`UNKNOWN_COLUMN`]; an out-of-range integer keeps its value, a wrong blob size is
+/// reported as a blob, anything else as of unknown type ([`Type::Null`]).
+impl From<crate::types::FromSqlError> for Error {
+    #[cold]
+    fn from(err: crate::types::FromSqlError) -> Error {
+        use crate::types::FromSqlError as F;
+        match err {
+            F::OutOfRange(value) => Error::IntegralValueOutOfRange(UNKNOWN_COLUMN, value),
+            F::InvalidBlobSize { .. } => {
+                Error::FromSqlConversionFailure(UNKNOWN_COLUMN, Type::Blob, Box::new(err))
+            }
+            F::Other(source) => Error::FromSqlConversionFailure(UNKNOWN_COLUMN, Type::Null, source),
+            F::InvalidType => {
+                Error::FromSqlConversionFailure(UNKNOWN_COLUMN, Type::Null, Box::new(err))
+            }
+        }
+    }
+}
+
 impl From<sandlite_sqlite_wasm::Error> for Error {
     fn from(e: sandlite_sqlite_wasm::Error) -> Error {
         use sandlite_sqlite_wasm::Error as E;

@@ -267,14 +267,15 @@ impl PartialEq for FromSqlError {
 impl fmt::Display for FromSqlError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            FromSqlError::InvalidType => f.write_str("invalid type"),
-            FromSqlError::OutOfRange(i) => write!(f, "value {i} out of range"),
+            // rusqlite's texts, which callers match on.
+            FromSqlError::InvalidType => f.write_str("Invalid type"),
+            FromSqlError::OutOfRange(i) => write!(f, "Value {i} out of range"),
             FromSqlError::InvalidBlobSize {
                 expected_size,
                 blob_size,
             } => write!(
                 f,
-                "cannot read {blob_size} byte value out of {expected_size} byte blob"
+                "Cannot read {expected_size} byte value out of {blob_size} byte blob"
             ),
             FromSqlError::Other(e) => e.fmt(f),
         }
