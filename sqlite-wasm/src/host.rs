@@ -25,9 +25,10 @@ use std::time::Duration;
 /// A file the guest has open, and the shared-memory regions mapped for it.
 struct OpenFile {
     file: VfsFile,
-    /// (guest address, length) of each mapping of the `-shm` file: one per region, or one
-    /// per page shared by several regions where host pages are larger than regions.
-    regions: Vec<(u32, u32)>,
+    /// (guest address, length, file offset) of each mapping of the `-shm` file: one per
+    /// region, or one per page shared by several regions where host pages are larger
+    /// than regions.
+    regions: Vec<(u32, u32, u64)>,
 }
 
 /// The host side of one SQLite instance.
@@ -600,7 +601,7 @@ pub(crate) fn linker(engine: &sandlite_vm::Engine) -> VmResult<Linker<HostState>
                     "guest closed unknown file id {id}"
                 )));
             };
-            for (addr, len) in &open.regions {
+            for (addr, len, _) in &open.regions {
                 let _ = memory.unmap_shared_file(&mut c, *addr as usize, *len as usize);
             }
             Ok(match open.file.close() {
@@ -807,19 +808,24 @@ pub(crate) fn linker(engine: &sandlite_vm::Engine) -> VmResult<Linker<HostState>
             let Some(base) = base else {
                 return Ok(ffi::SQLITE_IOERR_SHMMAP);
             };
-            let mapped = (base, len as u32);
-            if !open.regions.contains(&mapped) {
-                // A region whose page is already mapped (its neighbour's) needs nothing more.
-                let Ok(fd) = fd.try_clone_to_owned() else {
-                    return Ok(ffi::SQLITE_IOERR_SHMMAP);
-                };
-                if memory
-                    .map_shared_file(&mut c, base as usize, len, fd.as_fd(), offset)
-                    .is_err()
-                {
-                    return Ok(ffi::SQLITE_IOERR_SHMMAP);
+            let mapping = (base, len as u32, offset);
+            match open.regions.iter().find(|m| m.0 == base) {
+                // A region whose page is already mapped (a neighbour's) needs nothing more.
+                Some(m) if *m == mapping => {}
+                // The guest reused an address for other bytes of the file.
+                Some(_) => return Ok(ffi::SQLITE_IOERR_SHMMAP),
+                None => {
+                    let Ok(fd) = fd.try_clone_to_owned() else {
+                        return Ok(ffi::SQLITE_IOERR_SHMMAP);
+                    };
+                    if memory
+                        .map_shared_file(&mut c, base as usize, len, fd.as_fd(), offset)
+                        .is_err()
+                    {
+                        return Ok(ffi::SQLITE_IOERR_SHMMAP);
+                    }
+                    c.data_mut().file(id)?.regions.push(mapping);
                 }
-                c.data_mut().file(id)?.regions.push(mapped);
             }
             guest::write_i32(memory.data_mut(&mut c), out_mapped as u32, 1)?;
             Ok(ffi::SQLITE_OK)
@@ -854,7 +860,7 @@ pub(crate) fn linker(engine: &sandlite_vm::Engine) -> VmResult<Linker<HostState>
             let memory = memory(&c)?;
             let regions = std::mem::take(&mut c.data_mut().file(id)?.regions);
             let mut rc = ffi::SQLITE_OK;
-            for (addr, len) in regions {
+            for (addr, len, _) in regions {
                 if memory
                     .unmap_shared_file(&mut c, addr as usize, len as usize)
                     .is_err()
