@@ -194,13 +194,122 @@ fn processes_increment_a_counter_in_wal_mode() {
     parent.assert_integrity_ok();
 }
 
+/// Rows of ~100 bytes that need more than 8158 WAL frames of 512-byte pages in one
+/// transaction, so that the WAL index has three 32 KiB regions: region 1 shares the
+/// first 64 KiB page with region 0, region 2 starts the second.
+const BIG_ROWS: i64 = 40_000;
+
+/// A 64 KiB-page host, on whatever this machine's pages are: a child process maps the
+/// WAL index in 64 KiB granules (`SANDLITE_SHM_PAGE_SIZE`, which raises the page size
+/// WAL shared memory is mapped in), two 32 KiB regions per mapping, while this process
+/// maps it with its own page size, and each sees the other's writes.
+#[test]
+fn wal_works_with_64_kib_shm_pages_next_to_smaller_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let shm = dir.path().join("big.db-shm");
+    let wal = dir.path().join("big.db-wal");
+    let mut cmd = child_command(CHILD_ENTRY, "large-pages", dir.path());
+    cmd.env(sandlite_vfs::SHM_PAGE_SIZE_VAR, "65536");
+    let mut child = Child::spawn(cmd);
+
+    // The child wrote BIG_ROWS rows in WAL mode, read them back through a second
+    // connection of its own, and holds the database open.
+    let frames: u64 = child.wait_for_signal("wrote frames:").parse().unwrap();
+    assert!(
+        frames > 8158,
+        "{frames} frames use fewer than three index regions"
+    );
+    let shm_len = file_len(&shm);
+    assert!(
+        shm_len >= 3 * 32768 && shm_len.is_multiple_of(65536),
+        "a -shm file of {shm_len} bytes was not grown in whole 64 KiB pages"
+    );
+
+    // This process reads the index the child built (regions 0..2) and appends to it.
+    let mut conn = Conn::open(dir.path(), "big.db");
+    assert_eq!(conn.query_text("PRAGMA journal_mode"), "wal");
+    assert_eq!(
+        conn.query("SELECT count(*), sum(length(v)) FROM t"),
+        vec![vec![
+            Value::Integer(BIG_ROWS),
+            Value::Integer(BIG_ROWS * 100)
+        ]]
+    );
+    assert!(file_len(&wal) > 0, "nothing was checkpointed yet");
+    conn.execute_batch("INSERT INTO t(v) VALUES (zeroblob(7))");
+    child.go();
+
+    // The child saw that row through its 64 KiB mappings, checkpointed everything and
+    // truncated the WAL, then wrote once more.
+    assert_eq!(
+        child.wait_for_signal("after the checkpoint:"),
+        "40001 rows, WAL 0 bytes"
+    );
+    let stdout = child.finish("64 KiB-page child");
+    assert!(stdout.contains("wrote one more"), "{stdout}");
+    assert_eq!(conn.query_i64("SELECT count(*) FROM t"), BIG_ROWS + 2);
+    assert_eq!(
+        conn.query_i64("SELECT max(length(v)) FROM t WHERE id > 40000"),
+        9
+    );
+    conn.assert_integrity_ok();
+}
+
+/// The child of `wal_works_with_64_kib_shm_pages_next_to_smaller_ones`.
+fn large_pages_child(dir: &Path) {
+    assert_eq!(
+        std::env::var(sandlite_vfs::SHM_PAGE_SIZE_VAR).as_deref(),
+        Ok("65536")
+    );
+    assert_eq!(sandlite_vfs::shm_page_size().unwrap(), 65536);
+    let mut writer = Conn::open(dir, "big.db");
+    writer.execute_batch("PRAGMA page_size = 512");
+    assert_eq!(writer.query_text("PRAGMA journal_mode=WAL"), "wal");
+    writer.execute_batch(&format!(
+        "PRAGMA wal_autocheckpoint = 0;
+         CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB);
+         WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < {BIG_ROWS})
+         INSERT INTO t SELECT i, randomblob(100) FROM r;"
+    ));
+    let mut reader = Conn::open(dir, "big.db");
+    assert_eq!(
+        reader.query("SELECT count(*), sum(length(v)) FROM t"),
+        vec![vec![
+            Value::Integer(BIG_ROWS),
+            Value::Integer(BIG_ROWS * 100)
+        ]]
+    );
+    let frames = (file_len(&dir.join("big.db-wal")) - 32) / (512 + 24);
+    child_signal(&format!("wrote frames: {frames}"));
+    child_wait_for_go();
+
+    let rows = reader.query_i64("SELECT count(*) FROM t");
+    let (log, done) = writer
+        .sqlite
+        .wal_checkpoint(writer.db, None, ffi::SQLITE_CHECKPOINT_TRUNCATE)
+        .unwrap();
+    assert_eq!((log, done), (0, 0));
+    let wal = file_len(&dir.join("big.db-wal"));
+    child_signal(&format!(
+        "after the checkpoint: {rows} rows, WAL {wal} bytes"
+    ));
+    reader.execute_batch("INSERT INTO t(v) VALUES (zeroblob(9))");
+    assert_eq!(writer.query_i64("SELECT count(*) FROM t"), rows + 1);
+    writer.assert_integrity_ok();
+    child_signal("wrote one more");
+}
+
 /// Not a test: the body of the child processes the tests above spawn.
 #[test]
-#[ignore = "helper process, spawned by processes_increment_a_counter_in_wal_mode"]
+#[ignore = "helper process, spawned by the tests above"]
 fn child_process_entry() {
     let Some((role, dir)) = child_role() else {
         return;
     };
+    if role == "large-pages" {
+        large_pages_child(&dir);
+        return;
+    }
     assert_eq!(role, "increment", "unknown child role");
     let increments: usize = std::env::var("SANDLITE_TEST_INCREMENTS")
         .unwrap()

@@ -51,11 +51,17 @@ typedef struct SandliteFile {
   sqlite3_file base; /* must come first */
   int32_t host_id;   /* id returned by sl_open */
   /* WAL-index regions mapped by the host, indexed by region number; NULL
-  ** where not mapped. Allocated with aligned_alloc, freed after
-  ** sl_shm_unmap restored them to private memory. */
+  ** where not mapped. Each lies in a block of shm_blocks. */
   void **shm_regions;
   int32_t shm_region_count;
   int32_t shm_readonly; /* sl_shm_map reported a read-only mapping */
+  /* The guest memory the regions are mapped over, one block per group of
+  ** regions that share a host page (one region per block unless host pages
+  ** are larger than regions), indexed by group number; NULL where none.
+  ** Allocated with aligned_alloc, freed after sl_shm_unmap restored them to
+  ** private memory. */
+  void **shm_blocks;
+  int32_t shm_block_count;
 } SandliteFile;
 
 static SandliteFile *as_file(sqlite3_file *file) {
@@ -65,9 +71,12 @@ static SandliteFile *as_file(sqlite3_file *file) {
 /* Drop the shim's bookkeeping of the WAL-index regions. The host already
 ** restored ordinary memory at every mapped region, so they can be freed. */
 static void free_shm_regions(SandliteFile *file) {
-  for (int32_t i = 0; i < file->shm_region_count; i++) {
-    free(file->shm_regions[i]);
+  for (int32_t i = 0; i < file->shm_block_count; i++) {
+    free(file->shm_blocks[i]);
   }
+  sqlite3_free(file->shm_blocks);
+  file->shm_blocks = NULL;
+  file->shm_block_count = 0;
   sqlite3_free(file->shm_regions);
   file->shm_regions = NULL;
   file->shm_region_count = 0;
@@ -77,6 +86,9 @@ static void free_shm_regions(SandliteFile *file) {
 /* Forget the regions without freeing them: used when the host could not
 ** confirm they are private memory again, so they must never be reused. */
 static void leak_shm_regions(SandliteFile *file) {
+  sqlite3_free(file->shm_blocks);
+  file->shm_blocks = NULL;
+  file->shm_block_count = 0;
   sqlite3_free(file->shm_regions);
   file->shm_regions = NULL;
   file->shm_region_count = 0;
@@ -185,51 +197,95 @@ static int sandlite_device_characteristics(sqlite3_file *base) {
 }
 
 /*
-** WAL-index memory. Each region is a block of guest memory the shim
-** allocates aligned to SANDLITE_SHM_ALIGNMENT; the host maps the matching
-** range of the -shm file over it, so every connection sharing the file sees
-** the same bytes without copies. See sl_shm_map in sandlite_shim.h.
+** WAL-index memory. Each region is guest memory the shim allocates aligned
+** to SANDLITE_SHM_ALIGNMENT; the host maps the matching range of the -shm
+** file over it, so every connection sharing the file sees the same bytes
+** without copies. A mapping covers whole host pages: where a page is larger
+** than a region (64 KiB pages, 32 KiB regions), the regions that share a
+** page share one page-sized block, and the host maps the page once. See
+** sl_shm_map and sl_shm_page_size in sandlite_shim.h.
 */
+
+/* The host's page size for WAL-index mappings, asked once; 0 if the host
+** cannot map WAL-index memory. */
+static int32_t shm_page_size(void) {
+  static int32_t page = -1;
+  if (page < 0) {
+    page = sl_shm_page_size();
+    if (page <= 0 || page > SANDLITE_SHM_ALIGNMENT || (page & (page - 1)) != 0) {
+      page = 0;
+    }
+  }
+  return page;
+}
+
+/* Grow a NULL-filled pointer array to at least `count` entries. */
+static int grow_pointers(void ***array, int32_t *length, int32_t count) {
+  if (count <= *length) {
+    return SQLITE_OK;
+  }
+  void **grown =
+      sqlite3_realloc64(*array, sizeof(void *) * (sqlite3_uint64)count);
+  if (grown == NULL) {
+    return SQLITE_NOMEM;
+  }
+  memset(grown + *length, 0, sizeof(void *) * (size_t)(count - *length));
+  *array = grown;
+  *length = count;
+  return SQLITE_OK;
+}
+
 static int sandlite_shm_map(sqlite3_file *base, int region, int region_size,
                             int extend, void volatile **out_region) {
   SandliteFile *file = as_file(base);
   *out_region = NULL;
-  if (region < 0 || region_size <= 0 || region_size % 4096 != 0) {
+  int32_t page = shm_page_size();
+  if (region < 0 || region_size <= 0 || page == 0 ||
+      (region_size % page != 0 && page % region_size != 0)) {
     return SQLITE_IOERR_SHMMAP;
   }
   if (region < file->shm_region_count && file->shm_regions[region] != NULL) {
     *out_region = file->shm_regions[region];
     return file->shm_readonly ? SQLITE_READONLY : SQLITE_OK;
   }
-  if (region >= file->shm_region_count) {
-    int32_t new_count = region + 1;
-    void **grown = sqlite3_realloc64(file->shm_regions,
-                                     sizeof(void *) * (sqlite3_uint64)new_count);
-    if (grown == NULL) {
-      return SQLITE_NOMEM;
-    }
-    memset(grown + file->shm_region_count, 0,
-           sizeof(void *) * (size_t)(new_count - file->shm_region_count));
-    file->shm_regions = grown;
-    file->shm_region_count = new_count;
+  /* Regions per block: those that share a host page. */
+  int32_t per_block = region_size < page ? page / region_size : 1;
+  int32_t group = region / per_block;
+  int rc = grow_pointers(&file->shm_regions, &file->shm_region_count,
+                         region + 1);
+  if (rc == SQLITE_OK) {
+    rc = grow_pointers(&file->shm_blocks, &file->shm_block_count, group + 1);
+  }
+  if (rc != SQLITE_OK) {
+    return rc;
   }
 
-  void *block = aligned_alloc(SANDLITE_SHM_ALIGNMENT, (size_t)region_size);
-  if (block == NULL) {
-    return SQLITE_NOMEM;
+  void *block = file->shm_blocks[group];
+  int fresh = block == NULL;
+  if (fresh) {
+    block = aligned_alloc(SANDLITE_SHM_ALIGNMENT,
+                          (size_t)region_size * (size_t)per_block);
+    if (block == NULL) {
+      return SQLITE_NOMEM;
+    }
   }
+  char *at = (char *)block + (size_t)(region % per_block) * (size_t)region_size;
   int32_t mapped = 0;
-  int rc = sl_shm_map(file->host_id, region, region_size, extend, block,
-                      &mapped);
+  rc = sl_shm_map(file->host_id, region, region_size, extend, at, &mapped);
   if ((rc == SQLITE_OK || rc == SQLITE_READONLY) && mapped) {
-    file->shm_regions[region] = block;
+    file->shm_blocks[group] = block;
+    file->shm_regions[region] = at;
     if (rc == SQLITE_READONLY) {
       file->shm_readonly = 1;
     }
-    *out_region = block;
+    *out_region = at;
     return rc;
   }
-  free(block);
+  /* A block another region of the group lives in stays; the host left its
+  ** mapping alone. */
+  if (fresh) {
+    free(block);
+  }
   return rc == SQLITE_READONLY ? SQLITE_IOERR_SHMMAP : rc;
 }
 

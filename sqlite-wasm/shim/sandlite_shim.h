@@ -28,7 +28,7 @@
 #include "sqlite3.h"
 
 /* Bumped whenever an import or a sandlite_* export changes. */
-#define SANDLITE_ABI_VERSION 4
+#define SANDLITE_ABI_VERSION 5
 
 /* Name of the VFS the shim registers as the default. */
 #define SANDLITE_VFS_NAME "sandlite"
@@ -37,9 +37,9 @@
 #define SANDLITE_MAX_PATHNAME 1024
 
 /*
-** Alignment of every WAL shared-memory region handed to sl_shm_map. It is
+** Alignment of every block of WAL shared memory the shim allocates. It is
 ** the Wasm page size, so it is a multiple of the host page size on every
-** host with pages of at most 64 KiB.
+** host with pages of at most 64 KiB (sl_shm_page_size).
 */
 #define SANDLITE_SHM_ALIGNMENT 65536
 
@@ -204,18 +204,34 @@ SL_IMPORT(sl_device_characteristics)
 int32_t sl_device_characteristics(int32_t file_id);
 
 /*
+** The page size the host maps WAL-index memory in: a power of two of at most
+** SANDLITE_SHM_ALIGNMENT (the host's page size, 4096 on x86-64, 16384 or
+** 65536 on some arm64 kernels), or 0 if the host cannot map WAL-index memory
+** (every xShmMap then fails with SQLITE_IOERR_SHMMAP). The same for the life
+** of the instance; the shim asks once.
+*/
+SL_IMPORT(sl_shm_page_size)
+int32_t sl_shm_page_size(void);
+
+/*
 ** Map WAL-index region `region` (bytes [region*region_size,
 ** (region+1)*region_size) of the "-shm" file belonging to this database
 ** file) over guest memory [guest_addr, guest_addr + region_size).
-** `guest_addr` is aligned to SANDLITE_SHM_ALIGNMENT (65536) and
-** `region_size` is a multiple of 4096 (SQLite always uses 32768); the shim
-** allocated the block and owns it. On success the host maps the file range
-** MAP_SHARED at exactly that guest address and writes 1 to *out_mapped
-** (pre-filled with 0). If `extend` is 0 and the -shm file is too short to
-** hold the region, the host maps nothing, leaves *out_mapped at 0 and
-** returns SQLITE_OK. SQLITE_READONLY with *out_mapped = 1 means a read-only
-** mapping. On any error nothing may stay mapped: the block must still be
-** ordinary guest memory, because the shim frees it.
+** `region_size` (SQLite always uses 32768) is a multiple or a fraction of
+** the page size P = sl_shm_page_size(). If it is a multiple, `guest_addr` is
+** aligned to SANDLITE_SHM_ALIGNMENT (65536) and the host maps the region
+** alone. If P is larger, the P/region_size regions of a P-aligned page of
+** the file share one P-byte block aligned to SANDLITE_SHM_ALIGNMENT,
+** `guest_addr` is the block plus (region mod P/region_size)*region_size, and
+** the host maps the whole page over the whole block (once: for the page's
+** other regions it only checks that they exist). The shim allocated the
+** block and owns it. On success the host maps the file range MAP_SHARED at
+** exactly that guest address and writes 1 to *out_mapped (pre-filled with
+** 0). If `extend` is 0 and the -shm file is too short to hold the region,
+** the host maps nothing new, leaves *out_mapped at 0 and returns SQLITE_OK.
+** SQLITE_READONLY with *out_mapped = 1 means a read-only mapping. On any
+** error nothing new may stay mapped: a fresh block must still be ordinary
+** guest memory, because the shim frees it.
 */
 SL_IMPORT(sl_shm_map)
 int32_t sl_shm_map(int32_t file_id, int32_t region, int32_t region_size,

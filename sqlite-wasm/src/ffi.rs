@@ -35,6 +35,10 @@ pub const SQLITE_DONE: i32 = 101;
 pub const SQLITE_OK_SYMLINK: i32 = SQLITE_OK | (2 << 8);
 pub const SQLITE_IOERR_SHORT_READ: i32 = SQLITE_IOERR | (2 << 8);
 pub const SQLITE_IOERR_SHMMAP: i32 = SQLITE_IOERR | (21 << 8);
+
+/// Alignment of the guest blocks WAL-index regions are mapped over
+/// (`SANDLITE_SHM_ALIGNMENT` of `sandlite_shim.h`): the Wasm page size.
+pub const SANDLITE_SHM_ALIGNMENT: u32 = 65536;
 pub const SQLITE_READONLY_CANTINIT: i32 = SQLITE_READONLY | (5 << 8);
 pub const SQLITE_CONSTRAINT_PRIMARYKEY: i32 = SQLITE_CONSTRAINT | (6 << 8);
 pub const SQLITE_CONSTRAINT_UNIQUE: i32 = SQLITE_CONSTRAINT | (8 << 8);

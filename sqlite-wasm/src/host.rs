@@ -25,8 +25,10 @@ use std::time::Duration;
 /// A file the guest has open, and the shared-memory regions mapped for it.
 struct OpenFile {
     file: VfsFile,
-    /// (guest address, length) of each mapped `-shm` region.
-    regions: Vec<(u32, u32)>,
+    /// (guest address, length, file offset) of each mapping of the `-shm` file: one per
+    /// region, or one per page shared by several regions where host pages are larger
+    /// than regions.
+    regions: Vec<(u32, u32, u64)>,
 }
 
 /// The host side of one SQLite instance.
@@ -599,7 +601,7 @@ pub(crate) fn linker(engine: &sandlite_vm::Engine) -> VmResult<Linker<HostState>
                     "guest closed unknown file id {id}"
                 )));
             };
-            for (addr, len) in &open.regions {
+            for (addr, len, _) in &open.regions {
                 let _ = memory.unmap_shared_file(&mut c, *addr as usize, *len as usize);
             }
             Ok(match open.file.close() {
@@ -744,6 +746,34 @@ pub(crate) fn linker(engine: &sandlite_vm::Engine) -> VmResult<Linker<HostState>
     // ---- WAL shared memory ----
     l.func_wrap(
         "env",
+        "sl_shm_page_size",
+        |mut c: C<'_>| -> Result<i32, Trap> {
+            // The shim allocates region blocks aligned to 64 KiB (the Wasm page), so only
+            // pages of at most that size can be mapped over them whole.
+            let limit = ffi::SANDLITE_SHM_ALIGNMENT;
+            let page = sandlite_vfs::shm_page_size().and_then(|page| {
+                u32::try_from(page)
+                    .ok()
+                    .filter(|&p| p <= limit)
+                    .ok_or_else(|| {
+                        VfsError::new(
+                            codes::SQLITE_IOERR_SHMMAP,
+                            format!("WAL needs host pages of at most {limit} bytes, not {page}"),
+                        )
+                    })
+            });
+            match page {
+                Ok(page) => Ok(page as i32),
+                Err(e) => {
+                    // 0 makes the shim refuse every region with SQLITE_IOERR_SHMMAP.
+                    c.data_mut().record(e);
+                    Ok(0)
+                }
+            }
+        },
+    )?;
+    l.func_wrap(
+        "env",
         "sl_shm_map",
         |mut c: C<'_>,
          id: i32,
@@ -761,26 +791,42 @@ pub(crate) fn linker(engine: &sandlite_vm::Engine) -> VmResult<Linker<HostState>
                 // A read-only mapping would make a stray guest write fault the whole
                 // process instead of trapping; read-only WAL databases are not supported.
                 Ok(Some(r)) if r.read_only => return Ok(ffi::SQLITE_READONLY_CANTINIT),
-                Ok(Some(r)) => (r.fd.try_clone_to_owned(), r.offset, r.len),
+                Ok(Some(r)) => (r.fd, r.offset, r.len, r.start),
                 Err(e) => return Ok(st.record(e)),
             };
-            let (fd, offset, len) = mapping;
-            let Ok(fd) = fd else {
+            let (fd, offset, len, start) = mapping;
+            // The region is at `addr`; the mapping holding it (its whole page, where pages
+            // are larger than regions) starts `start` bytes before, page-aligned.
+            let page = sandlite_vfs::shm_page_size().unwrap_or(u64::MAX);
+            let start32 = u32::try_from(start).unwrap_or(u32::MAX);
+            let base = (addr as u32).checked_sub(start32).filter(|&base| {
+                u64::from(base).is_multiple_of(page)
+                    && start
+                        .checked_add(size as usize)
+                        .is_some_and(|end| end <= len)
+            });
+            let Some(base) = base else {
                 return Ok(ffi::SQLITE_IOERR_SHMMAP);
             };
-            if len != size as usize {
-                return Ok(ffi::SQLITE_IOERR_SHMMAP);
+            let mapping = (base, len as u32, offset);
+            match open.regions.iter().find(|m| m.0 == base) {
+                // A region whose page is already mapped (a neighbour's) needs nothing more.
+                Some(m) if *m == mapping => {}
+                // The guest reused an address for other bytes of the file.
+                Some(_) => return Ok(ffi::SQLITE_IOERR_SHMMAP),
+                None => {
+                    let Ok(fd) = fd.try_clone_to_owned() else {
+                        return Ok(ffi::SQLITE_IOERR_SHMMAP);
+                    };
+                    if memory
+                        .map_shared_file(&mut c, base as usize, len, fd.as_fd(), offset)
+                        .is_err()
+                    {
+                        return Ok(ffi::SQLITE_IOERR_SHMMAP);
+                    }
+                    c.data_mut().file(id)?.regions.push(mapping);
+                }
             }
-            if memory
-                .map_shared_file(&mut c, addr as u32 as usize, len, fd.as_fd(), offset)
-                .is_err()
-            {
-                return Ok(ffi::SQLITE_IOERR_SHMMAP);
-            }
-            c.data_mut()
-                .file(id)?
-                .regions
-                .push((addr as u32, len as u32));
             guest::write_i32(memory.data_mut(&mut c), out_mapped as u32, 1)?;
             Ok(ffi::SQLITE_OK)
         },
@@ -814,7 +860,7 @@ pub(crate) fn linker(engine: &sandlite_vm::Engine) -> VmResult<Linker<HostState>
             let memory = memory(&c)?;
             let regions = std::mem::take(&mut c.data_mut().file(id)?.regions);
             let mut rc = ffi::SQLITE_OK;
-            for (addr, len) in regions {
+            for (addr, len, _) in regions {
                 if memory
                     .unmap_shared_file(&mut c, addr as usize, len as usize)
                     .is_err()

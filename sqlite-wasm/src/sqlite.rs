@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub const SQLITE_WASM: &[u8] = include_bytes!("../sqlite3.wasm");
 
 /// The ABI version of the shim this binding speaks.
-const ABI_VERSION: i32 = 4;
+const ABI_VERSION: i32 = 5;
 
 /// Columns of a row [`Sqlite::step_row`] reads in its one call (wider rows read the
 /// rest column by column).

@@ -365,11 +365,15 @@ impl VfsFile {
     /// 32768) exists and say where it lives in the `-shm` file
     /// ([`xShmMap`](https://www.sqlite.org/c3ref/io_methods.html)). When the file is too
     /// small, it grows if `extend`, else `Ok(None)` is returned (SQLite's NULL pointer).
+    /// Where pages ([`shm_page_size`](crate::shm_page_size)) are larger than regions, the
+    /// answer is the region's whole page, which it shares with its neighbours
+    /// ([`ShmRegion::start`]), and growing grows the file to the end of that page.
     ///
     /// # Errors
     ///
     /// Those of [`shm_open`](Self::shm_open); `SQLITE_IOERR_SHMSIZE` if growing fails;
-    /// `SQLITE_IOERR_SHMMAP` for a region size that changes or is not page-aligned.
+    /// `SQLITE_IOERR_SHMMAP` for a region size that changes or is neither a multiple
+    /// nor a fraction of the page size, or a bad `SANDLITE_SHM_PAGE_SIZE`.
     pub fn shm_map(
         &mut self,
         region: u32,

@@ -123,7 +123,7 @@ pub use lock::LockLevel;
 pub use mapping::ShmMapping;
 pub use os::UNIX_EPOCH_JULIAN_MS;
 pub use sandbox::{MAX_PATHNAME, SandboxOptions};
-pub use shm::ShmRegion;
+pub use shm::{MAX_SHM_PAGE_SIZE, SHM_PAGE_SIZE_VAR, ShmRegion, shm_page_size};
 pub use vfs::{FullPathname, Vfs};
 
 #[cfg(test)]

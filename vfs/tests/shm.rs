@@ -9,7 +9,7 @@ use common::{open_db, sqlite3_cli, sqlite3_run, sqlite3_session};
 use sandlite_vfs::codes::{
     SQLITE_BUSY, SQLITE_FCNTL_EXTERNAL_READER, SQLITE_IOERR_SHMLOCK, SQLITE_IOERR_SHMMAP,
 };
-use sandlite_vfs::{FileControlOutcome, LockLevel, ShmLockFlags, Vfs};
+use sandlite_vfs::{FileControlOutcome, LockLevel, ShmLockFlags, Vfs, shm_page_size};
 
 const REGION: u32 = 32768;
 const LOCK_SHARED: ShmLockFlags = ShmLockFlags::from_bits_retain(2 | 4);
@@ -36,34 +36,45 @@ fn regions_exist_only_when_extended_and_are_shared_between_handles() {
         "nothing allocated yet"
     );
     let region = a.shm_map(1, REGION, true).unwrap().unwrap();
+    // Pages of at most a region: the region is its own mapping. 64 KiB pages (a 64 KiB
+    // arm64 kernel, or SANDLITE_SHM_PAGE_SIZE=65536): it is the second half of page 0.
+    let large_pages = shm_page_size().unwrap() > u64::from(REGION);
+    let (offset, len, s1) = if large_pages {
+        (0, 65536, 32768)
+    } else {
+        (32768, 32768, 0)
+    };
     assert_eq!(
-        (region.offset, region.len, region.read_only),
-        (32768, 32768, false)
+        (region.offset, region.len, region.start, region.read_only),
+        (offset, len, s1, false)
     );
     let map_a1 = region.map().unwrap();
     assert_eq!(shm_len(dir.path(), "w.db"), 65536);
-    let map_a0 = a.shm_map(0, REGION, false).unwrap().unwrap().map().unwrap();
+    let region0 = a.shm_map(0, REGION, false).unwrap().unwrap();
+    assert_eq!((region0.offset, region0.start), (0, 0));
+    let map_a0 = region0.map().unwrap();
 
     // The other handle sees the same bytes, both ways.
     let map_b1 = b.shm_map(1, REGION, false).unwrap().unwrap().map().unwrap();
-    map_a1.store_u32(8, 0xDEAD_BEEF).unwrap();
-    assert_eq!(map_b1.load_u32(8).unwrap(), 0xDEAD_BEEF);
-    map_b1.write(100, b"from b").unwrap();
+    map_a1.store_u32(s1 + 8, 0xDEAD_BEEF).unwrap();
+    assert_eq!(map_b1.load_u32(s1 + 8).unwrap(), 0xDEAD_BEEF);
+    map_b1.write(s1 + 100, b"from b").unwrap();
     let mut buf = [0u8; 6];
-    map_a1.read(100, &mut buf).unwrap();
+    map_a1.read(s1 + 100, &mut buf).unwrap();
     assert_eq!(&buf, b"from b");
     // Distinct regions are distinct bytes.
     assert_eq!(map_a0.load_u32(8).unwrap(), 0);
     assert!(b.shm_map(2, REGION, false).unwrap().is_none());
 
     // Mappings check bounds and alignment instead of faulting.
+    assert_eq!(map_a0.len(), len);
     assert_eq!(
-        map_a0.load_u32(32768).unwrap_err().code(),
+        map_a0.load_u32(len).unwrap_err().code(),
         SQLITE_IOERR_SHMMAP
     );
     assert_eq!(map_a0.load_u32(2).unwrap_err().code(), SQLITE_IOERR_SHMMAP);
     assert_eq!(
-        map_a0.write(32767, b"xx").unwrap_err().code(),
+        map_a0.write(len - 1, b"xx").unwrap_err().code(),
         SQLITE_IOERR_SHMMAP
     );
     // The region size cannot change under SQLite's feet.
@@ -165,7 +176,10 @@ fn the_first_user_resets_a_stale_shm_file_and_later_users_join() {
     let mut b = open_db(&vfs, "w.db");
     let map_b = b.shm_map(0, REGION, false).unwrap().unwrap().map().unwrap();
     assert_eq!(map_b.load_u32(0).unwrap(), 3_007_000);
-    assert_eq!(shm_len(dir.path(), "w.db"), 32768);
+    // Extending grew the file to the end of the region's mapping: the region, or its
+    // whole page where pages are larger.
+    let grown = shm_page_size().unwrap().max(u64::from(REGION));
+    assert_eq!(shm_len(dir.path(), "w.db"), grown);
 
     // Once everyone has detached, the next user starts afresh.
     drop(a);
