@@ -684,6 +684,23 @@ fn read_value(
     })
 }
 
+/// The `argc` values of the guest's `sqlite3_value*` array at `argv`.
+fn read_values(
+    caller: &mut Caller<'_, HostState>,
+    memory: Memory,
+    argc: i32,
+    argv: i32,
+) -> Result<Vec<FilterArg>, Trap> {
+    let exports = exports(caller)?;
+    let ptrs = crate::host::read_args(memory.data(&*caller), argc, argv)?;
+    let mut args = crate::alloc::vec_with_capacity(ptrs.len())
+        .map_err(|e| Trap::host_message(e.to_string()))?;
+    for p in ptrs {
+        args.push(read_value(caller, &exports, memory, p)?);
+    }
+    Ok(args)
+}
+
 /// `sl_vtab_filter`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn filter(
@@ -696,13 +713,7 @@ pub(crate) fn filter(
     out_message: i32,
 ) -> Result<i32, Trap> {
     let memory = memory(caller)?;
-    let exports = exports(caller)?;
-    let ptrs = crate::host::read_args(memory.data(&*caller), argc, argv)?;
-    let mut args = crate::alloc::vec_with_capacity(ptrs.len())
-        .map_err(|e| Trap::host_message(e.to_string()))?;
-    for p in ptrs {
-        args.push(read_value(caller, &exports, memory, p)?);
-    }
+    let args = read_values(caller, memory, argc, argv)?;
     let idx_str = guest::opt_str(memory.data(&*caller), idx_str as u32)?;
     let outcome = with_cursor(caller, cursor, |_, c| {
         guarded(|| c.filter(idx_num, idx_str.as_deref(), args))
@@ -795,13 +806,7 @@ pub(crate) fn update(
     out_message: i32,
 ) -> Result<i32, Trap> {
     let memory = memory(caller)?;
-    let exports = exports(caller)?;
-    let ptrs = crate::host::read_args(memory.data(&*caller), argc, argv)?;
-    let mut args = crate::alloc::vec_with_capacity(ptrs.len())
-        .map_err(|e| Trap::host_message(e.to_string()))?;
-    for p in ptrs {
-        args.push(read_value(caller, &exports, memory, p)?);
-    }
+    let args = read_values(caller, memory, argc, argv)?;
     match with_table(caller, table, |t| guarded_write(|| t.update(args)))? {
         Ok(rowid) => {
             if let Some(rowid) = rowid {

@@ -1524,16 +1524,7 @@ mod tests {
             assert_eq!(ins.op1_register(), xmm(3));
             assert_eq!(ins.immediate8(), 0x1b);
         }
-        for op in [
-            VecOp::Psllw,
-            VecOp::Pslld,
-            VecOp::Psllq,
-            VecOp::Psraw,
-            VecOp::Psrad,
-            VecOp::Psrlw,
-            VecOp::Psrld,
-            VecOp::Psrlq,
-        ] {
+        for op in VEC_SHIFTS {
             let mut a = Asm::new();
             a.vec_shift_imm(op, Xmm(12), 5);
             let ins = decode(&a.buf);
@@ -1542,6 +1533,18 @@ mod tests {
             assert_eq!(ins.immediate8(), 5);
         }
     }
+
+    /// The vector shifts that also take an immediate count.
+    const VEC_SHIFTS: [VecOp; 8] = [
+        VecOp::Psllw,
+        VecOp::Pslld,
+        VecOp::Psllq,
+        VecOp::Psraw,
+        VecOp::Psrad,
+        VecOp::Psrlw,
+        VecOp::Psrld,
+        VecOp::Psrlq,
+    ];
 
     /// Register triples that need the two-byte VEX form, REX-like R, B and a high vvvv.
     const VEX_REGS: [(u8, u8, u8); 4] = [(1, 2, 3), (9, 10, 11), (2, 12, 3), (13, 5, 14)];
@@ -1584,16 +1587,7 @@ mod tests {
                 assert_eq!(ins.immediate8(), 0x21);
             }
         }
-        for op in [
-            VecOp::Psllw,
-            VecOp::Pslld,
-            VecOp::Psllq,
-            VecOp::Psraw,
-            VecOp::Psrad,
-            VecOp::Psrlw,
-            VecOp::Psrld,
-            VecOp::Psrlq,
-        ] {
+        for op in VEC_SHIFTS {
             for (d, s, _) in VEX_REGS {
                 let mut asm = Asm::new();
                 asm.vec_shift_imm3(op, Xmm(d), Xmm(s), 7);
