@@ -150,6 +150,26 @@ const MODULE: &str = r#"
                              (i32.load8_u (local.get 1)))
       (then (i32.add (local.get 1) (i32.const 1000)))
       (else (local.get 1))))
+;; `i32.eqz` of a condition, branched on; each returns which way it went
+  (func (export "eqz_and") (param i32) (result i32)
+    (block (br_if 0 (i32.eqz (i32.and (local.get 0) (i32.const 0x10))))
+      (return (i32.const 1)))
+    (i32.const 2))
+  (func (export "eqz_load") (param i32) (result i32)
+    (if (result i32) (i32.eqz (i32.load offset=1 (local.get 0)))
+      (then (i32.const 1)) (else (i32.const 2))))
+  (func (export "eqz_byte") (param i32) (result i32)
+    (block (br_if 0 (i32.eqz (i32.load8_u (local.get 0))))
+      (return (i32.const 1)))
+    (i32.const 2))
+  (func (export "eqz_lt") (param i32 i32) (result i32)
+    (block (br_if 0 (i32.eqz (i32.lt_u (local.get 0) (local.get 1))))
+      (return (i32.const 1)))
+    (i32.const 2))
+  (func (export "eqz_kept") (param i32) (result i32) (local i32)
+    (block (br_if 0 (i32.eqz (local.tee 1 (i32.and (local.get 0) (i32.const 6)))))
+      (return (local.get 1)))
+    (i32.const 100))
 ;; the stack-pointer prologue and epilogue of clang's code, around a store to the
   ;; frame; returns the frame address plus what the frame held
   (global $sp (export "sp") (mut i32) (i32.const 4096))
@@ -408,6 +428,33 @@ fn branches_to_themselves_are_interruptible() {
             .unwrap_or_else(|_| panic!("`{name}` spin loop not interrupted"));
         assert_eq!(code, Some(TrapCode::Interrupted), "{name}");
     }
+}
+
+#[test]
+fn eqz_of_conditions_branches_the_other_way_and_traps_like_the_load() {
+    run(|store, inst| {
+        assert_eq!(i32_of(store, inst, "eqz_and", &[0x10]), 1);
+        assert_eq!(i32_of(store, inst, "eqz_and", &[0xef]), 2);
+        // Memory: 0x81 + i at i for i < 16, zeros after.
+        assert_eq!(i32_of(store, inst, "eqz_load", &[0]), 2); // 0x85848382
+        assert_eq!(i32_of(store, inst, "eqz_load", &[20]), 1);
+        assert_eq!(
+            trap_of(store, inst, "eqz_load", &[65532]),
+            TrapCode::MemoryOutOfBounds
+        );
+        assert_eq!(i32_of(store, inst, "eqz_load", &[65531]), 1);
+        assert_eq!(i32_of(store, inst, "eqz_byte", &[15]), 1);
+        assert_eq!(i32_of(store, inst, "eqz_byte", &[16]), 2);
+        assert_eq!(
+            trap_of(store, inst, "eqz_byte", &[65536]),
+            TrapCode::MemoryOutOfBounds
+        );
+        assert_eq!(i32_of(store, inst, "eqz_lt", &[1, 2]), 1);
+        assert_eq!(i32_of(store, inst, "eqz_lt", &[2, 2]), 2);
+        assert_eq!(i32_of(store, inst, "eqz_lt", &[-1, 2]), 2);
+        assert_eq!(i32_of(store, inst, "eqz_kept", &[5]), 4);
+        assert_eq!(i32_of(store, inst, "eqz_kept", &[9]), 100);
+    });
 }
 
 #[test]

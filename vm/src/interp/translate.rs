@@ -704,7 +704,10 @@ impl<'a> Translator<'a> {
         {
             self.code.pop();
             self.pop();
-            return self.fuse_byte_compare(fused).unwrap_or(fused);
+            return self
+                .fuse_byte_compare(fused)
+                .or_else(|| self.fuse_negated_condition(fused))
+                .unwrap_or(fused);
         }
         // A counter stepped in place and tested: `x = x + c; br_if x`.
         if let Some(&Operand {
@@ -766,6 +769,33 @@ impl<'a> Translator<'a> {
         } else {
             Op::BrI32Load8UNe(da, db, addrs, 0)
         })
+    }
+
+    /// `i32.eqz` of a condition the op before it computed (`x & C`, a load, a
+    /// comparison), branched on: `fused` is the `BrIfEqz` the `i32.eqz` became, the op
+    /// before it is now the last; both become that op's branch form, negated
+    /// (`BrI32AndImmEqz`, `BrI32LoadEqz`, the inverse comparison). Only when that op
+    /// wrote a temporary (the one the `i32.eqz` read; a local it was folded into must
+    /// keep its value) and no label lies after it (a branch landing on the `i32.eqz`
+    /// would skip the op).
+    fn fuse_negated_condition(&mut self, fused: Op) -> Option<Op> {
+        let Op::BrIfEqz { cond, .. } = fused else {
+            return None;
+        };
+        let n = self.code.len();
+        if n == 0 || self.label_pc as usize > n - 1 || cond < self.num_local_slots {
+            return None;
+        }
+        let mut before = self.code[n - 1];
+        if before.retargetable_dst().copied() != Some(cond) {
+            return None;
+        }
+        let inner = fuse_compare(before)?;
+        self.code.pop();
+        self.last_result = None;
+        self.last_local_write = None;
+        let inner = self.fuse_byte_compare(inner).unwrap_or(inner);
+        Some(negate_branch(inner))
     }
 
     /// `global.set g` of an i32 the last op computed as `x + C`, as one op: the
@@ -2289,6 +2319,87 @@ mod tests {
                 !code
                     .iter()
                     .any(|op| matches!(op, Op::BrI32Load8UNe(..) | Op::BrI32Load8UEq(..))),
+                "{body}: {code:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn fuses_eqz_of_a_condition_into_its_negated_branch() {
+        let module = |body: &str| {
+            format!(
+                "(module (memory 1) (func (param i32 i32) (result i32) (local i32)
+                   (block {body} (return (i32.const 1))) (i32.const 0)))"
+            )
+        };
+        let branch_of = |op: &Op| {
+            let mut op = *op;
+            match op {
+                Op::BrI32AndImmEqz(..)
+                | Op::BrI32LoadEqz(..)
+                | Op::BrI32Load8UEqz(..)
+                | Op::BrI32GeS(..)
+                | Op::BrIfNez { .. }
+                | Op::BrI64Nez(..)
+                | Op::BrI32Load8UEq(..) => {
+                    super::set_target(&mut op, 0);
+                    Some(op)
+                }
+                _ => None,
+            }
+        };
+        for (body, want) in [
+            (
+                "(br_if 0 (i32.eqz (i32.and (local.get 0) (i32.const 8))))",
+                Op::BrI32AndImmEqz(0, 8, 0),
+            ),
+            (
+                "(br_if 0 (i32.eqz (i32.load offset=4 (local.get 1))))",
+                Op::BrI32LoadEqz(1, 4, 0),
+            ),
+            (
+                "(br_if 0 (i32.eqz (i32.load8_u (local.get 0))))",
+                Op::BrI32Load8UEqz(0, 0, 0),
+            ),
+            (
+                "(br_if 0 (i32.eqz (i32.lt_s (local.get 0) (local.get 1))))",
+                Op::BrI32GeS(0, 1, 0),
+            ),
+            (
+                "(br_if 0 (i32.eqz (i32.eqz (local.get 1))))",
+                Op::BrIfNez { cond: 1, target: 0 },
+            ),
+            (
+                "(br_if 0 (i32.eqz (i64.eqz (i64.extend_i32_u (local.get 1)))))",
+                Op::BrI64Nez(3, 0),
+            ),
+        ] {
+            let code = ops(&module(body));
+            assert!(
+                code.iter().any(|op| branch_of(op) == Some(want)),
+                "{body}: {code:?}"
+            );
+            assert!(
+                !code.iter().any(|op| matches!(
+                    op,
+                    Op::I32Eqz(..)
+                        | Op::I32AndImm(..)
+                        | Op::I32Load(..)
+                        | Op::I32Load8U(..)
+                        | Op::I32LtS(..)
+                )),
+                "{body}: {code:?}"
+            );
+        }
+        // Not fused: the condition kept in a local, an `i32.eqz` at a loop label.
+        for body in [
+            "(br_if 0 (i32.eqz (local.tee 2 (i32.and (local.get 0) (i32.const 8)))))",
+            "(i32.and (local.get 0) (i32.const 8)) (loop (param i32) (result i32))
+             (i32.eqz) (br_if 0)",
+        ] {
+            let code = ops(&module(body));
+            assert!(
+                code.iter().any(|op| matches!(op, Op::I32AndImm(..))),
                 "{body}: {code:?}"
             );
         }
