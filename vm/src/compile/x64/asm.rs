@@ -1549,6 +1549,11 @@ mod tests {
     /// Register triples that need the two-byte VEX form, REX-like R, B and a high vvvv.
     const VEX_REGS: [(u8, u8, u8); 4] = [(1, 2, 3), (9, 10, 11), (2, 12, 3), (13, 5, 14)];
 
+    /// The VEX mnemonic iced-x86 prints for an SSE operation named `op`.
+    fn vex_mnemonic(op: impl std::fmt::Debug) -> String {
+        format!("V{}", format!("{op:?}").to_lowercase())
+    }
+
     #[test]
     fn three_operand_avx_forms() {
         for op in VEC_OPS
@@ -1560,10 +1565,7 @@ mod tests {
                 let mut asm = Asm::new();
                 asm.vec_op3(op, Xmm(d), Xmm(a), Xmm(b));
                 let ins = decode(&asm.buf);
-                assert_eq!(
-                    mnemonic(&ins),
-                    format!("V{}", format!("{op:?}").to_lowercase())
-                );
+                assert_eq!(mnemonic(&ins), vex_mnemonic(op));
                 assert_eq!(ins.op0_register(), xmm(d.into()), "{op:?} destination");
                 assert_eq!(ins.op1_register(), xmm(a.into()), "{op:?} first source");
                 assert_eq!(ins.op2_register(), xmm(b.into()), "{op:?} second source");
@@ -1575,10 +1577,7 @@ mod tests {
                 let mut asm = Asm::new();
                 asm.vec_imm3(op, Xmm(d), Xmm(a), Xmm(b), 0x21);
                 let ins = decode(&asm.buf);
-                assert_eq!(
-                    mnemonic(&ins),
-                    format!("V{}", format!("{op:?}").to_lowercase())
-                );
+                assert_eq!(mnemonic(&ins), vex_mnemonic(op));
                 assert_eq!(
                     (ins.op0_register(), ins.op1_register(), ins.op2_register()),
                     (xmm(d.into()), xmm(a.into()), xmm(b.into())),
@@ -1592,10 +1591,7 @@ mod tests {
                 let mut asm = Asm::new();
                 asm.vec_shift_imm3(op, Xmm(d), Xmm(s), 7);
                 let ins = decode(&asm.buf);
-                assert_eq!(
-                    mnemonic(&ins),
-                    format!("V{}", format!("{op:?}").to_lowercase())
-                );
+                assert_eq!(mnemonic(&ins), vex_mnemonic(op));
                 assert_eq!(ins.op0_register(), xmm(d.into()), "{op:?} destination");
                 assert_eq!(ins.op1_register(), xmm(s.into()), "{op:?} source");
                 assert_eq!(ins.immediate8(), 7);
