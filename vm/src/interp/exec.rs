@@ -610,8 +610,10 @@ unsafe fn execute<T>(
         check_interrupt!();
 
         loop {
-            let op = *pc;
-            match op {
+            // Matched in place, not copied into a local first: each arm then loads only
+            // the fields it uses, and the dispatch reads just the tag (a copy made LLVM
+            // load every field shape of every arm before the jump; docs/interpreter.md).
+            match *pc {
                 Op::Unreachable => trap!(TrapCode::Unreachable),
                 Op::Br { target } => jump!(target),
                 Op::BrIfNez { cond, target } => {
