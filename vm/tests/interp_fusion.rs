@@ -192,6 +192,56 @@ const MODULE: &str = r#"
     (global.set $sp)
     (i32.add (local.get $x) (global.get $other)))
   (func (export "other") (result i32) (global.get $other))
+  ;; Joined pairs (two ops in one dispatch): the second half reads the first's result.
+  ;; `*(*(p + 4) + 8)`: the second load's address is the first's result.
+  (func (export "load_chain") (param i32) (result i32)
+    (local i32)
+    (local.set 1 (i32.load offset=4 (local.get 0)))
+    (local.set 1 (i32.load offset=8 (local.get 1)))
+    (local.get 1))
+  ;; Three copies rotate a, b, c: each reads what the one before it wrote.
+  (func (export "rotate") (param i32 i32 i32) (result i32)
+    (local i32)
+    (local.set 3 (local.get 0))
+    (local.set 0 (local.get 1))
+    (local.set 1 (local.get 2))
+    (local.set 2 (local.get 3))
+    (i32.add (i32.mul (local.get 0) (i32.const 100))
+      (i32.add (i32.mul (local.get 1) (i32.const 10)) (local.get 2))))
+  ;; x += 1; y = x + 2, as two adds into locals, wrapping.
+  (func (export "add_chain") (param i32) (result i32)
+    (local i32)
+    (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+    (local.set 1 (i32.add (local.get 0) (i32.const 2)))
+    (i32.add (i32.mul (local.get 0) (i32.const 1000)) (local.get 1)))
+  ;; A loop with its test at the top: the step and the back edge are one op.
+  (func (export "sum_below") (param i32) (result i32)
+    (local i32 i32)
+    (block
+      (loop
+        (br_if 1 (i32.ge_u (local.get 1) (local.get 0)))
+        (local.set 2 (i32.add (local.get 2) (local.get 1)))
+        (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+        (br 0)))
+    (local.get 2))
+  ;; memcmp's shape: two pointers stepped, then a count stepped and tested.
+  (func (export "byte_sum") (param i32 i32 i32) (result i32)
+    (local i32)
+    (loop
+      (local.set 3 (i32.add (local.get 3)
+        (i32.sub (i32.load8_u (local.get 0)) (i32.load8_u (local.get 1)))))
+      (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+      (local.set 1 (i32.add (local.get 1) (i32.const 2)))
+      (br_if 0 (local.tee 2 (i32.add (local.get 2) (i32.const -1)))))
+    (local.get 3))
+  ;; One pointer stepped, then the count stepped and tested: one op.
+  (func (export "byte_total") (param i32 i32) (result i32)
+    (local i32)
+    (loop
+      (local.set 2 (i32.add (local.get 2) (i32.load8_u (local.get 0))))
+      (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+      (br_if 0 (local.tee 1 (i32.add (local.get 1) (i32.const -1)))))
+    (local.get 2))
   (func (export "fresh_locals") (param i32) (result i32)
     (i32.add
       (i32.add (call $locals (local.get 0)) (call $locals (local.get 0)))
@@ -403,11 +453,19 @@ fn branches_to_themselves_are_interruptible() {
     (module
       (func (export "br") (loop $l (br $l)))
       (func (export "br_if") (param i32) (loop $l (br_if $l (local.get 0))))
-      (func (export "br_table") (param i32) (loop $l (br_table $l $l (local.get 0)))))
+      (func (export "br_table") (param i32) (loop $l (br_table $l $l (local.get 0))))
+      ;; A step and a back edge (joined into one op), and a step before a stepped
+      ;; counter's test (joined too; 1 + 2k is never zero).
+      (func (export "step") (param i32)
+        (loop $l (local.set 0 (i32.add (local.get 0) (i32.const 1))) (br $l)))
+      (func (export "step_test") (param i32) (local i32)
+        (loop $l
+          (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+          (br_if $l (local.tee 0 (i32.add (local.get 0) (i32.const 2)))))))
     "#;
     let engine = Engine::new(Config::default().strategy(Strategy::Interpreter));
     let module = Module::new(&engine, wat(SPIN)).expect("valid module");
-    for name in ["br", "br_if", "br_table"] {
+    for name in ["br", "br_if", "br_table", "step", "step_test"] {
         let (done, result) = std::sync::mpsc::channel();
         let mut store = Store::new(&engine, ());
         let inst = Linker::new(&engine)
@@ -543,5 +601,52 @@ fn stack_pointer_prologues_and_epilogues_move_the_global() {
         assert_eq!(i32_of(store, inst, "other", &[]), 4101);
         let sp = inst.get_global(&*store, "sp").expect("exported global");
         assert_eq!(sp.get(&*store).i32(), Some(4093));
+    });
+}
+
+#[test]
+fn joined_pairs_run_both_halves_in_order() {
+    run(|store, inst| {
+        // `*(*(p + 4) + 8)`; memory 100.. holds 0 and 7 as i32s.
+        assert_eq!(i32_of(store, inst, "load_chain", &[96]), le(8, 4) as i32);
+        assert_eq!(i32_of(store, inst, "load_chain", &[100]), le(15, 4) as i32);
+        // The second load traps (its address is the first's result, 0x8c8b8a89 + 8),
+        // and so does the first.
+        assert_eq!(
+            trap_of(store, inst, "load_chain", &[4]),
+            TrapCode::MemoryOutOfBounds
+        );
+        assert_eq!(
+            trap_of(store, inst, "load_chain", &[65_533]),
+            TrapCode::MemoryOutOfBounds
+        );
+        assert_eq!(i32_of(store, inst, "rotate", &[1, 2, 3]), 231);
+        for x in [5, -1, i32::MAX, i32::MIN] {
+            let stepped = x.wrapping_add(1);
+            let want = stepped
+                .wrapping_mul(1000)
+                .wrapping_add(stepped.wrapping_add(2));
+            assert_eq!(i32_of(store, inst, "add_chain", &[x]), want, "{x}");
+        }
+        for n in [0, 1, 10, 1000] {
+            assert_eq!(
+                i32_of(store, inst, "sum_below", &[n]),
+                n * (n - 1).max(0) / 2
+            );
+        }
+        for (a, b, n) in [(0, 0, 4), (3, 1, 1), (2, 0, 7)] {
+            let want: i32 = (0..n)
+                .map(|k| i32::from(byte(a + k)) - i32::from(byte(b + 2 * k)))
+                .sum();
+            assert_eq!(
+                i32_of(store, inst, "byte_sum", &[a as i32, b as i32, n as i32]),
+                want
+            );
+            let total: i32 = (0..n).map(|k| i32::from(byte(a + k))).sum();
+            assert_eq!(
+                i32_of(store, inst, "byte_total", &[a as i32, n as i32]),
+                total
+            );
+        }
     });
 }

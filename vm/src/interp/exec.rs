@@ -860,6 +860,51 @@ unsafe fn execute<T>(
                     )
                 }
 
+                Op::CopyPair { d1, s1, d2, s2 } => {
+                    w!(d1, r!(s1));
+                    w!(d2, r!(s2));
+                }
+                Op::I32AddImmPair {
+                    d1,
+                    a1,
+                    i1,
+                    d2,
+                    a2,
+                    i2,
+                } => {
+                    i32imm!(d1, a1, i32::from(i1), |x, y| x.wrapping_add(y));
+                    i32imm!(d2, a2, i32::from(i2), |x, y| x.wrapping_add(y));
+                }
+                Op::I32LoadPair {
+                    d1,
+                    a1,
+                    o1,
+                    d2,
+                    a2,
+                    o2,
+                } => {
+                    w!(d1, u64::from(load!(u32, a1, o1)));
+                    w!(d2, u64::from(load!(u32, a2, o2)));
+                }
+                Op::I32AddImmThenBr { d, a, imm, target } => {
+                    i32imm!(d, a, imm, |x, y| x.wrapping_add(y));
+                    jump!(target);
+                }
+                Op::I32AddImmThenAddImmBrNez {
+                    d,
+                    a,
+                    imm,
+                    x,
+                    c,
+                    target,
+                } => {
+                    i32imm!(d, a, i32::from(imm), |x, y| x.wrapping_add(y));
+                    let v = (r!(x) as u32).wrapping_add(i32::from(c) as u32);
+                    w!(x, u64::from(v));
+                    if v != 0 {
+                        jump!(target);
+                    }
+                }
                 Op::Copy { dst, src } => w!(dst, r!(src)),
                 Op::Copy2 { dst, src } => {
                     let (lo, hi) = (r!(src), r!(src + 1));

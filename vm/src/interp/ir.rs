@@ -246,6 +246,52 @@ pub(crate) enum Op {
     I32Load16UAdd(Reg, u16, u16, u32),
     I32Load16SAdd(Reg, u16, u16, u32),
 
+    // ---- joined pairs: two adjacent ops as one (`translate::join_pairs`) ----
+    /// `Copy { dst: d1, src: s1 }` then `Copy { dst: d2, src: s2 }`, in that order.
+    CopyPair {
+        d1: u16,
+        s1: u16,
+        d2: u16,
+        s2: u16,
+    },
+    /// `I32AddImm(d1, a1, i1)` then `I32AddImm(d2, a2, i2)`, in that order (the second
+    /// may read the first's result).
+    I32AddImmPair {
+        d1: u16,
+        a1: u16,
+        i1: i16,
+        d2: u16,
+        a2: u16,
+        i2: i16,
+    },
+    /// `I32Load(d1, a1, o1)` then `I32Load(d2, a2, o2)`, in that order: the first load
+    /// traps or writes `d1` before the second reads `a2` (which may be `d1`).
+    I32LoadPair {
+        d1: u16,
+        a1: u16,
+        o1: u16,
+        d2: u16,
+        a2: u16,
+        o2: u16,
+    },
+    /// `I32AddImm(d, a, imm)` then `Br { target }` (a loop's step and back edge).
+    I32AddImmThenBr {
+        d: u16,
+        a: u16,
+        imm: i32,
+        target: u32,
+    },
+    /// `I32AddImm(d, a, imm)` then `I32AddImmBrNez(x, c, target)` (two counters stepped,
+    /// the second tested).
+    I32AddImmThenAddImmBrNez {
+        d: u16,
+        a: u16,
+        imm: i16,
+        x: u16,
+        c: i16,
+        target: u32,
+    },
+
     // ---- moves ----
     Copy {
         dst: Reg,

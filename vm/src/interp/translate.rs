@@ -104,6 +104,8 @@ struct Translator<'a> {
     /// The last op wrote its result straight into this local (a folded `local.set` or
     /// `local.tee`): `(op index, local slot)`. A branch on that local may fuse with it.
     last_local_write: Option<(usize, Reg)>,
+    /// Every op whose branch target has been set (`set_target` is the only way one is).
+    branches: Vec<u32>,
     result_slots: u32,
     at: usize,
     /// The constant pool and where each value is in it (values are shared).
@@ -143,6 +145,7 @@ pub(crate) fn translate(cx: &Context<'_>, bytes: &[u8], def_index: u32) -> Resul
         last_result: None,
         label_pc: 0,
         last_local_write: None,
+        branches: Vec::new(),
         result_slots: ty.result_slots(),
         at: body.code_start,
         consts: Vec::new(),
@@ -174,6 +177,7 @@ pub(crate) fn translate(cx: &Context<'_>, bytes: &[u8], def_index: u32) -> Resul
     if !r.is_empty() {
         return Err(Error::malformed(r.pos(), "section size mismatch"));
     }
+    join_pairs(&mut t.code, &t.branches);
     Ok(CompiledFunc {
         code: t.code.into_boxed_slice(),
         frame_size: t.max_slot.max(param_slots + ENTRY_ZEROED),
@@ -300,9 +304,17 @@ fn fuse_compare(op: Op) -> Option<Op> {
 
 /// Sets the branch target of a branching op.
 fn set_target(op: &mut Op, to: u32) {
+    match target_mut(op) {
+        Some(target) => *target = to,
+        None => unreachable!("not a branch: {op:?}"),
+    }
+}
+
+/// The branch target of an op, if it branches (`BrTable` entries are `Br` ops).
+fn target_mut(op: &mut Op) -> Option<&mut u32> {
     use Op::*;
     match op {
-        Br { target } | BrIfNez { target, .. } | BrIfEqz { target, .. } => *target = to,
+        Br { target } | BrIfNez { target, .. } | BrIfEqz { target, .. } => Some(target),
         BrI32Eq(.., t)
         | BrI32Ne(.., t)
         | BrI32LtS(.., t)
@@ -354,9 +366,122 @@ fn set_target(op: &mut Op, to: u32) {
         | BrI32Load8UNe(.., t)
         | BrI32Load8UEq(.., t)
         | I32AddImmBrNez(.., t)
-        | I32AddImmBrEqz(.., t) => *t = to,
-        _ => unreachable!("not a branch: {op:?}"),
+        | I32AddImmBrEqz(.., t)
+        | I32AddImmThenBr { target: t, .. }
+        | I32AddImmThenAddImmBrNez { target: t, .. } => Some(t),
+        _ => None,
     }
+}
+
+/// Joins adjacent pairs of the commonest ops into one op each (`CopyPair`,
+/// `I32AddImmPair`, `I32LoadPair`): one dispatch instead of two. A pair is joined only
+/// when its second op is no branch target (so it is reached only from the first) and
+/// every field fits the joined op's 16-bit fields; the joined op does both halves in
+/// order, so it is exact whatever the registers. Branch targets are renumbered.
+fn join_pairs(code: &mut Vec<Op>, branches: &[u32]) {
+    let n = code.len();
+    #[cfg(test)]
+    {
+        // The translator's list is every op with a target (checked wherever unit tests
+        // translate code; the spec suites would fail on a stale target too).
+        let mut listed = branches.to_vec();
+        listed.sort_unstable();
+        let scanned: Vec<u32> = (0..n as u32)
+            .filter(|&i| target_mut(&mut code[i as usize]).is_some())
+            .collect();
+        assert_eq!(listed, scanned, "{code:?}");
+    }
+    let mut is_target = vec![false; n + 1];
+    for &k in branches {
+        if let Some(&mut t) = target_mut(&mut code[k as usize]) {
+            is_target[t as usize] = true;
+        }
+    }
+    // The old indices of the joined pairs' second halves, ascending.
+    let mut joined: Vec<u32> = Vec::new();
+    let (mut i, mut out) = (0, 0);
+    while i < n {
+        let op = code[i];
+        let first_of_pair = matches!(op, Op::Copy { .. } | Op::I32AddImm(..) | Op::I32Load(..));
+        let pair = if first_of_pair && i + 1 < n && !is_target[i + 1] {
+            join(&op, &code[i + 1])
+        } else {
+            None
+        };
+        match pair {
+            Some(pair) => {
+                code[out] = pair;
+                joined.push(i as u32 + 1);
+                i += 2;
+            }
+            None => {
+                code[out] = op;
+                i += 1;
+            }
+        }
+        out += 1;
+    }
+    if joined.is_empty() {
+        return;
+    }
+    code.truncate(out);
+    // An op (or the pair holding it) and a target move down by the second halves
+    // removed before them; a target is never a second half itself.
+    let moved = |k: u32| k - joined.partition_point(|&j| j <= k) as u32;
+    for &k in branches {
+        let op = &mut code[moved(k) as usize];
+        if let Some(t) = target_mut(op) {
+            *t = moved(*t);
+        }
+    }
+}
+
+/// The joined form of ops `a` then `b`, if there is one and their fields fit it.
+fn join(a: &Op, b: &Op) -> Option<Op> {
+    // Registers and offsets in 16 bits, immediates in 16 signed bits.
+    let r = |x: u32| u16::try_from(x).ok();
+    let imm = |x: i32| i16::try_from(x).ok();
+    Some(match (*a, *b) {
+        (Op::Copy { dst: d1, src: s1 }, Op::Copy { dst: d2, src: s2 }) => Op::CopyPair {
+            d1: r(d1)?,
+            s1: r(s1)?,
+            d2: r(d2)?,
+            s2: r(s2)?,
+        },
+        (Op::I32AddImm(d1, a1, i1), Op::I32AddImm(d2, a2, i2)) => Op::I32AddImmPair {
+            d1: r(d1)?,
+            a1: r(a1)?,
+            i1: imm(i1)?,
+            d2: r(d2)?,
+            a2: r(a2)?,
+            i2: imm(i2)?,
+        },
+        (Op::I32Load(d1, a1, o1), Op::I32Load(d2, a2, o2)) => Op::I32LoadPair {
+            d1: r(d1)?,
+            a1: r(a1)?,
+            o1: r(o1)?,
+            d2: r(d2)?,
+            a2: r(a2)?,
+            o2: r(o2)?,
+        },
+        (Op::I32AddImm(d, a, i), Op::Br { target }) => Op::I32AddImmThenBr {
+            d: r(d)?,
+            a: r(a)?,
+            imm: i,
+            target,
+        },
+        (Op::I32AddImm(d, a, i), Op::I32AddImmBrNez(x, c, target)) => {
+            Op::I32AddImmThenAddImmBrNez {
+                d: r(d)?,
+                a: r(a)?,
+                imm: imm(i)?,
+                x: r(x)?,
+                c: imm(c)?,
+                target,
+            }
+        }
+        _ => return None,
+    })
 }
 
 /// Builds an op with an immediate: `(dst, src, imm)`.
@@ -672,6 +797,7 @@ impl<'a> Translator<'a> {
         if block.kind == FrameKind::Loop {
             let start = block.loop_start;
             set_target(&mut self.code[idx as usize], start);
+            self.branches.push(idx);
         } else {
             block.pending.push(idx);
         }
@@ -682,6 +808,7 @@ impl<'a> Translator<'a> {
         self.label_pc = here;
         for idx in pending {
             set_target(&mut self.code[idx as usize], here);
+            self.branches.push(idx);
         }
         self.last_result = None;
         self.last_local_write = None;
@@ -882,6 +1009,7 @@ impl<'a> Translator<'a> {
                 let stub = self.pc();
                 self.label_pc = stub;
                 set_target(&mut self.code[entry as usize], stub);
+                self.branches.push(entry);
                 self.br(depth);
             } else {
                 self.link(depth, entry);
@@ -2403,5 +2531,150 @@ mod tests {
                 "{body}: {code:?}"
             );
         }
+    }
+
+    #[test]
+    fn joins_pairs_only_where_the_second_op_is_no_target_and_renumbers() {
+        use Op::*;
+        let mut code = vec![
+            Copy { dst: 1, src: 0 },
+            Copy { dst: 2, src: 1 },
+            BrIfNez { cond: 1, target: 5 },
+            I32AddImm(1, 1, 1),
+            I32AddImm(2, 2, -1),
+            // A target, but the first of its pair: joined with the `Br` after it.
+            I32AddImm(1, 1, 3),
+            Br { target: 0 },
+            I32Load(3, 1, 8),
+            // The second of a pair, but a branch target: not joined.
+            I32Load(4, 3, 0),
+            BrIfEqz { cond: 4, target: 8 },
+            // A field that does not fit 16 bits: not joined.
+            I32Load(3, 1, 70_000),
+            I32Load(4, 3, 0),
+            I32AddImm(1, 1, 40_000),
+            I32AddImmBrNez(2, -1, 3),
+            Return,
+        ];
+        super::join_pairs(&mut code, &[2, 6, 9, 13]);
+        assert_eq!(
+            code,
+            vec![
+                CopyPair {
+                    d1: 1,
+                    s1: 0,
+                    d2: 2,
+                    s2: 1
+                },
+                BrIfNez { cond: 1, target: 3 },
+                I32AddImmPair {
+                    d1: 1,
+                    a1: 1,
+                    i1: 1,
+                    d2: 2,
+                    a2: 2,
+                    i2: -1
+                },
+                I32AddImmThenBr {
+                    d: 1,
+                    a: 1,
+                    imm: 3,
+                    target: 0
+                },
+                I32Load(3, 1, 8),
+                I32Load(4, 3, 0),
+                BrIfEqz { cond: 4, target: 5 },
+                I32Load(3, 1, 70_000),
+                I32Load(4, 3, 0),
+                I32AddImm(1, 1, 40_000),
+                I32AddImmBrNez(2, -1, 2),
+                Return,
+            ]
+        );
+    }
+
+    #[test]
+    fn joins_pairs_of_translated_code() {
+        // The shapes `vm/tests/interp_fusion.rs` runs: a load whose address is the
+        // load before it, copies, two steps, a loop's step and back edge, and a step
+        // before a stepped counter's test (wasi-libc's memcmp has both steps).
+        let code = ops(r#"(module (memory 1)
+            (func (param i32) (result i32) (local i32)
+              (local.set 1 (i32.load offset=4 (local.get 0)))
+              (local.set 1 (i32.load offset=8 (local.get 1)))
+              (local.get 1))
+            (func (param i32 i32) (local i32)
+              (local.set 2 (local.get 0))
+              (local.set 0 (local.get 1)))
+            (func (param i32) (result i32) (local i32)
+              (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+              (local.set 1 (i32.add (local.get 0) (i32.const 2)))
+              (local.get 1))
+            (func (param i32) (result i32) (local i32 i32)
+              (block (loop
+                (br_if 1 (i32.ge_u (local.get 1) (local.get 0)))
+                (local.set 2 (i32.add (local.get 2) (local.get 1)))
+                (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+                (br 0)))
+              (local.get 2))
+            (func (param i32 i32) (result i32) (local i32)
+              (loop
+                (local.set 2 (i32.add (local.get 2) (i32.load8_u (local.get 0))))
+                (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+                (br_if 0 (local.tee 1 (i32.add (local.get 1) (i32.const -1)))))
+              (local.get 2)))"#);
+        let has = |pred: &dyn Fn(&Op) -> bool| assert!(code.iter().any(pred), "{code:?}");
+        has(&|op| {
+            *op == Op::I32LoadPair {
+                d1: 1,
+                a1: 0,
+                o1: 4,
+                d2: 1,
+                a2: 1,
+                o2: 8,
+            }
+        });
+        has(&|op| {
+            *op == Op::CopyPair {
+                d1: 2,
+                s1: 0,
+                d2: 0,
+                s2: 1,
+            }
+        });
+        has(&|op| {
+            *op == Op::I32AddImmPair {
+                d1: 0,
+                a1: 0,
+                i1: 1,
+                d2: 1,
+                a2: 0,
+                i2: 2,
+            }
+        });
+        has(&|op| {
+            matches!(
+                op,
+                Op::I32AddImmThenBr {
+                    d: 1,
+                    a: 1,
+                    imm: 1,
+                    ..
+                }
+            )
+        });
+        has(&|op| {
+            matches!(
+                op,
+                Op::I32AddImmThenAddImmBrNez {
+                    d: 0,
+                    a: 0,
+                    imm: 1,
+                    x: 1,
+                    c: -1,
+                    ..
+                }
+            )
+        });
     }
 }
