@@ -163,6 +163,8 @@ unsafe fn execute<T>(
     // - `pc` points into the current function's code, which a module kept alive by the
     //   store owns; branch targets are indices inside that code (the translator patches
     //   every one, fused branches included), and every function ends with a return op.
+    //   A joined pair (`join_pairs`) steps `pc` over its second half, which is still in
+    //   the code and never the function's last op (no return op is joined).
     //   Fused ops name only slots the ops they replace named, and their 16-bit fields
     //   hold registers the translator checked fit. `BrTable` reads the `Br` entry it
     //   selects, one of the `len + 1` the translator always emits after it.
@@ -860,9 +862,12 @@ unsafe fn execute<T>(
                     )
                 }
 
+                // A joined pair does both halves, then steps over the second (still in
+                // the code, never executed) before the latch steps past the pair.
                 Op::CopyPair { d1, s1, d2, s2 } => {
                     w!(d1, r!(s1));
                     w!(d2, r!(s2));
+                    pc = pc.add(1);
                 }
                 Op::I32AddImmPair {
                     d1,
@@ -874,6 +879,7 @@ unsafe fn execute<T>(
                 } => {
                     i32imm!(d1, a1, i32::from(i1), |x, y| x.wrapping_add(y));
                     i32imm!(d2, a2, i32::from(i2), |x, y| x.wrapping_add(y));
+                    pc = pc.add(1);
                 }
                 Op::I32LoadPair {
                     d1,
@@ -885,6 +891,7 @@ unsafe fn execute<T>(
                 } => {
                     w!(d1, u64::from(load!(u32, a1, o1)));
                     w!(d2, u64::from(load!(u32, a2, o2)));
+                    pc = pc.add(1);
                 }
                 Op::I32AddImmThenBr { d, a, imm, target } => {
                     i32imm!(d, a, imm, |x, y| x.wrapping_add(y));
@@ -904,6 +911,7 @@ unsafe fn execute<T>(
                     if v != 0 {
                         jump!(target);
                     }
+                    pc = pc.add(1);
                 }
                 Op::Copy { dst, src } => w!(dst, r!(src)),
                 Op::Copy2 { dst, src } => {
