@@ -650,3 +650,85 @@ fn joined_pairs_run_both_halves_in_order() {
         }
     });
 }
+
+/// wasi-libc's `memcmp` loop (`for (; n && *l == *r; n--, l++, r++);`), which the
+/// interpreter runs as one op (`ByteCompareLoop`); `$before` is called first.
+const MEMCMP: &str = r#"
+(module
+  (import "host" "before" (func $before))
+  (memory 1)
+  (data (i32.const 0) "abcdefgh")
+  (data (i32.const 100) "abcdefgX")
+  (func (export "memcmp") (param $l i32) (param $r i32) (param $n i32) (result i32)
+    (local $x i32) (local $y i32)
+    (call $before)
+    (block $done
+      (br_if $done (i32.eqz (local.get $n)))
+      (loop $next
+        (br_if $done (i32.ne (local.tee $x (i32.load8_u (local.get $l)))
+                             (local.tee $y (i32.load8_u (local.get $r)))))
+        (local.set $l (i32.add (local.get $l) (i32.const 1)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br_if $next (local.tee $n (i32.add (local.get $n) (i32.const -1)))))
+      (return (i32.const 0)))
+    (i32.sub (local.get $x) (local.get $y))))
+"#;
+
+#[test]
+fn byte_compare_loops_compare_trap_and_stop_for_interrupts() {
+    for engine in engines() {
+        let module = Module::new(&engine, wat(MEMCMP)).expect("valid module");
+        let mut store = Store::new(&engine, false);
+        let handle = store.interrupt_handle();
+        let mut linker = Linker::new(&engine);
+        linker
+            .func_wrap(
+                "host",
+                "before",
+                move |caller: sandlite_vm::Caller<'_, bool>| {
+                    if *caller.data() {
+                        handle.interrupt();
+                    }
+                },
+            )
+            .expect("define");
+        let inst = linker
+            .instantiate(&mut store, &module)
+            .expect("instantiate");
+        let f = inst.get_func(&store, "memcmp").expect("exported");
+        let memcmp = |store: &mut Store<bool>, l: u32, r: u32, n: u32| {
+            let args = [Val::I32(l as i32), Val::I32(r as i32), Val::I32(n as i32)];
+            let mut out = [Val::I32(0)];
+            f.call(&mut *store, &args, &mut out)
+                .map(|()| out[0].i32().expect("an i32"))
+        };
+        let ok = |r: Result<i32, Error>| r.expect("no trap");
+        assert_eq!(ok(memcmp(&mut store, 0, 100, 7)), 0);
+        assert_eq!(
+            ok(memcmp(&mut store, 0, 100, 8)),
+            i32::from(b'h') - i32::from(b'X')
+        );
+        assert_eq!(
+            ok(memcmp(&mut store, 100, 0, 8)),
+            i32::from(b'X') - i32::from(b'h')
+        );
+        assert_eq!(ok(memcmp(&mut store, 0, 100, 0)), 0);
+        assert_eq!(
+            ok(memcmp(&mut store, 1, 0, 3)),
+            i32::from(b'b') - i32::from(b'a')
+        );
+        // Zeros compare equal up to the end of memory, then a load traps: the first
+        // pointer's, or the second's while the first is still inside.
+        let trap = |r: Result<i32, Error>| r.expect_err("a trap").as_trap().map(|t| t.code());
+        let oob = Some(TrapCode::MemoryOutOfBounds);
+        assert_eq!(trap(memcmp(&mut store, 65_530, 65_000, 100)), oob);
+        assert_eq!(trap(memcmp(&mut store, 65_000, 65_530, 100)), oob);
+        assert_eq!(ok(memcmp(&mut store, 65_530, 65_000, 6)), 0);
+        // An interrupt raised before the loop stops it at its first back edge.
+        *store.data_mut() = true;
+        assert_eq!(
+            trap(memcmp(&mut store, 1_000, 2_000, 50_000)),
+            Some(TrapCode::Interrupted)
+        );
+    }
+}

@@ -207,9 +207,8 @@ pub(crate) enum Op {
     /// ops did in order (the loop of a byte-wise `memcmp`): `dst_a = mem[addr_a]`, then
     /// `dst_b = mem[addr_b]`, then branch if the two differ. `(dst_a, dst_b, addr_a |
     /// addr_b << 16, target)`: `dst_a` and the addresses are 16 bits wide (the translator
-    /// fuses only when they fit), laid out so the fields have the offsets and widths
-    /// other ops use (a new field shape costs every op an extraction in the dispatch,
-    /// see docs/interpreter.md). Each load traps as it did.
+    /// fuses only when they fit; the packing dates from when a new field shape cost
+    /// every op in the dispatch, see docs/interpreter.md). Each load traps as it did.
     BrI32Load8UNe(u16, Reg, u32, u32),
     /// The same, branching when the bytes are equal.
     BrI32Load8UEq(u16, Reg, u32, u32),
@@ -290,6 +289,21 @@ pub(crate) enum Op {
         x: u16,
         c: i16,
         target: u32,
+    },
+    /// A whole byte-compare loop (wasi-libc's `memcmp`: `BrI32Load8UNe` on `*a`, `*b`,
+    /// then `a += 1`, `b += 1`, then `n -= 1` and back to the compare while `n != 0`),
+    /// run inside one op. Each iteration does what the four ops did, in order: both
+    /// loads (trapping as they did), the branch to `exit` when the bytes differ, the
+    /// three steps, and the back edge's interrupt check. Falls through past the four
+    /// ops (the other three stay in the code, stepped over) when `n` reaches zero. The
+    /// five registers are distinct.
+    ByteCompareLoop {
+        dst_a: u16,
+        dst_b: u16,
+        a: u16,
+        b: u16,
+        n: u16,
+        exit: u32,
     },
 
     // ---- moves ----

@@ -368,7 +368,8 @@ fn target_mut(op: &mut Op) -> Option<&mut u32> {
         | I32AddImmBrNez(.., t)
         | I32AddImmBrEqz(.., t)
         | I32AddImmThenBr { target: t, .. }
-        | I32AddImmThenAddImmBrNez { target: t, .. } => Some(t),
+        | I32AddImmThenAddImmBrNez { target: t, .. }
+        | ByteCompareLoop { exit: t, .. } => Some(t),
         _ => None,
     }
 }
@@ -402,6 +403,15 @@ fn join_pairs(code: &mut [Op], branches: &[u32]) {
     }
     let mut i = 0;
     while i + 1 < n {
+        if let Op::BrI32Load8UNe(..) = code[i]
+            && i + 3 < n
+            && !is_target[i + 1..i + 4].contains(&true)
+            && let Some(op) = byte_compare_loop(&code[i..i + 4], i as u32)
+        {
+            code[i] = op;
+            i += 4;
+            continue;
+        }
         let first_of_pair = matches!(
             code[i],
             Op::Copy { .. } | Op::I32AddImm(..) | Op::I32Load(..)
@@ -416,6 +426,39 @@ fn join_pairs(code: &mut [Op], branches: &[u32]) {
         }
         i += 1;
     }
+}
+
+/// `ops` as one `ByteCompareLoop` if they are a byte-compare loop starting at `at`:
+/// the compare of `*a` and `*b`, the steps `a += 1` and `b += 1` (either order), and
+/// `n -= 1` branching back to the compare while nonzero, with five distinct registers.
+fn byte_compare_loop(ops: &[Op], at: u32) -> Option<Op> {
+    let &[
+        Op::BrI32Load8UNe(dst_a, dst_b, addrs, exit),
+        Op::I32AddImm(s1, s1_src, 1),
+        Op::I32AddImm(s2, s2_src, 1),
+        Op::I32AddImmBrNez(n, -1, back),
+    ] = ops
+    else {
+        return None;
+    };
+    let dst_b = u16::try_from(dst_b).ok()?;
+    let (a, b) = ((addrs & 0xffff) as u16, (addrs >> 16) as u16);
+    let steps = [(s1, s1_src), (s2, s2_src)];
+    let steps_both = |x: u16, y: u16| {
+        steps == [(x.into(), x.into()), (y.into(), y.into())]
+            || steps == [(y.into(), y.into()), (x.into(), x.into())]
+    };
+    let n = u16::try_from(n).ok()?;
+    let regs = [dst_a, dst_b, a, b, n];
+    let distinct = (0..5).all(|i| (i + 1..5).all(|j| regs[i] != regs[j]));
+    (back == at && steps_both(a, b) && distinct).then_some(Op::ByteCompareLoop {
+        dst_a,
+        dst_b,
+        a,
+        b,
+        n,
+        exit,
+    })
 }
 
 /// The joined form of ops `a` then `b`, if there is one and their fields fit it.
@@ -2662,5 +2705,58 @@ mod tests {
                 }
             )
         });
+    }
+
+    #[test]
+    fn byte_compare_loops_become_one_op() {
+        let memcmp = |steps: &str, regs: &str| {
+            format!(
+                "(module (memory 1)
+                  (func (param i32 i32 i32) (result i32) (local i32 i32)
+                    (block $done (loop $next
+                      (br_if $done (i32.ne (local.tee 3 (i32.load8_u (local.get 0)))
+                                           (local.tee {regs} (i32.load8_u (local.get 1)))))
+                      {steps}
+                      (br_if $next (local.tee 2 (i32.add (local.get 2) (i32.const -1))))))
+                    (i32.sub (local.get 3) (local.get 4))))"
+            )
+        };
+        let one = "(local.set 0 (i32.add (local.get 0) (i32.const 1)))";
+        let other = "(local.set 1 (i32.add (local.get 1) (i32.const 1)))";
+        let is_loop = |op: &Op| {
+            matches!(
+                op,
+                Op::ByteCompareLoop {
+                    dst_a: 3,
+                    dst_b: 4,
+                    a: 0,
+                    b: 1,
+                    n: 2,
+                    ..
+                }
+            )
+        };
+        for steps in [format!("{one} {other}"), format!("{other} {one}")] {
+            let code = ops(&memcmp(&steps, "4"));
+            assert_eq!(code.iter().filter(|op| is_loop(op)).count(), 1, "{code:?}");
+        }
+        // Not the loop: a step of 2, a destination that is also a pointer.
+        let code = ops(&memcmp(
+            &format!("{one} (local.set 1 (i32.add (local.get 1) (i32.const 2)))"),
+            "4",
+        ));
+        assert!(
+            !code
+                .iter()
+                .any(|op| matches!(op, Op::ByteCompareLoop { .. })),
+            "{code:?}"
+        );
+        let code = ops(&memcmp(&format!("{one} {other}"), "1"));
+        assert!(
+            !code
+                .iter()
+                .any(|op| matches!(op, Op::ByteCompareLoop { .. })),
+            "{code:?}"
+        );
     }
 }
