@@ -242,6 +242,15 @@ const MODULE: &str = r#"
       (local.set 0 (i32.add (local.get 0) (i32.const 1)))
       (br_if 0 (local.tee 1 (i32.add (local.get 1) (i32.const -1)))))
     (local.get 2))
+  ;; `br_table` on a loaded byte (one op on the interpreter).
+  (data (i32.const 200) "\00\01\02\05")
+  (func (export "byte_switch") (param i32) (result i32)
+    (block $d (block $c2 (block $c1 (block $c0
+      (br_table $c0 $c1 $c2 $d (i32.load8_u offset=200 (local.get 0))))
+      (return (i32.const 10)))
+      (return (i32.const 11)))
+      (return (i32.const 12)))
+    (i32.const -1))
   (func (export "fresh_locals") (param i32) (result i32)
     (i32.add
       (i32.add (call $locals (local.get 0)) (call $locals (local.get 0)))
@@ -429,6 +438,13 @@ fn br_table_takes_each_entry_and_the_default() {
         assert_eq!(i32_of(store, inst, "table", &[2]), 2 + 20);
         assert_eq!(i32_of(store, inst, "table", &[4]), -1);
         assert_eq!(i32_of(store, inst, "table", &[-7]), -1);
+        for (at, want) in [(0, 10), (1, 11), (2, 12), (3, -1), (4, 10)] {
+            assert_eq!(i32_of(store, inst, "byte_switch", &[at]), want, "{at}");
+        }
+        assert_eq!(
+            trap_of(store, inst, "byte_switch", &[65_536 - 200]),
+            TrapCode::MemoryOutOfBounds
+        );
     });
 }
 
@@ -454,6 +470,10 @@ fn branches_to_themselves_are_interruptible() {
       (func (export "br") (loop $l (br $l)))
       (func (export "br_if") (param i32) (loop $l (br_if $l (local.get 0))))
       (func (export "br_table") (param i32) (loop $l (br_table $l $l (local.get 0))))
+      (memory 1)
+      (data (i32.const 0) "\00\07")
+      (func (export "br_table_byte") (param i32)
+        (loop $l (br_table $l $l (i32.load8_u (local.get 0)))))
       ;; A step and a back edge (joined into one op), and a step before a stepped
       ;; counter's test (joined too; 1 + 2k is never zero).
       (func (export "step") (param i32)
@@ -465,7 +485,14 @@ fn branches_to_themselves_are_interruptible() {
     "#;
     let engine = Engine::new(Config::default().strategy(Strategy::Interpreter));
     let module = Module::new(&engine, wat(SPIN)).expect("valid module");
-    for name in ["br", "br_if", "br_table", "step", "step_test"] {
+    for name in [
+        "br",
+        "br_if",
+        "br_table",
+        "br_table_byte",
+        "step",
+        "step_test",
+    ] {
         let (done, result) = std::sync::mpsc::channel();
         let mut store = Store::new(&engine, ());
         let inst = Linker::new(&engine)

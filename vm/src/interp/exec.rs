@@ -166,8 +166,9 @@ unsafe fn execute<T>(
     //   A joined pair (`join_pairs`) steps `pc` over its second half, which is still in
     //   the code and never the function's last op (no return op is joined).
     //   Fused ops name only slots the ops they replace named, and their 16-bit fields
-    //   hold registers the translator checked fit. `BrTable` reads the `Br` entry it
-    //   selects, one of the `len + 1` the translator always emits after it.
+    //   hold registers the translator checked fit. `BrTable` (and `BrTableLoad8U`)
+    //   reads the `Br` entry it selects, one of the `len + 1` the translator always
+    //   emits after it.
     // - `ctx` pointers refer to boxed slices owned by instances and modules the store
     //   keeps alive; the global-value vector and memory size are re-read after anything
     //   that may change them (host calls, `memory.grow`). A tier-up in the middle
@@ -633,6 +634,13 @@ unsafe fn execute<T>(
                     // Take the entry's branch here rather than dispatching it.
                     // The entries follow the `BrTable`; a non-`Br` entry is dispatched
                     // next (the latch steps past the `BrTable` itself).
+                    match *pc.add(1 + i as usize) {
+                        Op::Br { target } => jump!(target),
+                        _ => pc = pc.add(i as usize),
+                    }
+                }
+                Op::BrTableLoad8U { addr, offset, len } => {
+                    let i = u32::from(load!(u8, addr, offset)).min(len);
                     match *pc.add(1 + i as usize) {
                         Op::Br { target } => jump!(target),
                         _ => pc = pc.add(i as usize),

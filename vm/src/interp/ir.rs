@@ -17,7 +17,8 @@
 //! `base..`. Nothing is copied on call or return.
 //!
 //! Every op is 16 bytes (checked by a test): a 2-byte tag and up to three 32-bit fields,
-//! plus one byte (a lane index) in the space after the tag. Immediates that do not fit,
+//! plus one byte (a lane index) in the space after the tag; the joined pairs
+//! (`translate::join_pairs`) pack two ops' registers as six 16-bit fields instead. Immediates that do not fit,
 //! the 16 bytes of a `v128.const` and of an `i8x16.shuffle` mask, live in the function's
 //! constant pool (`CompiledFunc::consts`, a `Box<[u128]>` with equal values shared) and
 //! ops name them by index. Vector ops that need more registers than fit take their
@@ -120,6 +121,13 @@ pub(crate) enum Op {
     /// Followed by `len + 1` `Br` ops; the last is the default.
     BrTable {
         index: Reg,
+        len: u32,
+    },
+    /// `BrTable` on the byte at `addr + offset` (`i32.load8_u` feeding `br_table`),
+    /// trapping as the load does. Followed by `len + 1` `Br` ops like `BrTable`.
+    BrTableLoad8U {
+        addr: Reg,
+        offset: u32,
         len: u32,
     },
     /// Results are already in slots `0..`.

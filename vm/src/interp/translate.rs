@@ -381,7 +381,8 @@ fn target_mut(op: &mut Op) -> Option<&mut u32> {
 /// second, which stays in place (never executed), so no index moves and no target
 /// needs renumbering. A pair is joined only when its second op is no branch target (so
 /// it is reached only from the first) and every field fits the joined op's 16-bit
-/// fields. `branches` lists every op with a target.
+/// fields. `branches` lists every op with a target. Last, a `Br` to an
+/// `I32AddImmThenBr` becomes a copy of it.
 fn join_pairs(code: &mut [Op], branches: &[u32]) {
     let n = code.len();
     #[cfg(test)]
@@ -425,6 +426,16 @@ fn join_pairs(code: &mut [Op], branches: &[u32]) {
             continue;
         }
         i += 1;
+    }
+    // A `Br` to a step-and-back-edge does the step and takes the back edge itself (the
+    // end of a VDBE opcode's case, `break` to `pOp++`): the same work, one dispatch
+    // fewer. Every cycle still has a backward jump, so interrupts are still checked.
+    for &k in branches {
+        if let Op::Br { target } = code[k as usize]
+            && let op @ Op::I32AddImmThenBr { .. } = code[target as usize]
+        {
+            code[k as usize] = op;
+        }
     }
 }
 
@@ -1020,9 +1031,18 @@ impl<'a> Translator<'a> {
     }
 
     fn br_table(&mut self, targets: &[u32], default: u32) {
-        let index = self.pop_reg();
         let len = targets.len() as u32;
-        self.emit(Op::BrTable { index, len });
+        // On a byte just loaded into a temporary (the VDBE's opcode switch): one op.
+        if let Some(i) = self.fusable_top()
+            && let Op::I32Load8U(_, addr, offset) = self.code[i]
+        {
+            self.code.pop();
+            self.pop();
+            self.emit(Op::BrTableLoad8U { addr, offset, len });
+        } else {
+            let index = self.pop_reg();
+            self.emit(Op::BrTable { index, len });
+        }
         let table_start = self.pc();
         for _ in 0..=len {
             self.emit(Op::Br { target: 0 });
@@ -2757,6 +2777,60 @@ mod tests {
                 .iter()
                 .any(|op| matches!(op, Op::ByteCompareLoop { .. })),
             "{code:?}"
+        );
+    }
+
+    #[test]
+    fn br_table_on_a_loaded_byte_is_one_op() {
+        let code = ops(r#"(module (memory 1)
+            (func (param i32) (result i32)
+              (block (block (br_table 0 1 (i32.load8_u offset=9 (local.get 0)))))
+              (i32.const 0)))"#);
+        assert!(
+            code.contains(&Op::BrTableLoad8U {
+                addr: 0,
+                offset: 9,
+                len: 1
+            }),
+            "{code:?}"
+        );
+        assert!(
+            !code
+                .iter()
+                .any(|op| matches!(op, Op::I32Load8U(..) | Op::BrTable { .. }))
+        );
+    }
+
+    #[test]
+    fn a_br_to_a_step_and_back_edge_takes_both_itself() {
+        use Op::*;
+        let mut code = vec![
+            BrIfEqz { cond: 0, target: 3 },
+            Br { target: 4 },
+            Return,
+            I32AddImm(1, 1, 1),
+            I32AddImm(2, 2, 1),
+            Br { target: 0 },
+            Return,
+        ];
+        super::join_pairs(&mut code, &[0, 1, 5]);
+        let step = I32AddImmThenBr {
+            d: 2,
+            a: 2,
+            imm: 1,
+            target: 0,
+        };
+        assert_eq!(
+            code,
+            vec![
+                BrIfEqz { cond: 0, target: 3 },
+                step,
+                Return,
+                I32AddImm(1, 1, 1),
+                step,
+                Br { target: 0 },
+                Return,
+            ]
         );
     }
 }
