@@ -165,6 +165,9 @@ unsafe fn execute<T>(
     //   every one, fused branches included), and every function ends with a return op.
     //   A joined pair (`join_pairs`) steps `pc` over its second half, which is still in
     //   the code and never the function's last op (no return op is joined).
+    //   `ByteCompareLoop` steps over its three ops the same way, and hands
+    //   `byte_compare_loop` five slots of this frame (the translator's registers) and
+    //   memory 0's cached base and length.
     //   Fused ops name only slots the ops they replace named, and their 16-bit fields
     //   hold registers the translator checked fit. `BrTable` (and `BrTableLoad8U`)
     //   reads the `Br` entry it selects, one of the `len + 1` the translator always

@@ -381,8 +381,9 @@ fn target_mut(op: &mut Op) -> Option<&mut u32> {
 /// second, which stays in place (never executed), so no index moves and no target
 /// needs renumbering. A pair is joined only when its second op is no branch target (so
 /// it is reached only from the first) and every field fits the joined op's 16-bit
-/// fields. `branches` lists every op with a target. Last, a `Br` to an
-/// `I32AddImmThenBr` becomes a copy of it.
+/// fields. `branches` lists every op with a target. The four ops of a byte-compare
+/// loop become one `ByteCompareLoop` the same way (the other three stepped over), and
+/// last, a `Br` to an `I32AddImmThenBr` becomes a copy of it.
 fn join_pairs(code: &mut [Op], branches: &[u32]) {
     let n = code.len();
     #[cfg(test)]
