@@ -242,6 +242,12 @@ const MODULE: &str = r#"
       (local.set 0 (i32.add (local.get 0) (i32.const 1)))
       (br_if 0 (local.tee 1 (i32.add (local.get 1) (i32.const -1)))))
     (local.get 2))
+  ;; A loaded value kept in a local and tested (joined into one op): `-1` when zero.
+  (func (export "load_test") (param i32) (result i32)
+    (local i32)
+    (block (br_if 0 (i32.eqz (local.tee 1 (i32.load offset=100 (local.get 0)))))
+      (return (local.get 1)))
+    (i32.const -1))
   ;; `br_table` on a loaded byte (one op on the interpreter).
   (data (i32.const 200) "\00\01\02\05")
   (func (export "byte_switch") (param i32) (result i32)
@@ -645,6 +651,13 @@ fn joined_pairs_run_both_halves_in_order() {
         );
         assert_eq!(
             trap_of(store, inst, "load_chain", &[65_533]),
+            TrapCode::MemoryOutOfBounds
+        );
+        // Memory 100.. holds the i32s 0 and 7.
+        assert_eq!(i32_of(store, inst, "load_test", &[0]), -1);
+        assert_eq!(i32_of(store, inst, "load_test", &[4]), 7);
+        assert_eq!(
+            trap_of(store, inst, "load_test", &[65_533 - 100]),
             TrapCode::MemoryOutOfBounds
         );
         assert_eq!(i32_of(store, inst, "rotate", &[1, 2, 3]), 231);

@@ -925,6 +925,19 @@ unsafe fn execute<T>(
                     w!(d2, u64::from(load!(u32, a2, o2)));
                     pc = pc.add(1);
                 }
+                Op::I32LoadThenBrIfEqz {
+                    d,
+                    a,
+                    offset,
+                    target,
+                } => {
+                    let v = load!(u32, a, offset);
+                    w!(d, u64::from(v));
+                    if v == 0 {
+                        jump!(target);
+                    }
+                    pc = pc.add(1);
+                }
                 Op::I32AddImmThenBr { d, a, imm, target } => {
                     i32imm!(d, a, imm, |x, y| x.wrapping_add(y));
                     jump!(target);

@@ -298,6 +298,14 @@ pub(crate) enum Op {
         c: i16,
         target: u32,
     },
+    /// `I32Load(d, a, offset)` then `BrIfEqz { cond: d, target }`: a loaded value kept
+    /// in a local (`local.tee`) and tested.
+    I32LoadThenBrIfEqz {
+        d: u16,
+        a: u16,
+        offset: u32,
+        target: u32,
+    },
     /// A whole byte-compare loop (wasi-libc's `memcmp`: `BrI32Load8UNe` on `*a`, `*b`,
     /// then `a += 1`, `b += 1`, then `n -= 1` and back to the compare while `n != 0`),
     /// run inside one op. Each iteration does what the four ops did, in order: both

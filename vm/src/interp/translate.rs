@@ -369,13 +369,15 @@ fn target_mut(op: &mut Op) -> Option<&mut u32> {
         | I32AddImmBrEqz(.., t)
         | I32AddImmThenBr { target: t, .. }
         | I32AddImmThenAddImmBrNez { target: t, .. }
-        | ByteCompareLoop { exit: t, .. } => Some(t),
+        | ByteCompareLoop { exit: t, .. }
+        | I32LoadThenBrIfEqz { target: t, .. } => Some(t),
         _ => None,
     }
 }
 
 /// Joins adjacent pairs of the commonest ops into one op each (`CopyPair`,
-/// `I32AddImmPair`, `I32LoadPair`, `I32AddImmThenBr`, `I32AddImmThenAddImmBrNez`): one
+/// `I32AddImmPair`, `I32LoadPair`, `I32AddImmThenBr`, `I32AddImmThenAddImmBrNez`,
+/// `I32LoadThenBrIfEqz`): one
 /// dispatch instead of two. The joined op replaces the first of the pair and does both
 /// halves in order, so it is exact whatever the registers; it then steps over the
 /// second, which stays in place (never executed), so no index moves and no target
@@ -501,6 +503,14 @@ fn join(a: &Op, b: &Op) -> Option<Op> {
             a2: r(a2)?,
             o2: r(o2)?,
         },
+        (Op::I32Load(d, a, offset), Op::BrIfEqz { cond, target }) if cond == d => {
+            Op::I32LoadThenBrIfEqz {
+                d: r(d)?,
+                a: r(a)?,
+                offset,
+                target,
+            }
+        }
         (Op::I32AddImm(d, a, i), Op::Br { target }) => Op::I32AddImmThenBr {
             d: r(d)?,
             a: r(a)?,
@@ -2632,7 +2642,13 @@ mod tests {
                 },
                 Br { target: 0 },
                 I32Load(3, 1, 8),
-                I32Load(4, 3, 0),
+                // A target itself, but the first of its pair.
+                I32LoadThenBrIfEqz {
+                    d: 4,
+                    a: 3,
+                    offset: 0,
+                    target: 8
+                },
                 BrIfEqz { cond: 4, target: 8 },
                 I32Load(3, 1, 70_000),
                 I32Load(4, 3, 0),
@@ -2667,6 +2683,10 @@ mod tests {
                 (local.set 1 (i32.add (local.get 1) (i32.const 1)))
                 (br 0)))
               (local.get 2))
+            (func (param i32) (result i32) (local i32)
+              (block (br_if 0 (i32.eqz (local.tee 1 (i32.load offset=12 (local.get 0)))))
+                (return (local.get 1)))
+              (i32.const -1))
             (func (param i32 i32) (result i32) (local i32)
               (loop
                 (local.set 2 (i32.add (local.get 2) (i32.load8_u (local.get 0))))
@@ -2722,6 +2742,17 @@ mod tests {
                     imm: 1,
                     x: 1,
                     c: -1,
+                    ..
+                }
+            )
+        });
+        has(&|op| {
+            matches!(
+                op,
+                Op::I32LoadThenBrIfEqz {
+                    d: 1,
+                    a: 0,
+                    offset: 12,
                     ..
                 }
             )
