@@ -416,13 +416,8 @@ fn join_pairs(code: &mut [Op], branches: &[u32]) {
             i += 4;
             continue;
         }
-        let first_of_pair = matches!(
-            code[i],
-            Op::Copy { .. } | Op::I32AddImm(..) | Op::I32Load(..)
-        );
-        if first_of_pair
+        if let Some(pair) = join(&code[i], &code[i + 1])
             && !is_target[i + 1]
-            && let Some(pair) = join(&code[i], &code[i + 1])
         {
             code[i] = pair;
             i += 2;
@@ -457,15 +452,13 @@ fn byte_compare_loop(ops: &[Op], at: u32) -> Option<Op> {
     };
     let dst_b = u16::try_from(dst_b).ok()?;
     let (a, b) = ((addrs & 0xffff) as u16, (addrs >> 16) as u16);
-    let steps = [(s1, s1_src), (s2, s2_src)];
-    let steps_both = |x: u16, y: u16| {
-        steps == [(x.into(), x.into()), (y.into(), y.into())]
-            || steps == [(y.into(), y.into()), (x.into(), x.into())]
-    };
+    // Each step is `r += 1` in place, one on `a` and one on `b`, in either order.
+    let (ra, rb) = (u32::from(a), u32::from(b));
+    let steps_both = s1 == s1_src && s2 == s2_src && ((s1, s2) == (ra, rb) || (s1, s2) == (rb, ra));
     let n = u16::try_from(n).ok()?;
     let regs = [dst_a, dst_b, a, b, n];
     let distinct = (0..5).all(|i| (i + 1..5).all(|j| regs[i] != regs[j]));
-    (back == at && steps_both(a, b) && distinct).then_some(Op::ByteCompareLoop {
+    (back == at && steps_both && distinct).then_some(Op::ByteCompareLoop {
         dst_a,
         dst_b,
         a,
@@ -476,6 +469,8 @@ fn byte_compare_loop(ops: &[Op], at: u32) -> Option<Op> {
 }
 
 /// The joined form of ops `a` then `b`, if there is one and their fields fit it.
+/// (Inlined into `join_pairs`' sweep, where it is mostly a test of `a`'s tag.)
+#[inline]
 fn join(a: &Op, b: &Op) -> Option<Op> {
     // Registers and offsets in 16 bits, immediates in 16 signed bits.
     let r = |x: u32| u16::try_from(x).ok();
