@@ -257,6 +257,16 @@ const MODULE: &str = r#"
       (return (i32.const 11)))
       (return (i32.const 12)))
     (i32.const -1))
+  ;; the same with the byte kept in a local (`local.tee`), as SQLite's VDBE keeps its
+  ;; opcode: every case reads the local back.
+  (func (export "byte_switch_kept") (param i32) (result i32)
+    (local $op i32)
+    (block $d (block $c2 (block $c1 (block $c0
+      (br_table $c0 $c1 $c2 $d (local.tee $op (i32.load8_u offset=200 (local.get 0)))))
+      (return (i32.add (local.get $op) (i32.const 10))))
+      (return (i32.add (local.get $op) (i32.const 20))))
+      (return (i32.add (local.get $op) (i32.const 30))))
+    (i32.sub (i32.const 100) (local.get $op)))
   (func (export "fresh_locals") (param i32) (result i32)
     (i32.add
       (i32.add (call $locals (local.get 0)) (call $locals (local.get 0)))
@@ -447,6 +457,13 @@ fn br_table_takes_each_entry_and_the_default() {
         for (at, want) in [(0, 10), (1, 11), (2, 12), (3, -1), (4, 10)] {
             assert_eq!(i32_of(store, inst, "byte_switch", &[at]), want, "{at}");
         }
+        for (at, want) in [(0, 10), (1, 21), (2, 32), (3, 95), (4, 10)] {
+            assert_eq!(i32_of(store, inst, "byte_switch_kept", &[at]), want, "{at}");
+        }
+        assert_eq!(
+            trap_of(store, inst, "byte_switch_kept", &[65_536 - 200]),
+            TrapCode::MemoryOutOfBounds
+        );
         assert_eq!(
             trap_of(store, inst, "byte_switch", &[65_536 - 200]),
             TrapCode::MemoryOutOfBounds

@@ -642,8 +642,15 @@ unsafe fn execute<T>(
                         _ => pc = pc.add(i as usize),
                     }
                 }
-                Op::BrTableLoad8U { addr, offset, len } => {
-                    let i = u32::from(load!(u8, addr, offset)).min(len);
+                Op::BrTableLoad8U {
+                    dst,
+                    addr,
+                    offset,
+                    len,
+                } => {
+                    let byte = load!(u8, addr, offset);
+                    w!(dst, u64::from(byte));
+                    let i = u32::from(byte).min(len);
                     match *pc.add(1 + i as usize) {
                         Op::Br { target } => jump!(target),
                         _ => pc = pc.add(i as usize),

@@ -124,9 +124,12 @@ pub(crate) enum Op {
         len: u32,
     },
     /// `BrTable` on the byte at `addr + offset` (`i32.load8_u` feeding `br_table`),
-    /// trapping as the load does. Followed by `len + 1` `Br` ops like `BrTable`.
+    /// trapping as the load does, after writing the byte to `dst` (a temporary, or the
+    /// local a `local.tee` kept it in: the VDBE's opcode switch). Followed by `len + 1`
+    /// `Br` ops like `BrTable`.
     BrTableLoad8U {
-        addr: Reg,
+        dst: u16,
+        addr: u16,
         offset: u32,
         len: u32,
     },

@@ -1038,13 +1038,17 @@ impl<'a> Translator<'a> {
 
     fn br_table(&mut self, targets: &[u32], default: u32) {
         let len = targets.len() as u32;
-        // On a byte just loaded into a temporary (the VDBE's opcode switch): one op.
-        if let Some(i) = self.fusable_top()
-            && let Op::I32Load8U(_, addr, offset) = self.code[i]
-        {
+        // On a byte just loaded (into a temporary, or into a local by `local.tee`, as the
+        // VDBE's opcode switch keeps its opcode): one op, which still writes the byte.
+        if let Some((dst, addr, offset)) = self.byte_just_loaded() {
             self.code.pop();
             self.pop();
-            self.emit(Op::BrTableLoad8U { addr, offset, len });
+            self.emit(Op::BrTableLoad8U {
+                dst,
+                addr,
+                offset,
+                len,
+            });
         } else {
             let index = self.pop_reg();
             self.emit(Op::BrTable { index, len });
@@ -1066,6 +1070,24 @@ impl<'a> Translator<'a> {
                 self.link(depth, entry);
             }
         }
+    }
+
+    /// The `I32Load8U` that is the last op emitted and wrote the top operand, a
+    /// temporary or (through a folded `local.tee`) a local, with 16-bit registers: its
+    /// destination, address register and offset.
+    fn byte_just_loaded(&self) -> Option<(u16, u16, u32)> {
+        let i = match self.stack.last()?.kind {
+            Kind::Temp => self.fusable_top()?,
+            Kind::Local(l) => match self.last_local_write? {
+                (i, written) if written == l && i + 1 == self.code.len() => i,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let Op::I32Load8U(dst, addr, offset) = self.code[i] else {
+            return None;
+        };
+        Some((u16::try_from(dst).ok()?, u16::try_from(addr).ok()?, offset))
     }
 
     fn block_start(&mut self, kind: FrameKind, ty: BlockType) {
@@ -2814,7 +2836,30 @@ mod tests {
               (block (block (br_table 0 1 (i32.load8_u offset=9 (local.get 0)))))
               (i32.const 0)))"#);
         assert!(
+            code.iter().any(|op| matches!(
+                op,
+                Op::BrTableLoad8U {
+                    addr: 0,
+                    offset: 9,
+                    len: 1,
+                    ..
+                }
+            )),
+            "{code:?}"
+        );
+        assert!(
+            !code
+                .iter()
+                .any(|op| matches!(op, Op::I32Load8U(..) | Op::BrTable { .. }))
+        );
+        // Kept in a local by `local.tee` (the VDBE's opcode): the op writes the local.
+        let code = ops(r#"(module (memory 1)
+            (func (param i32) (result i32) (local i32)
+              (block (block (br_table 0 1 (local.tee 1 (i32.load8_u offset=9 (local.get 0))))))
+              (local.get 1)))"#);
+        assert!(
             code.contains(&Op::BrTableLoad8U {
+                dst: 1,
                 addr: 0,
                 offset: 9,
                 len: 1
@@ -2824,7 +2869,8 @@ mod tests {
         assert!(
             !code
                 .iter()
-                .any(|op| matches!(op, Op::I32Load8U(..) | Op::BrTable { .. }))
+                .any(|op| matches!(op, Op::I32Load8U(..) | Op::BrTable { .. })),
+            "{code:?}"
         );
     }
 
