@@ -182,6 +182,17 @@ const MODULE: &str = r#"
       (then (drop (call $framed (i32.sub (local.get 0) (i32.const 1))))))
     (global.set $sp (i32.add (local.get $fp) (i32.const 32)))
     (i32.add (local.get $fp) (i32.load offset=8 (local.get $fp))))
+;; a framed function returning a local after its epilogue (one op on the interpreter):
+  ;; n + (n - 1) + ... + 0, each term kept in the callee's frame
+  (func $framed_sum (export "framed_sum") (param i32) (result i32)
+    (local $fp i32) (local $r i32)
+    (global.set $sp (local.tee $fp (i32.sub (global.get $sp) (i32.const 48))))
+    (i32.store offset=4 (local.get $fp) (local.get 0))
+    (if (i32.gt_s (local.get 0) (i32.const 0))
+      (then (local.set $r (call $framed_sum (i32.sub (local.get 0) (i32.const 1))))))
+    (local.set $r (i32.add (local.get $r) (i32.load offset=4 (local.get $fp))))
+    (global.set $sp (i32.add (local.get $fp) (i32.const 48)))
+    (local.get $r))
   ;; the same shapes across two globals (not a prologue) and with a label in between
   (func (export "not_prologue") (param i32) (result i32)
     (local $x i32)
@@ -639,6 +650,10 @@ fn stack_pointer_prologues_and_epilogues_move_the_global() {
         assert_eq!(sp(store), 4096);
         assert_eq!(i32_of(store, inst, "framed", &[5]), 4064 + 5);
         assert_eq!(sp(store), 4096);
+        for n in [0, 1, 7, 50] {
+            assert_eq!(i32_of(store, inst, "framed_sum", &[n]), n * (n + 1) / 2);
+            assert_eq!(sp(store), 4096, "{n}");
+        }
         // Wrapping below zero: 4096 - 32 * 200 wraps; the store then traps.
         assert_eq!(
             trap_of(store, inst, "framed", &[200]),

@@ -164,7 +164,8 @@ unsafe fn execute<T>(
     //   store owns; branch targets are indices inside that code (the translator patches
     //   every one, fused branches included), and every function ends with a return op.
     //   A joined pair (`join_pairs`) steps `pc` over its second half, which is still in
-    //   the code and never the function's last op (no return op is joined).
+    //   the code; when that half is a return, the joined op returns instead, so the
+    //   function still ends with a return op that is never stepped past.
     //   `ByteCompareLoop` steps over its three ops the same way, and hands
     //   `byte_compare_loop` five slots of this frame (the translator's registers) and
     //   memory 0's cached base and length.
@@ -931,6 +932,24 @@ unsafe fn execute<T>(
                     w!(d1, u64::from(load!(u32, a1, o1)));
                     w!(d2, u64::from(load!(u32, a2, o2)));
                     pc = pc.add(1);
+                }
+                // A joined return does both halves and returns (its second half is the
+                // function's `Return1`, never executed).
+                Op::I32AddThenReturn1 { d, a, b, src } => {
+                    i32bin!(d, a, b, |x, y| x.wrapping_add(y));
+                    *fp = r!(src);
+                    do_return!();
+                }
+                Op::GlobalSetAddImmThenReturn1 {
+                    global,
+                    src,
+                    ret,
+                    imm,
+                } => {
+                    let cell = (*ctx.globals.add(global as usize)).as_ptr();
+                    (*cell)[0] = u64::from((r!(src) as u32).wrapping_add(imm as u32));
+                    *fp = r!(ret);
+                    do_return!();
                 }
                 Op::I32LoadThenBrIfEqz {
                     d,

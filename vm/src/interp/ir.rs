@@ -284,6 +284,21 @@ pub(crate) enum Op {
         a2: u16,
         o2: u16,
     },
+    /// `I32Add(d, a, b)` then `Return1 { src }` (a function returning a sum).
+    I32AddThenReturn1 {
+        d: u16,
+        a: u16,
+        b: u16,
+        src: u16,
+    },
+    /// `GlobalSetAddImm { global, src, imm }` then `Return1 { src: ret }` (the
+    /// stack-pointer epilogue of a function returning one value).
+    GlobalSetAddImmThenReturn1 {
+        global: u16,
+        src: u16,
+        ret: u16,
+        imm: i32,
+    },
     /// `I32AddImm(d, a, imm)` then `Br { target }` (a loop's step and back edge).
     I32AddImmThenBr {
         d: u16,

@@ -506,6 +506,20 @@ fn join(a: &Op, b: &Op) -> Option<Op> {
                 target,
             }
         }
+        (Op::I32Add(d, a1, a2), Op::Return1 { src }) => Op::I32AddThenReturn1 {
+            d: r(d)?,
+            a: r(a1)?,
+            b: r(a2)?,
+            src: r(src)?,
+        },
+        (Op::GlobalSetAddImm { global, src, imm }, Op::Return1 { src: ret }) => {
+            Op::GlobalSetAddImmThenReturn1 {
+                global: r(global)?,
+                src: r(src)?,
+                ret: r(ret)?,
+                imm,
+            }
+        }
         (Op::I32AddImm(d, a, i), Op::Br { target }) => Op::I32AddImmThenBr {
             d: r(d)?,
             a: r(a)?,
@@ -2373,10 +2387,15 @@ mod tests {
             )),
             1
         );
+        // The one add left is the first function's sum of the loads, joined with its
+        // return.
         assert_eq!(
             count(&code, |op| matches!(
                 op,
-                Op::I32AddImm(..) | Op::I32Add(..) | Op::I32ShlImm(..)
+                Op::I32AddImm(..)
+                    | Op::I32Add(..)
+                    | Op::I32ShlImm(..)
+                    | Op::I32AddThenReturn1 { .. }
             )),
             1
         );
@@ -2709,8 +2728,29 @@ mod tests {
                 (local.set 2 (i32.add (local.get 2) (i32.load8_u (local.get 0))))
                 (local.set 0 (i32.add (local.get 0) (i32.const 1)))
                 (br_if 0 (local.tee 1 (i32.add (local.get 1) (i32.const -1)))))
-              (local.get 2)))"#);
+              (local.get 2))
+            (func (param i32 i32) (result i32)
+              (i32.add (local.get 0) (local.get 1)))
+            (global $sp (mut i32) (i32.const 4096))
+            (func (param i32) (result i32) (local i32)
+              (global.set $sp (local.tee 1 (i32.sub (global.get $sp) (i32.const 16))))
+              (global.set $sp (i32.add (local.get 1) (i32.const 16)))
+              (local.get 0)))"#);
         let has = |pred: &dyn Fn(&Op) -> bool| assert!(code.iter().any(pred), "{code:?}");
+        has(&|op| {
+            matches!(
+                op,
+                Op::I32AddThenReturn1 { a: 0, b: 1, d, src } if d == src
+            )
+        });
+        has(&|op| {
+            *op == Op::GlobalSetAddImmThenReturn1 {
+                global: 0,
+                src: 1,
+                ret: 0,
+                imm: 16,
+            }
+        });
         has(&|op| {
             *op == Op::I32LoadPair {
                 d1: 1,
