@@ -182,6 +182,25 @@ const MODULE: &str = r#"
       (then (drop (call $framed (i32.sub (local.get 0) (i32.const 1))))))
     (global.set $sp (i32.add (local.get $fp) (i32.const 32)))
     (i32.add (local.get $fp) (i32.load offset=8 (local.get $fp))))
+;; a sieve's marking loop: bytes at 300 + j set to 1 and the i32 step stored at 2000 +
+  ;; j + 2, for j = start, start + step, ... while j <= limit (unsigned); returns the sum of
+  ;; the bytes at 300 .. 300 + limit and the last i32 stored.
+  (func (export "stride_marks") (param $j i32) (param $step i32) (param $limit i32)
+    (result i32)
+    (local $k i32) (local $sum i32)
+    (loop $mark
+      (i32.store8 (i32.add (local.get $j) (i32.const 300)) (i32.const 1))
+      (i32.store offset=2 (i32.add (local.get $j) (i32.const 2000)) (local.get $step))
+      (br_if $mark (i32.le_u (local.tee $j (i32.add (local.get $j) (local.get $step)))
+                             (local.get $limit))))
+    (loop $add
+      (local.set $sum (i32.add (local.get $sum)
+        (i32.load8_u offset=300 (local.get $k))))
+      (br_if $add (i32.le_u (local.tee $k (i32.add (local.get $k) (i32.const 1)))
+                            (local.get $limit))))
+    (i32.add (i32.mul (local.get $sum) (i32.const 1000))
+             (i32.load offset=2 (i32.sub (i32.add (local.get $j) (i32.const 2000))
+                                         (local.get $step)))))
 ;; a framed function returning a local after its epilogue (one op on the interpreter):
   ;; n + (n - 1) + ... + 0, each term kept in the callee's frame
   (func $framed_sum (export "framed_sum") (param i32) (result i32)
@@ -671,6 +690,25 @@ fn stack_pointer_prologues_and_epilogues_move_the_global() {
 
 #[test]
 fn joined_pairs_run_both_halves_in_order() {
+    run(|store, inst| {
+        // A sieve's marking loop (each case on a fresh instance: the marks stay). Marks
+        // at 0, 3, .. 30 (11 bytes); the last i32 stored is the step.
+        assert_eq!(i32_of(store, inst, "stride_marks", &[0, 3, 30]), 11_003);
+    });
+    run(|store, inst| {
+        // A start above the bound still marks once (the test is at the bottom).
+        assert_eq!(i32_of(store, inst, "stride_marks", &[5, 7, 5]), 1_007);
+    });
+    run(|store, inst| {
+        // 300 + j wraps to a small in-bounds address: that byte is written (and not
+        // counted), then j + step wraps to 1 <= 2 (unsigned) and 1 is marked.
+        assert_eq!(i32_of(store, inst, "stride_marks", &[-300, 301, 2]), 1_301);
+        // The byte store traps past the end of memory.
+        assert_eq!(
+            trap_of(store, inst, "stride_marks", &[65_536 - 300, 1, -1]),
+            TrapCode::MemoryOutOfBounds
+        );
+    });
     run(|store, inst| {
         // `*(*(p + 4) + 8)`; memory 100.. holds 0 and 7 as i32s.
         assert_eq!(i32_of(store, inst, "load_chain", &[96]), le(8, 4) as i32);

@@ -933,6 +933,29 @@ unsafe fn execute<T>(
                     w!(d2, u64::from(load!(u32, a2, o2)));
                     pc = pc.add(1);
                 }
+                Op::I32AddImmThenStore8Imm {
+                    d,
+                    a,
+                    imm,
+                    offset,
+                    value,
+                } => {
+                    i32imm!(d, a, imm, |x, y| x.wrapping_add(y));
+                    store_mem!(u8, d, offset, value);
+                    pc = pc.add(1);
+                }
+                Op::I32AddThenBrI32LeU {
+                    d,
+                    a,
+                    b,
+                    x,
+                    y,
+                    target,
+                } => {
+                    i32bin!(d, a, b, |p, q| p.wrapping_add(q));
+                    pc = pc.add(1);
+                    br_cmp32!(x, y, target, |p, q| p <= q);
+                }
                 // A joined return does both halves and returns (its second half is the
                 // function's `Return1`, never executed).
                 Op::I32AddThenReturn1 { d, a, b, src } => {

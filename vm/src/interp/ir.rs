@@ -284,6 +284,25 @@ pub(crate) enum Op {
         a2: u16,
         o2: u16,
     },
+    /// `I32AddImm(d, a, imm)` then `Store8Imm(d, value, offset)`: a byte constant stored
+    /// at the address just computed (`p[i] = 1`).
+    I32AddImmThenStore8Imm {
+        d: u16,
+        a: u16,
+        imm: i32,
+        offset: u32,
+        value: u8,
+    },
+    /// `I32Add(d, a, b)` then `BrI32LeU(x, y, target)`: a loop's stride and its bound
+    /// (`for (j = ..; j <= n; j += i)`).
+    I32AddThenBrI32LeU {
+        d: u16,
+        a: u16,
+        b: u16,
+        x: u16,
+        y: u16,
+        target: u32,
+    },
     /// `I32Add(d, a, b)` then `Return1 { src }` (a function returning a sum).
     I32AddThenReturn1 {
         d: u16,

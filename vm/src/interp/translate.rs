@@ -370,14 +370,13 @@ fn target_mut(op: &mut Op) -> Option<&mut u32> {
         | I32AddImmThenBr { target: t, .. }
         | I32AddImmThenAddImmBrNez { target: t, .. }
         | ByteCompareLoop { exit: t, .. }
-        | I32LoadThenBrIfEqz { target: t, .. } => Some(t),
+        | I32LoadThenBrIfEqz { target: t, .. }
+        | I32AddThenBrI32LeU { target: t, .. } => Some(t),
         _ => None,
     }
 }
 
-/// Joins adjacent pairs of the commonest ops into one op each (`CopyPair`,
-/// `I32AddImmPair`, `I32LoadPair`, `I32AddImmThenBr`, `I32AddImmThenAddImmBrNez`,
-/// `I32LoadThenBrIfEqz`): one
+/// Joins adjacent pairs of the commonest ops into one op each (the list is `join`): one
 /// dispatch instead of two. The joined op replaces the first of the pair and does both
 /// halves in order, so it is exact whatever the registers; it then steps over the
 /// second, which stays in place (never executed), so no index moves and no target
@@ -506,6 +505,23 @@ fn join(a: &Op, b: &Op) -> Option<Op> {
                 target,
             }
         }
+        (Op::I32AddImm(d, a, imm), Op::Store8Imm(addr, value, offset)) if addr == d => {
+            Op::I32AddImmThenStore8Imm {
+                d: r(d)?,
+                a: r(a)?,
+                imm,
+                offset,
+                value: value as u8,
+            }
+        }
+        (Op::I32Add(d, a, b), Op::BrI32LeU(x, y, target)) => Op::I32AddThenBrI32LeU {
+            d: r(d)?,
+            a: r(a)?,
+            b: r(b)?,
+            x: r(x)?,
+            y: r(y)?,
+            target,
+        },
         (Op::I32Add(d, a1, a2), Op::Return1 { src }) => Op::I32AddThenReturn1 {
             d: r(d)?,
             a: r(a1)?,
@@ -2731,6 +2747,12 @@ mod tests {
               (local.get 2))
             (func (param i32 i32) (result i32)
               (i32.add (local.get 0) (local.get 1)))
+            (func (param i32 i32 i32)
+              (loop
+                (i32.store8 (i32.add (local.get 0) (i32.const 300)) (i32.const 1))
+                (i32.store offset=2 (i32.add (local.get 0) (i32.const 600)) (local.get 1))
+                (br_if 0 (i32.le_u (local.tee 0 (i32.add (local.get 0) (local.get 1)))
+                                   (local.get 2)))))
             (global $sp (mut i32) (i32.const 4096))
             (func (param i32) (result i32) (local i32)
               (global.set $sp (local.tee 1 (i32.sub (global.get $sp) (i32.const 16))))
@@ -2741,6 +2763,31 @@ mod tests {
             matches!(
                 op,
                 Op::I32AddThenReturn1 { a: 0, b: 1, d, src } if d == src
+            )
+        });
+        has(&|op| {
+            matches!(
+                op,
+                Op::I32AddImmThenStore8Imm {
+                    a: 0,
+                    imm: 300,
+                    offset: 0,
+                    value: 1,
+                    ..
+                }
+            )
+        });
+        has(&|op| {
+            matches!(
+                op,
+                Op::I32AddThenBrI32LeU {
+                    d: 0,
+                    a: 0,
+                    b: 1,
+                    x: 0,
+                    y: 2,
+                    ..
+                }
             )
         });
         has(&|op| {
