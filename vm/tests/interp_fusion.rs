@@ -297,6 +297,24 @@ const MODULE: &str = r#"
       (return (i32.add (local.get $op) (i32.const 20))))
       (return (i32.add (local.get $op) (i32.const 30))))
     (i32.sub (i32.const 100) (local.get $op)))
+  ;; a sum of products (matmul's inner loop): two f64 loads side by side, and an add of
+  ;; the add before it; at $p: a0, a1, b0, b1 = x, 0.25, 3, -2
+  (func (export "dot2") (param $p i32) (param $x i32) (result i64)
+    (local $sum f64)
+    (f64.store (local.get $p) (f64.convert_i32_s (local.get $x)))
+    (f64.store offset=8 (local.get $p) (f64.const 0.25))
+    (f64.store offset=16 (local.get $p) (f64.const 3))
+    (f64.store offset=24 (local.get $p) (f64.const -2))
+    (local.set $sum (f64.const 0.75))
+    (i64.reinterpret_f64
+      (f64.add (f64.mul (f64.load (local.get $p)) (f64.load offset=16 (local.get $p)))
+        (f64.add (f64.mul (f64.load offset=8 (local.get $p)) (f64.load offset=24 (local.get $p)))
+                 (local.get $sum)))))
+  ;; y = a0 + a1, then y + y: the second add reads the first's result on both sides
+  (func (export "double_sum") (param $p i32) (result i64)
+    (local $y f64)
+    (local.set $y (f64.add (f64.load (local.get $p)) (f64.load offset=8 (local.get $p))))
+    (i64.reinterpret_f64 (f64.add (local.get $y) (local.get $y))))
   (func (export "fresh_locals") (param i32) (result i32)
     (i32.add
       (i32.add (call $locals (local.get 0)) (call $locals (local.get 0)))
@@ -691,6 +709,23 @@ fn stack_pointer_prologues_and_epilogues_move_the_global() {
 #[test]
 fn joined_pairs_run_both_halves_in_order() {
     run(|store, inst| {
+        for x in [0, 7, -1_000_000] {
+            let want = (f64::from(x) * 3.0) + ((0.25 * -2.0) + 0.75);
+            assert_eq!(
+                i64_of(store, inst, "dot2", &[3000, x]),
+                want.to_bits() as i64
+            );
+            let twice = (f64::from(x) + 0.25) + (f64::from(x) + 0.25);
+            assert_eq!(
+                i64_of(store, inst, "double_sum", &[3000]),
+                twice.to_bits() as i64
+            );
+        }
+        // The second load of the pair traps (offset 8 past the end).
+        assert_eq!(
+            trap_of(store, inst, "double_sum", &[65_536 - 12]),
+            TrapCode::MemoryOutOfBounds
+        );
         // A sieve's marking loop (each case on a fresh instance: the marks stay). Marks
         // at 0, 3, .. 30 (11 bytes); the last i32 stored is the step.
         assert_eq!(i32_of(store, inst, "stride_marks", &[0, 3, 30]), 11_003);

@@ -933,6 +933,25 @@ unsafe fn execute<T>(
                     w!(d2, u64::from(load!(u32, a2, o2)));
                     pc = pc.add(1);
                 }
+                Op::I64LoadPair {
+                    d1,
+                    a1,
+                    o1,
+                    d2,
+                    a2,
+                    o2,
+                } => {
+                    w!(d1, load!(u64, a1, o1));
+                    w!(d2, load!(u64, a2, o2));
+                    pc = pc.add(1);
+                }
+                Op::F64AddThenAdd { d1, a1, b1, d2, a2 } => {
+                    let sum = f64::from_bits(r!(a1)) + f64::from_bits(r!(b1));
+                    w!(d1, sum.to_bits());
+                    // Read after the write: `a2` may be `d1`.
+                    w!(d2, (f64::from_bits(r!(a2)) + sum).to_bits());
+                    pc = pc.add(1);
+                }
                 Op::I32AddImmThenStore8Imm {
                     d,
                     a,

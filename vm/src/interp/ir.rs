@@ -303,6 +303,25 @@ pub(crate) enum Op {
         y: u16,
         target: u32,
     },
+    /// `I64Load(d1, a1, o1)` then `I64Load(d2, a2, o2)`, in that order (f64 operands too).
+    I64LoadPair {
+        d1: u16,
+        a1: u16,
+        o1: u16,
+        d2: u16,
+        a2: u16,
+        o2: u16,
+    },
+    /// `F64Add(d1, a1, b1)` then `F64Add(d2, a2, d1)`, in that order: the second adds
+    /// the first's sum, handed over in a register instead of through its slot (a sum of
+    /// products, whose chain of additions bounds the loop).
+    F64AddThenAdd {
+        d1: u16,
+        a1: u16,
+        b1: u16,
+        d2: u16,
+        a2: u16,
+    },
     /// `I32Add(d, a, b)` then `Return1 { src }` (a function returning a sum).
     I32AddThenReturn1 {
         d: u16,

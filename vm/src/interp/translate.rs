@@ -497,6 +497,21 @@ fn join(a: &Op, b: &Op) -> Option<Op> {
             a2: r(a2)?,
             o2: r(o2)?,
         },
+        (Op::I64Load(d1, a1, o1), Op::I64Load(d2, a2, o2)) => Op::I64LoadPair {
+            d1: r(d1)?,
+            a1: r(a1)?,
+            o1: r(o1)?,
+            d2: r(d2)?,
+            a2: r(a2)?,
+            o2: r(o2)?,
+        },
+        (Op::F64Add(d1, a1, b1), Op::F64Add(d2, a2, b2)) if b2 == d1 => Op::F64AddThenAdd {
+            d1: r(d1)?,
+            a1: r(a1)?,
+            b1: r(b1)?,
+            d2: r(d2)?,
+            a2: r(a2)?,
+        },
         (Op::I32Load(d, a, offset), Op::BrIfEqz { cond, target }) if cond == d => {
             Op::I32LoadThenBrIfEqz {
                 d: r(d)?,
@@ -2753,6 +2768,11 @@ mod tests {
                 (i32.store offset=2 (i32.add (local.get 0) (i32.const 600)) (local.get 1))
                 (br_if 0 (i32.le_u (local.tee 0 (i32.add (local.get 0) (local.get 1)))
                                    (local.get 2)))))
+            (func (param i32) (result f64) (local f64)
+              (local.set 1 (f64.const 0.5))
+              (f64.add (f64.mul (f64.load (local.get 0)) (f64.load offset=16 (local.get 0)))
+                (f64.add (f64.mul (f64.load offset=8 (local.get 0)) (f64.const 2))
+                         (local.get 1))))
             (global $sp (mut i32) (i32.const 4096))
             (func (param i32) (result i32) (local i32)
               (global.set $sp (local.tee 1 (i32.sub (global.get $sp) (i32.const 16))))
@@ -2790,6 +2810,19 @@ mod tests {
                 }
             )
         });
+        has(&|op| {
+            matches!(
+                op,
+                Op::I64LoadPair {
+                    a1: 0,
+                    o1: 0,
+                    a2: 0,
+                    o2: 16,
+                    ..
+                }
+            )
+        });
+        has(&|op| matches!(op, Op::F64AddThenAdd { b1: 1, .. }));
         has(&|op| {
             *op == Op::GlobalSetAddImmThenReturn1 {
                 global: 0,
