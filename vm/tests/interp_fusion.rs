@@ -315,6 +315,22 @@ const MODULE: &str = r#"
     (local $y f64)
     (local.set $y (f64.add (f64.load (local.get $p)) (f64.load offset=8 (local.get $p))))
     (i64.reinterpret_f64 (f64.add (local.get $y) (local.get $y))))
+  ;; zeros stored into locals: the first is no op on the interpreter (locals start at
+  ;; zero), the others must run (after a write, in a loop, into a parameter)
+  (func (export "zero_sets") (param $n i32) (result i32)
+    (local $x i32) (local $acc i32) (local $i i32)
+    (local.set $x (i32.const 0))
+    (local.set $x (i32.add (local.get $x) (local.get $n)))
+    (local.set $acc (i32.mul (local.get $x) (i32.const 100)))
+    (local.set $x (i32.const 0))
+    (loop $again
+      (local.set $acc (i32.add (local.get $acc) (i32.const 1)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $again (i32.lt_u (local.get $i) (i32.const 3)))
+      (local.set $i (i32.const 0)))
+    (local.set $n (i32.const 0))
+    (i32.add (i32.add (local.get $acc) (local.get $x))
+             (i32.add (local.get $i) (local.get $n))))
   (func (export "fresh_locals") (param i32) (result i32)
     (i32.add
       (i32.add (call $locals (local.get 0)) (call $locals (local.get 0)))
@@ -522,6 +538,10 @@ fn br_table_takes_each_entry_and_the_default() {
 #[test]
 fn declared_locals_start_at_zero_on_every_call() {
     run(|store, inst| {
+        // Twice each: the second call must not see the first's locals.
+        for n in [5, 5, -2, -2] {
+            assert_eq!(i32_of(store, inst, "zero_sets", &[n]), n * 100 + 3, "{n}");
+        }
         // Each local adds the previous one to itself: from zero, every callee returns x;
         // locals left over from the first call would make the second return more.
         for x in [7i32, -3, 0x1234_5678] {

@@ -89,6 +89,10 @@ struct Translator<'a> {
     local_type: Vec<ValType>,
     /// How many stack entries alias each local, and in all.
     local_refs: Vec<u32>,
+    /// Locals before this index are parameters; the others start at zero.
+    num_params: usize,
+    /// Whether any code translated so far writes each local.
+    local_written: Vec<bool>,
     alias_count: u32,
     results: &'a [ValType],
     num_local_slots: u32,
@@ -135,6 +139,8 @@ pub(crate) fn translate(cx: &Context<'_>, bytes: &[u8], def_index: u32) -> Resul
         stack: Vec::new(),
         blocks: Vec::new(),
         local_refs: vec![0; local_type.len()],
+        num_params: ty.params().len(),
+        local_written: vec![false; local_type.len()],
         alias_count: 0,
         results: ty.results(),
         local_slot,
@@ -1861,6 +1867,24 @@ impl<'a> Translator<'a> {
     fn local_set(&mut self, index: usize, tee: bool) {
         let slot = self.local_slot[index];
         let ty = self.local_type[index];
+        // Declared locals are zero on entry: a zero stored into one that no code before
+        // writes, outside every loop (so it runs once per call, before any write), is
+        // no op (clang's `i32.const 0; local.set` at the top of a function).
+        if index >= self.num_params
+            && !self.local_written[index]
+            && let Some(&Operand {
+                kind: Kind::Const(0),
+                ..
+            }) = self.stack.last()
+            && !self.blocks.iter().any(|b| b.kind == FrameKind::Loop)
+        {
+            self.pop();
+            if tee {
+                self.push(ty, Kind::Const(0));
+            }
+            return;
+        }
+        self.local_written[index] = true;
         // Fold into the op that computed the value when nothing else reads this local.
         if self.local_refs[index] == 0
             && let Some(i) = self.fusable_top()
@@ -2947,6 +2971,22 @@ mod tests {
                 .any(|op| matches!(op, Op::ByteCompareLoop { .. })),
             "{code:?}"
         );
+    }
+
+    #[test]
+    fn a_zero_stored_into_a_fresh_local_is_no_op() {
+        // Only the first zero goes: the second follows a write, the third is in a loop,
+        // the fourth is into a parameter.
+        let code = ops(r#"(module
+            (func (param i32) (result i32) (local i32 i32)
+              (local.set 1 (i32.const 0))
+              (local.set 1 (i32.add (local.get 1) (local.get 0)))
+              (local.set 1 (i32.const 0))
+              (loop (local.set 2 (i32.const 0)))
+              (local.set 0 (i32.const 0))
+              (i32.add (local.get 1) (local.get 2))))"#);
+        let zeros = count(&code, |op| matches!(op, Op::Const32 { value: 0, .. }));
+        assert_eq!(zeros, 3, "{code:?}");
     }
 
     #[test]
