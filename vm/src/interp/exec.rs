@@ -399,6 +399,20 @@ unsafe fn execute<T>(
                 }
             }};
         }
+        // `Return1`: the one result to slot 0, then return.
+        macro_rules! return1 {
+            ($src:expr) => {{
+                *fp = r!($src);
+                do_return!();
+            }};
+        }
+        // `global = src + imm` (i32): the stack-pointer epilogue.
+        macro_rules! global_set_add_imm {
+            ($global:expr, $src:expr, $imm:expr) => {{
+                let cell = (*ctx.globals.add($global as usize)).as_ptr();
+                (*cell)[0] = u64::from((r!($src) as u32).wrapping_add($imm as u32));
+            }};
+        }
         // The host address of a `$width`-byte access at Wasm address `$at` (a u32) plus
         // offset `$off`, after the bounds check.
         macro_rules! addr_at {
@@ -658,10 +672,7 @@ unsafe fn execute<T>(
                     }
                 }
                 Op::Return => do_return!(),
-                Op::Return1 { src } => {
-                    *fp = r!(src);
-                    do_return!();
-                }
+                Op::Return1 { src } => return1!(src),
                 Op::Call { func, base } => {
                     if ctx.native {
                         let f = *ctx.funcs.add((ctx.num_imported + func) as usize);
@@ -979,8 +990,7 @@ unsafe fn execute<T>(
                 // function's `Return1`, never executed).
                 Op::I32AddThenReturn1 { d, a, b, src } => {
                     i32bin!(d, a, b, |x, y| x.wrapping_add(y));
-                    *fp = r!(src);
-                    do_return!();
+                    return1!(src);
                 }
                 Op::GlobalSetAddImmThenReturn1 {
                     global,
@@ -988,10 +998,8 @@ unsafe fn execute<T>(
                     ret,
                     imm,
                 } => {
-                    let cell = (*ctx.globals.add(global as usize)).as_ptr();
-                    (*cell)[0] = u64::from((r!(src) as u32).wrapping_add(imm as u32));
-                    *fp = r!(ret);
-                    do_return!();
+                    global_set_add_imm!(global, src, imm);
+                    return1!(ret);
                 }
                 Op::I32LoadThenBrIfEqz {
                     d,
@@ -1056,8 +1064,7 @@ unsafe fn execute<T>(
                     (*cell)[0] = r!(src);
                 }
                 Op::GlobalSetAddImm { global, src, imm } => {
-                    let cell = (*ctx.globals.add(global as usize)).as_ptr();
-                    (*cell)[0] = u64::from((r!(src) as u32).wrapping_add(imm as u32));
+                    global_set_add_imm!(global, src, imm)
                 }
                 Op::GlobalAddImmTee { dst, global, imm } => {
                     let cell = (*ctx.globals.add(global as usize)).as_ptr();
