@@ -174,3 +174,105 @@ fn the_depth_limit_counts_frames_across_host_calls() {
     assert_eq!(err.as_trap().unwrap().code(), TrapCode::StackOverflow);
     assert_eq!(outer.call(&mut store, (2, 3)).unwrap(), 2003);
 }
+
+/// Calls whose single result a `local.set` takes: the interpreter returns it straight
+/// into the local (`Call`'s `dst`), and joins the argument copies before a call into it
+/// (`CopyThenCall`, `CopyPairThenCall`). Results set into a parameter that is also an
+/// argument, crossed argument copies, every return form (a constant, an early `return`,
+/// a computed value), an import, two results, a trap and deep recursion.
+const RESULTS: &str = r#"
+(module
+  (import "host" "twice" (func $twice (param i32) (result i32)))
+  (func $add (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+  (func $sub (param i32 i32) (result i32) (i32.sub (local.get 0) (local.get 1)))
+  (func $pair (param i32) (result i32 i32) (local.get 0) (i32.const 7))
+  (func $five (result i32) (i32.const 5))
+  (func $early (param i32) (result i32)
+    (if (local.get 0) (then (return (i32.const 9))))
+    (i32.const 4))
+  (func $wide (param i64) (result i64) (i64.mul (local.get 0) (i64.const 3)))
+  (func $trap (param i32) (result i32) (unreachable))
+  (func (export "chain") (param i32 i32) (result i32) (local i32 i64)
+    (local.set 0 (call $sub (local.get 1) (local.get 0)))
+    (local.set 2 (call $add (local.get 0) (i32.const 100)))
+    (local.set 1 (call $five))
+    (local.set 2 (i32.add (local.get 2) (call $early (local.get 1))))
+    (local.set 0 (call $early (i32.const 0)))
+    (local.set 3 (call $wide (i64.extend_i32_u (local.get 2))))
+    (local.set 1 (call $twice (local.get 1)))
+    (i32.add (i32.mul (local.get 0) (i32.const 1000000))
+      (i32.add (i32.mul (local.get 1) (i32.const 1000))
+        (i32.wrap_i64 (i64.sub (local.get 3) (i64.extend_i32_u (local.get 2)))))))
+  (func (export "swap") (param i32 i32) (result i32)
+    (local.set 1 (call $sub (local.get 1) (local.get 0)))
+    (local.set 0 (call $sub (local.get 1) (local.get 0)))
+    (i32.add (i32.mul (local.get 0) (i32.const 1000)) (local.get 1)))
+  (func (export "multi") (param i32) (result i32) (local i32)
+    (call $pair (local.get 0))
+    (local.set 1)
+    (local.set 0)
+    (i32.add (i32.mul (local.get 0) (i32.const 10)) (local.get 1)))
+  (func (export "kept") (param i32) (result i32) (local i32)
+    (local.set 1 (i32.const 50))
+    ;; the old value of local 1 is on the stack when the call's result is set into it
+    (i32.sub (local.get 1) (local.tee 1 (call $add (local.get 0) (local.get 1)))))
+  (func (export "trap") (param i32) (result i32)
+    (local.set 0 (call $trap (local.get 0)))
+    (local.get 0))
+  (func $depth (export "depth") (param i32) (result i32) (local i32)
+    (if (local.get 0)
+      (then
+        (local.set 1 (call $depth (i32.sub (local.get 0) (i32.const 1))))
+        (local.set 1 (i32.add (local.get 1) (i32.const 2)))))
+    (local.get 1)))
+"#;
+
+#[test]
+fn call_results_land_in_the_locals_they_are_set_to() {
+    let bytes = wat(RESULTS);
+    let mut engines = vec![interpreter()];
+    let compiler = Engine::new(Config::default().strategy(sandlite_vm::Strategy::Compiler));
+    if Module::new(&compiler, wat("(module)")).is_ok() {
+        engines.push(compiler);
+    }
+    for engine in engines {
+        let mut linker = Linker::new(&engine);
+        linker
+            .func_wrap(
+                "host",
+                "twice",
+                |_: Caller<'_, ()>, x: i32| -> Result<i32, Trap> { Ok(x.wrapping_mul(2)) },
+            )
+            .unwrap();
+        let module = Module::new(&engine, &bytes).expect("valid module");
+        let mut store = Store::new(&engine, ());
+        let inst = linker
+            .instantiate(&mut store, &module)
+            .expect("instantiate");
+        let f = |store: &mut Store<()>, name: &str| {
+            inst.get_typed_func::<(i32, i32), i32>(&*store, name)
+                .map(|f| f.call(store, (3, 10)).unwrap())
+        };
+        let one = |store: &mut Store<()>, name: &str, x: i32| {
+            let f = inst.get_typed_func::<i32, i32>(&*store, name).unwrap();
+            f.call(store, x)
+        };
+        // chain(3, 10): 7, 107, 5, 107 + 9, 4, 3 * 116, twice(5).
+        assert_eq!(
+            f(&mut store, "chain").unwrap(),
+            4_000_000 + 10_000 + 2 * 116
+        );
+        // swap(3, 10): b = 10 - 3 = 7, a = 7 - 3 = 4.
+        assert_eq!(f(&mut store, "swap").unwrap(), 4007);
+        assert_eq!(one(&mut store, "multi", 3).unwrap(), 37);
+        // 50 - (3 + 50)
+        assert_eq!(one(&mut store, "kept", 3).unwrap(), -3);
+        let trap = one(&mut store, "trap", 1).unwrap_err();
+        assert_eq!(trap.as_trap().map(Trap::code), Some(TrapCode::Unreachable));
+        // The store still runs after the trap, and results travel back through deep
+        // frames (past the frame array's first size).
+        for n in [0, 1, 2, 255, 256, 257, 3000] {
+            assert_eq!(one(&mut store, "depth", n).unwrap(), 2 * n, "depth {n}");
+        }
+    }
+}

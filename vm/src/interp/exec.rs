@@ -31,6 +31,9 @@ use std::sync::atomic::{AtomicU8, Ordering};
 pub(crate) struct Frame {
     /// The caller's call op (the loop steps past it on return).
     ret_pc: *const Op,
+    /// Where the callee's first result goes: its own slot 0 (the caller's call base),
+    /// or the caller's local a `local.set` of the call's result was folded into.
+    ret_dst: *mut u64,
     code: *const Op,
     fp: *mut u64,
     instance: u32,
@@ -316,7 +319,7 @@ unsafe fn execute<T>(
             }};
         }
         macro_rules! push_frame {
-            () => {{
+            ($ret_dst:expr) => {{
                 if frames_top >= frames_end {
                     // Full: at the depth limit, or the vector needs to grow.
                     let count = sync_frames!();
@@ -329,6 +332,7 @@ unsafe fn execute<T>(
                 }
                 frames_top.write(Frame {
                     ret_pc: pc,
+                    ret_dst: $ret_dst,
                     code,
                     fp,
                     instance: ctx.instance,
@@ -337,9 +341,10 @@ unsafe fn execute<T>(
                 frames_top = frames_top.add(1);
             }};
         }
-        // Calls store function `$func` with its frame at slot `$base` of this frame.
+        // Calls store function `$func` with its frame at slot `$base` of this frame; its
+        // first result goes to slot `$dst` (`$base` unless a `local.set` was folded in).
         macro_rules! call_store_func {
-            ($func:expr, $base:expr) => {{
+            ($func:expr, $base:expr, $dst:expr) => {{
                 match store.inner.funcs[$func as usize] {
                     FuncEntity::Wasm { instance, def, .. }
                         if if instance == ctx.instance {
@@ -348,7 +353,7 @@ unsafe fn execute<T>(
                             backend::is_interpreted(&store.inner, instance)
                         } =>
                     {
-                        push_frame!();
+                        push_frame!(fp.add($dst as usize));
                         if instance != ctx.instance {
                             ctx = Ctx::load(&store.inner, instance);
                         }
@@ -379,17 +384,41 @@ unsafe fn execute<T>(
                             );
                         }
                         ctx.refresh(&store.inner);
+                        if $dst != $base {
+                            w!($dst, r!($base));
+                        }
                     }
                 }
             }};
         }
+        // Calls defined function `$func` of this instance (frame at `$base`, first
+        // result to `$dst`), from the call op at `pc`.
+        macro_rules! call_defined {
+            ($func:expr, $base:expr, $dst:expr) => {{
+                if ctx.native {
+                    let f = *ctx.funcs.add((ctx.num_imported + $func) as usize);
+                    call_store_func!(f, $base, $dst);
+                } else {
+                    push_frame!(fp.add($dst as usize));
+                    enter!($func, fp.add($base as usize));
+                    check_interrupt!();
+                    continue;
+                }
+            }};
+        }
+        // Pops the caller's frame after writing `$first`, the first result, where the
+        // caller wants it (`Frame::ret_dst`); returns to the host from the entry frame,
+        // whose results stay in slots `0..`.
         macro_rules! do_return {
-            () => {{
+            ($first:expr) => {{
+                let first: u64 = $first;
                 if frames_top == frames_floor {
+                    *fp = first;
                     return Ok(());
                 }
                 frames_top = frames_top.sub(1);
                 let f = frames_top.read();
+                *f.ret_dst = first;
                 fp = f.fp;
                 pc = f.ret_pc;
                 code = f.code;
@@ -402,8 +431,7 @@ unsafe fn execute<T>(
         // `Return1`: the one result to slot 0, then return.
         macro_rules! return1 {
             ($src:expr) => {{
-                *fp = r!($src);
-                do_return!();
+                do_return!(r!($src));
             }};
         }
         // `global = src + imm` (i32): the stack-pointer epilogue.
@@ -671,22 +699,41 @@ unsafe fn execute<T>(
                         _ => pc = pc.add(i as usize),
                     }
                 }
-                Op::Return => do_return!(),
+                // Results are in slots `0..` (slot 0 rewritten in place unless the
+                // caller redirected a single result).
+                Op::Return => do_return!(*fp),
                 Op::Return1 { src } => return1!(src),
-                Op::Call { func, base } => {
-                    if ctx.native {
-                        let f = *ctx.funcs.add((ctx.num_imported + func) as usize);
-                        call_store_func!(f, base);
-                    } else {
-                        push_frame!();
-                        enter!(func, fp.add(base as usize));
-                        check_interrupt!();
-                        continue;
-                    }
+                Op::Call { func, base, dst } => call_defined!(func, base, dst),
+                // Joined with the argument copies before it: the copies, then the call
+                // from the `Call` op (still in the code), where the return lands.
+                Op::CopyThenCall {
+                    func,
+                    base,
+                    ret,
+                    dst,
+                    src,
+                } => {
+                    w!(dst, r!(src));
+                    pc = pc.add(1);
+                    call_defined!(func, base, ret);
+                }
+                Op::CopyPairThenCall {
+                    func,
+                    base,
+                    ret,
+                    s1,
+                    s2,
+                    k1,
+                    k2,
+                } => {
+                    w!(usize::from(base) + usize::from(k1), r!(s1));
+                    w!(usize::from(base) + usize::from(k2), r!(s2));
+                    pc = pc.add(2);
+                    call_defined!(func, base, ret);
                 }
                 Op::CallImport { func, base } => {
                     let f = *ctx.funcs.add(func as usize);
-                    call_store_func!(f, base);
+                    call_store_func!(f, base, base);
                 }
                 Op::CallIndirect {
                     type_index,
@@ -708,7 +755,7 @@ unsafe fn execute<T>(
                         trap!(TrapCode::IndirectCallTypeMismatch);
                     }
                     let f = funcref.index;
-                    call_store_func!(f, base);
+                    call_store_func!(f, base, base);
                 }
 
                 Op::BrI32Eq(a, b, t) => br_cmp32!(a, b, t, |x, y| x == y),

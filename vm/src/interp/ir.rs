@@ -140,9 +140,13 @@ pub(crate) enum Op {
         src: Reg,
     },
     /// Calls function `func` of this module's *defined* functions, frame at `base`.
+    /// The callee's first result lands in `dst`: `base` (where the results are), or
+    /// the local a `local.set` of a single one-slot result was folded into (the return
+    /// writes it there, saving the caller a `Copy`).
     Call {
         func: u32,
         base: Reg,
+        dst: Reg,
     },
     /// Calls imported function `func` (index in the function index space).
     CallImport {
@@ -257,6 +261,26 @@ pub(crate) enum Op {
     I32Load16SAdd(Reg, u16, u16, u32),
 
     // ---- joined pairs: two adjacent ops as one (`translate::join_pairs`) ----
+    /// `Copy { dst, src }` then `Call { func, base, dst: ret }` (an argument taken from a
+    /// local); the `Call` stays in the code as the frame's return point.
+    CopyThenCall {
+        func: u32,
+        base: u16,
+        ret: u16,
+        dst: u16,
+        src: u16,
+    },
+    /// `Copy { dst: base + k1, src: s1 }`, `Copy { dst: base + k2, src: s2 }`, then
+    /// `Call { func, base, dst: ret }`; the second copy and the `Call` stay in the code.
+    CopyPairThenCall {
+        func: u32,
+        base: u16,
+        ret: u16,
+        s1: u16,
+        s2: u16,
+        k1: u8,
+        k2: u8,
+    },
     /// `Copy { dst: d1, src: s1 }` then `Copy { dst: d2, src: s2 }`, in that order.
     CopyPair {
         d1: u16,
@@ -1088,6 +1112,9 @@ impl Op {
         use Op::*;
         match self {
             Copy { dst, .. } | Const32 { dst, .. } | Const64 { dst, .. } => Some(dst),
+            // Only a call the translator marked as having one one-slot result
+            // (`last_result`) reaches here.
+            Call { dst, .. } => Some(dst),
             GlobalGet { dst, .. } | MemorySize { dst } | RefFunc { dst, .. } => Some(dst),
             TableGet { dst, .. } | TableSize { dst, .. } | MemoryGrow { dst, .. } => Some(dst),
             MemorySizeN { dst, .. } | MemoryGrowN { dst, .. } => Some(dst),

@@ -421,6 +421,15 @@ fn join_pairs(code: &mut [Op], branches: &[u32]) {
             i += 4;
             continue;
         }
+        if let Op::Copy { .. } = code[i]
+            && i + 2 < n
+            && let Some(op) = copy_pair_then_call(&code[i..i + 3])
+            && !is_target[i + 1..i + 3].contains(&true)
+        {
+            code[i] = op;
+            i += 3;
+            continue;
+        }
         if let Some(pair) = join(&code[i], &code[i + 1])
             && !is_target[i + 1]
         {
@@ -440,6 +449,29 @@ fn join_pairs(code: &mut [Op], branches: &[u32]) {
             code[k as usize] = op;
         }
     }
+}
+
+/// Two `Copy`s into a call's argument slots, then the `Call`, as one op.
+fn copy_pair_then_call(ops: &[Op]) -> Option<Op> {
+    let &[
+        Op::Copy { dst: d1, src: s1 },
+        Op::Copy { dst: d2, src: s2 },
+        Op::Call { func, base, dst },
+    ] = ops
+    else {
+        return None;
+    };
+    let r = |x: u32| u16::try_from(x).ok();
+    let k = |d: u32| u8::try_from(d.checked_sub(base)?).ok();
+    Some(Op::CopyPairThenCall {
+        func,
+        base: r(base)?,
+        ret: r(dst)?,
+        s1: r(s1)?,
+        s2: r(s2)?,
+        k1: k(d1)?,
+        k2: k(d2)?,
+    })
 }
 
 /// `ops` as one `ByteCompareLoop` if they are a byte-compare loop starting at `at`:
@@ -481,6 +513,20 @@ fn join(a: &Op, b: &Op) -> Option<Op> {
     let r = |x: u32| u16::try_from(x).ok();
     let imm = |x: i32| i16::try_from(x).ok();
     Some(match (*a, *b) {
+        (
+            Op::Copy { dst: d, src },
+            Op::Call {
+                func,
+                base,
+                dst: ret,
+            },
+        ) => Op::CopyThenCall {
+            func,
+            base: r(base)?,
+            ret: r(ret)?,
+            dst: r(d)?,
+            src: r(src)?,
+        },
         (Op::Copy { dst: d1, src: s1 }, Op::Copy { dst: d2, src: s2 }) => Op::CopyPair {
             d1: r(d1)?,
             s1: r(s1)?,
@@ -1308,13 +1354,22 @@ impl<'a> Translator<'a> {
                 let base = self.call_args(ty.params().len());
                 if f < m.num_imported_funcs {
                     self.emit(Op::CallImport { func: f, base });
+                    self.call_results(ty.results());
                 } else {
-                    self.emit(Op::Call {
+                    let call = self.emit(Op::Call {
                         func: f - m.num_imported_funcs,
                         base,
+                        dst: base,
                     });
+                    self.call_results(ty.results());
+                    // One one-slot result: a `local.set` of it may fold into the call,
+                    // which then returns it straight into the local.
+                    if let [t] = ty.results()
+                        && t.slots() == 1
+                    {
+                        self.last_result = Some(call as usize);
+                    }
                 }
-                self.call_results(ty.results());
             }
             O::CallIndirect { type_index, table } => {
                 let ty = &self.module.types[type_index as usize];
@@ -2748,6 +2803,47 @@ mod tests {
                 Return,
             ]
         );
+    }
+
+    #[test]
+    fn calls_return_into_locals_and_take_their_argument_copies() {
+        let code = ops(r#"(module
+            (func $f (param i32 i32) (result i32) (i32.sub (local.get 0) (local.get 1)))
+            (func $g (param i32) (result i32) (local.get 0))
+            (func $two (param i32) (result i32 i32) (local.get 0) (local.get 0))
+            (func (param i32 i32) (result i32) (local i32)
+              (local.set 2 (call $f (local.get 1) (local.get 0)))
+              (local.set 0 (call $g (local.get 2)))
+              (local.set 1 (call $g (i32.const 7)))
+              (call $two (local.get 0))
+              (local.set 1)
+              (local.set 0)
+              (i32.add (local.get 0) (local.get 1))))"#);
+        let has = |pred: &dyn Fn(&Op) -> bool| assert!(code.iter().any(pred), "{code:?}");
+        // Both argument copies (crossed) and the call, the result into local 2.
+        has(&|op| {
+            matches!(
+                op,
+                Op::CopyPairThenCall {
+                    func: 0,
+                    ret: 2,
+                    s1: 1,
+                    s2: 0,
+                    k1: 0,
+                    k2: 1,
+                    ..
+                }
+            )
+        });
+        // One copy and the call, the result into the parameter it read.
+        has(
+            &|op| matches!(op, Op::CopyThenCall { func: 1, ret: 0, src: 2, dst, base } if dst == base),
+        );
+        // A constant argument: no copy to join, the result still into the local.
+        has(&|op| matches!(op, Op::Call { func: 1, dst: 1, base } if *base > 2));
+        // Two results: not redirected, taken from the call's slots by copies.
+        has(&|op| matches!(op, Op::Call { func: 2, dst, base } if dst == base));
+        has(&|op| matches!(op, Op::CopyPair { d1: 1, d2: 0, .. }));
     }
 
     #[test]
