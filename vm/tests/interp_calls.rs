@@ -269,6 +269,8 @@ fn call_results_land_in_the_locals_they_are_set_to() {
         assert_eq!(one(&mut store, "kept", 3).unwrap(), -3);
         let trap = one(&mut store, "trap", 1).unwrap_err();
         assert_eq!(trap.as_trap().map(Trap::code), Some(TrapCode::Unreachable));
+        // Named from the code it ran (the loop keeps no function index).
+        assert_eq!(trap.as_trap().and_then(Trap::function), Some("trap"));
         // The store still runs after the trap, and results travel back through deep
         // frames (past the frame array's first size).
         for n in [0, 1, 2, 255, 256, 257, 3000] {

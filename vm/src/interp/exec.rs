@@ -37,7 +37,6 @@ pub(crate) struct Frame {
     code: *const Op,
     fp: *mut u64,
     instance: u32,
-    def: u32,
 }
 
 /// How many host→Wasm calls may nest (each uses some native stack).
@@ -141,9 +140,32 @@ pub(crate) fn run<T>(
     result
 }
 
-fn name_of<T>(store: &Store<T>, instance: u32, def: u32) -> String {
+/// The constant-pool entry whose two words start at `at`.
+///
+/// # Safety
+/// `at` and the op after it must be inside one function's code.
+unsafe fn pool_entry(at: *const Op) -> u128 {
+    // SAFETY: the caller's promise; the translator points every pool reader at the
+    // first of its entry's two `PoolWord`s (`translate::append_pool`).
+    let (lo, hi) = unsafe { (*at, *at.add(1)) };
+    match (lo, hi) {
+        (Op::PoolWord(lo), Op::PoolWord(hi)) => u128::from(lo) | (u128::from(hi) << 64),
+        _ => {
+            debug_assert!(false, "a pool reader points at {lo:?} {hi:?}");
+            0
+        }
+    }
+}
+
+/// The name of the function of `instance` whose code starts at `code` (for a trap's
+/// message: the loop keeps only the code pointer of the running function).
+fn name_of<T>(store: &Store<T>, instance: u32, code: *const Op) -> String {
     let module = &store.inner.instances[instance as usize].module;
-    module.func_name(module.inner.info.num_imported_funcs + def)
+    let funcs = module.inner.code.interpreted().unwrap_or_default();
+    match funcs.iter().position(|f| f.code.as_ptr() == code) {
+        Some(def) => module.func_name(module.inner.info.num_imported_funcs + def as u32),
+        None => "?".to_owned(),
+    }
 }
 
 /// Runs defined function `def` of `instance` with its frame at value-stack slot `base`.
@@ -208,7 +230,6 @@ unsafe fn execute<T>(
         let max_memory = store.inner.limits.max_memory_bytes;
         let max_table = store.inner.limits.max_table_elements;
         let mut ctx = Ctx::load(&store.inner, instance);
-        let mut cur_def = def;
         // The frames of this call live in `store.inner.frames` from index `floor` up. They
         // are pushed and popped through `frames_top` (the first free entry) without
         // touching the `Vec`: its length stays `floor` and the entries above are written
@@ -244,12 +265,14 @@ unsafe fn execute<T>(
         }
         load_frames!(floor);
         let mut fp = stack_ptr.add(base);
-        let mut code: *const Op;
+        // The running function's code (before the first entry, the entered function's, so
+        // that a trap on entry names it).
+        let mut code: *const Op = (*ctx.code.add(def as usize)).code.as_ptr();
         let mut pc: *const Op;
 
         macro_rules! trap {
             ($code:expr) => {
-                return Err(Trap::new($code).with_function(|| name_of(store, ctx.instance, cur_def)))
+                return Err(Trap::new($code).with_function(|| name_of(store, ctx.instance, code)))
             };
         }
         macro_rules! r {
@@ -315,7 +338,6 @@ unsafe fn execute<T>(
                 fp = new_fp;
                 code = callee.code.as_ptr();
                 pc = code;
-                cur_def = $def;
             }};
         }
         macro_rules! push_frame {
@@ -336,7 +358,6 @@ unsafe fn execute<T>(
                     code,
                     fp,
                     instance: ctx.instance,
-                    def: cur_def,
                 });
                 frames_top = frames_top.add(1);
             }};
@@ -379,9 +400,7 @@ unsafe fn execute<T>(
                         store.inner.stack_top = saved_top;
                         load_frames!(count);
                         if let Err(t) = result {
-                            return Err(
-                                t.with_function(|| name_of(store, caller_instance, cur_def))
-                            );
+                            return Err(t.with_function(|| name_of(store, caller_instance, code)));
                         }
                         ctx.refresh(&store.inner);
                         if $dst != $base {
@@ -422,7 +441,6 @@ unsafe fn execute<T>(
                 fp = f.fp;
                 pc = f.ret_pc;
                 code = f.code;
-                cur_def = f.def;
                 if f.instance != ctx.instance {
                     ctx = Ctx::load(&store.inner, f.instance);
                 }
@@ -647,10 +665,10 @@ unsafe fn execute<T>(
                 (index, &*ctx.memory_entities.add(index))
             }};
         }
-        // Entry `$i` of the current function's constant pool.
+        // The constant-pool entry at code position `$at` (after the function's last op).
         macro_rules! pool {
-            ($i:expr) => {
-                (*ctx.code.add(cur_def as usize)).consts[$i as usize]
+            ($at:expr) => {
+                pool_entry(code.add($at as usize))
             };
         }
 
@@ -663,7 +681,8 @@ unsafe fn execute<T>(
             // the fields it uses, and the dispatch reads just the tag (a copy made LLVM
             // load every field shape of every arm before the jump; docs/interpreter.md).
             match *pc {
-                Op::Unreachable => trap!(TrapCode::Unreachable),
+                // Pool words follow the last op (a return) and are never reached.
+                Op::Unreachable | Op::PoolWord(_) => trap!(TrapCode::Unreachable),
                 Op::Br { target } => jump!(target),
                 Op::BrIfNez { cond, target } => {
                     if r!(cond) as u32 != 0 {

@@ -135,6 +135,10 @@ pub(crate) enum Op {
     },
     /// Results are already in slots `0..`.
     Return,
+    /// Half of a constant-pool entry (`v128.const` values, shuffle masks; low half
+    /// first), never executed: the pool follows the function's last op, so an op finds
+    /// its entry from the code pointer alone.
+    PoolWord(u64),
     /// Copies one slot to slot 0 and returns.
     Return1 {
         src: Reg,
@@ -792,7 +796,7 @@ pub(crate) enum Op {
     I64TruncSatF64U(Reg, Reg),
 
     // ---- vectors: a v128 register is two slots, low half first ----
-    /// `dst = consts[index]`, from the function's constant pool.
+    /// `dst` = the constant-pool entry at code position `index` (two `PoolWord`s).
     V128Const {
         dst: Reg,
         index: u32,
@@ -896,8 +900,8 @@ pub(crate) enum Op {
         value: Reg,
         lane: u8,
     },
-    /// Operands at `lhs` and `lhs + 2`; the 16 lane indices are `consts[mask]`, one byte
-    /// each, lane 0 in the low byte.
+    /// Operands at `lhs` and `lhs + 2`; the 16 lane indices are the constant-pool entry
+    /// at code position `mask`, one byte each, lane 0 in the low byte.
     I8x16Shuffle {
         dst: Reg,
         lhs: Reg,

@@ -38,8 +38,6 @@ pub(crate) struct CompiledFunc {
     pub param_slots: u32,
     /// Slots of declared (non-parameter) locals, zeroed on entry.
     pub local_slots: u32,
-    /// Immediates too wide for an op (`v128.const` values, shuffle masks), by index.
-    pub consts: Box<[u128]>,
 }
 
 /// Slots after the parameters that entering a function zeroes with four plain stores
@@ -184,13 +182,38 @@ pub(crate) fn translate(cx: &Context<'_>, bytes: &[u8], def_index: u32) -> Resul
         return Err(Error::malformed(r.pos(), "section size mismatch"));
     }
     join_pairs(&mut t.code, &t.branches);
+    append_pool(&mut t.code, &t.consts).ok_or_else(|| t.too_large())?;
     Ok(CompiledFunc {
         code: t.code.into_boxed_slice(),
         frame_size: t.max_slot.max(param_slots + ENTRY_ZEROED),
         param_slots,
         local_slots: t.num_local_slots - param_slots,
-        consts: t.consts.into_boxed_slice(),
     })
+}
+
+/// Appends the constant pool after the function's last op (two `PoolWord`s per entry)
+/// and points the ops that read it at their entry's position. The interpreter then
+/// finds an entry from the code pointer alone, with no per-function state to keep
+/// across calls. `None` if the positions overflow.
+fn append_pool(code: &mut Vec<Op>, consts: &[u128]) -> Option<()> {
+    if consts.is_empty() {
+        return Some(());
+    }
+    let start = u32::try_from(code.len()).ok()?;
+    u32::try_from(consts.len())
+        .ok()?
+        .checked_mul(2)?
+        .checked_add(start)?;
+    for op in code.iter_mut() {
+        if let Op::V128Const { index, .. } | Op::I8x16Shuffle { mask: index, .. } = op {
+            *index = start + 2 * *index;
+        }
+    }
+    for &c in consts {
+        code.push(Op::PoolWord(c as u64));
+        code.push(Op::PoolWord((c >> 64) as u64));
+    }
+    Some(())
 }
 
 /// Inverse of a fused compare-and-branch (for "branch if false").
@@ -2803,6 +2826,61 @@ mod tests {
                 Return,
             ]
         );
+    }
+
+    #[test]
+    fn the_constant_pool_follows_the_last_op() {
+        let f = |text: &str| {
+            let buf = wast::parser::ParseBuffer::new(text).expect("lex");
+            let mut module = wast::parser::parse::<wast::Wat<'_>>(&buf).expect("parse");
+            let bytes = module.encode().expect("encode");
+            let engine = Engine::new(Config::default().strategy(Strategy::Interpreter));
+            let module = Module::new(&engine, bytes).expect("valid");
+            module.inner.code.interpreted().expect("interpreted")[0]
+                .code
+                .to_vec()
+        };
+        let code = f(r#"(module (func (param v128) (result v128)
+            (i8x16.shuffle 1 0 3 2 5 4 7 6 9 8 11 10 13 12 15 14
+              (v128.const i64x2 7 9) (local.get 0))
+            (v128.const i64x2 7 9)
+            (i64x2.add)))"#);
+        // Two distinct entries (the repeated constant is shared), four words at the end,
+        // after the return.
+        let n = code.len();
+        let words: Vec<u64> = code[n - 4..]
+            .iter()
+            .map(|op| match *op {
+                Op::PoolWord(w) => w,
+                _ => panic!("{code:?}"),
+            })
+            .collect();
+        assert!(
+            matches!(code[n - 5], Op::Return | Op::Return1 { .. }),
+            "{code:?}"
+        );
+        let entry = |at: u32| {
+            let at = at as usize;
+            assert!(at == n - 4 || at == n - 2, "{at} in {code:?}");
+            u128::from(words[at - (n - 4)]) | (u128::from(words[at - (n - 4) + 1]) << 64)
+        };
+        let consts: Vec<u128> = code
+            .iter()
+            .filter_map(|op| match *op {
+                Op::V128Const { index, .. } => Some(entry(index)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(consts, [7 | (9 << 64), 7 | (9 << 64)]);
+        let mask = code.iter().find_map(|op| match *op {
+            Op::I8x16Shuffle { mask, .. } => Some(entry(mask)),
+            _ => None,
+        });
+        let lanes = [1u8, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14];
+        assert_eq!(mask, Some(u128::from_le_bytes(lanes)));
+        // No constants, no pool.
+        let plain = f("(module (func (result i32) (i32.const 1)))");
+        assert!(!plain.iter().any(|op| matches!(op, Op::PoolWord(_))));
     }
 
     #[test]
