@@ -187,7 +187,9 @@ unsafe fn execute<T>(
     //   second slot too), so register accesses stay inside the allocation.
     // - `pc` points into the current function's code, which a module kept alive by the
     //   store owns; branch targets are indices inside that code (the translator patches
-    //   every one, fused branches included), and every function ends with a return op.
+    //   every one, fused branches included), and every function's last op is a return
+    //   (only its constant pool follows: `PoolWord`s, never executed, which
+    //   `V128Const` and `I8x16Shuffle` name by code position, two words inside it).
     //   A joined pair (`join_pairs`) steps `pc` over its second half, which is still in
     //   the code; when that half is a return, the joined op returns instead, so the
     //   function still ends with a return op that is never stepped past.
@@ -211,6 +213,9 @@ unsafe fn execute<T>(
     //   up through `ctx.memories` (indices the validator checked against the module's
     //   memories) and `ctx.memory_entities` (re-read whenever the store's memory vector
     //   may have changed: host calls and `memory.grow`), and bounds-checked the same way.
+    // - a frame's `ret_dst` points at a slot of the caller's frame (its call base, or
+    //   a local below it), which stays inside the value stack while the callee runs;
+    //   joined calls write `base + k` only where the copies they replace wrote.
     // - frames: `frames_top` stays within `frames_floor..=frames_end`, and `frames_end`
     //   is at most the vector's capacity, so a push writes inside its allocation; every
     //   entry from `frames_floor` up to `frames_top` was written by a push (`Frame` is
