@@ -56,6 +56,18 @@ const MODULE: &str = r#"
       (br_if 0 (i32.and (local.get 0) (i32.const 1)))
       (local.set $r (i32.add (local.get $r) (i32.const 100))))
     (local.get $r))
+  ;; the same tests on bytes at `x + C` (the add wraps before the offset)
+  (func (export "load_add_branch") (param i32) (result i32)
+    (local $r i32)
+    (if (i32.load8_u offset=2 (i32.add (local.get 0) (i32.const 3)))
+      (then (local.set $r (i32.const 1))))
+    (block
+      (br_if 0 (i32.load8_u offset=1 (i32.add (local.get 0) (i32.const -1))))
+      (local.set $r (i32.add (local.get $r) (i32.const 2))))
+    (block
+      (br_if 0 (i32.eqz (i32.load8_u (i32.add (local.get 0) (i32.const 100)))))
+      (local.set $r (i32.add (local.get $r) (i32.const 4))))
+    (local.get $r))
   (func (export "load_branch") (param i32) (result i32)
     (local $r i32)
     (if (i32.load8_u (local.get 0)) (then (local.set $r (i32.const 1))))
@@ -484,6 +496,31 @@ fn branches_on_masked_bits_and_loaded_values() {
         assert_eq!(i32_of(store, inst, "load_branch", &[20]), 2);
         assert_eq!(
             trap_of(store, inst, "load_branch", &[65536]),
+            TrapCode::MemoryOutOfBounds
+        );
+        // The bytes the data segments wrote: 0..16, the 7 at 104 and 200..204.
+        let mem = |at: u32| match at {
+            104 => 7,
+            200..204 => [0, 1, 2, 5][at as usize - 200],
+            _ => byte(at),
+        };
+        for x in (1..24).chain(96..110) {
+            let want = i32::from(mem(x + 5) != 0)
+                + if mem(x) == 0 { 2 } else { 0 }
+                + if mem(x + 100) != 0 { 4 } else { 0 };
+            assert_eq!(
+                i32_of(store, inst, "load_add_branch", &[x as i32]),
+                want,
+                "{x}"
+            );
+        }
+        // `0 + -1` wraps to 0xffff_ffff before the offset 1 is added: out of bounds.
+        assert_eq!(
+            trap_of(store, inst, "load_add_branch", &[0]),
+            TrapCode::MemoryOutOfBounds
+        );
+        assert_eq!(
+            trap_of(store, inst, "load_add_branch", &[65536 - 5]),
             TrapCode::MemoryOutOfBounds
         );
     });

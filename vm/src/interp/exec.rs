@@ -878,6 +878,16 @@ unsafe fn execute<T>(
                         jump!(t);
                     }
                 }
+                Op::BrI32Load8UAddImmNez(a, c, o, t) => {
+                    if load_at!(u8, plus_imm!(a, c), o) != 0 {
+                        jump!(t);
+                    }
+                }
+                Op::BrI32Load8UAddImmEqz(a, c, o, t) => {
+                    if load_at!(u8, plus_imm!(a, c), o) == 0 {
+                        jump!(t);
+                    }
+                }
                 Op::BrI32Load8UNe(da, db, addrs, t) => {
                     let x = load!(u8, addrs & 0xffff, 0);
                     w!(da, u64::from(x));

@@ -222,6 +222,11 @@ pub(crate) enum Op {
     BrI32Load8UNez(Reg, u32, u32),
     /// Branch when that byte is zero.
     BrI32Load8UEqz(Reg, u32, u32),
+    /// Branch when the byte at `(a + imm) + offset` is nonzero (an `i32.load8_u` of an
+    /// `i32.add` with a constant feeding `br_if`/`if`; the add wraps before the offset).
+    BrI32Load8UAddImmNez(u16, i32, u32, u32),
+    /// Branch when that byte is zero.
+    BrI32Load8UAddImmEqz(u16, i32, u32, u32),
     /// Two `i32.load8_u` (offset 0) and a branch when their bytes differ, as the three
     /// ops did in order (the loop of a byte-wise `memcmp`): `dst_a = mem[addr_a]`, then
     /// `dst_b = mem[addr_b]`, then branch if the two differ. `(dst_a, dst_b, addr_a |

@@ -268,6 +268,8 @@ fn negate_branch(op: Op) -> Op {
         BrI32LoadEqz(a, o, t) => BrI32LoadNez(a, o, t),
         BrI32Load8UNez(a, o, t) => BrI32Load8UEqz(a, o, t),
         BrI32Load8UEqz(a, o, t) => BrI32Load8UNez(a, o, t),
+        BrI32Load8UAddImmNez(a, c, o, t) => BrI32Load8UAddImmEqz(a, c, o, t),
+        BrI32Load8UAddImmEqz(a, c, o, t) => BrI32Load8UAddImmNez(a, c, o, t),
         BrI32Load8UNe(a, b, o, t) => BrI32Load8UEq(a, b, o, t),
         BrI32Load8UEq(a, b, o, t) => BrI32Load8UNe(a, b, o, t),
         I32AddImmBrNez(r, c, t) => I32AddImmBrEqz(r, c, t),
@@ -327,6 +329,7 @@ fn fuse_compare(op: Op) -> Option<Op> {
         I32AndImm(_, a, c) => BrI32AndImmNez(a, c, 0),
         I32Load(_, a, o) => BrI32LoadNez(a, o, 0),
         I32Load8U(_, a, o) => BrI32Load8UNez(a, o, 0),
+        I32Load8UAddImm(_, a, c, o) => BrI32Load8UAddImmNez(a, c, o, 0),
         _ => return None,
     })
 }
@@ -392,6 +395,8 @@ fn target_mut(op: &mut Op) -> Option<&mut u32> {
         | BrI32LoadEqz(.., t)
         | BrI32Load8UNez(.., t)
         | BrI32Load8UEqz(.., t)
+        | BrI32Load8UAddImmNez(.., t)
+        | BrI32Load8UAddImmEqz(.., t)
         | BrI32Load8UNe(.., t)
         | BrI32Load8UEq(.., t)
         | I32AddImmBrNez(.., t)
@@ -2825,6 +2830,29 @@ mod tests {
                 I32AddImmBrNez(2, -1, 3),
                 Return,
             ]
+        );
+    }
+
+    #[test]
+    fn bytes_loaded_at_an_added_constant_feed_branches() {
+        let code = ops(r#"(module (memory 1)
+            (func (param i32) (result i32)
+              (block (br_if 0 (i32.load8_u offset=2 (i32.add (local.get 0) (i32.const 3))))
+                (return (i32.const 1)))
+              (block (br_if 0 (i32.eqz (i32.load8_u (i32.add (local.get 0) (i32.const -4)))))
+                (return (i32.const 2)))
+              (if (i32.load8_u offset=7 (i32.add (local.get 0) (i32.const 5)))
+                (then (return (i32.const 3))))
+              (i32.const 4)))"#);
+        let has = |pred: &dyn Fn(&Op) -> bool| assert!(code.iter().any(pred), "{code:?}");
+        has(&|op| matches!(op, Op::BrI32Load8UAddImmNez(0, 3, 2, _)));
+        has(&|op| matches!(op, Op::BrI32Load8UAddImmEqz(0, -4, 0, _)));
+        // `if` branches around its `then` when the byte is zero.
+        has(&|op| matches!(op, Op::BrI32Load8UAddImmEqz(0, 5, 7, _)));
+        assert_eq!(
+            count(&code, |op| matches!(op, Op::I32Load8UAddImm(..))),
+            0,
+            "{code:?}"
         );
     }
 
