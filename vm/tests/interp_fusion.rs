@@ -56,6 +56,23 @@ const MODULE: &str = r#"
       (br_if 0 (i32.and (local.get 0) (i32.const 1)))
       (local.set $r (i32.add (local.get $r) (i32.const 100))))
     (local.get $r))
+  ;; `select` as one op: from locals, temporaries and constants, into the local one of
+  ;; them came from, of each one-slot type; a v128 select keeps the two-op form
+  (func (export "selects") (param i32 i32 i32) (result i64)
+    (local $wide i64) (local $f f64) (local $v v128)
+    (local.set 0 (select (local.get 0) (local.get 1) (local.get 2)))
+    (local.set $wide (select (i64.extend_i32_u (local.get 1)) (i64.const -5)
+      (i32.and (local.get 2) (i32.const 2))))
+    (local.set $f (select (f64.const 0.5) (f64.convert_i32_s (local.get 0))
+      (i32.eqz (local.get 2))))
+    (local.set $v (select (i32x4.splat (local.get 0)) (i32x4.splat (local.get 1))
+      (local.get 2)))
+    (i64.add
+      (i64.add (i64.mul (i64.extend_i32_s (local.get 0)) (i64.const 1000))
+               (local.get $wide))
+      (i64.add (i64.trunc_f64_s (f64.mul (local.get $f) (f64.const 4)))
+               (i64.mul (i64.extend_i32_s (i32x4.extract_lane 3 (local.get $v)))
+                        (i64.const 1000000)))))
   ;; the same tests on bytes at `x + C` (the add wraps before the offset)
   (func (export "load_add_branch") (param i32) (result i32)
     (local $r i32)
@@ -523,6 +540,24 @@ fn branches_on_masked_bits_and_loaded_values() {
             trap_of(store, inst, "load_add_branch", &[65536 - 5]),
             TrapCode::MemoryOutOfBounds
         );
+    });
+}
+
+#[test]
+fn selects_take_either_value() {
+    run(|store, inst| {
+        for (a, b, c) in [(3, 7, 1), (3, 7, 0), (-2, 9, 2), (-2, 9, 4), (5, 5, -1)] {
+            let x = if c != 0 { a } else { b };
+            let wide = if c & 2 != 0 { i64::from(b as u32) } else { -5 };
+            let f = if c == 0 { 0.5 } else { f64::from(x) };
+            let lane = if c != 0 { x } else { b };
+            let want = i64::from(x) * 1000 + wide + (f * 4.0) as i64 + i64::from(lane) * 1_000_000;
+            let got = match call(store, inst, "selects", &[a, b, c]).unwrap() {
+                Val::I64(v) => v,
+                v => panic!("{v:?}"),
+            };
+            assert_eq!(got, want, "{a} {b} {c}");
+        }
     });
 }
 

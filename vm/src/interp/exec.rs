@@ -1121,6 +1121,9 @@ unsafe fn execute<T>(
                     w!(dst, lo);
                     w!(dst + 1, hi);
                 }
+                Op::Select { dst, a, b, cond } => {
+                    w!(dst, if r!(cond) as u32 != 0 { r!(a) } else { r!(b) });
+                }
                 Op::CopyIfEqz { dst, src, cond } => {
                     if r!(cond) as u32 == 0 {
                         w!(dst, r!(src));

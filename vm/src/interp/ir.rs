@@ -421,6 +421,13 @@ pub(crate) enum Op {
         dst: Reg,
         src: Reg,
     },
+    /// `select`: `dst = if cond != 0 { a } else { b }` (i32 `cond`; one-slot values).
+    Select {
+        dst: Reg,
+        a: u16,
+        b: u16,
+        cond: u16,
+    },
     /// `if cond == 0 { dst = src }`: the second half of `select`.
     CopyIfEqz {
         dst: Reg,
@@ -1127,7 +1134,7 @@ impl Op {
             GlobalGet { dst, .. } | MemorySize { dst } | RefFunc { dst, .. } => Some(dst),
             TableGet { dst, .. } | TableSize { dst, .. } | MemoryGrow { dst, .. } => Some(dst),
             MemorySizeN { dst, .. } | MemoryGrowN { dst, .. } => Some(dst),
-            I32AddShl { dst, .. } => Some(dst),
+            I32AddShl { dst, .. } | Select { dst, .. } => Some(dst),
             I32LoadAddImm(d, ..)
             | I64LoadAddImm(d, ..)
             | I32Load8UAddImm(d, ..)

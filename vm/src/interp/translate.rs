@@ -1929,6 +1929,25 @@ impl<'a> Translator<'a> {
         let b = self.pop();
         let a = self.pop();
         let b_reg = self.reg(b);
+        // One op reading both values where they are (a local need not be copied first),
+        // whose result a `local.set` may fold into.
+        let r = |x: Reg| u16::try_from(x).ok();
+        let a_reg = match a.kind {
+            Kind::Local(l) => Some(l),
+            Kind::Temp => Some(a.slot),
+            Kind::Const(_) => None,
+        };
+        if a.ty != ValType::V128
+            && let Some(((a_reg, b_reg), cond)) = a_reg.and_then(r).zip(r(b_reg)).zip(r(cond))
+        {
+            self.emit_result(a.ty, |dst| Op::Select {
+                dst,
+                a: a_reg,
+                b: b_reg,
+                cond,
+            });
+            return;
+        }
         let dst = a.slot;
         self.move_to(a, dst);
         if a.ty == ValType::V128 {
@@ -2854,6 +2873,55 @@ mod tests {
             0,
             "{code:?}"
         );
+    }
+
+    #[test]
+    fn selects_read_their_values_in_place() {
+        let code = ops(r#"(module
+            (func (param i32 i32 i32) (result i32)
+              (local.set 0 (select (local.get 0) (local.get 1) (local.get 2)))
+              (local.set 1 (select (i32.add (local.get 0) (local.get 1)) (local.get 0)
+                (local.get 2)))
+              (select (i32.const 7) (local.get 1) (local.get 0)))
+            (func (param v128 v128 i32) (result v128)
+              (select (local.get 0) (local.get 1) (local.get 2))))"#);
+        let has = |pred: &dyn Fn(&Op) -> bool| assert!(code.iter().any(pred), "{code:?}");
+        // From two locals into the first: no copy before, none after.
+        has(&|op| {
+            matches!(
+                op,
+                Op::Select {
+                    dst: 0,
+                    a: 0,
+                    b: 1,
+                    cond: 2
+                }
+            )
+        });
+        // A temporary and a local, folded into local 1.
+        has(&|op| {
+            matches!(
+                op,
+                Op::Select {
+                    dst: 1,
+                    b: 0,
+                    cond: 2,
+                    ..
+                }
+            )
+        });
+        // A constant first value keeps the two-op form, as does a v128 select.
+        has(&|op| {
+            matches!(
+                op,
+                Op::CopyIfEqz {
+                    src: 1,
+                    cond: 0,
+                    ..
+                }
+            )
+        });
+        has(&|op| matches!(op, Op::CopyIfEqz2 { .. }));
     }
 
     #[test]
