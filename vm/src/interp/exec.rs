@@ -1122,7 +1122,11 @@ unsafe fn execute<T>(
                     w!(dst + 1, hi);
                 }
                 Op::Select { dst, a, b, cond } => {
-                    w!(dst, if r!(cond) as u32 != 0 { r!(a) } else { r!(b) });
+                    // No branch on the condition (a sort's comparisons are data, and a
+                    // branch on them mispredicts): LLVM picks the register index with a
+                    // `setcc` and copies that slot.
+                    let (x, y) = (r!(a), r!(b));
+                    w!(dst, if r!(cond) as u32 != 0 { x } else { y });
                 }
                 Op::CopyIfEqz { dst, src, cond } => {
                     if r!(cond) as u32 == 0 {
