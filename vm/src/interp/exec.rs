@@ -1128,10 +1128,10 @@ unsafe fn execute<T>(
                     let (x, y) = (r!(a), r!(b));
                     w!(dst, if r!(cond) as u32 != 0 { x } else { y });
                 }
+                // Without a branch on the condition, as `Select`.
                 Op::CopyIfEqz { dst, src, cond } => {
-                    if r!(cond) as u32 == 0 {
-                        w!(dst, r!(src));
-                    }
+                    let (keep, new) = (r!(dst), r!(src));
+                    w!(dst, if r!(cond) as u32 == 0 { new } else { keep });
                 }
                 Op::CopyIfEqz2 { dst, src, cond } => {
                     if r!(cond) as u32 == 0 {
