@@ -73,6 +73,11 @@ const MODULE: &str = r#"
       (i64.add (i64.trunc_f64_s (f64.mul (local.get $f) (f64.const 4)))
                (i64.mul (i64.extend_i32_s (i32x4.extract_lane 3 (local.get $v)))
                         (i64.const 1000000)))))
+  ;; `i64.and` of a zero-extended i32 and a constant (sign-extended to 64 bits)
+  (func (export "masked_extend") (param i32) (result i64)
+    (i64.add
+      (i64.mul (i64.and (i64.extend_i32_u (local.get 0)) (i64.const -16)) (i64.const 3))
+      (i64.and (i64.const 0x7fff_ff0f) (i64.extend_i32_u (local.get 0)))))
   ;; the same tests on bytes at `x + C` (the add wraps before the offset)
   (func (export "load_add_branch") (param i32) (result i32)
     (local $r i32)
@@ -557,6 +562,20 @@ fn selects_take_either_value() {
                 v => panic!("{v:?}"),
             };
             assert_eq!(got, want, "{a} {b} {c}");
+        }
+    });
+}
+
+#[test]
+fn masks_of_zero_extended_values_keep_the_high_half_zero() {
+    run(|store, inst| {
+        for x in [0u32, 1, 0x1f, 0x8000_0000, 0xffff_ffff, 0x1234_5678] {
+            let want = ((u64::from(x) & !15) * 3 + (u64::from(x) & 0x7fff_ff0f)) as i64;
+            let got = match call(store, inst, "masked_extend", &[x as i32]).unwrap() {
+                Val::I64(v) => v,
+                v => panic!("{v:?}"),
+            };
+            assert_eq!(got, want, "{x:#x}");
         }
     });
 }

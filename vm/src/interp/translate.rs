@@ -2483,6 +2483,19 @@ impl<'a> Translator<'a> {
         if let Some((f, const_on_left, c)) = with_imm {
             let (a, b) = (self.pop(), self.pop());
             let other = if const_on_left { a } else { b };
+            // `i64.and (i64.extend_i32_u x) C` is `x & C` in 32 bits, zero-extended,
+            // which every i32 op writes: one op instead of two.
+            if n == N::I64And
+                && other.kind == Kind::Temp
+                && let Some(i) = self.last_result
+                && i + 1 == self.code.len()
+                && let Op::I64ExtendI32U(t, x) = self.code[i]
+                && t == other.slot
+            {
+                self.code.pop();
+                self.emit_result(result_ty, |dst| Op::I32AndImm(dst, x, c));
+                return;
+            }
             let src = self.reg(other);
             self.emit_result(result_ty, |dst| f(dst, src, c));
             return;
@@ -2922,6 +2935,22 @@ mod tests {
             )
         });
         has(&|op| matches!(op, Op::CopyIfEqz2 { .. }));
+    }
+
+    #[test]
+    fn masks_of_zero_extended_values_are_32_bit_ands() {
+        let code = ops(r#"(module (func (param i32) (result i64)
+            (i64.and (i64.extend_i32_u (local.get 0)) (i64.const -16))))"#);
+        assert!(code.contains(&Op::I32AndImm(1, 0, -16)), "{code:?}");
+        assert_eq!(count(&code, |op| matches!(op, Op::I64ExtendI32U(..))), 0);
+        // A mask wider than 32 bits is still exact: the high half of the extension is 0.
+        let code = ops(r#"(module (func (param i32) (result i64)
+            (i64.and (i64.const 0x7fffffff) (i64.extend_i32_u (local.get 0)))))"#);
+        assert!(
+            code.iter()
+                .any(|op| matches!(op, Op::I32AndImm(_, 0, 0x7fff_ffff))),
+            "{code:?}"
+        );
     }
 
     #[test]
