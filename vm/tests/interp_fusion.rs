@@ -557,11 +557,11 @@ fn selects_take_either_value() {
             let f = if c == 0 { 0.5 } else { f64::from(x) };
             let lane = if c != 0 { x } else { b };
             let want = i64::from(x) * 1000 + wide + (f * 4.0) as i64 + i64::from(lane) * 1_000_000;
-            let got = match call(store, inst, "selects", &[a, b, c]).unwrap() {
-                Val::I64(v) => v,
-                v => panic!("{v:?}"),
-            };
-            assert_eq!(got, want, "{a} {b} {c}");
+            assert_eq!(
+                i64_of(store, inst, "selects", &[a, b, c]),
+                want,
+                "{a} {b} {c}"
+            );
         }
     });
 }
@@ -571,11 +571,11 @@ fn masks_of_zero_extended_values_keep_the_high_half_zero() {
     run(|store, inst| {
         for x in [0u32, 1, 0x1f, 0x8000_0000, 0xffff_ffff, 0x1234_5678] {
             let want = ((u64::from(x) & !15) * 3 + (u64::from(x) & 0x7fff_ff0f)) as i64;
-            let got = match call(store, inst, "masked_extend", &[x as i32]).unwrap() {
-                Val::I64(v) => v,
-                v => panic!("{v:?}"),
-            };
-            assert_eq!(got, want, "{x:#x}");
+            assert_eq!(
+                i64_of(store, inst, "masked_extend", &[x as i32]),
+                want,
+                "{x:#x}"
+            );
         }
     });
 }
