@@ -73,6 +73,15 @@ const MODULE: &str = r#"
       (i64.add (i64.trunc_f64_s (f64.mul (local.get $f) (f64.const 4)))
                (i64.mul (i64.extend_i32_s (i32x4.extract_lane 3 (local.get $v)))
                         (i64.const 1000000)))))
+  ;; a counter stepped by `step` until it equals `end` (`i != n` loops), summing it;
+  ;; the step and the test are one joined op
+  (func (export "step_until") (param $i i32) (param $end i32) (result i32)
+    (local $sum i32)
+    (loop
+      (local.set $sum (i32.add (local.get $sum) (local.get $i)))
+      (br_if 0 (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const -3)))
+                       (local.get $end))))
+    (local.get $sum))
   ;; `i64.and` of a zero-extended i32 and a constant (sign-extended to 64 bits)
   (func (export "masked_extend") (param i32) (result i64)
     (i64.add
@@ -561,6 +570,29 @@ fn selects_take_either_value() {
                 i64_of(store, inst, "selects", &[a, b, c]),
                 want,
                 "{a} {b} {c}"
+            );
+        }
+    });
+}
+
+#[test]
+fn counters_stepped_to_a_bound_stop_there() {
+    run(|store, inst| {
+        // Down by 3 from `i` until `end`, wrapping through zero.
+        for (i, end) in [(30, 0), (3, 0), (4, -5), (1, -2), (-7, -16)] {
+            let mut want = 0i32;
+            let mut x = i;
+            loop {
+                want = want.wrapping_add(x);
+                x = x.wrapping_sub(3);
+                if x == end {
+                    break;
+                }
+            }
+            assert_eq!(
+                i32_of(store, inst, "step_until", &[i, end]),
+                want,
+                "{i} {end}"
             );
         }
     });

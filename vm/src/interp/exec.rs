@@ -1067,6 +1067,18 @@ unsafe fn execute<T>(
                     pc = pc.add(1);
                     br_cmp32!(x, y, target, |p, q| p <= q);
                 }
+                Op::I32AddImmThenBrI32Ne {
+                    d,
+                    a,
+                    imm,
+                    x,
+                    y,
+                    target,
+                } => {
+                    i32imm!(d, a, i32::from(imm), |p, q| p.wrapping_add(q));
+                    pc = pc.add(1);
+                    br_cmp32!(x, y, target, |p, q| p != q);
+                }
                 // A joined return does both halves and returns (its second half is the
                 // function's `Return1`, never executed).
                 Op::I32AddThenReturn1 { d, a, b, src } => {

@@ -327,6 +327,16 @@ pub(crate) enum Op {
         value: u8,
     },
     /// `I32Add(d, a, b)` then `BrI32LeU(x, y, target)`: a loop's stride and its bound
+    /// `I32AddImm(d, a, imm)` then `BrI32Ne(x, y, target)` (a counter stepped and
+    /// compared with its bound: `for (i = 0; i != n; i++)`, as clang rotates loops).
+    I32AddImmThenBrI32Ne {
+        d: u16,
+        a: u16,
+        imm: i16,
+        x: u16,
+        y: u16,
+        target: u32,
+    },
     /// (`for (j = ..; j <= n; j += i)`).
     I32AddThenBrI32LeU {
         d: u16,

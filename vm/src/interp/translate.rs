@@ -405,7 +405,8 @@ fn target_mut(op: &mut Op) -> Option<&mut u32> {
         | I32AddImmThenAddImmBrNez { target: t, .. }
         | ByteCompareLoop { exit: t, .. }
         | I32LoadThenBrIfEqz { target: t, .. }
-        | I32AddThenBrI32LeU { target: t, .. } => Some(t),
+        | I32AddThenBrI32LeU { target: t, .. }
+        | I32AddImmThenBrI32Ne { target: t, .. } => Some(t),
         _ => None,
     }
 }
@@ -609,6 +610,14 @@ fn join(a: &Op, b: &Op) -> Option<Op> {
                 value: value as u8,
             }
         }
+        (Op::I32AddImm(d, a, i), Op::BrI32Ne(x, y, target)) => Op::I32AddImmThenBrI32Ne {
+            d: r(d)?,
+            a: r(a)?,
+            imm: imm(i)?,
+            x: r(x)?,
+            y: r(y)?,
+            target,
+        },
         (Op::I32Add(d, a, b), Op::BrI32LeU(x, y, target)) => Op::I32AddThenBrI32LeU {
             d: r(d)?,
             a: r(a)?,
@@ -2949,6 +2958,30 @@ mod tests {
         assert!(
             code.iter()
                 .any(|op| matches!(op, Op::I32AndImm(_, 0, 0x7fff_ffff))),
+            "{code:?}"
+        );
+    }
+
+    #[test]
+    fn a_step_and_its_bound_test_are_joined() {
+        let code = ops(r#"(module (func (param i32 i32) (result i32) (local i32)
+            (loop
+              (local.set 2 (i32.add (local.get 2) (local.get 0)))
+              (br_if 0 (i32.ne (local.tee 0 (i32.add (local.get 0) (i32.const 1)))
+                               (local.get 1))))
+            (local.get 2)))"#);
+        assert!(
+            code.iter().any(|op| matches!(
+                op,
+                Op::I32AddImmThenBrI32Ne {
+                    d: 0,
+                    a: 0,
+                    imm: 1,
+                    x: 0,
+                    y: 1,
+                    target: 0
+                }
+            )),
             "{code:?}"
         );
     }
