@@ -480,6 +480,11 @@ fn join_pairs(code: &mut [Op], branches: &[u32]) {
     }
 }
 
+/// `r` as a 16-bit field of a fused or joined op, if it fits.
+fn narrow(r: Reg) -> Option<u16> {
+    u16::try_from(r).ok()
+}
+
 /// Two `Copy`s into a call's argument slots, then the `Call`, as one op.
 fn copy_pair_then_call(ops: &[Op]) -> Option<Op> {
     let &[
@@ -490,7 +495,7 @@ fn copy_pair_then_call(ops: &[Op]) -> Option<Op> {
     else {
         return None;
     };
-    let r = |x: u32| u16::try_from(x).ok();
+    let r = narrow;
     let k = |d: u32| u8::try_from(d.checked_sub(base)?).ok();
     Some(Op::CopyPairThenCall {
         func,
@@ -516,12 +521,12 @@ fn byte_compare_loop(ops: &[Op], at: u32) -> Option<Op> {
     else {
         return None;
     };
-    let dst_b = u16::try_from(dst_b).ok()?;
+    let dst_b = narrow(dst_b)?;
     let (a, b) = ((addrs & 0xffff) as u16, (addrs >> 16) as u16);
     // Each step is `r += 1` in place, one on `a` and one on `b`, in either order.
     let (ra, rb) = (u32::from(a), u32::from(b));
     let steps_both = s1 == s1_src && s2 == s2_src && ((s1, s2) == (ra, rb) || (s1, s2) == (rb, ra));
-    let n = u16::try_from(n).ok()?;
+    let n = narrow(n)?;
     let regs = [dst_a, dst_b, a, b, n];
     let distinct = (0..5).all(|i| (i + 1..5).all(|j| regs[i] != regs[j]));
     (back == at && steps_both && distinct).then_some(Op::ByteCompareLoop {
@@ -539,7 +544,7 @@ fn byte_compare_loop(ops: &[Op], at: u32) -> Option<Op> {
 #[inline]
 fn join(a: &Op, b: &Op) -> Option<Op> {
     // Registers and offsets in 16 bits, immediates in 16 signed bits.
-    let r = |x: u32| u16::try_from(x).ok();
+    let r = narrow;
     let imm = |x: i32| i16::try_from(x).ok();
     Some(match (*a, *b) {
         (
@@ -1061,7 +1066,6 @@ impl<'a> Translator<'a> {
         if da != ra || db != rb || da == db {
             return None;
         }
-        let narrow = |r: Reg| u16::try_from(r).ok();
         let (da, xa, xb) = (narrow(da)?, narrow(xa)?, narrow(xb)?);
         let addrs = u32::from(xa) | u32::from(xb) << 16;
         self.code.truncate(n - 2);
@@ -1221,7 +1225,7 @@ impl<'a> Translator<'a> {
         let Op::I32Load8U(dst, addr, offset) = self.code[i] else {
             return None;
         };
-        Some((u16::try_from(dst).ok()?, u16::try_from(addr).ok()?, offset))
+        Some((narrow(dst)?, narrow(addr)?, offset))
     }
 
     fn block_start(&mut self, kind: FrameKind, ty: BlockType) {
@@ -1872,7 +1876,6 @@ impl<'a> Translator<'a> {
             L::I32S16 => (Op::I32Load16SAddImm, Op::I32Load16SAdd),
             _ => return false,
         };
-        let narrow = |r: Reg| u16::try_from(r).ok();
         // The address as `(register, constant)` or `(register, register)`.
         let address = match self.code[i] {
             Op::I32AddImm(t, a, c) if t == top.slot => match narrow(a) {
@@ -1940,7 +1943,7 @@ impl<'a> Translator<'a> {
         let b_reg = self.reg(b);
         // One op reading both values where they are (a local need not be copied first),
         // whose result a `local.set` may fold into.
-        let r = |x: Reg| u16::try_from(x).ok();
+        let r = narrow;
         let a_reg = match a.kind {
             Kind::Local(l) => Some(l),
             Kind::Temp => Some(a.slot),
